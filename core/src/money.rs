@@ -1,0 +1,1 @@
+//! Money: currencies, rounding, allocation.

@@ -1,0 +1,1 @@
+//! Time: instants, calendar periods in the plan zone.
