@@ -1,0 +1,244 @@
+//! Commission rules (SPEC §4): conditions, rewards, limits and the combine policies.
+//!
+//! Pricing is split in two: [`price`] computes what a rule would pay (after floors and caps)
+//! without touching any state, and the engine commits the winner's amount to the cap
+//! tallies. That split is what lets `combine: "max"` compare rules in money, after caps.
+
+mod conditions;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+pub(crate) use conditions::{Ctx, check};
+
+use crate::error::{Error, Result};
+use crate::fx::FxTable;
+use crate::ledger::{LimitNote, RewardWhy};
+use crate::money::{Currency, Rounding};
+use crate::plan::{Plan, Reward, Rule};
+use crate::time::{Instant, Period, local_date};
+
+/// Net amounts earned so far under capped rules, in plan currency.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tallies {
+    /// (rule, partner, customer) → net earned: `max_per_customer`.
+    pub per_customer: HashMap<(usize, usize, Arc<str>), Decimal>,
+    /// (rule, partner, period) → net earned: `max_per_period`.
+    pub per_period: HashMap<(usize, usize, Period), Decimal>,
+}
+
+/// Where an entry counts against caps, so a reversal can give the room back.
+#[derive(Clone, Debug)]
+pub(crate) struct CapKeys {
+    pub rule: usize,
+    pub partner: usize,
+    pub customer: Option<Arc<str>>,
+    pub period: Option<Period>,
+}
+
+/// What a rule would pay one partner for one event.
+#[derive(Clone, Debug)]
+pub(crate) struct Priced {
+    pub reward: RewardWhy,
+    pub computed: Decimal,
+    pub rounded: Decimal,
+    pub limits: Vec<LimitNote>,
+    pub amount: Decimal,
+    pub keys: CapKeys,
+}
+
+/// The event being priced, as pricing needs it.
+pub(crate) struct Pricing<'a> {
+    pub plan: &'a Plan,
+    pub fx: &'a FxTable,
+    pub at: Instant,
+    pub currency: Currency,
+    pub partner: usize,
+    pub customer: Option<&'a Arc<str>>,
+    /// The partner's credited base (payment rules).
+    pub credited: Decimal,
+    /// The partner's part of each flat reward, computed by the caller across partners.
+    pub flat_share: &'a dyn Fn(Decimal) -> Result<(Decimal, Option<crate::fx::AppliedRate>, Decimal)>,
+}
+
+/// Prices `rule` (index `idx`) for the partner in `p`, given the tallies so far.
+pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies) -> Result<Priced> {
+    let plan = p.plan.doc();
+    let rounding = plan.rounding;
+    let digits = p.currency.digits();
+    let (reward, computed) = match &rule.reward {
+        Reward::Percent(pct) => {
+            let raw = p
+                .credited
+                .checked_mul(pct.get())
+                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                .ok_or_else(|| Error::overflow(format!("plan.rules[{idx}].reward.percent")))?;
+            (
+                RewardWhy::Percent {
+                    percent: pct.get(),
+                    of: p.credited,
+                },
+                raw,
+            )
+        }
+        Reward::Flat(flat) => {
+            let (converted, rate, share) = (p.flat_share)(flat.get())?;
+            (
+                RewardWhy::Flat {
+                    flat: flat.get(),
+                    plan_currency: plan.currency,
+                    converted: rate.map(|r| (converted, r)),
+                    share,
+                },
+                share,
+            )
+        }
+        // Validation rejects these in this version.
+        Reward::PercentByTier(_) | Reward::Tiered(_) => (
+            RewardWhy::Percent {
+                percent: Decimal::ZERO,
+                of: p.credited,
+            },
+            Decimal::ZERO,
+        ),
+    };
+    let rounded = rounding.round(computed, digits);
+    let mut amount = rounded;
+    let mut limits = Vec::new();
+    let l = &rule.limits;
+    let date = local_date(p.plan.tz(), p.at);
+    let to_event = |v: Decimal, r: Rounding| -> Result<Decimal> {
+        Ok(p.fx.convert(v, plan.currency, p.currency, date, r)?.0)
+    };
+    let period = l
+        .max_per_period
+        .as_ref()
+        .map(|c| Period::containing(c.period, p.plan.tz(), p.at));
+    let keys = CapKeys {
+        rule: idx,
+        partner: p.partner,
+        customer: p.customer.cloned(),
+        period,
+    };
+    if let Some(min) = l.min_per_event {
+        let v = to_event(min.get(), rounding)?;
+        if amount < v {
+            limits.push(note("min_per_event", v, None, None, amount, v));
+            amount = v;
+        }
+    }
+    if let Some(max) = l.max_per_event {
+        // Caps convert rounding down: a converted cap must never pay more than the cap.
+        let v = to_event(max.get(), Rounding::Down)?;
+        if amount > v {
+            limits.push(note("max_per_event", v, None, None, amount, v));
+            amount = v;
+        }
+    }
+    if let (Some(max), Some(customer)) = (l.max_per_customer, &keys.customer) {
+        let used = tallies
+            .per_customer
+            .get(&(idx, p.partner, customer.clone()))
+            .copied()
+            .unwrap_or_default();
+        amount = cap(
+            "max_per_customer",
+            max.get(),
+            used,
+            None,
+            amount,
+            &to_event,
+            &mut limits,
+        )?;
+    }
+    if let (Some(c), Some(per)) = (&l.max_per_period, period) {
+        let used = tallies
+            .per_period
+            .get(&(idx, p.partner, per))
+            .copied()
+            .unwrap_or_default();
+        amount = cap(
+            "max_per_period",
+            c.amount.get(),
+            used,
+            Some(per),
+            amount,
+            &to_event,
+            &mut limits,
+        )?;
+    }
+    Ok(Priced {
+        reward,
+        computed,
+        rounded,
+        limits,
+        amount,
+        keys,
+    })
+}
+
+fn note(
+    limit: &'static str,
+    value: Decimal,
+    used: Option<Decimal>,
+    period: Option<Period>,
+    before: Decimal,
+    after: Decimal,
+) -> LimitNote {
+    LimitNote {
+        limit,
+        value,
+        used,
+        period,
+        before,
+        after,
+    }
+}
+
+/// Applies a cap over several events: what is left of `max` (plan currency) after `used`.
+fn cap(
+    limit: &'static str,
+    max: Decimal,
+    used: Decimal,
+    period: Option<Period>,
+    amount: Decimal,
+    to_event: &dyn Fn(Decimal, Rounding) -> Result<Decimal>,
+    limits: &mut Vec<LimitNote>,
+) -> Result<Decimal> {
+    let room_plan = (max - used).max(Decimal::ZERO);
+    let room = to_event(room_plan, Rounding::Down)?;
+    if amount > room {
+        limits.push(note(
+            limit,
+            to_event(max, Rounding::Down)?,
+            Some(to_event(used, Rounding::Down)?),
+            period,
+            amount,
+            room,
+        ));
+        return Ok(room);
+    }
+    Ok(amount)
+}
+
+/// Records `amount_plan` (plan currency, signed) against the caps an entry counts toward.
+pub(crate) fn commit(rule: &Rule, keys: &CapKeys, amount_plan: Decimal, tallies: &mut Tallies) {
+    if rule.limits.max_per_customer.is_some()
+        && let Some(c) = &keys.customer
+    {
+        *tallies
+            .per_customer
+            .entry((keys.rule, keys.partner, c.clone()))
+            .or_default() += amount_plan;
+    }
+    if rule.limits.max_per_period.is_some()
+        && let Some(per) = keys.period
+    {
+        *tallies
+            .per_period
+            .entry((keys.rule, keys.partner, per))
+            .or_default() += amount_plan;
+    }
+}

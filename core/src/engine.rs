@@ -1,0 +1,645 @@
+//! The evaluation state machine: events in, ledger entries out.
+//!
+//! [`State`] applies one event at a time, in canonical order, and keeps only what later
+//! events need (touches per customer, attribution locks, payments and their entries, cap
+//! tallies). Batch evaluation ([`evaluate`]) is: check the input, sort, drop duplicates,
+//! apply every event up to `as_of`, then write the report. An incremental engine is the same
+//! state kept between calls.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::attribution::{self, Conversion, Decision, TouchRec};
+use crate::commission::{self, Ctx, Pricing, Tallies};
+use crate::error::{Error, ErrorCode, Result};
+use crate::fx::FxTable;
+use crate::input::{Body, Event, Input, Partner, PartnerStatus, Payment, Touch};
+use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck};
+use crate::lifecycle;
+use crate::money::allocate;
+use crate::plan::{CommissionBase, Combine, Plan, RuleEvent};
+use crate::report::{self, Report};
+use crate::time::{Instant, add_days_local, local_date};
+
+/// Per-customer memory.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Customer {
+    pub touches: Vec<TouchRec>,
+    /// The attribution decided at the first conversion (empty credits: unattributed).
+    pub decision: Option<Arc<Decision>>,
+    pub payments: u32,
+    pub first_payment_at: Option<Instant>,
+    pub signup_paid: bool,
+}
+
+/// A payment, as refunds need it.
+#[derive(Clone, Debug)]
+pub(crate) struct PaymentRec {
+    pub amount: Decimal,
+    pub currency: crate::money::Currency,
+    pub refunded: Decimal,
+    /// Entries caused by the payment, with what has been reversed (or waived) of each.
+    pub entries: Vec<(usize, Decimal)>,
+}
+
+/// Where an entry counts for caps (None for entries outside capped rules).
+pub(crate) type EntryCaps = Option<commission::CapKeys>;
+
+/// Per-partner counters for metrics.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Counters {
+    pub clicks: u64,
+    pub referrals: u64,
+    pub conversions: u64,
+    /// Credited base in plan currency.
+    pub revenue: Decimal,
+}
+
+/// Everything evaluation has learned so far.
+#[derive(Clone, Debug)]
+pub(crate) struct State {
+    pub plan: Plan,
+    pub partners: Vec<Partner>,
+    pub partner_ids: Vec<Arc<str>>,
+    partner_index: HashMap<Arc<str>, usize>,
+    pub fx: FxTable,
+    customers: HashMap<Arc<str>, Customer>,
+    payments: HashMap<Arc<str>, PaymentRec>,
+    pub entries: Vec<Entry>,
+    pub entry_caps: Vec<EntryCaps>,
+    tallies: Tallies,
+    pub counters: Vec<Counters>,
+    pub unattributed: BTreeSet<Arc<str>>,
+    pub duplicates_ignored: u64,
+    attributed: u64,
+    rewards_signups: bool,
+}
+
+impl State {
+    /// Checks partners against each other and the plan, and indexes them.
+    pub(crate) fn new(plan: Plan, partners: Vec<Partner>, fx: FxTable) -> Result<State> {
+        let mut partner_index = HashMap::with_capacity(partners.len());
+        let partner_ids: Vec<Arc<str>> = partners.iter().map(|p| Arc::from(p.id.as_str())).collect();
+        for (i, id) in partner_ids.iter().enumerate() {
+            if partner_index.insert(id.clone(), i).is_some() {
+                return Err(Error::new(
+                    ErrorCode::InvalidValue,
+                    format!("partners[{i}].id"),
+                    format!("partner id \"{id}\" is declared twice"),
+                ));
+            }
+        }
+        check_parents(&partners, &partner_index)?;
+        for (i, r) in plan.doc().rules.iter().enumerate() {
+            for (j, p) in r.when.partner.iter().flatten().enumerate() {
+                if !partner_index.contains_key(p.as_str()) {
+                    return Err(Error::new(
+                        ErrorCode::UnknownPartner,
+                        format!("plan.rules[{i}].when.partner[{j}]"),
+                        format!("partner \"{p}\" is not declared in `partners`"),
+                    ));
+                }
+            }
+        }
+        let rewards_signups = plan
+            .doc()
+            .rules
+            .iter()
+            .any(|r| r.when.event == RuleEvent::Signup);
+        let n = partners.len();
+        Ok(State {
+            plan,
+            partners,
+            partner_ids,
+            partner_index,
+            fx,
+            customers: HashMap::new(),
+            payments: HashMap::new(),
+            entries: Vec::new(),
+            entry_caps: Vec::new(),
+            tallies: Tallies::default(),
+            counters: vec![Counters::default(); n],
+            unattributed: BTreeSet::new(),
+            duplicates_ignored: 0,
+            attributed: 0,
+            rewards_signups,
+        })
+    }
+
+    fn partner(&self, id: &str, path: impl FnOnce() -> String) -> Result<usize> {
+        self.partner_index.get(id).copied().ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownPartner,
+                path(),
+                format!("partner \"{id}\" is not declared in `partners`"),
+            )
+        })
+    }
+
+    /// Applies one event. `path` locates it in the input (`events[17]`) for errors.
+    pub(crate) fn apply(&mut self, ev: &Event, path: &str) -> Result<()> {
+        let id: Arc<str> = Arc::from(ev.id.as_str());
+        match &ev.body {
+            Body::Touch(t) => self.on_touch(ev, &id, t, path),
+            Body::Signup {
+                customer,
+                qualified,
+            } => self.on_signup(ev, &id, customer, *qualified),
+            Body::Payment(p) => self.on_payment(ev, &id, p),
+            Body::Refund { payment, amount } => {
+                lifecycle::refund(self, ev, &id, payment, Some(*amount), path)
+            }
+            Body::Chargeback { payment } => lifecycle::refund(self, ev, &id, payment, None, path),
+            Body::Adjustment {
+                partner,
+                amount,
+                currency,
+                reason,
+            } => {
+                let pi = self.partner(partner, || format!("{path}.partner"))?;
+                if amount.is_zero() {
+                    return Ok(());
+                }
+                // A manual adjustment carries no refund risk, so no hold: it is available
+                // at once (docs/semantics.md).
+                self.push(
+                    Entry {
+                        id: Arc::from(format!("adjustment:{id}").as_str()),
+                        partner: self.partner_ids[pi].clone(),
+                        kind: EntryKind::Adjustment,
+                        event: id,
+                        customer: None,
+                        rule: None,
+                        amount: *amount,
+                        currency: *currency,
+                        earned_at: ev.at,
+                        available_at: ev.at,
+                        fx_anchor: ev.at,
+                        explain: Explain::Adjustment {
+                            reason: reason.clone(),
+                        },
+                    },
+                    None,
+                );
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn push(&mut self, e: Entry, caps: EntryCaps) -> usize {
+        self.entries.push(e);
+        self.entry_caps.push(caps);
+        self.entries.len() - 1
+    }
+
+    fn on_touch(&mut self, ev: &Event, id: &Arc<str>, t: &Touch, path: &str) -> Result<()> {
+        let pi = self.partner(&t.partner, || format!("{path}.partner"))?;
+        self.counters[pi].clicks += 1;
+        let customer: Arc<str> = Arc::from(t.customer.as_str());
+        let rec = TouchRec {
+            event: id.clone(),
+            partner: pi,
+            channel: t.channel,
+            campaign: t.campaign.as_deref().map(Arc::from),
+            at: ev.at,
+        };
+        self.customers
+            .entry(customer.clone())
+            .or_default()
+            .touches
+            .push(rec);
+        // Pay per click: paid to the touch's partner directly, when it may earn.
+        if !self.plan.doc().rules.iter().any(|r| r.when.event == RuleEvent::Touch) {
+            return Ok(());
+        }
+        let partner = &self.partners[pi];
+        let self_referral = partner.own_customers.binary_search(&t.customer).is_ok();
+        if self_referral || partner.status_at(ev.at) != PartnerStatus::Active {
+            return Ok(());
+        }
+        let why = Arc::new(crate::ledger::AttributionWhy {
+            model: self.plan.doc().attribution.model.clone(),
+            lock: "touch",
+            decided_by: id.clone(),
+            decided_at: ev.at,
+            touches: Vec::new(),
+            weights: vec![(self.partner_ids[pi].clone(), Decimal::ONE)],
+        });
+        let credit = attribution::Credit {
+            partner: pi,
+            weight: Decimal::ONE,
+            channel: t.channel,
+            campaign: t.campaign.as_deref().map(Arc::from),
+        };
+        let currency = self.plan.doc().currency;
+        self.pay(
+            ev,
+            id,
+            RuleEvent::Touch,
+            &customer,
+            &why,
+            std::slice::from_ref(&credit),
+            None,
+            currency,
+        )
+    }
+
+    fn on_signup(
+        &mut self,
+        ev: &Event,
+        id: &Arc<str>,
+        customer: &str,
+        qualified: Option<bool>,
+    ) -> Result<()> {
+        if !self.rewards_signups {
+            return Ok(());
+        }
+        let customer: Arc<str> = Arc::from(customer);
+        let decision = self.decide(&customer, id, ev.at);
+        let c = self.customers.entry(customer.clone()).or_default();
+        // A signup reward is paid once per customer, at its first signup that the host did
+        // not mark unqualified.
+        if c.signup_paid || qualified == Some(false) || decision.credits.is_empty() {
+            return Ok(());
+        }
+        c.signup_paid = true;
+        let currency = self.plan.doc().currency;
+        self.pay(
+            ev,
+            id,
+            RuleEvent::Signup,
+            &customer,
+            &decision.why,
+            &decision.credits,
+            None,
+            currency,
+        )
+    }
+
+    /// The customer's attribution, decided now if this is its first conversion.
+    fn decide(&mut self, customer: &Arc<str>, event: &Arc<str>, at: Instant) -> Arc<Decision> {
+        let c = self.customers.entry(customer.clone()).or_default();
+        if let Some(d) = &c.decision {
+            return d.clone();
+        }
+        let d = Arc::new(attribution::decide(
+            &self.plan.doc().attribution,
+            &self.partners,
+            &self.partner_ids,
+            &c.touches,
+            &Conversion {
+                event,
+                at,
+                customer,
+            },
+        ));
+        c.decision = Some(d.clone());
+        if d.credits.is_empty() {
+            self.unattributed.insert(customer.clone());
+        } else {
+            self.attributed += 1;
+        }
+        for cr in &d.credits {
+            self.counters[cr.partner].referrals += 1;
+        }
+        d
+    }
+
+    fn on_payment(&mut self, ev: &Event, id: &Arc<str>, p: &Payment) -> Result<()> {
+        let customer: Arc<str> = Arc::from(p.customer.as_str());
+        let decision = self.decide(&customer, id, ev.at);
+        let c = self.customers.entry(customer.clone()).or_default();
+        c.payments += 1;
+        c.first_payment_at.get_or_insert(ev.at);
+        self.payments.insert(
+            id.clone(),
+            PaymentRec {
+                amount: p.amount,
+                currency: p.currency,
+                refunded: Decimal::ZERO,
+                entries: Vec::new(),
+            },
+        );
+        if decision.credits.is_empty() {
+            return Ok(());
+        }
+        self.pay(
+            ev,
+            id,
+            RuleEvent::Payment,
+            &customer,
+            &decision.why,
+            &decision.credits,
+            Some(p),
+            p.currency,
+        )
+    }
+
+    /// Prices every credited partner's share of an event and writes the entries.
+    #[allow(clippy::too_many_arguments)]
+    fn pay(
+        &mut self,
+        ev: &Event,
+        id: &Arc<str>,
+        kind: RuleEvent,
+        customer: &Arc<str>,
+        why: &Arc<crate::ledger::AttributionWhy>,
+        credits: &[attribution::Credit],
+        payment: Option<&Payment>,
+        currency: crate::money::Currency,
+    ) -> Result<()> {
+        let doc = self.plan.doc();
+        let digits = currency.digits();
+        let keys: Vec<(Decimal, &str)> = credits
+            .iter()
+            .map(|c| (c.weight, &*self.partner_ids[c.partner]))
+            .collect();
+        let base = payment.map(|p| match doc.commission_base {
+            CommissionBase::Net => p.amount - p.tax - p.discount,
+            CommissionBase::Gross => p.amount,
+        });
+        let credited = match base {
+            Some(b) => allocate(b, digits, &keys)
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?,
+            None => vec![Decimal::ZERO; credits.len()],
+        };
+        let date = local_date(self.plan.tz(), ev.at);
+        let cust = self.customers.get(customer);
+        let payment_number = payment.and(cust.map(|c| c.payments));
+        let first_payment_at = cust.and_then(|c| c.first_payment_at);
+        let hold = add_days_local(self.plan.tz(), ev.at, i64::from(doc.lifecycle.hold_days))
+            .ok_or_else(|| Error::overflow("plan.lifecycle.hold_days"))?;
+        let mut new_entries: Vec<(Entry, EntryCaps, Decimal)> = Vec::new();
+        for (ci, credit) in credits.iter().enumerate() {
+            let partner = &self.partners[credit.partner];
+            if payment.is_some() {
+                let plan_amount = self.to_plan(credited[ci], currency, date)?;
+                let ctr = &mut self.counters[credit.partner];
+                ctr.conversions += 1;
+                ctr.revenue += plan_amount;
+            }
+            // A partner earns only while active; the credit (and the revenue it sourced)
+            // stays with it.
+            if partner.status_at(ev.at) != PartnerStatus::Active {
+                continue;
+            }
+            let ctx = Ctx {
+                event: kind,
+                at: ev.at,
+                partner,
+                channel: Some(credit.channel),
+                campaign: credit.campaign.as_deref(),
+                payment,
+                payment_number,
+                first_payment_at,
+            };
+            let flat_share = |flat: Decimal| {
+                let (converted, rate) =
+                    self.fx
+                        .convert(flat, doc.currency, currency, date, doc.rounding)?;
+                let parts = allocate(converted, digits, &keys)
+                    .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?;
+                Ok((converted, rate, parts[ci]))
+            };
+            let pricing = Pricing {
+                plan: &self.plan,
+                fx: &self.fx,
+                at: ev.at,
+                currency,
+                partner: credit.partner,
+                customer: Some(customer),
+                credited: credited[ci],
+                flat_share: &flat_share,
+            };
+            let mut checks = Vec::with_capacity(doc.rules.len());
+            let mut priced = Vec::new();
+            for (ri, rule) in doc.rules.iter().enumerate() {
+                let because = commission::check(&self.plan, &self.fx, ri, rule, &ctx)?;
+                let matched = because.is_none();
+                let mut amount = None;
+                if matched
+                    && (doc.combine != Combine::FirstMatch || priced.is_empty())
+                {
+                    let pr = commission::price(ri, rule, &pricing, &self.tallies)?;
+                    if doc.combine == Combine::Max {
+                        amount = Some(pr.amount);
+                    }
+                    priced.push((ri, pr));
+                }
+                checks.push(RuleCheck {
+                    rule: Arc::from(rule.id.as_str()),
+                    matched,
+                    because,
+                    amount,
+                    paid: false,
+                });
+            }
+            if doc.combine == Combine::Max && priced.len() > 1 {
+                // Ties go to the earlier rule: keep the first maximum.
+                let best = priced
+                    .iter()
+                    .enumerate()
+                    .fold(0, |b, (i, (_, p))| if p.amount > priced[b].1.amount { i } else { b });
+                let winner = priced.swap_remove(best);
+                priced = vec![winner];
+            }
+            for (ri, pr) in priced {
+                if pr.amount.is_zero() {
+                    continue;
+                }
+                let rule = &doc.rules[ri];
+                let mut checks = checks.clone();
+                checks[ri].paid = true;
+                let plan_amount = self.to_plan(pr.amount, currency, date)?;
+                let capped = rule.limits.max_per_customer.is_some()
+                    || rule.limits.max_per_period.is_some();
+                let entry = Entry {
+                    id: Arc::from(
+                        format!("commission:{id}:{}:{}", rule.id, self.partner_ids[credit.partner])
+                            .as_str(),
+                    ),
+                    partner: self.partner_ids[credit.partner].clone(),
+                    kind: EntryKind::Commission,
+                    event: id.clone(),
+                    customer: Some(customer.clone()),
+                    rule: Some(checks[ri].rule.clone()),
+                    amount: pr.amount,
+                    currency,
+                    earned_at: ev.at,
+                    available_at: hold,
+                    fx_anchor: ev.at,
+                    explain: Explain::Commission(Box::new(CommissionWhy {
+                        attribution: why.clone(),
+                        weight: credit.weight,
+                        base: payment.zip(base).map(|(p, b)| BaseWhy {
+                            basis: doc.commission_base,
+                            amount: p.amount,
+                            tax: p.tax,
+                            discount: p.discount,
+                            base: b,
+                            credited: credited[ci],
+                        }),
+                        payment_number,
+                        rules: checks,
+                        combine: doc.combine,
+                        reward: pr.reward,
+                        computed: pr.computed,
+                        rounded: pr.rounded,
+                        limits: pr.limits,
+                    })),
+                };
+                if capped {
+                    commission::commit(rule, &pr.keys, plan_amount, &mut self.tallies);
+                }
+                new_entries.push((entry, capped.then_some(pr.keys), plan_amount));
+            }
+        }
+        for (entry, caps, _) in new_entries {
+            let idx = self.push(entry, caps);
+            if let Some(rec) = self.payments.get_mut(id)
+                && payment.is_some()
+            {
+                rec.entries.push((idx, Decimal::ZERO));
+            }
+        }
+        Ok(())
+    }
+
+    /// Converts an amount to plan currency on `date` (exact when already in it).
+    pub(crate) fn to_plan(
+        &self,
+        amount: Decimal,
+        currency: crate::money::Currency,
+        date: chrono::NaiveDate,
+    ) -> Result<Decimal> {
+        let doc = self.plan.doc();
+        if currency == doc.currency {
+            return Ok(amount);
+        }
+        Ok(self
+            .fx
+            .convert(amount, currency, doc.currency, date, doc.rounding)?
+            .0)
+    }
+
+    /// Customers attributed to at least one partner.
+    pub(crate) fn attributed_customers(&self) -> u64 {
+        self.attributed
+    }
+
+    pub(crate) fn payment_mut(&mut self, id: &str) -> Option<&mut PaymentRec> {
+        self.payments.get_mut(id)
+    }
+
+    pub(crate) fn tallies_mut(&mut self) -> &mut Tallies {
+        &mut self.tallies
+    }
+}
+
+/// Parents must exist and must not form a cycle.
+fn check_parents(partners: &[Partner], index: &HashMap<Arc<str>, usize>) -> Result<()> {
+    for (i, p) in partners.iter().enumerate() {
+        if let Some(parent) = &p.parent
+            && !index.contains_key(parent.as_str())
+        {
+            return Err(Error::new(
+                ErrorCode::UnknownPartner,
+                format!("partners[{i}].parent"),
+                format!("parent \"{parent}\" is not declared in `partners`"),
+            ));
+        }
+    }
+    for (i, p) in partners.iter().enumerate() {
+        let mut seen = vec![i];
+        let mut cur = p.parent.as_deref();
+        while let Some(id) = cur {
+            let j = index[id];
+            if seen.contains(&j) {
+                let chain: Vec<&str> = seen
+                    .iter()
+                    .map(|&k| partners[k].id.as_str())
+                    .chain(std::iter::once(id))
+                    .collect();
+                return Err(Error::new(
+                    ErrorCode::CyclicParent,
+                    format!("partners[{i}].parent"),
+                    format!("parents form a cycle: {}", chain.join(" → ")),
+                ));
+            }
+            seen.push(j);
+            cur = partners[j].parent.as_deref();
+        }
+    }
+    Ok(())
+}
+
+/// Canonical order with duplicates resolved: the indices of the events to apply, and how
+/// many identical duplicates were dropped (counted only among events up to `as_of`).
+pub(crate) fn canonical_order(events: &[Event], as_of: Instant) -> Result<(Vec<usize>, u64)> {
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by(|&a, &b| {
+        events[a]
+            .order_key()
+            .cmp(&events[b].order_key())
+            .then(a.cmp(&b))
+    });
+    // Same id: identical content is a duplicate, anything else a conflict. Events with one
+    // id sort together only when they share the instant and kind, so check by id.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+    let mut keep = Vec::with_capacity(order.len());
+    let mut dups = 0;
+    let mut by_input: Vec<usize> = (0..events.len()).collect();
+    by_input.sort_by(|&a, &b| events[a].id.cmp(&events[b].id).then(a.cmp(&b)));
+    let mut dropped = vec![false; events.len()];
+    for &i in &by_input {
+        match first.get(events[i].id.as_str()) {
+            None => {
+                first.insert(&events[i].id, i);
+            }
+            Some(&j) => {
+                if events[j] != events[i] {
+                    return Err(Error::new(
+                        ErrorCode::ConflictingEvent,
+                        format!("events[{i}]"),
+                        format!(
+                            "event id \"{}\" was already given (events[{j}]) with different content; \
+                             a corrected event needs a new id",
+                            events[i].id
+                        ),
+                    ));
+                }
+                dropped[i] = true;
+            }
+        }
+    }
+    for i in order {
+        if events[i].at > as_of {
+            continue;
+        }
+        if dropped[i] {
+            dups += 1;
+        } else {
+            keep.push(i);
+        }
+    }
+    Ok((keep, dups))
+}
+
+/// Evaluates a whole input: the reference path (SPEC §12 batch).
+pub fn evaluate(input: &Input) -> Result<Report> {
+    let fx = FxTable::new(&input.fx)?;
+    let mut state = State::new(input.plan.clone(), input.partners.clone(), fx)?;
+    let (order, dups) = canonical_order(&input.events, input.as_of)?;
+    state.duplicates_ignored = dups;
+    for i in order {
+        state.apply(&input.events[i], &format!("events[{i}]"))?;
+    }
+    report::build(&state, input.as_of)
+}
+
+/// Parses an input document and evaluates it.
+pub fn evaluate_json(json: &str) -> Result<Report> {
+    evaluate(&Input::from_json(json)?)
+}

@@ -1,0 +1,646 @@
+//! The input document: plan, partners, events, FX rates and `as_of` (SPEC §2).
+//!
+//! Events arrive as flat JSON objects (`{"id", "kind", "at", ...}`) and are checked per kind:
+//! a field that does not belong to the kind is `UnknownField`, a missing one `MissingField`,
+//! so a webhook mapped wrongly fails loudly instead of paying the wrong partner.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer};
+
+use crate::dec::Dec;
+use crate::error::{Error, ErrorCode, Result};
+use crate::json::{from_str_at, from_value_at};
+use crate::money::{Currency, fits_minor_unit};
+use crate::plan::{Channel, Plan};
+use crate::time::{Instant, parse_date, parse_instant};
+
+/// An RFC 3339 instant in a document (offset required), stored as UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct At(pub Instant);
+
+impl<'de> Deserialize<'de> for At {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<At, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_instant(&s).map(At).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A `YYYY-MM-DD` date in a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Date(chrono::NaiveDate);
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Date, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_date(&s).map(Date).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A partner's status from an instant on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerStatus {
+    /// Earning.
+    Active,
+    /// Temporarily not earning.
+    Suspended,
+    /// No longer in the program.
+    Terminated,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusDoc {
+    at: At,
+    status: PartnerStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerDoc {
+    id: String,
+    #[serde(default)]
+    segment: Option<String>,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    joined_at: Option<At>,
+    #[serde(default)]
+    status: Vec<StatusDoc>,
+    #[serde(default)]
+    tier: Option<String>,
+    #[serde(default)]
+    own_customers: Vec<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    payout_currency: Option<Currency>,
+}
+
+/// A partner (SPEC §2.2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partner {
+    /// Unique id.
+    pub id: String,
+    /// Free-text segment ("affiliate", "agency", ...).
+    pub segment: Option<String>,
+    /// Parent partner id, for overrides.
+    pub parent: Option<String>,
+    /// When the partner joined.
+    pub joined_at: Option<Instant>,
+    /// Status changes, sorted by instant; active before the first one.
+    pub status: Vec<(Instant, PartnerStatus)>,
+    /// Initial tier.
+    pub tier: Option<String>,
+    /// Customer keys the partner itself controls (self-referral detection), sorted.
+    pub own_customers: Vec<String>,
+    /// Free attributes, matched by rules.
+    pub attributes: BTreeMap<String, String>,
+    /// Statement currency when the plan pays in the partner's currency.
+    pub payout_currency: Option<Currency>,
+}
+
+impl Partner {
+    /// The status in force at `t` (a change takes effect at its instant).
+    pub fn status_at(&self, t: Instant) -> PartnerStatus {
+        self.status
+            .iter()
+            .take_while(|(at, _)| *at <= t)
+            .last()
+            .map_or(PartnerStatus::Active, |(_, s)| *s)
+    }
+}
+
+#[derive(Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    id: String,
+    kind: Kind,
+    at: At,
+    #[serde(default)]
+    partner: Option<String>,
+    #[serde(default)]
+    customer: Option<String>,
+    #[serde(default)]
+    channel: Option<Channel>,
+    #[serde(default)]
+    campaign: Option<String>,
+    #[serde(default)]
+    ip: Option<String>,
+    #[serde(default)]
+    meta: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    qualified: Option<bool>,
+    #[serde(default)]
+    amount: Option<Dec>,
+    #[serde(default)]
+    currency: Option<Currency>,
+    #[serde(default)]
+    tax: Option<Dec>,
+    #[serde(default)]
+    discount: Option<Dec>,
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    subscription: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+    #[serde(default)]
+    payment: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    partners: Option<serde_json::Value>,
+}
+
+/// The kind of an event; the order is the canonical rank (SPEC §1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A partner reached a customer.
+    Touch,
+    /// A manual (re)attribution.
+    Assign,
+    /// A customer signed up.
+    Signup,
+    /// A customer paid.
+    Payment,
+    /// Part of a payment was refunded.
+    Refund,
+    /// A payment was disputed and reversed.
+    Chargeback,
+    /// A manual bonus or penalty.
+    Adjustment,
+}
+
+impl Kind {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Touch => "touch",
+            Kind::Assign => "assign",
+            Kind::Signup => "signup",
+            Kind::Payment => "payment",
+            Kind::Refund => "refund",
+            Kind::Chargeback => "chargeback",
+            Kind::Adjustment => "adjustment",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An event (SPEC §2.3): id, instant, and what happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Unique id (duplicates with the same content are ignored).
+    pub id: String,
+    /// When it happened.
+    pub at: Instant,
+    /// What happened.
+    pub body: Body,
+}
+
+impl Event {
+    /// The event's kind.
+    pub fn kind(&self) -> Kind {
+        match self.body {
+            Body::Touch(_) => Kind::Touch,
+            Body::Signup { .. } => Kind::Signup,
+            Body::Payment(_) => Kind::Payment,
+            Body::Refund { .. } => Kind::Refund,
+            Body::Chargeback { .. } => Kind::Chargeback,
+            Body::Adjustment { .. } => Kind::Adjustment,
+        }
+    }
+
+    /// The canonical order key `(at, kind rank, id)`.
+    pub fn order_key(&self) -> (Instant, Kind, &str) {
+        (self.at, self.kind(), &self.id)
+    }
+}
+
+/// A touch: a partner reached a customer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Touch {
+    /// The partner.
+    pub partner: String,
+    /// The customer key.
+    pub customer: String,
+    /// How.
+    pub channel: Channel,
+    /// Campaign tag.
+    pub campaign: Option<String>,
+    /// IP address or a hash of it.
+    pub ip: Option<String>,
+    /// Free metadata.
+    pub meta: BTreeMap<String, String>,
+}
+
+/// A payment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payment {
+    /// The customer key.
+    pub customer: String,
+    /// Amount charged, before tax and discount are taken out for the net base.
+    pub amount: Decimal,
+    /// Currency of every amount of this payment.
+    pub currency: Currency,
+    /// Tax included in `amount`.
+    pub tax: Decimal,
+    /// Discount included in `amount`.
+    pub discount: Decimal,
+    /// Product.
+    pub product: Option<String>,
+    /// Subscription.
+    pub subscription: Option<String>,
+    /// Order.
+    pub order: Option<String>,
+}
+
+/// What an event says happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// A partner reached a customer.
+    Touch(Touch),
+    /// A customer signed up.
+    Signup {
+        /// The customer key.
+        customer: String,
+        /// Whether the lead met the host's criteria (absent: not said).
+        qualified: Option<bool>,
+    },
+    /// A customer paid.
+    Payment(Payment),
+    /// Part of a payment was refunded.
+    Refund {
+        /// The payment event's id.
+        payment: String,
+        /// Amount refunded, in the payment's currency.
+        amount: Decimal,
+    },
+    /// A payment was disputed; what is left of it is reversed.
+    Chargeback {
+        /// The payment event's id.
+        payment: String,
+    },
+    /// A manual bonus (positive) or penalty (negative).
+    Adjustment {
+        /// The partner.
+        partner: String,
+        /// Signed amount.
+        amount: Decimal,
+        /// Its currency.
+        currency: Currency,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One FX rate: 1 `from` = `rate` `to`, from `date` on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FxRate {
+    /// First date the rate applies to.
+    pub date: chrono::NaiveDate,
+    /// Source currency.
+    pub from: Currency,
+    /// Target currency.
+    pub to: Currency,
+    /// Units of `to` per unit of `from`.
+    pub rate: Decimal,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FxDoc {
+    date: Date,
+    from: Currency,
+    to: Currency,
+    rate: Dec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InputDoc {
+    #[serde(default)]
+    plan: Option<serde_json::Value>,
+    #[serde(default)]
+    plan_history: Option<serde_json::Value>,
+    #[serde(default)]
+    partners: Vec<PartnerDoc>,
+    #[serde(default)]
+    events: Vec<RawEvent>,
+    #[serde(default)]
+    fx: Vec<FxDoc>,
+    as_of: At,
+}
+
+/// A whole evaluation input, parsed and checked.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The plan.
+    pub plan: Plan,
+    /// The partners.
+    pub partners: Vec<Partner>,
+    /// The events, in the order given (evaluation sorts them canonically).
+    pub events: Vec<Event>,
+    /// FX rates.
+    pub fx: Vec<FxRate>,
+    /// The instant the report is as of.
+    pub as_of: Instant,
+}
+
+impl Input {
+    /// Parses the input document `{plan, partners, events, fx, as_of}`.
+    pub fn from_json(json: &str) -> Result<Input> {
+        let doc: InputDoc = from_str_at(json, "")?;
+        let plan = match (doc.plan, doc.plan_history) {
+            (Some(p), None) => Plan::from_value(&p, "plan")?,
+            (_, Some(_)) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidValue,
+                    "plan_history",
+                    "plan histories (SPEC §2.5) are not supported by this version yet: pass `plan`",
+                ));
+            }
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorCode::MissingField,
+                    "plan",
+                    "missing field `plan`",
+                ));
+            }
+        };
+        let partners = doc
+            .partners
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| partner(p, i))
+            .collect::<Result<Vec<_>>>()?;
+        let events = doc
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| event(e, i))
+            .collect::<Result<Vec<_>>>()?;
+        let fx = doc
+            .fx
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| fx_rate(f, i))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Input {
+            plan,
+            partners,
+            events,
+            fx,
+            as_of: doc.as_of.0,
+        })
+    }
+}
+
+/// Parses one event from a JSON value (`path` locates errors, e.g. `events[3]`).
+pub fn event_from_value(v: &serde_json::Value, path: &str) -> Result<Event> {
+    let raw: RawEvent = from_value_at(v, path)?;
+    event_at(raw, path)
+}
+
+fn partner(p: PartnerDoc, i: usize) -> Result<Partner> {
+    let path = format!("partners[{i}]");
+    if p.id.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            format!("{path}.id"),
+            "empty partner id",
+        ));
+    }
+    let mut status: Vec<(Instant, PartnerStatus)> =
+        p.status.into_iter().map(|s| (s.at.0, s.status)).collect();
+    status.sort_by_key(|(at, _)| *at);
+    if let Some(w) = status.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            format!("{path}.status"),
+            format!(
+                "two status changes at the same instant {}",
+                crate::time::fmt_instant(w[0].0)
+            ),
+        ));
+    }
+    let mut own = p.own_customers;
+    own.sort();
+    own.dedup();
+    Ok(Partner {
+        id: p.id,
+        segment: p.segment,
+        parent: p.parent,
+        joined_at: p.joined_at.map(|a| a.0),
+        status,
+        tier: p.tier,
+        own_customers: own,
+        attributes: p.attributes,
+        payout_currency: p.payout_currency,
+    })
+}
+
+fn event(raw: RawEvent, i: usize) -> Result<Event> {
+    event_at(raw, &format!("events[{i}]"))
+}
+
+/// Checks that the fields present are exactly those the kind allows and requires.
+fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
+    let kind = raw.kind;
+    let present: [(&str, bool); 17] = [
+        ("partner", raw.partner.is_some()),
+        ("customer", raw.customer.is_some()),
+        ("channel", raw.channel.is_some()),
+        ("campaign", raw.campaign.is_some()),
+        ("ip", raw.ip.is_some()),
+        ("meta", raw.meta.is_some()),
+        ("qualified", raw.qualified.is_some()),
+        ("amount", raw.amount.is_some()),
+        ("currency", raw.currency.is_some()),
+        ("tax", raw.tax.is_some()),
+        ("discount", raw.discount.is_some()),
+        ("product", raw.product.is_some()),
+        ("subscription", raw.subscription.is_some()),
+        ("order", raw.order.is_some()),
+        ("payment", raw.payment.is_some()),
+        ("reason", raw.reason.is_some()),
+        ("partners", raw.partners.is_some()),
+    ];
+    let (required, optional): (&[&str], &[&str]) = match kind {
+        Kind::Touch => (
+            &["partner", "customer", "channel"],
+            &["campaign", "ip", "meta"],
+        ),
+        Kind::Signup => (&["customer"], &["qualified"]),
+        Kind::Payment => (
+            &["customer", "amount", "currency"],
+            &["tax", "discount", "product", "subscription", "order"],
+        ),
+        Kind::Refund => (&["payment", "amount"], &[]),
+        Kind::Chargeback => (&["payment"], &[]),
+        Kind::Adjustment => (&["partner", "amount", "currency", "reason"], &[]),
+        Kind::Assign => (&["customer", "partners", "reason"], &[]),
+    };
+    for (field, here) in present {
+        if here && !required.contains(&field) && !optional.contains(&field) {
+            return Err(Error::new(
+                ErrorCode::UnknownField,
+                format!("{path}.{field}"),
+                format!("field `{field}` does not belong to a {kind} event"),
+            ));
+        }
+        if !here && required.contains(&field) {
+            return Err(Error::new(
+                ErrorCode::MissingField,
+                format!("{path}.{field}"),
+                format!("missing field `{field}`: a {kind} event needs {}", required.join(", ")),
+            ));
+        }
+    }
+    if raw.id.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            format!("{path}.id"),
+            "empty event id",
+        ));
+    }
+    let missing = |f: &str| Error::new(ErrorCode::Internal, format!("{path}.{f}"), "checked above");
+    let body = match kind {
+        Kind::Touch => Body::Touch(Touch {
+            partner: raw.partner.ok_or_else(|| missing("partner"))?,
+            customer: raw.customer.ok_or_else(|| missing("customer"))?,
+            channel: raw.channel.ok_or_else(|| missing("channel"))?,
+            campaign: raw.campaign,
+            ip: raw.ip,
+            meta: raw.meta.unwrap_or_default(),
+        }),
+        Kind::Signup => Body::Signup {
+            customer: raw.customer.ok_or_else(|| missing("customer"))?,
+            qualified: raw.qualified,
+        },
+        Kind::Payment => {
+            let currency = raw.currency.ok_or_else(|| missing("currency"))?;
+            let amount = money(raw.amount, currency, &format!("{path}.amount"), false)?;
+            let tax = money(raw.tax, currency, &format!("{path}.tax"), false)?;
+            let discount = money(raw.discount, currency, &format!("{path}.discount"), false)?;
+            if tax + discount > amount {
+                return Err(Error::new(
+                    ErrorCode::InvalidValue,
+                    format!("{path}.discount"),
+                    format!(
+                        "tax {tax} + discount {discount} exceed the amount {amount}: \
+                         `amount` is the total charged, tax and discount included"
+                    ),
+                ));
+            }
+            Body::Payment(Payment {
+                customer: raw.customer.ok_or_else(|| missing("customer"))?,
+                amount,
+                currency,
+                tax,
+                discount,
+                product: raw.product,
+                subscription: raw.subscription,
+                order: raw.order,
+            })
+        }
+        Kind::Refund => {
+            let amount = raw.amount.ok_or_else(|| missing("amount"))?.get();
+            if amount <= Decimal::ZERO {
+                return Err(Error::new(
+                    ErrorCode::InvalidValue,
+                    format!("{path}.amount"),
+                    format!("refund amount {amount} must be greater than 0"),
+                ));
+            }
+            Body::Refund {
+                payment: raw.payment.ok_or_else(|| missing("payment"))?,
+                amount,
+            }
+        }
+        Kind::Chargeback => Body::Chargeback {
+            payment: raw.payment.ok_or_else(|| missing("payment"))?,
+        },
+        Kind::Adjustment => {
+            let currency = raw.currency.ok_or_else(|| missing("currency"))?;
+            Body::Adjustment {
+                partner: raw.partner.ok_or_else(|| missing("partner"))?,
+                amount: money(raw.amount, currency, &format!("{path}.amount"), true)?,
+                currency,
+                reason: raw.reason.ok_or_else(|| missing("reason"))?,
+            }
+        }
+        Kind::Assign => {
+            return Err(Error::new(
+                ErrorCode::InvalidValue,
+                format!("{path}.kind"),
+                "assign events (manual attribution, SPEC §2.3) are not supported by this version yet",
+            ));
+        }
+    };
+    Ok(Event {
+        id: raw.id,
+        at: raw.at.0,
+        body,
+    })
+}
+
+/// An amount of `currency`: within its minor unit, and not negative unless `signed`.
+fn money(v: Option<Dec>, currency: Currency, path: &str, signed: bool) -> Result<Decimal> {
+    let Some(v) = v else {
+        return Ok(Decimal::ZERO);
+    };
+    let d = v.get();
+    if !signed && d < Decimal::ZERO {
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            path,
+            format!("{d} is negative: expected an amount of 0 or more"),
+        ));
+    }
+    if !fits_minor_unit(d, currency.digits()) {
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            path,
+            format!(
+                "{d} has more than {} decimal places, the minor unit of {currency}",
+                currency.digits()
+            ),
+        ));
+    }
+    Ok(d)
+}
+
+fn fx_rate(f: FxDoc, i: usize) -> Result<FxRate> {
+    let path = format!("fx[{i}]");
+    if f.from == f.to {
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            format!("{path}.to"),
+            format!("a rate from {} to itself", f.from),
+        ));
+    }
+    if f.rate.get() <= Decimal::ZERO {
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            format!("{path}.rate"),
+            format!("rate {} must be greater than 0", f.rate),
+        ));
+    }
+    Ok(FxRate {
+        date: f.date.0,
+        from: f.from,
+        to: f.to,
+        rate: f.rate.get(),
+    })
+}

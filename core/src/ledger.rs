@@ -1,0 +1,271 @@
+//! Ledger entries and their explanations.
+//!
+//! An entry is written once, when its cause is applied, and never changes: a refund adds a
+//! `reversal` entry rather than editing the original, so the ledger reads like a bank
+//! statement. Explanations are kept as typed data and rendered to JSON only when a report
+//! is written, so evaluating a million payments does not build a million JSON trees.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::fx::AppliedRate;
+use crate::plan::{Channel, Combine, Model};
+use crate::time::{Instant, Period};
+
+/// What an entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKind {
+    /// Earned by a rule on an attributed event.
+    Commission,
+    /// A parent's share of a child's commission (SPEC §7).
+    Override,
+    /// A milestone or period bonus (SPEC §6).
+    Bonus,
+    /// A retroactive band top-up (SPEC §4).
+    TrueUp,
+    /// Takes back (part of) an earlier entry after a refund or chargeback.
+    Reversal,
+    /// A manual bonus or penalty.
+    Adjustment,
+}
+
+impl EntryKind {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Commission => "commission",
+            EntryKind::Override => "override",
+            EntryKind::Bonus => "bonus",
+            EntryKind::TrueUp => "true_up",
+            EntryKind::Reversal => "reversal",
+            EntryKind::Adjustment => "adjustment",
+        }
+    }
+}
+
+/// One ledger entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// Derived from the entry's causes: `kind:event:rule:partner` and the like.
+    pub id: Arc<str>,
+    /// Who earns (or loses) it.
+    pub partner: Arc<str>,
+    /// What it is.
+    pub kind: EntryKind,
+    /// The event that caused it.
+    pub event: Arc<str>,
+    /// The customer concerned, if any.
+    pub customer: Option<Arc<str>>,
+    /// The rule that priced it, if any.
+    pub rule: Option<Arc<str>>,
+    /// Signed amount, rounded to the currency's minor unit.
+    pub amount: Decimal,
+    /// Currency of the amount (the event's currency).
+    pub currency: crate::money::Currency,
+    /// When it was earned (the cause's instant).
+    pub earned_at: Instant,
+    /// When it stops being pending.
+    pub available_at: Instant,
+    /// The instant whose date fixes an `fx_date: "earned"` conversion: the entry's own
+    /// `earned_at`, or for a reversal the original's, so that a full refund nets to zero in
+    /// the payout currency too.
+    pub fx_anchor: Instant,
+    /// Why it exists.
+    pub explain: Explain,
+}
+
+/// Why an entry exists, with every number needed to recompute it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Explain {
+    /// A rule priced an attributed event.
+    Commission(Box<CommissionWhy>),
+    /// A refund or chargeback took back part of an entry.
+    Reversal(Box<ReversalWhy>),
+    /// A manual adjustment.
+    Adjustment {
+        /// The reason given with the event.
+        reason: String,
+    },
+}
+
+/// How a commission was computed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommissionWhy {
+    /// Who got credit for the customer, and why.
+    pub attribution: Arc<AttributionWhy>,
+    /// This partner's weight in the attribution.
+    pub weight: Decimal,
+    /// The payment's base, for payment rules.
+    pub base: Option<BaseWhy>,
+    /// The customer's payment number (1 = first), for payment rules.
+    pub payment_number: Option<u32>,
+    /// Every rule considered, in plan order.
+    pub rules: Vec<RuleCheck>,
+    /// The combine policy that chose the paying rule(s).
+    pub combine: Combine,
+    /// The reward of the paying rule.
+    pub reward: RewardWhy,
+    /// The amount before rounding.
+    pub computed: Decimal,
+    /// The amount after the one rounding.
+    pub rounded: Decimal,
+    /// Floors and caps applied, in order.
+    pub limits: Vec<LimitNote>,
+}
+
+/// A payment's commission base.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BaseWhy {
+    /// `net` or `gross`.
+    pub basis: crate::plan::CommissionBase,
+    /// Payment amount.
+    pub amount: Decimal,
+    /// Tax in it.
+    pub tax: Decimal,
+    /// Discount in it.
+    pub discount: Decimal,
+    /// The base of the whole payment.
+    pub base: Decimal,
+    /// This partner's share of it (largest-remainder split by weight).
+    pub credited: Decimal,
+}
+
+/// Whether one rule matched, and if not, the first condition that failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleCheck {
+    /// Rule id.
+    pub rule: Arc<str>,
+    /// Whether every condition held.
+    pub matched: bool,
+    /// The first failing condition, in words.
+    pub because: Option<String>,
+    /// Under `combine: "max"`, the amount this rule would pay after limits.
+    pub amount: Option<Decimal>,
+    /// Whether this rule is the one that paid this entry.
+    pub paid: bool,
+}
+
+/// The reward that priced an entry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RewardWhy {
+    /// `percent` of the credited base.
+    Percent {
+        /// The percentage.
+        percent: Decimal,
+        /// What it was taken of.
+        of: Decimal,
+    },
+    /// A flat amount in plan currency.
+    Flat {
+        /// The amount in plan currency.
+        flat: Decimal,
+        /// Plan currency.
+        plan_currency: crate::money::Currency,
+        /// The flat converted to the event currency, with the rate, when they differ.
+        converted: Option<(Decimal, AppliedRate)>,
+        /// The partner's part when several partners share the event (largest remainder).
+        share: Decimal,
+    },
+}
+
+/// A floor or cap that changed an amount.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LimitNote {
+    /// `min_per_event`, `max_per_event`, `max_per_customer` or `max_per_period`.
+    pub limit: &'static str,
+    /// The limit in the entry's currency.
+    pub value: Decimal,
+    /// What had been earned under it before (caps over several events).
+    pub used: Option<Decimal>,
+    /// The period of a `max_per_period` cap.
+    pub period: Option<Period>,
+    /// The amount before this limit.
+    pub before: Decimal,
+    /// The amount after it.
+    pub after: Decimal,
+}
+
+/// Who got credit for a customer, decided at the customer's first conversion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttributionWhy {
+    /// Model used.
+    pub model: Model,
+    /// The lock in force.
+    pub lock: &'static str,
+    /// The event that decided it (the first conversion), or the touch for pay-per-click.
+    pub decided_by: Arc<str>,
+    /// When it was decided.
+    pub decided_at: Instant,
+    /// Every touch of the customer up to then, with what became of it.
+    pub touches: Vec<TouchNote>,
+    /// Weights per partner (summed over the partner's touches), sorted by partner id.
+    pub weights: Vec<(Arc<str>, Decimal)>,
+}
+
+/// One touch considered for attribution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TouchNote {
+    /// The touch event id.
+    pub event: Arc<str>,
+    /// Its partner.
+    pub partner: Arc<str>,
+    /// Its channel.
+    pub channel: Channel,
+    /// When it happened.
+    pub at: Instant,
+    /// Its weight (0 for a touch the model did not credit).
+    pub weight: Decimal,
+    /// Why it took no part, if it did not.
+    pub excluded: Option<Exclusion>,
+}
+
+/// Why a touch took no part in attribution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exclusion {
+    /// Older than the window at conversion time.
+    OutsideWindow {
+        /// The window that applied.
+        window_days: u32,
+    },
+    /// A touch of a higher-priority channel was eligible.
+    LowerPriority {
+        /// The channel that won.
+        beaten_by: Channel,
+    },
+    /// The partner was not active at conversion time.
+    InactivePartner {
+        /// Its status then.
+        status: &'static str,
+    },
+    /// The customer is one the partner controls itself.
+    SelfReferral,
+    /// The model gave all credit to other touches.
+    NotSelected,
+}
+
+/// Why and how much of an entry was reversed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReversalWhy {
+    /// The entry reversed.
+    pub reverses: Arc<str>,
+    /// Its amount.
+    pub original: Decimal,
+    /// `refund` or `chargeback`.
+    pub cause: &'static str,
+    /// The payment refunded.
+    pub payment: Arc<str>,
+    /// The payment's amount.
+    pub payment_amount: Decimal,
+    /// Refunded before this event.
+    pub refunded_before: Decimal,
+    /// Refunded by this event.
+    pub refunded_now: Decimal,
+    /// Reversed (or waived) before this event: round(original × refunded_before / payment).
+    pub reversed_before: Decimal,
+    /// round(original × (refunded_before + refunded_now) / payment), or the whole original
+    /// when the payment is now fully refunded.
+    pub reversed_total: Decimal,
+    /// `cancel` (the original was pending) or `clawback` (it was available or paid).
+    pub effect: &'static str,
+}

@@ -1,0 +1,175 @@
+//! Refunds, chargebacks and clawbacks (SPEC §9).
+//!
+//! A refund of part of a payment reverses the same fraction of every entry the payment
+//! caused. Fractions are applied to the *cumulative* refunded amount — the k-th refund
+//! reverses `round(E × R_k / A) − round(E × R_{k−1} / A)` — so reversals never drift, never
+//! exceed the entry, and the refund that completes the payment takes exactly what is left.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::engine::State;
+use crate::error::{Error, ErrorCode, Result};
+use crate::input::Event;
+use crate::ledger::{Entry, EntryKind, Explain, ReversalWhy};
+use crate::money::fits_minor_unit;
+use crate::plan::Clawback;
+use crate::time::{Instant, add_days_local, local_date};
+
+/// Applies a refund (`amount: Some`) or a chargeback (`None`: whatever is left).
+pub(crate) fn refund(
+    state: &mut State,
+    ev: &Event,
+    id: &Arc<str>,
+    payment_id: &str,
+    amount: Option<Decimal>,
+    path: &str,
+) -> Result<()> {
+    let cause = if amount.is_some() { "refund" } else { "chargeback" };
+    let Some(rec) = state.payment_mut(payment_id) else {
+        return Err(Error::new(
+            ErrorCode::UnknownPayment,
+            format!("{path}.payment"),
+            format!(
+                "no payment \"{payment_id}\" at or before this {cause} (payments are matched \
+                 by event id, and a {cause} cannot precede its payment)"
+            ),
+        ));
+    };
+    let left = rec.amount - rec.refunded;
+    let now = match amount {
+        Some(a) => {
+            if !fits_minor_unit(a, rec.currency.digits()) {
+                return Err(Error::new(
+                    ErrorCode::InvalidValue,
+                    format!("{path}.amount"),
+                    format!(
+                        "{a} has more than {} decimal places, the minor unit of the payment's \
+                         currency {}",
+                        rec.currency.digits(),
+                        rec.currency
+                    ),
+                ));
+            }
+            if a > left {
+                return Err(Error::new(
+                    ErrorCode::RefundExceedsPayment,
+                    format!("{path}.amount"),
+                    format!(
+                        "refund of {a} {} exceeds what is left unrefunded of payment \
+                         \"{payment_id}\": {left} of {}",
+                        rec.currency, rec.amount
+                    ),
+                ));
+            }
+            a
+        }
+        None => left,
+    };
+    if now.is_zero() {
+        return Ok(());
+    }
+    let before = rec.refunded;
+    let total = before + now;
+    rec.refunded = total;
+    let full = total == rec.amount;
+    let payment_amount = rec.amount;
+    let mut plan_of_entries = std::mem::take(&mut rec.entries);
+
+    let doc = state.plan.doc();
+    let tz = state.plan.tz();
+    let rounding = doc.rounding;
+    let policy = doc.lifecycle.clawback.clone();
+    let mut out = Vec::new();
+    for (idx, accounted) in plan_of_entries.iter_mut() {
+        let orig = &state.entries[*idx];
+        let e = orig.amount;
+        let target = if full {
+            e
+        } else {
+            let raw = e
+                .checked_mul(total)
+                .and_then(|x| x.checked_div(payment_amount))
+                .ok_or_else(|| Error::overflow(format!("{path}.amount")))?;
+            rounding.round(raw, orig.currency.digits())
+        };
+        let delta = target - *accounted;
+        let reversed_before = *accounted;
+        *accounted = target;
+        if delta.is_zero() {
+            continue;
+        }
+        let pending = ev.at < orig.available_at;
+        let (effect, available_at) = if pending {
+            // Cancelling a pending entry: the reversal becomes available with the original,
+            // so the two net out in the same statement and nothing is ever clawed back.
+            ("cancel", orig.available_at)
+        } else if clawback_applies(&policy, tz, orig.earned_at, ev.at)? {
+            ("clawback", ev.at)
+        } else {
+            continue;
+        };
+        out.push((
+            *idx,
+            Entry {
+                id: Arc::from(format!("reversal:{id}:{}", orig.id).as_str()),
+                partner: orig.partner.clone(),
+                kind: EntryKind::Reversal,
+                event: id.clone(),
+                customer: orig.customer.clone(),
+                rule: orig.rule.clone(),
+                amount: -delta,
+                currency: orig.currency,
+                earned_at: ev.at,
+                available_at,
+                fx_anchor: orig.fx_anchor,
+                explain: Explain::Reversal(Box::new(ReversalWhy {
+                    reverses: orig.id.clone(),
+                    original: e,
+                    cause,
+                    payment: Arc::from(payment_id),
+                    payment_amount,
+                    refunded_before: before,
+                    refunded_now: now,
+                    reversed_before,
+                    reversed_total: target,
+                    effect,
+                })),
+            },
+        ));
+    }
+    if let Some(rec) = state.payment_mut(payment_id) {
+        rec.entries = plan_of_entries;
+    }
+    for (orig, entry) in out {
+        // A reversal gives its cap room back: caps limit net commission.
+        let caps = state.entry_caps[orig].clone();
+        if let Some(keys) = &caps {
+            let date = local_date(tz, state.entries[orig].earned_at);
+            let plan_amount = state.to_plan(entry.amount, entry.currency, date)?;
+            let rule = &state.plan.doc().rules[keys.rule].clone();
+            crate::commission::commit(rule, keys, plan_amount, state.tallies_mut());
+        }
+        state.push(entry, caps);
+    }
+    Ok(())
+}
+
+/// Whether money no longer pending is taken back, per `lifecycle.clawback`.
+fn clawback_applies(
+    policy: &Clawback,
+    tz: chrono_tz::Tz,
+    earned_at: Instant,
+    at: Instant,
+) -> Result<bool> {
+    Ok(match policy {
+        Clawback::Always => true,
+        Clawback::Never => false,
+        Clawback::WithinDays(n) => {
+            let end = add_days_local(tz, earned_at, i64::from(*n))
+                .ok_or_else(|| Error::overflow("plan.lifecycle.clawback.within_days"))?;
+            at <= end
+        }
+    })
+}

@@ -1,0 +1,123 @@
+//! The structural pass: each top-level field and each rule is read on its own, so that
+//! every structural problem of a plan is reported at once instead of the first one only.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::types::{PlanDoc, Rule};
+use crate::error::{ErrorCode, Issues};
+use crate::json::{from_value_at, join};
+
+pub(crate) use crate::json::json_value;
+
+/// Top-level fields: name and whether it is required.
+const FIELDS: &[(&str, bool)] = &[
+    ("schema", true),
+    ("id", true),
+    ("name", false),
+    ("currency", true),
+    ("timezone", false),
+    ("rounding", false),
+    ("commission_base", false),
+    ("attribution", false),
+    ("rules", false),
+    ("combine", false),
+    ("tiers", false),
+    ("bonuses", false),
+    ("overrides", false),
+    ("referee_reward", false),
+    ("lifecycle", false),
+    ("payouts", false),
+    ("fraud", false),
+    ("grandfather", false),
+    ("health", false),
+];
+
+/// Reads the plan document; records every structural problem in `issues`.
+pub(crate) fn plan_doc(value: &Value, root: &str, issues: &mut Issues) -> Option<PlanDoc> {
+    let Some(obj) = value.as_object() else {
+        issues.push(
+            ErrorCode::InvalidValue,
+            root,
+            "expected a plan object like {\"schema\": \"partnerkit/plan@1\", ...}",
+        );
+        return None;
+    };
+    let before = issues.0.len();
+    for (key, v) in obj {
+        let path = join(root, key);
+        match key.as_str() {
+            "rules" => check_rules(v, &path, issues),
+            k if FIELDS.iter().any(|(f, _)| *f == k) => check_field(k, v, &path, issues),
+            _ => issues.push(
+                ErrorCode::UnknownField,
+                path,
+                format!(
+                    "unknown field `{key}`, expected one of {}",
+                    FIELDS
+                        .iter()
+                        .map(|(f, _)| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        }
+    }
+    for (field, required) in FIELDS {
+        if *required && !obj.contains_key(*field) {
+            issues.push(
+                ErrorCode::MissingField,
+                join(root, field),
+                format!("missing field `{field}`"),
+            );
+        }
+    }
+    if issues.0.len() > before {
+        return None;
+    }
+    match from_value_at::<PlanDoc>(value, root) {
+        Ok(doc) => Some(doc),
+        Err(e) => {
+            issues.0.push(e);
+            None
+        }
+    }
+}
+
+fn check_rules(v: &Value, path: &str, issues: &mut Issues) {
+    match v.as_array() {
+        Some(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check::<Rule>(item, &format!("{path}[{i}]"), issues);
+            }
+        }
+        None => check::<Vec<Rule>>(v, path, issues),
+    }
+}
+
+/// Reads one top-level field with the type `PlanDoc` gives it.
+fn check_field(key: &str, v: &Value, path: &str, issues: &mut Issues) {
+    use super::types::*;
+    use crate::money::{Currency, Rounding};
+    match key {
+        "schema" | "id" | "timezone" => check::<String>(v, path, issues),
+        "name" => check::<Option<String>>(v, path, issues),
+        "currency" => check::<Currency>(v, path, issues),
+        "rounding" => check::<Rounding>(v, path, issues),
+        "commission_base" => check::<CommissionBase>(v, path, issues),
+        "attribution" => check::<Attribution>(v, path, issues),
+        "combine" => check::<Combine>(v, path, issues),
+        "lifecycle" => check::<Lifecycle>(v, path, issues),
+        "payouts" => check::<Payouts>(v, path, issues),
+        "health" => check::<Health>(v, path, issues),
+        // Sections of later SPEC chapters are read as free JSON here; validation says
+        // whether this version supports them.
+        _ => {}
+    }
+}
+
+fn check<T: DeserializeOwned>(v: &Value, path: &str, issues: &mut Issues) {
+    if let Err(e) = from_value_at::<T>(v, path) {
+        issues.0.push(e);
+    }
+}

@@ -1,0 +1,549 @@
+//! The plan document, field for field as SPEC §2.1 writes it.
+//!
+//! These types are the single source of truth for the plan's shape: serde reads them, the
+//! JSON Schema in `docs/` is generated from them, and validation checks what types cannot say.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::dec::Dec;
+use crate::money::{Currency, Rounding};
+use crate::time::PeriodUnit;
+
+/// The schema tag every plan document carries.
+pub const PLAN_SCHEMA: &str = "partnerkit/plan@1";
+
+/// A commission plan: who is paid what, when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "partnerkit plan")]
+pub struct PlanDoc {
+    /// Always `"partnerkit/plan@1"`.
+    pub schema: String,
+    /// Plan id, written into every report.
+    pub id: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Plan currency (ISO 4217): flat rewards, limits and thresholds are written in it.
+    pub currency: Currency,
+    /// IANA time zone in which calendar periods (months, quarters) are cut.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// How every ledger amount is rounded to its currency's minor unit.
+    #[serde(default)]
+    pub rounding: Rounding,
+    /// What a percentage is taken of.
+    #[serde(default)]
+    pub commission_base: CommissionBase,
+    /// Who gets credit for a customer.
+    #[serde(default)]
+    pub attribution: Attribution,
+    /// Commission rules, in order.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// How several matching rules combine.
+    #[serde(default)]
+    pub combine: Combine,
+    /// Tier levels (SPEC §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<serde_json::Value>,
+    /// Bonuses (SPEC §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonuses: Option<serde_json::Value>,
+    /// Multi-level overrides (SPEC §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<serde_json::Value>,
+    /// Two-sided referee rewards (SPEC §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referee_reward: Option<serde_json::Value>,
+    /// Holds, clawbacks and negative balances.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+    /// Statements: period, threshold, due dates, payout currency.
+    #[serde(default)]
+    pub payouts: Payouts,
+    /// Fraud signals (SPEC §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraud: Option<serde_json::Value>,
+    /// Which plan version a customer's payments use (SPEC §2.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grandfather: Option<serde_json::Value>,
+    /// Partner health metrics settings.
+    #[serde(default)]
+    pub health: Health,
+}
+
+fn default_timezone() -> String {
+    "UTC".to_owned()
+}
+
+/// What a percentage reward is taken of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommissionBase {
+    /// amount − tax − discount.
+    #[default]
+    Net,
+    /// The whole amount.
+    Gross,
+}
+
+/// Attribution settings (SPEC §3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attribution {
+    /// How eligible touches are weighted.
+    #[serde(default)]
+    pub model: Model,
+    /// How old a touch may be at conversion, in days (inclusive).
+    #[serde(default = "default_window")]
+    pub window_days: u32,
+    /// Per-channel window and model overrides.
+    #[serde(default)]
+    pub channels: BTreeMap<Channel, ChannelSettings>,
+    /// Channels from highest priority to lowest.
+    #[serde(default = "default_priority")]
+    pub priority: Vec<Channel>,
+    /// How long an attribution holds.
+    #[serde(default)]
+    pub lock: Lock,
+}
+
+impl Default for Attribution {
+    fn default() -> Self {
+        Attribution {
+            model: Model::default(),
+            window_days: default_window(),
+            channels: BTreeMap::new(),
+            priority: default_priority(),
+            lock: Lock::default(),
+        }
+    }
+}
+
+fn default_window() -> u32 {
+    30
+}
+
+fn default_priority() -> Vec<Channel> {
+    vec![
+        Channel::Coupon,
+        Channel::DealRegistration,
+        Channel::Link,
+        Channel::Manual,
+    ]
+}
+
+/// Per-channel overrides of the attribution settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSettings {
+    /// Window for touches of this channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u32>,
+    /// Model when this channel decides the conversion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
+}
+
+/// How a touch reached the customer.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A tracked link (cookie).
+    Link,
+    /// A coupon code.
+    Coupon,
+    /// A registered deal.
+    DealRegistration,
+    /// Entered by hand.
+    Manual,
+}
+
+impl Channel {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Link => "link",
+            Channel::Coupon => "coupon",
+            Channel::DealRegistration => "deal_registration",
+            Channel::Manual => "manual",
+        }
+    }
+}
+
+/// An attribution model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// All credit to the latest eligible touch.
+    #[default]
+    LastTouch,
+    /// All credit to the earliest eligible touch.
+    FirstTouch,
+    /// Equal credit to every eligible touch.
+    Linear,
+    /// Credit halves every `half_life_days` of touch age.
+    TimeDecay {
+        /// Half-life in days.
+        half_life_days: u32,
+    },
+    /// Shares for the first and last touches, the rest split among the middle ones.
+    PositionBased {
+        /// Share of the first touch.
+        first: Dec,
+        /// Share of the last touch.
+        last: Dec,
+    },
+}
+
+impl Model {
+    /// The canonical name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::LastTouch => "last_touch",
+            Model::FirstTouch => "first_touch",
+            Model::Linear => "linear",
+            Model::TimeDecay { .. } => "time_decay",
+            Model::PositionBased { .. } => "position_based",
+        }
+    }
+}
+
+/// How long an attribution decided at the first conversion holds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Lock {
+    /// For the customer's lifetime (recurring commissions).
+    #[default]
+    Customer,
+    /// Every payment is attributed afresh.
+    Conversion,
+    /// Locked for N calendar months from the first conversion, then afresh.
+    Months(u32),
+}
+
+/// A commission rule: when it applies, what it pays, within which limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Unique id, written into entries and their ids.
+    pub id: String,
+    /// Conditions, all of which must hold.
+    #[serde(default)]
+    pub when: When,
+    /// What the rule pays.
+    pub reward: Reward,
+    /// Floors and caps.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// The event kind a rule rewards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleEvent {
+    /// A payment (the default).
+    #[default]
+    Payment,
+    /// A signup (lead).
+    Signup,
+    /// A touch (pay per click).
+    Touch,
+}
+
+impl RuleEvent {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleEvent::Payment => "payment",
+            RuleEvent::Signup => "signup",
+            RuleEvent::Touch => "touch",
+        }
+    }
+}
+
+/// Conditions of a rule (SPEC §4); absent ones always hold.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// The event kind rewarded.
+    #[serde(default)]
+    pub event: RuleEvent,
+    /// Only these partners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<Vec<String>>,
+    /// Only partners of these segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Vec<String>>,
+    /// Only partners in these tiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Vec<String>>,
+    /// Only payments for these products.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<Vec<String>>,
+    /// Only when the partner's deciding touch came through these channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Vec<Channel>>,
+    /// Only when the partner's deciding touch carried one of these campaigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<Vec<String>>,
+    /// Only the customer's n-th payments, inclusive bounds (1 = first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_number: Option<Range>,
+    /// Only payments strictly before the customer's first payment + N calendar months.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_months: Option<u32>,
+    /// Only events at or after this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Only events strictly before this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Only payments whose amount is at least this, in plan currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_amount: Option<Dec>,
+    /// Only payments in this currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Currency>,
+    /// Only partners whose attributes include all of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+/// Inclusive integer bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// Lowest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    /// Highest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+}
+
+/// What a rule pays: exactly one kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Reward {
+    /// Percent of the partner's credited base.
+    Percent(Dec),
+    /// A fixed amount in plan currency per event.
+    Flat(Dec),
+    /// Percent depending on the partner's tier (SPEC §5).
+    PercentByTier(BTreeMap<String, Dec>),
+    /// Percent depending on the partner's running volume (SPEC §4 bands).
+    Tiered(serde_json::Value),
+}
+
+/// Floors and caps of one rule, in plan currency.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Most one event can earn from this rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_event: Option<Dec>,
+    /// Least one matching event earns from this rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_per_event: Option<Dec>,
+    /// Most a partner can earn from one customer under this rule, net of reversals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_customer: Option<Dec>,
+    /// Most a partner can earn under this rule in one calendar period, net of reversals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_period: Option<PeriodCap>,
+}
+
+/// A cap per calendar period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodCap {
+    /// The period.
+    pub period: PeriodUnit,
+    /// The cap in plan currency.
+    pub amount: Dec,
+}
+
+/// How several matching rules combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// The first matching rule pays.
+    #[default]
+    FirstMatch,
+    /// Every matching rule pays.
+    Sum,
+    /// The matching rule with the largest amount (after limits) pays.
+    Max,
+}
+
+impl Combine {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Combine::FirstMatch => "first_match",
+            Combine::Sum => "sum",
+            Combine::Max => "max",
+        }
+    }
+}
+
+/// Holds and reversals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Days an entry stays pending before it is available.
+    #[serde(default = "default_hold")]
+    pub hold_days: u32,
+    /// Whether money already available is taken back on refunds.
+    #[serde(default)]
+    pub clawback: Clawback,
+    /// What happens to a negative closing balance.
+    #[serde(default)]
+    pub negative_balance: NegativeBalance,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            hold_days: default_hold(),
+            clawback: Clawback::default(),
+            negative_balance: NegativeBalance::default(),
+        }
+    }
+}
+
+fn default_hold() -> u32 {
+    30
+}
+
+/// Clawback policy for refunds of entries that are no longer pending.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Clawback {
+    /// Always claw back.
+    #[default]
+    Always,
+    /// Never claw back available or paid money.
+    Never,
+    /// Claw back when the refund comes within N days of the original entry.
+    WithinDays(u32),
+}
+
+/// What a negative closing balance does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NegativeBalance {
+    /// Carried into the next statement.
+    #[default]
+    Carry,
+    /// Shown, then reset to zero.
+    WriteOff,
+}
+
+/// Statement settings (SPEC §9).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Payouts {
+    /// Statement period.
+    #[serde(default = "default_payout_period")]
+    pub period: PeriodUnit,
+    /// Minimum closing balance paid out, in plan currency.
+    #[serde(default)]
+    pub threshold: Dec,
+    /// Days after the period's last day that the payout is due.
+    #[serde(default)]
+    pub net_days: u32,
+    /// Which currency statements are in.
+    #[serde(default)]
+    pub currency: PayoutCurrency,
+    /// Which date's rate converts an entry.
+    #[serde(default)]
+    pub fx_date: FxDate,
+}
+
+impl Default for Payouts {
+    fn default() -> Self {
+        Payouts {
+            period: default_payout_period(),
+            threshold: Dec::default(),
+            net_days: 0,
+            currency: PayoutCurrency::default(),
+            fx_date: FxDate::default(),
+        }
+    }
+}
+
+fn default_payout_period() -> PeriodUnit {
+    PeriodUnit::Month
+}
+
+/// Statement currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutCurrency {
+    /// The partner's `payout_currency` (plan currency when unset).
+    #[default]
+    Partner,
+    /// Always the plan currency.
+    Plan,
+}
+
+/// Which date's rate converts an entry into the statement currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FxDate {
+    /// The date the entry was earned, fixed forever.
+    #[default]
+    Earned,
+    /// The date the entry became available.
+    Available,
+    /// The statement period's last day.
+    Statement,
+}
+
+impl FxDate {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FxDate::Earned => "earned",
+            FxDate::Available => "available",
+            FxDate::Statement => "statement",
+        }
+    }
+}
+
+/// Partner health metric settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// A partner is activated by a first referral within this many days of joining.
+    #[serde(default = "default_activation")]
+    pub activation_days: u32,
+    /// A partner is inactive with no touch and no conversion in this many days before as_of.
+    #[serde(default = "default_inactive")]
+    pub inactive_days: u32,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            activation_days: default_activation(),
+            inactive_days: default_inactive(),
+        }
+    }
+}
+
+fn default_activation() -> u32 {
+    30
+}
+
+fn default_inactive() -> u32 {
+    60
+}

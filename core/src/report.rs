@@ -1,0 +1,219 @@
+//! The report (SPEC §11): ledger with statuses, statements, metrics.
+//!
+//! A report is a value: everything in it is decided by the inputs and `as_of`. Its one
+//! serialized form is [`Report::to_canonical_json`]; bindings hand those bytes through.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::engine::State;
+use crate::error::Result;
+use crate::ledger::{Entry, EntryKind};
+use crate::money::{Currency, Rounding};
+use crate::payouts::{self, Statement, StatementStatus};
+use crate::time::{Instant, local_date};
+
+/// Where an entry stands as of the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Within its hold.
+    Pending,
+    /// Past its hold, not yet paid by a statement.
+    Available,
+    /// Settled by a statement that was due on or before `as_of`.
+    Paid,
+}
+
+impl Status {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Available => "available",
+            Status::Paid => "paid",
+        }
+    }
+}
+
+/// Counts and sums for one partner, or for the whole program.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics {
+    /// Touches.
+    pub clicks: u64,
+    /// Customers attributed (a customer shared by two partners counts for both).
+    pub referrals: u64,
+    /// Attributed payments.
+    pub conversions: u64,
+    /// Credited base (sourced revenue) in plan currency, before refunds.
+    pub revenue: Decimal,
+    /// Net earned (commissions less reversals; adjustments excluded) in plan currency.
+    pub commission: Decimal,
+}
+
+impl Metrics {
+    /// referrals / clicks, to 4 decimal places (None without clicks).
+    pub fn conversion_rate(&self) -> Option<Decimal> {
+        ratio(Decimal::from(self.referrals), self.clicks, 4)
+    }
+
+    /// Commission per click in plan currency (None without clicks).
+    pub fn epc(&self, digits: u32, r: Rounding) -> Option<Decimal> {
+        ratio(self.commission, self.clicks, 28).map(|x| r.round(x, digits))
+    }
+
+    /// Commission per referral in plan currency (None without referrals).
+    pub fn cpa(&self, digits: u32, r: Rounding) -> Option<Decimal> {
+        ratio(self.commission, self.referrals, 28).map(|x| r.round(x, digits))
+    }
+}
+
+fn ratio(num: Decimal, den: u64, dp: u32) -> Option<Decimal> {
+    if den == 0 {
+        return None;
+    }
+    let q = num.checked_div(Decimal::from(den))?;
+    Some(Rounding::HalfEven.round(q, dp.min(28)))
+}
+
+/// The result of an evaluation.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Plan id.
+    pub plan: String,
+    /// Plan currency (metrics are in it).
+    pub currency: Currency,
+    /// Plan rounding (for derived money metrics).
+    pub rounding: Rounding,
+    /// The instant the report is as of.
+    pub as_of: Instant,
+    /// Ledger entries sorted by `(earned_at, id)`.
+    pub entries: Vec<Entry>,
+    /// Status of each entry, parallel to `entries`.
+    pub statuses: Vec<Status>,
+    /// Statements sorted by partner, then period.
+    pub statements: Vec<Statement>,
+    /// Identical events ignored.
+    pub duplicates_ignored: u64,
+    /// Customers that converted with no eligible touch, sorted.
+    pub unattributed: Vec<Arc<str>>,
+    /// Program-wide metrics.
+    pub program: Metrics,
+    /// Per-partner metrics, sorted by partner id.
+    pub partners: Vec<(Arc<str>, Metrics)>,
+}
+
+impl Report {
+    /// The canonical JSON of SPEC §11: fixed field order, decimals with the currency's
+    /// digits, sorted lists. Byte-identical for identical inputs on every platform.
+    pub fn to_canonical_json(&self) -> String {
+        crate::canonical::report_json(self, false)
+    }
+
+    /// The same document, indented for humans.
+    pub fn to_pretty_json(&self) -> String {
+        crate::canonical::report_json(self, true)
+    }
+
+    /// Balance of a partner as of the report, in each currency: (pending, available).
+    /// Paid entries are excluded.
+    pub fn balances(&self, partner: &str) -> Vec<(Currency, Decimal, Decimal)> {
+        let mut out: Vec<(Currency, Decimal, Decimal)> = Vec::new();
+        for (e, s) in self.entries.iter().zip(&self.statuses) {
+            if &*e.partner != partner || *s == Status::Paid {
+                continue;
+            }
+            let slot = match out.iter_mut().find(|(c, _, _)| *c == e.currency) {
+                Some(x) => x,
+                None => {
+                    out.push((e.currency, Decimal::ZERO, Decimal::ZERO));
+                    out.last_mut().expect("just pushed")
+                }
+            };
+            match s {
+                Status::Pending => slot.1 += e.amount,
+                _ => slot.2 += e.amount,
+            }
+        }
+        out.sort_by_key(|(c, _, _)| *c);
+        out
+    }
+}
+
+/// Writes the report of `state` as of `as_of`.
+pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
+    let (statements, paid_by) = payouts::build(state, as_of)?;
+    let doc = state.plan.doc();
+    let tz = state.plan.tz();
+    let mut order: Vec<usize> = (0..state.entries.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ea, eb) = (&state.entries[a], &state.entries[b]);
+        (ea.earned_at, &ea.id).cmp(&(eb.earned_at, &eb.id))
+    });
+    let mut partners: Vec<(Arc<str>, Metrics)> = state
+        .partner_ids
+        .iter()
+        .zip(&state.counters)
+        .map(|(id, c)| {
+            (
+                id.clone(),
+                Metrics {
+                    clicks: c.clicks,
+                    referrals: c.referrals,
+                    conversions: c.conversions,
+                    revenue: c.revenue,
+                    commission: Decimal::ZERO,
+                },
+            )
+        })
+        .collect();
+    let index: std::collections::HashMap<&str, usize> = state
+        .partner_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (&**id, i))
+        .collect();
+    let mut entries = Vec::with_capacity(order.len());
+    let mut statuses = Vec::with_capacity(order.len());
+    for i in order {
+        let e = &state.entries[i];
+        let status = if as_of < e.available_at {
+            Status::Pending
+        } else if paid_by[i].is_some_and(|s| statements[s].status == StatementStatus::Paid) {
+            Status::Paid
+        } else {
+            Status::Available
+        };
+        if e.kind != EntryKind::Adjustment
+            && let Some(&pi) = index.get(&*e.partner)
+        {
+            let amount = state.to_plan(e.amount, e.currency, local_date(tz, e.fx_anchor))?;
+            partners[pi].1.commission += amount;
+        }
+        entries.push(e.clone());
+        statuses.push(status);
+    }
+    partners.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut program = Metrics::default();
+    for (_, m) in &partners {
+        program.clicks += m.clicks;
+        program.conversions += m.conversions;
+        program.revenue += m.revenue;
+        program.commission += m.commission;
+    }
+    // Program referrals count customers, not (customer, partner) pairs.
+    program.referrals = state.attributed_customers();
+    Ok(Report {
+        plan: doc.id.clone(),
+        currency: doc.currency,
+        rounding: doc.rounding,
+        as_of,
+        entries,
+        statuses,
+        statements,
+        duplicates_ignored: state.duplicates_ignored,
+        unattributed: state.unattributed.iter().cloned().collect(),
+        program,
+        partners,
+    })
+}
