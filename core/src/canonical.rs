@@ -5,8 +5,8 @@
 //! in their shortest exact form, instants as UTC `Z` strings, dates as `YYYY-MM-DD`.
 
 use rust_decimal::Decimal;
-use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
 use crate::fx::AppliedRate;
 use crate::ledger::{
@@ -38,7 +38,11 @@ fn money(x: Decimal, c: Currency) -> String {
 /// A non-money decimal in its shortest exact form ("20", "0.5", "1.0825").
 fn num(x: Decimal) -> String {
     let n = x.normalize();
-    if n.is_zero() { "0".to_owned() } else { n.to_string() }
+    if n.is_zero() {
+        "0".to_owned()
+    } else {
+        n.to_string()
+    }
 }
 
 struct ReportView<'a>(&'a Report);
@@ -169,7 +173,12 @@ impl Serialize for CommissionView<'_> {
                     "reward",
                     &serde_json::json!({"percent": num(*percent), "of": money(*of, c)}),
                 )?;
-                format!("{} * {}% = {}", money(*of, c), num(*percent), num(w.computed))
+                format!(
+                    "{} * {}% = {}",
+                    money(*of, c),
+                    num(*percent),
+                    num(w.computed)
+                )
             }
             RewardWhy::Flat {
                 flat,
@@ -186,7 +195,12 @@ impl Serialize for CommissionView<'_> {
                 }
                 o.insert("share".into(), money(*share, c).into());
                 m.serialize_entry("reward", &o)?;
-                format!("flat {} {}, share {}", money(*flat, *plan_currency), plan_currency, money(*share, c))
+                format!(
+                    "flat {} {}, share {}",
+                    money(*flat, *plan_currency),
+                    plan_currency,
+                    money(*share, c)
+                )
             }
         };
         m.serialize_entry("computed", &num(w.computed))?;
@@ -205,8 +219,18 @@ impl Serialize for CommissionView<'_> {
 }
 
 fn why_this_rule(w: &CommissionWhy) -> String {
-    let paid: Vec<&str> = w.rules.iter().filter(|r| r.paid).map(|r| &*r.rule).collect();
-    let matched: Vec<&str> = w.rules.iter().filter(|r| r.matched).map(|r| &*r.rule).collect();
+    let paid: Vec<&str> = w
+        .rules
+        .iter()
+        .filter(|r| r.paid)
+        .map(|r| &*r.rule)
+        .collect();
+    let matched: Vec<&str> = w
+        .rules
+        .iter()
+        .filter(|r| r.matched)
+        .map(|r| &*r.rule)
+        .collect();
     let rule = paid.first().copied().unwrap_or("");
     match w.combine {
         crate::plan::Combine::FirstMatch => {

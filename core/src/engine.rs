@@ -19,7 +19,7 @@ use crate::input::{Body, Event, Input, Partner, PartnerStatus, Payment, Touch};
 use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck};
 use crate::lifecycle;
 use crate::money::allocate;
-use crate::plan::{CommissionBase, Combine, Plan, RuleEvent};
+use crate::plan::{Combine, CommissionBase, Plan, RuleEvent};
 use crate::report::{self, Report};
 use crate::time::{Instant, add_days_local, local_date};
 
@@ -81,7 +81,8 @@ impl State {
     /// Checks partners against each other and the plan, and indexes them.
     pub(crate) fn new(plan: Plan, partners: Vec<Partner>, fx: FxTable) -> Result<State> {
         let mut partner_index = HashMap::with_capacity(partners.len());
-        let partner_ids: Vec<Arc<str>> = partners.iter().map(|p| Arc::from(p.id.as_str())).collect();
+        let partner_ids: Vec<Arc<str>> =
+            partners.iter().map(|p| Arc::from(p.id.as_str())).collect();
         for (i, id) in partner_ids.iter().enumerate() {
             if partner_index.insert(id.clone(), i).is_some() {
                 return Err(Error::new(
@@ -138,8 +139,10 @@ impl State {
         })
     }
 
-    /// Applies one event. `path` locates it in the input (`events[17]`) for errors.
-    pub(crate) fn apply(&mut self, ev: &Event, path: &str) -> Result<()> {
+    /// Applies one event. `pos` is its index in the input's `events`, for error paths; the
+    /// path string is only built when an error needs it.
+    pub(crate) fn apply(&mut self, ev: &Event, pos: usize) -> Result<()> {
+        let path = &Loc(pos);
         let id: Arc<str> = Arc::from(ev.id.as_str());
         match &ev.body {
             Body::Touch(t) => self.on_touch(ev, &id, t, path),
@@ -194,7 +197,7 @@ impl State {
         self.entries.len() - 1
     }
 
-    fn on_touch(&mut self, ev: &Event, id: &Arc<str>, t: &Touch, path: &str) -> Result<()> {
+    fn on_touch(&mut self, ev: &Event, id: &Arc<str>, t: &Touch, path: &Loc) -> Result<()> {
         let pi = self.partner(&t.partner, || format!("{path}.partner"))?;
         self.counters[pi].clicks += 1;
         let customer: Arc<str> = Arc::from(t.customer.as_str());
@@ -211,7 +214,13 @@ impl State {
             .touches
             .push(rec);
         // Pay per click: paid to the touch's partner directly, when it may earn.
-        if !self.plan.doc().rules.iter().any(|r| r.when.event == RuleEvent::Touch) {
+        if !self
+            .plan
+            .doc()
+            .rules
+            .iter()
+            .any(|r| r.when.event == RuleEvent::Touch)
+        {
             return Ok(());
         }
         let partner = &self.partners[pi];
@@ -419,9 +428,7 @@ impl State {
                 let because = commission::check(&self.plan, &self.fx, ri, rule, &ctx)?;
                 let matched = because.is_none();
                 let mut amount = None;
-                if matched
-                    && (doc.combine != Combine::FirstMatch || priced.is_empty())
-                {
+                if matched && (doc.combine != Combine::FirstMatch || priced.is_empty()) {
                     let pr = commission::price(ri, rule, &pricing, &self.tallies)?;
                     if doc.combine == Combine::Max {
                         amount = Some(pr.amount);
@@ -438,10 +445,9 @@ impl State {
             }
             if doc.combine == Combine::Max && priced.len() > 1 {
                 // Ties go to the earlier rule: keep the first maximum.
-                let best = priced
-                    .iter()
-                    .enumerate()
-                    .fold(0, |b, (i, (_, p))| if p.amount > priced[b].1.amount { i } else { b });
+                let best = priced.iter().enumerate().fold(0, |b, (i, (_, p))| {
+                    if p.amount > priced[b].1.amount { i } else { b }
+                });
                 let winner = priced.swap_remove(best);
                 priced = vec![winner];
             }
@@ -453,12 +459,15 @@ impl State {
                 let mut checks = checks.clone();
                 checks[ri].paid = true;
                 let plan_amount = self.to_plan(pr.amount, currency, date)?;
-                let capped = rule.limits.max_per_customer.is_some()
-                    || rule.limits.max_per_period.is_some();
+                let capped =
+                    rule.limits.max_per_customer.is_some() || rule.limits.max_per_period.is_some();
                 let entry = Entry {
                     id: Arc::from(
-                        format!("commission:{id}:{}:{}", rule.id, self.partner_ids[credit.partner])
-                            .as_str(),
+                        format!(
+                            "commission:{id}:{}:{}",
+                            rule.id, self.partner_ids[credit.partner]
+                        )
+                        .as_str(),
                     ),
                     partner: self.partner_ids[credit.partner].clone(),
                     kind: EntryKind::Commission,
@@ -535,6 +544,15 @@ impl State {
 
     pub(crate) fn tallies_mut(&mut self) -> &mut Tallies {
         &mut self.tallies
+    }
+}
+
+/// Where an event sits in the input, rendered as `events[17]` only when an error needs it.
+pub(crate) struct Loc(pub usize);
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "events[{}]", self.0)
     }
 }
 
@@ -634,7 +652,7 @@ pub fn evaluate(input: &Input) -> Result<Report> {
     let (order, dups) = canonical_order(&input.events, input.as_of)?;
     state.duplicates_ignored = dups;
     for i in order {
-        state.apply(&input.events[i], &format!("events[{i}]"))?;
+        state.apply(&input.events[i], i)?;
     }
     report::build(&state, input.as_of)
 }

@@ -312,7 +312,11 @@ mod tests {
 
     #[test]
     fn json_shape() {
-        let e = Error::new(ErrorCode::InvalidValue, "plan.rules[0].reward.percent", "bad");
+        let e = Error::new(
+            ErrorCode::InvalidValue,
+            "plan.rules[0].reward.percent",
+            "bad",
+        );
         assert_eq!(
             e.to_json(),
             r#"{"code":"InvalidValue","path":"plan.rules[0].reward.percent","message":"bad"}"#

@@ -30,8 +30,9 @@ pub struct FxTable {
 impl FxTable {
     /// Indexes `rates`; two different rates for the same pair and date are an error.
     pub fn new(rates: &[FxRate]) -> Result<FxTable> {
-        let mut pairs: BTreeMap<(Currency, Currency), Vec<(NaiveDate, Decimal, usize)>> =
-            BTreeMap::new();
+        // (date, rate, index in the input) per pair; the index names a conflict's path.
+        type Quotes = Vec<(NaiveDate, Decimal, usize)>;
+        let mut pairs: BTreeMap<(Currency, Currency), Quotes> = BTreeMap::new();
         for (i, r) in rates.iter().enumerate() {
             pairs
                 .entry((r.from, r.to))
@@ -59,7 +60,12 @@ impl FxTable {
         Ok(FxTable { pairs: out })
     }
 
-    fn latest(&self, from: Currency, to: Currency, date: NaiveDate) -> Option<(NaiveDate, Decimal)> {
+    fn latest(
+        &self,
+        from: Currency,
+        to: Currency,
+        date: NaiveDate,
+    ) -> Option<(NaiveDate, Decimal)> {
         let list = self.pairs.get(&(from, to))?;
         let n = list.partition_point(|(d, _)| *d <= date);
         n.checked_sub(1).map(|i| list[i])

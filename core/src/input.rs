@@ -503,7 +503,10 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
             return Err(Error::new(
                 ErrorCode::MissingField,
                 format!("{path}.{field}"),
-                format!("missing field `{field}`: a {kind} event needs {}", required.join(", ")),
+                format!(
+                    "missing field `{field}`: a {kind} event needs {}",
+                    required.join(", ")
+                ),
             ));
         }
     }

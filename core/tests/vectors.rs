@@ -150,13 +150,20 @@ fn conformance_vectors() {
         if let Some(out) = blessed {
             std::fs::write(f, out).expect("write vector");
         }
-        let name = f.strip_prefix(vectors_dir()).unwrap_or(f).display().to_string();
+        let name = f
+            .strip_prefix(vectors_dir())
+            .unwrap_or(f)
+            .display()
+            .to_string();
         for e in errs {
             failures.push(format!("{name}: {e}"));
         }
     }
     if files.len() < 40 {
-        failures.push(format!("expected at least 40 vectors, found {}", files.len()));
+        failures.push(format!(
+            "expected at least 40 vectors, found {}",
+            files.len()
+        ));
     }
     assert!(
         failures.is_empty(),
@@ -184,5 +191,8 @@ fn every_error_code_has_a_vector() {
         .map(|c| c.as_str())
         .filter(|c| !seen.contains(*c) && !["LateEvent", "Internal"].contains(c))
         .collect();
-    assert!(missing.is_empty(), "error codes without a vector: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "error codes without a vector: {missing:?}"
+    );
 }

@@ -107,7 +107,10 @@ pub(crate) fn decide(
             .position(|p| *p == c)
             .unwrap_or(settings.priority.len())
     };
-    let best = eligible.iter().map(|&i| touches[i].channel).min_by_key(|c| rank(*c));
+    let best = eligible
+        .iter()
+        .map(|&i| touches[i].channel)
+        .min_by_key(|c| rank(*c));
     let mut model = settings.model.clone();
     if let Some(best) = best {
         eligible.retain(|&i| {

@@ -110,8 +110,9 @@ pub(crate) fn check(
             }
         }
         if let (Some(months), Some(first)) = (w.within_months, c.first_payment_at) {
-            let end = add_months_local(plan.tz(), first, months as i32)
-                .ok_or_else(|| crate::error::Error::overflow(format!("plan.rules[{idx}].when.within_months")))?;
+            let end = add_months_local(plan.tz(), first, months as i32).ok_or_else(|| {
+                crate::error::Error::overflow(format!("plan.rules[{idx}].when.within_months"))
+            })?;
             if c.at >= end {
                 return Ok(Some(format!(
                     "not within {months} months of the first payment at {} (ended {})",

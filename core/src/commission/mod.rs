@@ -60,7 +60,8 @@ pub(crate) struct Pricing<'a> {
     /// The partner's credited base (payment rules).
     pub credited: Decimal,
     /// The partner's part of each flat reward, computed by the caller across partners.
-    pub flat_share: &'a dyn Fn(Decimal) -> Result<(Decimal, Option<crate::fx::AppliedRate>, Decimal)>,
+    pub flat_share:
+        &'a dyn Fn(Decimal) -> Result<(Decimal, Option<crate::fx::AppliedRate>, Decimal)>,
 }
 
 /// Prices `rule` (index `idx`) for the partner in `p`, given the tallies so far.

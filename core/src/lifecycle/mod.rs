@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::engine::State;
+use crate::engine::{Loc, State};
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::Event;
 use crate::ledger::{Entry, EntryKind, Explain, ReversalWhy};
@@ -24,9 +24,13 @@ pub(crate) fn refund(
     id: &Arc<str>,
     payment_id: &str,
     amount: Option<Decimal>,
-    path: &str,
+    path: &Loc,
 ) -> Result<()> {
-    let cause = if amount.is_some() { "refund" } else { "chargeback" };
+    let cause = if amount.is_some() {
+        "refund"
+    } else {
+        "chargeback"
+    };
     let Some(rec) = state.payment_mut(payment_id) else {
         return Err(Error::new(
             ErrorCode::UnknownPayment,

@@ -190,9 +190,19 @@ pub(crate) fn build(state: &State, as_of: Instant) -> Result<(Vec<Statement>, Ve
             } else if closing < Decimal::ZERO
                 && doc.lifecycle.negative_balance == NegativeBalance::WriteOff
             {
-                (StatementStatus::WrittenOff, Decimal::ZERO, Decimal::ZERO, -closing)
+                (
+                    StatementStatus::WrittenOff,
+                    Decimal::ZERO,
+                    Decimal::ZERO,
+                    -closing,
+                )
             } else {
-                (StatementStatus::Carried, Decimal::ZERO, closing, Decimal::ZERO)
+                (
+                    StatementStatus::Carried,
+                    Decimal::ZERO,
+                    closing,
+                    Decimal::ZERO,
+                )
             };
             let sidx = out.len();
             if payable {

@@ -44,23 +44,27 @@ pub(crate) fn plan_doc(value: &Value, root: &str, issues: &mut Issues) -> Option
         return None;
     };
     let before = issues.0.len();
+    let mut unknown = 0;
     for (key, v) in obj {
         let path = join(root, key);
         match key.as_str() {
             "rules" => check_rules(v, &path, issues),
             k if FIELDS.iter().any(|(f, _)| *f == k) => check_field(k, v, &path, issues),
-            _ => issues.push(
-                ErrorCode::UnknownField,
-                path,
-                format!(
-                    "unknown field `{key}`, expected one of {}",
-                    FIELDS
-                        .iter()
-                        .map(|(f, _)| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+            _ => {
+                unknown += 1;
+                issues.push(
+                    ErrorCode::UnknownField,
+                    path,
+                    format!(
+                        "unknown field `{key}`, expected one of {}",
+                        FIELDS
+                            .iter()
+                            .map(|(f, _)| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
         }
     }
     for (field, required) in FIELDS {
@@ -72,10 +76,17 @@ pub(crate) fn plan_doc(value: &Value, root: &str, issues: &mut Issues) -> Option
             );
         }
     }
-    if issues.0.len() > before {
+    // Unknown top-level fields do not stop the semantic pass: without them the plan still
+    // reads, and its author gets every other problem in the same run.
+    if issues.0.len() > before + unknown {
         return None;
     }
-    match from_value_at::<PlanDoc>(value, root) {
+    let known: serde_json::Map<String, Value> = obj
+        .iter()
+        .filter(|(k, _)| FIELDS.iter().any(|(f, _)| f == k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    match from_value_at::<PlanDoc>(&Value::Object(known), root) {
         Ok(doc) => Some(doc),
         Err(e) => {
             issues.0.push(e);

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::types::*;
 use super::RuleWindow;
+use super::types::*;
 use crate::dec::Dec;
 use crate::error::{ErrorCode, Issues};
 use crate::money::fits_minor_unit;
@@ -34,7 +34,11 @@ pub(crate) fn validate(
         );
     }
     if doc.id.trim().is_empty() {
-        issues.push(ErrorCode::InvalidValue, p("id"), "the plan id must not be empty");
+        issues.push(
+            ErrorCode::InvalidValue,
+            p("id"),
+            "the plan id must not be empty",
+        );
     }
     let tz = match parse_zone(&doc.timezone) {
         Ok(tz) => Some(tz),
@@ -46,7 +50,12 @@ pub(crate) fn validate(
     let digits = doc.currency.digits();
     attribution(&doc.attribution, &p("attribution"), issues);
     let windows = rules(doc, &p("rules"), digits, issues);
-    money(doc.payouts.threshold, &p("payouts.threshold"), digits, issues);
+    money(
+        doc.payouts.threshold,
+        &p("payouts.threshold"),
+        digits,
+        issues,
+    );
     for (field, present) in [
         ("tiers", doc.tiers.is_some()),
         ("bonuses", doc.bonuses.is_some()),
@@ -92,7 +101,11 @@ fn attribution(a: &Attribution, path: &str, issues: &mut Issues) {
         }
     }
     if a.lock != Lock::Customer {
-        not_yet(issues, format!("{path}.lock"), "lock other than \"customer\"");
+        not_yet(
+            issues,
+            format!("{path}.lock"),
+            "lock other than \"customer\"",
+        );
     }
 }
 
@@ -113,7 +126,10 @@ fn rules(doc: &PlanDoc, path: &str, digits: u32, issues: &mut Issues) -> Vec<Rul
             issues.push(
                 ErrorCode::InvalidValue,
                 format!("{rp}.id"),
-                format!("rule id \"{}\" is used twice: entry ids derive from it", r.id),
+                format!(
+                    "rule id \"{}\" is used twice: entry ids derive from it",
+                    r.id
+                ),
             );
         }
         reward(r, &rp, digits, issues);
@@ -149,7 +165,9 @@ fn reward(r: &Rule, rp: &str, digits: u32, issues: &mut Issues) {
             }
         }
         Reward::Flat(amount) => money(*amount, &format!("{path}.flat"), digits, issues),
-        Reward::PercentByTier(_) => not_yet(issues, format!("{path}.percent_by_tier"), "percent_by_tier"),
+        Reward::PercentByTier(_) => {
+            not_yet(issues, format!("{path}.percent_by_tier"), "percent_by_tier")
+        }
         Reward::Tiered(_) => not_yet(issues, format!("{path}.tiered"), "tiered"),
     }
 }
@@ -268,7 +286,12 @@ fn limits(l: &Limits, path: &str, digits: u32, issues: &mut Issues) {
         }
     }
     if let Some(cap) = &l.max_per_period {
-        money(cap.amount, &format!("{path}.max_per_period.amount"), digits, issues);
+        money(
+            cap.amount,
+            &format!("{path}.max_per_period.amount"),
+            digits,
+            issues,
+        );
     }
     if let (Some(lo), Some(hi)) = (l.min_per_event, l.max_per_event)
         && lo.get() > hi.get()

@@ -1,0 +1,166 @@
+//! The CLI reproduces every conformance vector byte for byte, and reports errors as JSON on
+//! stderr with exit code 2.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_partnerkit"))
+}
+
+fn vectors() -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        let mut items: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        items.sort();
+        for p in items {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "json") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors"),
+        &mut out,
+    );
+    out
+}
+
+/// Runs `partnerkit evaluate -` with `input` on stdin.
+fn evaluate(input: &str) -> (i32, String, String) {
+    let mut child = bin()
+        .args(["evaluate", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn partnerkit");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn evaluate_reproduces_every_vector() {
+    let files = vectors();
+    assert!(!files.is_empty());
+    let mut failures = Vec::new();
+    for f in &files {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        let input = match v.get("input_text") {
+            Some(Value::String(s)) => s.clone(),
+            _ => serde_json::to_string(&v["input"]).unwrap(),
+        };
+        let (code, stdout, stderr) = evaluate(&input);
+        let name = f.display().to_string();
+        if let Some(want) = v.get("expect_error") {
+            let got: Value = serde_json::from_str(stderr.trim()).unwrap_or(Value::Null);
+            let path_ok = want.get("path").is_none() || got["path"] == want["path"];
+            if code != 2 || got["code"] != want["code"] || !path_ok {
+                failures.push(format!(
+                    "{name}: want error {want}, got exit {code} stderr {stderr}"
+                ));
+            }
+            if !stdout.is_empty() {
+                failures.push(format!("{name}: stdout not empty on error"));
+            }
+        } else if let Some(want) = v.get("expect_report") {
+            let want = serde_json::to_string(want).unwrap();
+            if code != 0 || stdout.trim_end_matches('\n') != want {
+                failures.push(format!(
+                    "{name}: exit {code}, report differs from expect_report; stderr {stderr}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn bad_input_is_json_on_stderr_with_exit_2() {
+    let (code, stdout, stderr) = evaluate("{not json");
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    let e: Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert_eq!(e["code"], "InvalidJson");
+    assert!(e["message"].as_str().unwrap().contains("line 1"));
+}
+
+fn validate(plan: &str) -> (Option<i32>, Vec<String>, String) {
+    let dir = std::env::temp_dir().join(format!("pk-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("plan.json");
+    std::fs::write(&path, plan).unwrap();
+    let out = bin().arg("validate").arg(&path).output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let paths = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|l| l["path"].as_str().unwrap().to_owned())
+        .collect();
+    (out.status.code(), paths, stderr)
+}
+
+#[test]
+fn validate_lists_every_problem() {
+    let plan = r#"{"schema":"partnerkit/plan@1","id":"p","currency":"USD","colour":"red",
+        "rules":[{"id":"a","reward":{"percent":"150"}},{"id":"a","reward":{"flat":"1.001"}}]}"#;
+    let (code, paths, stderr) = validate(plan);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        paths,
+        [
+            "plan.colour",
+            "plan.rules[0].reward.percent",
+            "plan.rules[1].id",
+            "plan.rules[1].reward.flat"
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains("4 problems found"));
+    // Structural problems in several sections are all reported too.
+    let plan = r#"{"schema":"partnerkit/plan@1","id":"p","currency":"usd","rounding":"nearest",
+        "rules":[{"id":"a","reward":{"percent":5}},{"id":"b","rewards":{"flat":"1"}}]}"#;
+    let (_, paths, stderr) = validate(plan);
+    assert_eq!(
+        paths,
+        [
+            "plan.currency",
+            "plan.rounding",
+            "plan.rules[0].reward.percent",
+            "plan.rules[1].rewards"
+        ],
+        "{stderr}"
+    );
+    let (code, paths, _) = validate(r#"{"schema":"partnerkit/plan@1","id":"p","currency":"USD"}"#);
+    assert_eq!((code, paths.len()), (Some(0), 0));
+}
+
+#[test]
+fn schema_command_prints_the_shipped_schema() {
+    let out = bin().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/plan.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), shipped);
+}
