@@ -19,7 +19,8 @@ Money
 -----
 No floats ever touch money. Prices, taxes and refunds are integer cents; `cents()` formats
 them as decimal strings ("52.92"), which is what partnerkit expects. Tax is computed in
-integer basis points with half-up rounding: `(price * bp + 5000) // 10000`. FX rates are
+integer thousandths of a percent with half-up rounding: `(price * rate + 50000) // 100000`
+(8.875% is 8875). FX rates are
 written as literal strings.
 
 What is in it
@@ -148,9 +149,9 @@ PRICES = {
 }
 PLAN_NAME = {4900: "starter", 9900: "team", 29900: "business"}
 
-# Tax regions: (name, basis points). Amounts charged include the tax.
-US_TAX = [("none", 0), ("none", 0), ("none", 0), ("us-ny", 888), ("us-tx", 625)]
-EU_TAX = [("de-vat", 1900), ("at-vat", 2000)]
+# Tax regions: (name, rate in thousandths of a percent). Amounts charged include the tax.
+US_TAX = [("none", 0), ("none", 0), ("none", 0), ("us-ny", 8875), ("us-tx", 6250)]
+EU_TAX = [("de-vat", 19000), ("at-vat", 20000)]
 
 # 1 USD = rate EUR, from that date on.
 FX = [
@@ -190,8 +191,8 @@ def build(rng):
             signup = signup.replace(day=rng.randint(1, 14))
         first_pay = signup + dt.timedelta(days=14)
         price = rng.choice(PRICES[seg])
-        region, bp = rng.choice(EU_TAX if owner == "zahlenblog" else US_TAX)
-        tax = (price * bp + 5000) // 10000
+        region, rate = rng.choice(EU_TAX if owner == "zahlenblog" else US_TAX)
+        tax = (price * rate + 50000) // 100000
 
         # Touches.
         if owner is None:

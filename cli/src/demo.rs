@@ -169,7 +169,7 @@ fn earnings(r: &Report, out: &mut String) {
         "available",
         "paid",
     ];
-    out.push_str(&table(&headers, &rows, &foot, 2));
+    out.push_str(&table(&headers, &rows, &foot, "llrrrrrrrr"));
 }
 
 fn statements(r: &Report, out: &mut String) {
@@ -204,11 +204,13 @@ fn statements(r: &Report, out: &mut String) {
             ]
         })
         .collect();
-    out.push_str(&table(&headers, &rows, &[], 3));
+    out.push_str(&table(&headers, &rows, &[], "lllrrrrrrl"));
 }
 
 fn clawbacks(r: &Report, out: &mut String) {
-    out.push_str("\nClawed back (refunds and chargebacks of commission already available or paid)\n");
+    out.push_str(
+        "\nClawed back (refunds and chargebacks of commission already available or paid)\n",
+    );
     let rows: Vec<Vec<String>> = r
         .entries
         .iter()
@@ -232,7 +234,7 @@ fn clawbacks(r: &Report, out: &mut String) {
     let headers = [
         "partner", "amount", "cur", "cause", "payment", "at", "reverses",
     ];
-    out.push_str(&table(&headers, &rows, &[], 1));
+    out.push_str(&table(&headers, &rows, &[], "lrlllll"));
 }
 
 fn leftovers(r: &Report, out: &mut String) {
@@ -250,9 +252,9 @@ fn leftovers(r: &Report, out: &mut String) {
     }
 }
 
-/// Renders rows under `headers` with a rule line, optional footer rows under a second rule;
-/// the first `left` columns are left-aligned, the others right-aligned.
-fn table(headers: &[&str], rows: &[Vec<String>], foot: &[Vec<String>], left: usize) -> String {
+/// Renders rows under `headers` with a rule line, optional footer rows under a second rule.
+/// `align` has one letter per column: `r` right-aligns it (numbers), anything else left.
+fn table(headers: &[&str], rows: &[Vec<String>], foot: &[Vec<String>], align: &str) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows.iter().chain(foot) {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -261,11 +263,14 @@ fn table(headers: &[&str], rows: &[Vec<String>], foot: &[Vec<String>], left: usi
     }
     let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
         let mut s = String::from(" ");
-        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
-            if i < left {
-                s.push_str(&format!(" {cell:<w$}"));
-            } else {
+        for ((cell, w), a) in cells
+            .zip(&widths)
+            .zip(align.chars().chain(std::iter::repeat('l')))
+        {
+            if a == 'r' {
                 s.push_str(&format!(" {cell:>w$}"));
+            } else {
+                s.push_str(&format!(" {cell:<w$}"));
             }
         }
         s.truncate(s.trim_end().len());

@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand};
 use partnerkit::{Error, ErrorCode};
 
 #[derive(Parser)]
-#[command(name = "partnerkit", version, about = "Exact, explainable partner program money maths")]
+#[command(
+    name = "partnerkit",
+    version,
+    about = "Exact, explainable partner program money maths"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,7 +59,13 @@ fn read(path: &str) -> Result<String, Error> {
     } else {
         std::fs::read_to_string(path).map(|t| s = t)
     };
-    res.map_err(|e| Error::new(ErrorCode::InvalidJson, "", format!("cannot read {path}: {e}")))?;
+    res.map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidJson,
+            "",
+            format!("cannot read {path}: {e}"),
+        )
+    })?;
     Ok(s)
 }
 

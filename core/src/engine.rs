@@ -75,6 +75,8 @@ pub(crate) struct State {
     pub duplicates_ignored: u64,
     attributed: u64,
     rewards_signups: bool,
+    /// Rule ids as shared strings, so entries and explanations do not copy them.
+    rule_ids: Vec<Arc<str>>,
 }
 
 impl State {
@@ -110,6 +112,7 @@ impl State {
             .iter()
             .any(|r| r.when.event == RuleEvent::Signup);
         let n = partners.len();
+        let rule_ids = plan.doc().rules.iter().map(|r| Arc::from(r.id.as_str())).collect();
         Ok(State {
             plan,
             partners,
@@ -126,6 +129,7 @@ impl State {
             duplicates_ignored: 0,
             attributed: 0,
             rewards_signups,
+            rule_ids,
         })
     }
 
@@ -436,7 +440,7 @@ impl State {
                     priced.push((ri, pr));
                 }
                 checks.push(RuleCheck {
-                    rule: Arc::from(rule.id.as_str()),
+                    rule: self.rule_ids[ri].clone(),
                     matched,
                     because,
                     amount,
@@ -451,12 +455,18 @@ impl State {
                 let winner = priced.swap_remove(best);
                 priced = vec![winner];
             }
-            for (ri, pr) in priced {
+            let n_priced = priced.len();
+            for (k, (ri, pr)) in priced.into_iter().enumerate() {
                 if pr.amount.is_zero() {
                     continue;
                 }
                 let rule = &doc.rules[ri];
-                let mut checks = checks.clone();
+                // Every entry carries the whole rule check; only the last one takes it.
+                let mut checks = if k + 1 == n_priced {
+                    std::mem::take(&mut checks)
+                } else {
+                    checks.clone()
+                };
                 checks[ri].paid = true;
                 let plan_amount = self.to_plan(pr.amount, currency, date)?;
                 let capped =

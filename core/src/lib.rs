@@ -43,6 +43,11 @@ pub mod report;
 pub mod time;
 
 pub use engine::{evaluate, evaluate_json};
+
+/// The README's Rust example, compiled and run as a doctest so that it stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 pub use error::{Error, ErrorCode, Problem, Result};
 pub use input::Input;
 pub use plan::{Plan, json_schema};

@@ -109,8 +109,13 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     let mut amount = rounded;
     let mut limits = Vec::new();
     let l = &rule.limits;
-    let date = local_date(p.plan.tz(), p.at);
+    // Limits are in plan currency; they convert at the event's date, and only when a
+    // limit exists (the local date costs a time-zone lookup).
     let to_event = |v: Decimal, r: Rounding| -> Result<Decimal> {
+        if plan.currency == p.currency {
+            return Ok(r.round(v, digits));
+        }
+        let date = local_date(p.plan.tz(), p.at);
         Ok(p.fx.convert(v, plan.currency, p.currency, date, r)?.0)
     };
     let period = l
