@@ -174,7 +174,8 @@ fn earnings(r: &Report, out: &mut String) {
 
 fn statements(r: &Report, out: &mut String) {
     out.push_str(&format!(
-        "\nStatements ({} closed monthly periods; payable when the closing balance reaches the threshold)\n",
+        "\nStatements ({}: one per partner and closed period with lines or a balance; \
+         payable when the closing balance reaches the threshold)\n",
         r.statements.len()
     ));
     if r.statements.is_empty() {

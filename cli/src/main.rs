@@ -69,8 +69,22 @@ fn read(path: &str) -> Result<String, Error> {
     Ok(s)
 }
 
+/// Writes to stdout without `print!`, which panics when the reader has gone away
+/// (`partnerkit demo | head`): a closed pipe just ends the output.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes a line to stderr; like [`emit`], a closed stream is not a reason to panic.
+fn emit_err(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 fn fail(e: &Error) -> ExitCode {
-    eprintln!("{}", e.to_json());
+    emit_err(&e.to_json());
     ExitCode::from(2)
 }
 
@@ -82,11 +96,13 @@ fn main() -> ExitCode {
                 Ok(r) => r,
                 Err(e) => return fail(&e),
             };
-            if pretty {
-                println!("{}", report.to_pretty_json());
+            let mut text = if pretty {
+                report.to_pretty_json()
             } else {
-                println!("{}", report.to_canonical_json());
-            }
+                report.to_canonical_json()
+            };
+            text.push('\n');
+            emit(&text);
             ExitCode::SUCCESS
         }
         Command::Validate { plan } => {
@@ -96,35 +112,35 @@ fn main() -> ExitCode {
             };
             let problems = partnerkit::Plan::validate_json(&text);
             if problems.is_empty() {
-                println!("ok: the plan is valid");
+                emit("ok: the plan is valid\n");
                 return ExitCode::SUCCESS;
             }
             for p in &problems {
-                eprintln!("{}", p.to_json());
+                emit_err(&p.to_json());
             }
-            eprintln!(
+            emit_err(&format!(
                 "{} problem{} found",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" }
-            );
+            ));
             ExitCode::from(2)
         }
         Command::Schema => {
-            print!("{}", partnerkit::json_schema());
+            emit(&partnerkit::json_schema());
             ExitCode::SUCCESS
         }
         Command::Demo { input, json } => {
             if input {
-                print!("{}", demo::INPUT);
+                emit(demo::INPUT);
                 return ExitCode::SUCCESS;
             }
             match partnerkit::evaluate_json(demo::INPUT) {
                 Ok(r) if json => {
-                    println!("{}", r.to_canonical_json());
+                    emit(&(r.to_canonical_json() + "\n"));
                     ExitCode::SUCCESS
                 }
                 Ok(r) => {
-                    print!("{}", demo::summary(&r));
+                    emit(&demo::summary(&r));
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(&e),

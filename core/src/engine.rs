@@ -112,7 +112,12 @@ impl State {
             .iter()
             .any(|r| r.when.event == RuleEvent::Signup);
         let n = partners.len();
-        let rule_ids = plan.doc().rules.iter().map(|r| Arc::from(r.id.as_str())).collect();
+        let rule_ids = plan
+            .doc()
+            .rules
+            .iter()
+            .map(|r| Arc::from(r.id.as_str()))
+            .collect();
         Ok(State {
             plan,
             partners,
@@ -155,10 +160,14 @@ impl State {
                 qualified,
             } => self.on_signup(ev, &id, customer, *qualified),
             Body::Payment(p) => self.on_payment(ev, &id, p),
-            Body::Refund { payment, amount } => {
-                lifecycle::refund(self, ev, &id, payment, Some(*amount), path)
+            Body::Refund {
+                payment,
+                amount,
+                currency,
+            } => lifecycle::refund(self, ev, &id, payment, Some(*amount), *currency, path),
+            Body::Chargeback { payment, currency } => {
+                lifecycle::refund(self, ev, &id, payment, None, *currency, path)
             }
-            Body::Chargeback { payment } => lifecycle::refund(self, ev, &id, payment, None, path),
             Body::Adjustment {
                 partner,
                 amount,

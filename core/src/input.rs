@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer};
 use crate::dec::Dec;
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{from_str_at, from_value_at};
-use crate::money::{Currency, fits_minor_unit};
+use crate::money::{Currency, fits_minor_unit, within_limits};
 use crate::plan::{Channel, Plan};
 use crate::time::{Instant, parse_date, parse_instant};
 
@@ -285,11 +285,17 @@ pub enum Body {
         payment: String,
         /// Amount refunded, in the payment's currency.
         amount: Decimal,
+        /// The currency the host says the refund is in; when given it must be the
+        /// payment's (a mismatch is `CurrencyMismatch`, not a conversion).
+        currency: Option<Currency>,
     },
     /// A payment was disputed; what is left of it is reversed.
     Chargeback {
         /// The payment event's id.
         payment: String,
+        /// The currency the host says the dispute is in; when given it must be the
+        /// payment's.
+        currency: Option<Currency>,
     },
     /// A manual bonus (positive) or penalty (negative).
     Adjustment {
@@ -486,8 +492,8 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
             &["customer", "amount", "currency"],
             &["tax", "discount", "product", "subscription", "order"],
         ),
-        Kind::Refund => (&["payment", "amount"], &[]),
-        Kind::Chargeback => (&["payment"], &[]),
+        Kind::Refund => (&["payment", "amount"], &["currency"]),
+        Kind::Chargeback => (&["payment"], &["currency"]),
         Kind::Adjustment => (&["partner", "amount", "currency", "reason"], &[]),
         Kind::Assign => (&["customer", "partners", "reason"], &[]),
     };
@@ -569,10 +575,12 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
             Body::Refund {
                 payment: raw.payment.ok_or_else(|| missing("payment"))?,
                 amount,
+                currency: raw.currency,
             }
         }
         Kind::Chargeback => Body::Chargeback {
             payment: raw.payment.ok_or_else(|| missing("payment"))?,
+            currency: raw.currency,
         },
         Kind::Adjustment => {
             let currency = raw.currency.ok_or_else(|| missing("currency"))?;
@@ -604,6 +612,13 @@ fn money(v: Option<Dec>, currency: Currency, path: &str, signed: bool) -> Result
         return Ok(Decimal::ZERO);
     };
     let d = v.get();
+    if !within_limits(d) {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            path,
+            format!("{d} is beyond the largest amount partnerkit accepts, 10^18"),
+        ));
+    }
     if !signed && d < Decimal::ZERO {
         return Err(Error::new(
             ErrorCode::InvalidValue,
@@ -631,6 +646,20 @@ fn fx_rate(f: FxDoc, i: usize) -> Result<FxRate> {
             ErrorCode::InvalidValue,
             format!("{path}.to"),
             format!("a rate from {} to itself", f.from),
+        ));
+    }
+    // A rate outside 10^-12..10^12 is a data error, and bounding it keeps conversions of
+    // bounded amounts exact.
+    let bound = Decimal::from(1_000_000_000_000_i64);
+    if f.rate.get() > bound || (f.rate.get() > Decimal::ZERO && Decimal::ONE / f.rate.get() > bound)
+    {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!("{path}.rate"),
+            format!(
+                "rate {} is outside the accepted range 10^-12 to 10^12",
+                f.rate
+            ),
         ));
     }
     if f.rate.get() <= Decimal::ZERO {

@@ -61,7 +61,10 @@ fn located(e: serde_path_to_error::Error<serde_json::Error>, root: &str) -> Erro
     let inner = strip_position(&e.inner().to_string());
     let mut path = join(root, &e.path().to_string());
     let code = if let Some(field) = between(&inner, "unknown field `", "`") {
-        path = join(&path, field);
+        // serde_path_to_error already ends the path with the unknown key itself.
+        if !path.ends_with(&format!(".{field}")) {
+            path = join(&path, field);
+        }
         ErrorCode::UnknownField
     } else if let Some(field) = between(&inner, "missing field `", "`") {
         path = join(&path, field);

@@ -721,3 +721,25 @@ mod tests {
         }
     }
 }
+
+/// The largest amount partnerkit accepts in a document: 10^18 (a quintillion units of any
+/// currency). Bounding inputs keeps every sum and product of a ledger far inside
+/// `rust_decimal`'s 28 digits, so no arithmetic on accepted input can overflow.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 0, false, 0);
+
+/// Whether `x` is within ±[`MAX_AMOUNT`].
+pub fn within_limits(x: Decimal) -> bool {
+    x.abs() <= MAX_AMOUNT
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn max_amount_is_ten_to_the_eighteenth() {
+        assert_eq!(MAX_AMOUNT.to_string(), "1000000000000000000");
+        assert!(within_limits(MAX_AMOUNT) && within_limits(-MAX_AMOUNT));
+        assert!(!within_limits(MAX_AMOUNT + Decimal::ONE));
+    }
+}

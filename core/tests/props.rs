@@ -209,13 +209,8 @@ fn raw_payment() -> impl Strategy<Value = RawPayment> {
 }
 
 fn raw_adjustment() -> impl Strategy<Value = RawAdjustment> {
-    (0_usize..4, 0..SPAN_HOURS, -50_000_i64..=50_000).prop_map(|(partner, at, cents)| {
-        RawAdjustment {
-            partner,
-            at,
-            cents,
-        }
-    })
+    (0_usize..4, 0..SPAN_HOURS, -50_000_i64..=50_000)
+        .prop_map(|(partner, at, cents)| RawAdjustment { partner, at, cents })
 }
 
 fn raw() -> impl Strategy<Value = Raw> {
@@ -391,9 +386,8 @@ fn build(r: &Raw) -> Scenario {
 
 /// Evaluates a document the generator built, which must be valid.
 fn eval(text: &str) -> Result<Report, TestCaseError> {
-    evaluate_json(text).map_err(|e| {
-        TestCaseError::fail(format!("valid input rejected: {e:?}\ninput: {text}"))
-    })
+    evaluate_json(text)
+        .map_err(|e| TestCaseError::fail(format!("valid input rejected: {e:?}\ninput: {text}")))
 }
 
 /// The same event, spelled differently but equal after parsing: the instant with a

@@ -24,6 +24,7 @@ pub(crate) fn refund(
     id: &Arc<str>,
     payment_id: &str,
     amount: Option<Decimal>,
+    currency: Option<crate::money::Currency>,
     path: &Loc,
 ) -> Result<()> {
     let cause = if amount.is_some() {
@@ -41,6 +42,19 @@ pub(crate) fn refund(
             ),
         ));
     };
+    if let Some(c) = currency
+        && c != rec.currency
+    {
+        return Err(Error::new(
+            ErrorCode::CurrencyMismatch,
+            format!("{path}.currency"),
+            format!(
+                "this {cause} is in {c} but payment \"{payment_id}\" is in {}: a {cause} is \
+                 always in its payment's currency",
+                rec.currency
+            ),
+        ));
+    }
     let left = rec.amount - rec.refunded;
     let now = match amount {
         Some(a) => {

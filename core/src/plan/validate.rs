@@ -10,7 +10,7 @@ use super::RuleWindow;
 use super::types::*;
 use crate::dec::Dec;
 use crate::error::{ErrorCode, Issues};
-use crate::money::fits_minor_unit;
+use crate::money::{fits_minor_unit, within_limits};
 use crate::time::{parse_instant, parse_zone};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
@@ -307,7 +307,13 @@ fn limits(l: &Limits, path: &str, digits: u32, issues: &mut Issues) {
 /// A plan-currency amount: non-negative, within the currency's minor unit.
 fn money(v: Dec, path: &str, digits: u32, issues: &mut Issues) {
     let d = v.get();
-    if d < Decimal::ZERO {
+    if !within_limits(d) {
+        issues.push(
+            ErrorCode::LimitExceeded,
+            path,
+            format!("{d} is beyond the largest amount partnerkit accepts, 10^18"),
+        );
+    } else if d < Decimal::ZERO {
         issues.push(
             ErrorCode::InvalidValue,
             path,
