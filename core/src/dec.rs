@@ -55,6 +55,12 @@ impl<'de> Visitor<'de> for DecVisitor {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Dec, E> {
         parse_decimal(v).map(Dec).ok_or_else(|| {
+            if well_formed(v) {
+                // Well formed but too long to hold exactly: a limit, not a typo.
+                return E::custom(format!(
+                    "decimal \"{v}\" is {TOO_LONG} (28 significant digits)"
+                ));
+            }
             E::custom(format!(
                 "invalid decimal \"{v}\": expected {EXPECTED} (digits, an optional '-' and '.', no exponent)"
             ))
@@ -72,6 +78,20 @@ impl<'de> Visitor<'de> for DecVisitor {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dec, E> {
         Err(number_rejected(v))
     }
+}
+
+/// Words that mark a decimal beyond range; `json.rs` maps them to `LimitExceeded`.
+pub(crate) const TOO_LONG: &str = "beyond the digits partnerkit represents exactly";
+
+/// `-?digits(.digits)?`: the grammar, whatever the length.
+fn well_formed(s: &str) -> bool {
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
 }
 
 fn number_rejected<E: de::Error>(v: impl fmt::Display) -> E {

@@ -69,6 +69,8 @@ pub(crate) struct State {
     payments: HashMap<Arc<str>, PaymentRec>,
     pub entries: Vec<Entry>,
     pub entry_caps: Vec<EntryCaps>,
+    /// For each reversal, the index of the entry it reverses (parallel to `entries`).
+    reverses: Vec<Option<usize>>,
     tallies: Tallies,
     pub counters: Vec<Counters>,
     pub unattributed: BTreeSet<Arc<str>>,
@@ -128,6 +130,7 @@ impl State {
             payments: HashMap::new(),
             entries: Vec::new(),
             entry_caps: Vec::new(),
+            reverses: Vec::new(),
             tallies: Tallies::default(),
             counters: vec![Counters::default(); n],
             unattributed: BTreeSet::new(),
@@ -205,9 +208,58 @@ impl State {
     }
 
     pub(crate) fn push(&mut self, e: Entry, caps: EntryCaps) -> usize {
+        self.push_reversal(e, caps, None)
+    }
+
+    /// Appends an entry; `reverses` is the index of the entry a reversal takes back.
+    pub(crate) fn push_reversal(
+        &mut self,
+        e: Entry,
+        caps: EntryCaps,
+        reverses: Option<usize>,
+    ) -> usize {
         self.entries.push(e);
         self.entry_caps.push(caps);
+        self.reverses.push(reverses);
         self.entries.len() - 1
+    }
+
+    /// Entry `idx` in currency `to` at the rate of `date`, rounded once.
+    ///
+    /// A reversal converted at its original's date (`same_date`) is not converted on its
+    /// own: it takes the same cumulative fraction of the original's *converted* amount that
+    /// it takes of the original, `round(C × reversed_total / E) − round(C × reversed_before
+    /// / E)`. Converting each partial reversal separately would drift by a cent, and a fully
+    /// refunded entry must net to exactly zero in every currency (SPEC §1.3).
+    pub(crate) fn converted(
+        &self,
+        idx: usize,
+        to: crate::money::Currency,
+        date: chrono::NaiveDate,
+        same_date: bool,
+    ) -> Result<(Decimal, Option<crate::fx::AppliedRate>)> {
+        let e = &self.entries[idx];
+        let rounding = self.plan.doc().rounding;
+        if e.currency == to {
+            return Ok((e.amount, None));
+        }
+        if let (true, Some(orig), Explain::Reversal(w)) =
+            (same_date, self.reverses[idx], &e.explain)
+        {
+            let (c, rate) = self.converted(orig, to, date, false)?;
+            let cum = |x: Decimal| -> Result<Decimal> {
+                if x == w.original {
+                    return Ok(c);
+                }
+                let raw = c
+                    .checked_mul(x)
+                    .and_then(|v| v.checked_div(w.original))
+                    .ok_or_else(|| Error::overflow("fx"))?;
+                Ok(rounding.round(raw, to.digits()))
+            };
+            return Ok((-(cum(w.reversed_total)? - cum(w.reversed_before)?), rate));
+        }
+        self.fx.convert(e.amount, e.currency, to, date, rounding)
     }
 
     fn on_touch(&mut self, ev: &Event, id: &Arc<str>, t: &Touch, path: &Loc) -> Result<()> {

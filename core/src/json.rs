@@ -69,6 +69,8 @@ fn located(e: serde_path_to_error::Error<serde_json::Error>, root: &str) -> Erro
     } else if let Some(field) = between(&inner, "missing field `", "`") {
         path = join(&path, field);
         ErrorCode::MissingField
+    } else if inner.contains(crate::dec::TOO_LONG) {
+        ErrorCode::LimitExceeded
     } else if inner.contains("ISO 4217") {
         ErrorCode::UnknownCurrency
     } else {

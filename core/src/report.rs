@@ -187,7 +187,8 @@ pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
         if e.kind != EntryKind::Adjustment
             && let Some(&pi) = index.get(&*e.partner)
         {
-            let amount = state.to_plan(e.amount, e.currency, local_date(tz, e.fx_anchor))?;
+            let date = local_date(tz, e.fx_anchor);
+            let amount = state.converted(i, state.plan.doc().currency, date, true)?.0;
             partners[pi].1.commission += amount;
         }
         entries.push(e.clone());

@@ -163,13 +163,13 @@ pub(crate) fn refund(
     for (orig, entry) in out {
         // A reversal gives its cap room back: caps limit net commission.
         let caps = state.entry_caps[orig].clone();
+        let date = local_date(tz, state.entries[orig].earned_at);
+        let idx = state.push_reversal(entry, caps.clone(), Some(orig));
         if let Some(keys) = &caps {
-            let date = local_date(tz, state.entries[orig].earned_at);
-            let plan_amount = state.to_plan(entry.amount, entry.currency, date)?;
-            let rule = &state.plan.doc().rules[keys.rule].clone();
-            crate::commission::commit(rule, keys, plan_amount, state.tallies_mut());
+            let plan_amount = state.converted(idx, state.plan.doc().currency, date, true)?.0;
+            let rule = state.plan.doc().rules[keys.rule].clone();
+            crate::commission::commit(&rule, keys, plan_amount, state.tallies_mut());
         }
-        state.push(entry, caps);
     }
     Ok(())
 }

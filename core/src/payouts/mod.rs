@@ -149,8 +149,7 @@ pub(crate) fn build(state: &State, as_of: Instant) -> Result<(Vec<Statement>, Ve
             let mut lines = Vec::with_capacity(lines_idx.len());
             let (mut credits, mut debits) = (Decimal::ZERO, Decimal::ZERO);
             for &i in lines_idx {
-                let e = &state.entries[i];
-                let line = convert_line(state, e, currency, per)?;
+                let line = convert_line(state, i, currency, per)?;
                 if line.converted.is_sign_negative() {
                     debits += line.converted;
                 } else {
@@ -238,12 +237,8 @@ pub(crate) fn build(state: &State, as_of: Instant) -> Result<(Vec<Statement>, Ve
     Ok((out, paid_by))
 }
 
-fn convert_line(
-    state: &State,
-    e: &crate::ledger::Entry,
-    currency: Currency,
-    per: Period,
-) -> Result<Line> {
+fn convert_line(state: &State, i: usize, currency: Currency, per: Period) -> Result<Line> {
+    let e = &state.entries[i];
     let doc = state.plan.doc();
     let tz = state.plan.tz();
     if e.currency == currency {
@@ -261,9 +256,10 @@ fn convert_line(
         FxDate::Available => local_date(tz, e.available_at),
         FxDate::Statement => per.last_day(),
     };
-    let (converted, rate) = state
-        .fx
-        .convert(e.amount, e.currency, currency, date, doc.rounding)?;
+    // Under "earned" a reversal converts at its original's date, and so as a fraction of
+    // the original's converted amount: a full refund nets to zero in the payout currency.
+    let same_date = doc.payouts.fx_date == FxDate::Earned;
+    let (converted, rate) = state.converted(i, currency, date, same_date)?;
     Ok(Line {
         entry: e.id.clone(),
         amount: e.amount,
