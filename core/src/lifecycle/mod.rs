@@ -166,7 +166,9 @@ pub(crate) fn refund(
         let date = local_date(tz, state.entries[orig].earned_at);
         let idx = state.push_reversal(entry, caps.clone(), Some(orig));
         if let Some(keys) = &caps {
-            let plan_amount = state.converted(idx, state.plan.doc().currency, date, true)?.0;
+            let plan_amount = state
+                .converted(idx, state.plan.doc().currency, date, true)?
+                .0;
             let rule = state.plan.doc().rules[keys.rule].clone();
             crate::commission::commit(&rule, keys, plan_amount, state.tallies_mut());
         }
