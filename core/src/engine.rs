@@ -6,7 +6,9 @@
 //! apply every event up to `as_of`, then write the report. An incremental engine is the same
 //! state kept between calls.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -22,6 +24,10 @@ use crate::money::allocate;
 use crate::plan::{Combine, CommissionBase, Plan, RuleEvent};
 use crate::report::{self, Report};
 use crate::time::{Instant, add_days_local, local_date};
+
+/// Lookup-only maps: no output ever depends on their iteration order, so a fast hasher
+/// (randomly seeded per map, like std's, against collision floods from hostile ids) is safe.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Per-customer memory.
 #[derive(Clone, Debug, Default)]
@@ -40,8 +46,29 @@ pub(crate) struct PaymentRec {
     pub amount: Decimal,
     pub currency: crate::money::Currency,
     pub refunded: Decimal,
-    /// Entries caused by the payment, with what has been reversed (or waived) of each.
-    pub entries: Vec<(usize, Decimal)>,
+    /// The entries caused by the payment: `entries[first..first + count]` (a payment's
+    /// entries are written together, so they are contiguous).
+    pub first: usize,
+    pub count: u32,
+}
+
+/// Joins `parts` with `:` into a shared entry id through a reused buffer: one allocation.
+pub(crate) fn make_id(buf: &mut String, parts: &[&str]) -> Arc<str> {
+    buf.clear();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push(':');
+        }
+        buf.push_str(p);
+    }
+    Arc::from(buf.as_str())
+}
+
+/// The payment being priced, with the customer's payment count and first payment.
+pub(crate) struct Paying<'a> {
+    pub number: u32,
+    pub first_at: Instant,
+    pub payment: &'a Payment,
 }
 
 /// Where an entry counts for caps (None for entries outside capped rules).
@@ -71,6 +98,10 @@ pub(crate) struct State {
     pub entry_caps: Vec<EntryCaps>,
     /// For each reversal, the index of the entry it reverses (parallel to `entries`).
     reverses: Vec<Option<usize>>,
+    /// What has been reversed (or waived) of each entry so far (parallel to `entries`).
+    pub accounted: Vec<Decimal>,
+    /// Reused buffer for building entry ids.
+    pub(crate) id_buf: String,
     tallies: Tallies,
     pub counters: Vec<Counters>,
     pub unattributed: BTreeSet<Arc<str>>,
@@ -84,7 +115,7 @@ pub(crate) struct State {
 impl State {
     /// Checks partners against each other and the plan, and indexes them.
     pub(crate) fn new(plan: Plan, partners: Vec<Partner>, fx: FxTable) -> Result<State> {
-        let mut partner_index = HashMap::with_capacity(partners.len());
+        let mut partner_index = HashMap::with_capacity_and_hasher(partners.len(), Default::default());
         let partner_ids: Vec<Arc<str>> =
             partners.iter().map(|p| Arc::from(p.id.as_str())).collect();
         for (i, id) in partner_ids.iter().enumerate() {
@@ -126,11 +157,13 @@ impl State {
             partner_ids,
             partner_index,
             fx,
-            customers: HashMap::new(),
-            payments: HashMap::new(),
+            customers: HashMap::default(),
+            payments: HashMap::default(),
             entries: Vec::new(),
             entry_caps: Vec::new(),
             reverses: Vec::new(),
+            accounted: Vec::new(),
+            id_buf: String::new(),
             tallies: Tallies::default(),
             counters: vec![Counters::default(); n],
             unattributed: BTreeSet::new(),
@@ -183,9 +216,10 @@ impl State {
                 }
                 // A manual adjustment carries no refund risk, so no hold: it is available
                 // at once (docs/semantics.md).
+                let entry_id = make_id(&mut self.id_buf, &["adjustment", &id]);
                 self.push(
                     Entry {
-                        id: Arc::from(format!("adjustment:{id}").as_str()),
+                        id: entry_id,
                         partner: self.partner_ids[pi].clone(),
                         kind: EntryKind::Adjustment,
                         event: id,
@@ -221,7 +255,25 @@ impl State {
         self.entries.push(e);
         self.entry_caps.push(caps);
         self.reverses.push(reverses);
+        self.accounted.push(Decimal::ZERO);
         self.entries.len() - 1
+    }
+
+    /// The customer's key, shared with the map when the customer is already known.
+    fn customer_key(&self, key: &str) -> Arc<str> {
+        match self.customers.get_key_value(key) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(key),
+        }
+    }
+
+    /// Reserves room for `payments` more payments (batch evaluation knows the count).
+    pub(crate) fn reserve(&mut self, payments: usize, entries: usize) {
+        self.payments.reserve(payments);
+        self.entries.reserve(entries);
+        self.entry_caps.reserve(entries);
+        self.reverses.reserve(entries);
+        self.accounted.reserve(entries);
     }
 
     /// Entry `idx` in currency `to` at the rate of `date`, rounded once.
@@ -382,33 +434,44 @@ impl State {
     }
 
     fn on_payment(&mut self, ev: &Event, id: &Arc<str>, p: &Payment) -> Result<()> {
-        let customer: Arc<str> = Arc::from(p.customer.as_str());
+        let customer = self.customer_key(&p.customer);
         let decision = self.decide(&customer, id, ev.at);
-        let c = self.customers.entry(customer.clone()).or_default();
-        c.payments += 1;
-        c.first_payment_at.get_or_insert(ev.at);
+        let (number, first_at) = match self.customers.get_mut(&*customer) {
+            Some(c) => {
+                c.payments += 1;
+                (c.payments, *c.first_payment_at.get_or_insert(ev.at))
+            }
+            None => (1, ev.at),
+        };
+        let first = self.entries.len();
+        if !decision.credits.is_empty() {
+            let paying = Paying {
+                number,
+                first_at,
+                payment: p,
+            };
+            self.pay(
+                ev,
+                id,
+                RuleEvent::Payment,
+                &customer,
+                &decision.why,
+                &decision.credits,
+                Some(paying),
+                p.currency,
+            )?;
+        }
         self.payments.insert(
             id.clone(),
             PaymentRec {
                 amount: p.amount,
                 currency: p.currency,
                 refunded: Decimal::ZERO,
-                entries: Vec::new(),
+                first,
+                count: u32::try_from(self.entries.len() - first).unwrap_or(u32::MAX),
             },
         );
-        if decision.credits.is_empty() {
-            return Ok(());
-        }
-        self.pay(
-            ev,
-            id,
-            RuleEvent::Payment,
-            &customer,
-            &decision.why,
-            &decision.credits,
-            Some(p),
-            p.currency,
-        )
+        Ok(())
     }
 
     /// Prices every credited partner's share of an event and writes the entries.
@@ -421,12 +484,15 @@ impl State {
         customer: &Arc<str>,
         why: &Arc<crate::ledger::AttributionWhy>,
         credits: &[attribution::Credit],
-        payment: Option<&Payment>,
+        paying: Option<Paying<'_>>,
         currency: crate::money::Currency,
     ) -> Result<()> {
         let doc = self.plan.doc();
         let digits = currency.digits();
-        let keys: Vec<(Decimal, &str)> = credits
+        let payment = paying.as_ref().map(|p| p.payment);
+        let payment_number = paying.as_ref().map(|p| p.number);
+        let first_payment_at = paying.as_ref().map(|p| p.first_at);
+        let keys: SmallVec<[(Decimal, &str); 2]> = credits
             .iter()
             .map(|c| (c.weight, &*self.partner_ids[c.partner]))
             .collect();
@@ -434,22 +500,24 @@ impl State {
             CommissionBase::Net => p.amount - p.tax - p.discount,
             CommissionBase::Gross => p.amount,
         });
-        let credited = match base {
+        // One credited partner takes the whole base; several split it by largest remainder.
+        let credited: SmallVec<[Decimal; 2]> = match base {
+            Some(b) if credits.len() == 1 => smallvec::smallvec![b],
             Some(b) => allocate(b, digits, &keys)
-                .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?,
-            None => vec![Decimal::ZERO; credits.len()],
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?
+                .into(),
+            None => smallvec::smallvec![Decimal::ZERO; credits.len()],
         };
-        let date = local_date(self.plan.tz(), ev.at);
-        let cust = self.customers.get(customer);
-        let payment_number = payment.and(cust.map(|c| c.payments));
-        let first_payment_at = cust.and_then(|c| c.first_payment_at);
+        // The local date costs a zone lookup: only conversions need it.
+        let date = std::cell::OnceCell::new();
+        let date = || *date.get_or_init(|| local_date(self.plan.tz(), ev.at));
         let hold = add_days_local(self.plan.tz(), ev.at, i64::from(doc.lifecycle.hold_days))
             .ok_or_else(|| Error::overflow("plan.lifecycle.hold_days"))?;
-        let mut new_entries: Vec<(Entry, EntryCaps, Decimal)> = Vec::new();
+        let mut new_entries: SmallVec<[(Entry, EntryCaps); 1]> = SmallVec::new();
         for (ci, credit) in credits.iter().enumerate() {
             let partner = &self.partners[credit.partner];
             if payment.is_some() {
-                let plan_amount = self.to_plan(credited[ci], currency, date)?;
+                let plan_amount = self.to_plan(credited[ci], currency, &date)?;
                 let ctr = &mut self.counters[credit.partner];
                 ctr.conversions += 1;
                 ctr.revenue += plan_amount;
@@ -472,7 +540,7 @@ impl State {
             let flat_share = |flat: Decimal| {
                 let (converted, rate) =
                     self.fx
-                        .convert(flat, doc.currency, currency, date, doc.rounding)?;
+                        .convert(flat, doc.currency, currency, date(), doc.rounding)?;
                 let parts = allocate(converted, digits, &keys)
                     .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?;
                 Ok((converted, rate, parts[ci]))
@@ -488,7 +556,7 @@ impl State {
                 flat_share: &flat_share,
             };
             let mut checks = Vec::with_capacity(doc.rules.len());
-            let mut priced = Vec::new();
+            let mut priced: SmallVec<[(usize, commission::Priced); 1]> = SmallVec::new();
             for (ri, rule) in doc.rules.iter().enumerate() {
                 let because = commission::check(&self.plan, &self.fx, ri, rule, &ctx)?;
                 let matched = because.is_none();
@@ -514,7 +582,7 @@ impl State {
                     if p.amount > priced[b].1.amount { i } else { b }
                 });
                 let winner = priced.swap_remove(best);
-                priced = vec![winner];
+                priced = smallvec::smallvec![winner];
             }
             let n_priced = priced.len();
             for (k, (ri, pr)) in priced.into_iter().enumerate() {
@@ -529,16 +597,13 @@ impl State {
                     checks.clone()
                 };
                 checks[ri].paid = true;
-                let plan_amount = self.to_plan(pr.amount, currency, date)?;
+                let plan_amount = self.to_plan(pr.amount, currency, &date)?;
                 let capped =
                     rule.limits.max_per_customer.is_some() || rule.limits.max_per_period.is_some();
                 let entry = Entry {
-                    id: Arc::from(
-                        format!(
-                            "commission:{id}:{}:{}",
-                            rule.id, self.partner_ids[credit.partner]
-                        )
-                        .as_str(),
+                    id: make_id(
+                        &mut self.id_buf,
+                        &["commission", id, &rule.id, &self.partner_ids[credit.partner]],
                     ),
                     partner: self.partner_ids[credit.partner].clone(),
                     kind: EntryKind::Commission,
@@ -573,26 +638,23 @@ impl State {
                 if capped {
                     commission::commit(rule, &pr.keys, plan_amount, &mut self.tallies);
                 }
-                new_entries.push((entry, capped.then_some(pr.keys), plan_amount));
+                new_entries.push((entry, capped.then_some(pr.keys)));
             }
         }
-        for (entry, caps, _) in new_entries {
-            let idx = self.push(entry, caps);
-            if let Some(rec) = self.payments.get_mut(id)
-                && payment.is_some()
-            {
-                rec.entries.push((idx, Decimal::ZERO));
-            }
+        drop(keys);
+        for (entry, caps) in new_entries {
+            self.push(entry, caps);
         }
         Ok(())
     }
 
-    /// Converts an amount to plan currency on `date` (exact when already in it).
+    /// Converts an amount to plan currency on `date()` (exact, and no date asked for, when
+    /// already in it).
     pub(crate) fn to_plan(
         &self,
         amount: Decimal,
         currency: crate::money::Currency,
-        date: chrono::NaiveDate,
+        date: &dyn Fn() -> chrono::NaiveDate,
     ) -> Result<Decimal> {
         let doc = self.plan.doc();
         if currency == doc.currency {
@@ -600,7 +662,7 @@ impl State {
         }
         Ok(self
             .fx
-            .convert(amount, currency, doc.currency, date, doc.rounding)?
+            .convert(amount, currency, doc.currency, date(), doc.rounding)?
             .0)
     }
 
@@ -667,35 +729,26 @@ fn check_parents(partners: &[Partner], index: &HashMap<Arc<str>, usize>) -> Resu
 /// Canonical order with duplicates resolved: the indices of the events to apply, and how
 /// many identical duplicates were dropped (counted only among events up to `as_of`).
 pub(crate) fn canonical_order(events: &[Event], as_of: Instant) -> Result<(Vec<usize>, u64)> {
-    let mut order: Vec<usize> = (0..events.len()).collect();
-    order.sort_by(|&a, &b| {
-        events[a]
-            .order_key()
-            .cmp(&events[b].order_key())
-            .then(a.cmp(&b))
-    });
-    // Same id: identical content is a duplicate, anything else a conflict. Events with one
-    // id sort together only when they share the instant and kind, so check by id.
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(events.len());
-    let mut keep = Vec::with_capacity(order.len());
-    let mut dups = 0;
-    let mut by_input: Vec<usize> = (0..events.len()).collect();
-    by_input.sort_by(|&a, &b| events[a].id.cmp(&events[b].id).then(a.cmp(&b)));
+    // Same id: identical content is a duplicate (the first in input order is kept), anything
+    // else a conflict. Checked by id, whatever the instants, before anything is applied.
+    let mut first: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(events.len(), Default::default());
     let mut dropped = vec![false; events.len()];
-    for &i in &by_input {
-        match first.get(events[i].id.as_str()) {
-            None => {
-                first.insert(&events[i].id, i);
+    for (i, ev) in events.iter().enumerate() {
+        match first.entry(ev.id.as_str()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
             }
-            Some(&j) => {
-                if events[j] != events[i] {
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let j = *o.get();
+                if events[j] != *ev {
                     return Err(Error::new(
                         ErrorCode::ConflictingEvent,
                         format!("events[{i}]"),
                         format!(
                             "event id \"{}\" was already given (events[{j}]) with different content; \
                              a corrected event needs a new id",
-                            events[i].id
+                            ev.id
                         ),
                     ));
                 }
@@ -703,17 +756,24 @@ pub(crate) fn canonical_order(events: &[Event], as_of: Instant) -> Result<(Vec<u
             }
         }
     }
-    for i in order {
-        if events[i].at > as_of {
+    drop(first);
+    let mut dups = 0;
+    let mut keys: Vec<((Instant, crate::input::Kind, &str), usize)> =
+        Vec::with_capacity(events.len());
+    for (i, ev) in events.iter().enumerate() {
+        if ev.at > as_of {
             continue;
         }
         if dropped[i] {
             dups += 1;
         } else {
-            keep.push(i);
+            keys.push((ev.order_key(), i));
         }
     }
-    Ok((keep, dups))
+    // Ids are unique now, so (at, kind rank, id) is a total order: an unstable sort is
+    // deterministic, and sorting the keys themselves keeps the comparisons in cache.
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok((keys.into_iter().map(|(_, i)| i).collect(), dups))
 }
 
 /// Evaluates a whole input: the reference path (SPEC §12 batch).
@@ -722,10 +782,19 @@ pub fn evaluate(input: &Input) -> Result<Report> {
     let mut state = State::new(input.plan.clone(), input.partners.clone(), fx)?;
     let (order, dups) = canonical_order(&input.events, input.as_of)?;
     state.duplicates_ignored = dups;
+    let payments = order
+        .iter()
+        .filter(|&&i| matches!(input.events[i].body, Body::Payment(_)))
+        .count();
+    let reversals = order
+        .iter()
+        .filter(|&&i| matches!(input.events[i].body, Body::Refund { .. } | Body::Chargeback { .. }))
+        .count();
+    state.reserve(payments, payments + reversals);
     for i in order {
         state.apply(&input.events[i], i)?;
     }
-    report::build(&state, input.as_of)
+    report::build_owned(state, input.as_of)
 }
 
 /// Parses an input document and evaluates it.

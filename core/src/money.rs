@@ -30,8 +30,10 @@ const MAX_DIGITS: u32 = 28;
 /// Stored inline as three uppercase ASCII letters, so it is `Copy` and cheap
 /// to compare. It can only be built by [`Currency::parse`] (or
 /// deserialization), so every value is a code from the ISO 4217 table.
+// The minor-unit digits ride along with the code: they are a function of it (so the derived
+// comparisons are unchanged) and reading them is on every ledger entry's path.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Currency([u8; 3]);
+pub struct Currency([u8; 3], u8);
 
 impl Currency {
     /// Parses an ISO 4217 code with a defined minor unit (`"USD"`, `"JPY"`,
@@ -45,7 +47,7 @@ impl Currency {
         if !bytes.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
-        lookup(code).map(|_| Currency(bytes))
+        lookup(code).map(|d| Currency(bytes, d as u8))
     }
 
     /// The three-letter code, e.g. `"USD"`.
@@ -57,9 +59,7 @@ impl Currency {
 
     /// Number of minor-unit digits: USD 2, JPY 0, BHD 3, CLF 4, ...
     pub fn digits(&self) -> u32 {
-        // Every `Currency` came from the table, so the lookup succeeds; 2 is
-        // only a panic-free fallback.
-        lookup(self.as_str()).unwrap_or(2)
+        u32::from(self.1)
     }
 }
 

@@ -140,8 +140,33 @@ impl Report {
     }
 }
 
-/// Writes the report of `state` as of `as_of`.
+/// Writes the report of `state` as of `as_of`, copying the ledger (the state lives on).
+#[allow(dead_code)] // the incremental engine's path; batch evaluation moves the ledger
 pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
+    let (mut report, order) = assemble(state, as_of)?;
+    report.entries = order.iter().map(|&i| state.entries[i].clone()).collect();
+    Ok(report)
+}
+
+/// Writes the report of `state` as of `as_of`, moving the ledger out of it: batch
+/// evaluation has no use for the state afterwards, and a million boxed explanations are
+/// not worth copying.
+pub(crate) fn build_owned(mut state: State, as_of: Instant) -> Result<Report> {
+    let (mut report, order) = assemble(&state, as_of)?;
+    let entries = std::mem::take(&mut state.entries);
+    // Entries are written in canonical event order, which is nearly always report order
+    // already: then the ledger moves over whole.
+    if order.iter().enumerate().all(|(k, &i)| k == i) {
+        report.entries = entries;
+        return Ok(report);
+    }
+    let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+    report.entries = order.iter().filter_map(|&i| slots[i].take()).collect();
+    Ok(report)
+}
+
+/// Everything but the entries, and the order in which the entries go into the report.
+fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
     let (statements, paid_by) = payouts::build(state, as_of)?;
     let doc = state.plan.doc();
     let tz = state.plan.tz();
@@ -167,15 +192,14 @@ pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
             )
         })
         .collect();
-    let index: std::collections::HashMap<&str, usize> = state
+    let index: crate::engine::HashMap<&str, usize> = state
         .partner_ids
         .iter()
         .enumerate()
         .map(|(i, id)| (&**id, i))
         .collect();
-    let mut entries = Vec::with_capacity(order.len());
     let mut statuses = Vec::with_capacity(order.len());
-    for i in order {
+    for &i in &order {
         let e = &state.entries[i];
         let status = if as_of < e.available_at {
             Status::Pending
@@ -191,7 +215,6 @@ pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
             let amount = state.converted(i, state.plan.doc().currency, date, true)?.0;
             partners[pi].1.commission += amount;
         }
-        entries.push(e.clone());
         statuses.push(status);
     }
     partners.sort_by(|a, b| a.0.cmp(&b.0));
@@ -204,17 +227,18 @@ pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
     }
     // Program referrals count customers, not (customer, partner) pairs.
     program.referrals = state.attributed_customers();
-    Ok(Report {
+    let report = Report {
         plan: doc.id.clone(),
         currency: doc.currency,
         rounding: doc.rounding,
         as_of,
-        entries,
+        entries: Vec::new(),
         statuses,
         statements,
         duplicates_ignored: state.duplicates_ignored,
         unattributed: state.unattributed.iter().cloned().collect(),
         program,
         partners,
-    })
+    };
+    Ok((report, order))
 }

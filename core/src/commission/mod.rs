@@ -6,13 +6,13 @@
 
 mod conditions;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
 pub(crate) use conditions::{Ctx, check};
 
+use crate::engine::HashMap;
 use crate::error::{Error, Result};
 use crate::fx::FxTable;
 use crate::ledger::{LimitNote, RewardWhy};

@@ -93,15 +93,15 @@ pub(crate) fn refund(
     rec.refunded = total;
     let full = total == rec.amount;
     let payment_amount = rec.amount;
-    let mut plan_of_entries = std::mem::take(&mut rec.entries);
+    let range = rec.first..rec.first + rec.count as usize;
 
     let doc = state.plan.doc();
     let tz = state.plan.tz();
     let rounding = doc.rounding;
     let policy = doc.lifecycle.clawback.clone();
     let mut out = Vec::new();
-    for (idx, accounted) in plan_of_entries.iter_mut() {
-        let orig = &state.entries[*idx];
+    for idx in range {
+        let orig = &state.entries[idx];
         let e = orig.amount;
         let target = if full {
             e
@@ -112,9 +112,9 @@ pub(crate) fn refund(
                 .ok_or_else(|| Error::overflow(format!("{path}.amount")))?;
             rounding.round(raw, orig.currency.digits())
         };
-        let delta = target - *accounted;
-        let reversed_before = *accounted;
-        *accounted = target;
+        let reversed_before = state.accounted[idx];
+        let delta = target - reversed_before;
+        state.accounted[idx] = target;
         if delta.is_zero() {
             continue;
         }
@@ -128,10 +128,12 @@ pub(crate) fn refund(
         } else {
             continue;
         };
+        let rid = crate::engine::make_id(&mut state.id_buf, &["reversal", id, &orig.id]);
+        let orig = &state.entries[idx];
         out.push((
-            *idx,
+            idx,
             Entry {
-                id: Arc::from(format!("reversal:{id}:{}", orig.id).as_str()),
+                id: rid,
                 partner: orig.partner.clone(),
                 kind: EntryKind::Reversal,
                 event: id.clone(),
@@ -156,9 +158,6 @@ pub(crate) fn refund(
                 })),
             },
         ));
-    }
-    if let Some(rec) = state.payment_mut(payment_id) {
-        rec.entries = plan_of_entries;
     }
     for (orig, entry) in out {
         // A reversal gives its cap room back: caps limit net commission.
