@@ -434,8 +434,18 @@ impl State {
     }
 
     fn on_payment(&mut self, ev: &Event, id: &Arc<str>, p: &Payment) -> Result<()> {
-        let customer = self.customer_key(&p.customer);
-        let decision = self.decide(&customer, id, ev.at);
+        // A returning customer (the common case) costs one lookup.
+        let known = self.customers.get_key_value(p.customer.as_str()).and_then(|(k, c)| {
+            c.decision.as_ref().map(|d| (k.clone(), d.clone()))
+        });
+        let (customer, decision) = match known {
+            Some(kd) => kd,
+            None => {
+                let customer = self.customer_key(&p.customer);
+                let decision = self.decide(&customer, id, ev.at);
+                (customer, decision)
+            }
+        };
         let (number, first_at) = match self.customers.get_mut(&*customer) {
             Some(c) => {
                 c.payments += 1;
@@ -664,6 +674,18 @@ impl State {
             .fx
             .convert(amount, currency, doc.currency, date(), doc.rounding)?
             .0)
+    }
+
+    /// The partner index of every entry, parallel to `entries`.
+    pub(crate) fn entry_owners(&self) -> Result<Vec<usize>> {
+        self.entries
+            .iter()
+            .map(|e| {
+                self.partner_index.get(&e.partner).copied().ok_or_else(|| {
+                    Error::new(ErrorCode::Internal, "", "entry of an undeclared partner")
+                })
+            })
+            .collect()
     }
 
     /// Customers attributed to at least one partner.

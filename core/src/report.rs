@@ -167,7 +167,8 @@ pub(crate) fn build_owned(mut state: State, as_of: Instant) -> Result<Report> {
 
 /// Everything but the entries, and the order in which the entries go into the report.
 fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
-    let (statements, paid_by) = payouts::build(state, as_of)?;
+    let owner = state.entry_owners()?;
+    let (statements, paid_by) = payouts::build(state, &owner, as_of)?;
     let doc = state.plan.doc();
     let tz = state.plan.tz();
     let mut order: Vec<usize> = (0..state.entries.len()).collect();
@@ -192,12 +193,6 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
             )
         })
         .collect();
-    let index: crate::engine::HashMap<&str, usize> = state
-        .partner_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (&**id, i))
-        .collect();
     let mut statuses = Vec::with_capacity(order.len());
     for &i in &order {
         let e = &state.entries[i];
@@ -208,9 +203,8 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
         } else {
             Status::Available
         };
-        if e.kind != EntryKind::Adjustment
-            && let Some(&pi) = index.get(&*e.partner)
-        {
+        if e.kind != EntryKind::Adjustment {
+            let pi = owner[i];
             let date = local_date(tz, e.fx_anchor);
             let amount = state.converted(i, state.plan.doc().currency, date, true)?.0;
             partners[pi].1.commission += amount;

@@ -71,10 +71,13 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     let digits = p.currency.digits();
     let (reward, computed) = match &rule.reward {
         Reward::Percent(pct) => {
-            let raw = p
-                .credited
-                .checked_mul(pct.get())
-                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+            // percent / 100 exactly, by moving the decimal point: cheaper than a division,
+            // and it keeps the product exact.
+            let rate = Decimal::try_from_i128_with_scale(pct.get().mantissa(), pct.get().scale() + 2)
+                .ok()
+                .or_else(|| pct.get().checked_div(Decimal::ONE_HUNDRED));
+            let raw = rate
+                .and_then(|r| p.credited.checked_mul(r))
                 .ok_or_else(|| Error::overflow(format!("plan.rules[{idx}].reward.percent")))?;
             (
                 RewardWhy::Percent {

@@ -100,24 +100,32 @@ pub struct Statement {
 }
 
 /// Statements of every partner, and for each entry the statement (index) that paid it.
-pub(crate) fn build(state: &State, as_of: Instant) -> Result<(Vec<Statement>, Vec<Option<usize>>)> {
+///
+/// `owner[i]` is the index of entry `i`'s partner.
+pub(crate) fn build(
+    state: &State,
+    owner: &[usize],
+    as_of: Instant,
+) -> Result<(Vec<Statement>, Vec<Option<usize>>)> {
     let doc = state.plan.doc();
     let tz = state.plan.tz();
     let unit = doc.payouts.period;
-    let mut by_partner: BTreeMap<&Arc<str>, Vec<usize>> = BTreeMap::new();
-    for (i, e) in state.entries.iter().enumerate() {
-        by_partner.entry(&e.partner).or_default().push(i);
+    let mut by_partner: Vec<Vec<usize>> = vec![Vec::new(); state.partners.len()];
+    for (i, &pi) in owner.iter().enumerate() {
+        by_partner[pi].push(i);
     }
-    let partner_of: BTreeMap<&str, usize> = state
-        .partner_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (&**id, i))
-        .collect();
+    // Statements are listed by partner id.
+    let mut partner_order: Vec<usize> = (0..state.partners.len()).collect();
+    partner_order.sort_by(|&a, &b| state.partner_ids[a].cmp(&state.partner_ids[b]));
     let mut out = Vec::new();
     let mut paid_by: Vec<Option<usize>> = vec![None; state.entries.len()];
-    for (partner, mut idx) in by_partner {
-        let p = &state.partners[partner_of[&**partner]];
+    for pi in partner_order {
+        let mut idx = std::mem::take(&mut by_partner[pi]);
+        if idx.is_empty() {
+            continue;
+        }
+        let partner = &state.partner_ids[pi];
+        let p = &state.partners[pi];
         let currency = match doc.payouts.currency {
             PayoutCurrency::Partner => p.payout_currency.unwrap_or(doc.currency),
             PayoutCurrency::Plan => doc.currency,
