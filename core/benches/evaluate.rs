@@ -99,7 +99,7 @@ fn program(size: Size) -> Input {
         if i < size.customers {
             // The customer's first payment: one partner's link, a day before.
             events.push(Event {
-                id: format!("t{c:06}"),
+                id: format!("t{c:06}").into(),
                 at: at - day,
                 body: Body::Touch(Touch {
                     partner: format!("partner{:05}", c % size.partners),
@@ -114,7 +114,7 @@ fn program(size: Size) -> Input {
         // $9.00 to $208.99, odd cents included, so that 20% often needs rounding.
         let cents = 900 + (i as i64 * 7_919) % 20_000;
         events.push(Event {
-            id: format!("p{i:07}"),
+            id: format!("p{i:07}").into(),
             at,
             body: Body::Payment(Payment {
                 customer: customer_id(c),
@@ -130,7 +130,7 @@ fn program(size: Size) -> Input {
         if refunded(i) {
             let after = if (i / 20) % 2 == 0 { 10 } else { 31 };
             events.push(Event {
-                id: format!("r{i:07}"),
+                id: format!("r{i:07}").into(),
                 at: at + day * after,
                 body: Body::Refund {
                     payment: format!("p{i:07}"),

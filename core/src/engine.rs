@@ -115,7 +115,8 @@ pub(crate) struct State {
 impl State {
     /// Checks partners against each other and the plan, and indexes them.
     pub(crate) fn new(plan: Plan, partners: Vec<Partner>, fx: FxTable) -> Result<State> {
-        let mut partner_index = HashMap::with_capacity_and_hasher(partners.len(), Default::default());
+        let mut partner_index =
+            HashMap::with_capacity_and_hasher(partners.len(), Default::default());
         let partner_ids: Vec<Arc<str>> =
             partners.iter().map(|p| Arc::from(p.id.as_str())).collect();
         for (i, id) in partner_ids.iter().enumerate() {
@@ -188,7 +189,7 @@ impl State {
     /// path string is only built when an error needs it.
     pub(crate) fn apply(&mut self, ev: &Event, pos: usize) -> Result<()> {
         let path = &Loc(pos);
-        let id: Arc<str> = Arc::from(ev.id.as_str());
+        let id: Arc<str> = ev.id.clone();
         match &ev.body {
             Body::Touch(t) => self.on_touch(ev, &id, t, path),
             Body::Signup {
@@ -435,9 +436,10 @@ impl State {
 
     fn on_payment(&mut self, ev: &Event, id: &Arc<str>, p: &Payment) -> Result<()> {
         // A returning customer (the common case) costs one lookup.
-        let known = self.customers.get_key_value(p.customer.as_str()).and_then(|(k, c)| {
-            c.decision.as_ref().map(|d| (k.clone(), d.clone()))
-        });
+        let known = self
+            .customers
+            .get_key_value(p.customer.as_str())
+            .and_then(|(k, c)| c.decision.as_ref().map(|d| (k.clone(), d.clone())));
         let (customer, decision) = match known {
             Some(kd) => kd,
             None => {
@@ -565,7 +567,7 @@ impl State {
                 credited: credited[ci],
                 flat_share: &flat_share,
             };
-            let mut checks = Vec::with_capacity(doc.rules.len());
+            let mut checks: SmallVec<[RuleCheck; 1]> = SmallVec::with_capacity(doc.rules.len());
             let mut priced: SmallVec<[(usize, commission::Priced); 1]> = SmallVec::new();
             for (ri, rule) in doc.rules.iter().enumerate() {
                 let because = commission::check(&self.plan, &self.fx, ri, rule, &ctx)?;
@@ -613,7 +615,12 @@ impl State {
                 let entry = Entry {
                     id: make_id(
                         &mut self.id_buf,
-                        &["commission", id, &rule.id, &self.partner_ids[credit.partner]],
+                        &[
+                            "commission",
+                            id,
+                            &rule.id,
+                            &self.partner_ids[credit.partner],
+                        ],
                     ),
                     partner: self.partner_ids[credit.partner].clone(),
                     kind: EntryKind::Commission,
@@ -757,7 +764,7 @@ pub(crate) fn canonical_order(events: &[Event], as_of: Instant) -> Result<(Vec<u
         HashMap::with_capacity_and_hasher(events.len(), Default::default());
     let mut dropped = vec![false; events.len()];
     for (i, ev) in events.iter().enumerate() {
-        match first.entry(ev.id.as_str()) {
+        match first.entry(&*ev.id) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(i);
             }
@@ -810,7 +817,12 @@ pub fn evaluate(input: &Input) -> Result<Report> {
         .count();
     let reversals = order
         .iter()
-        .filter(|&&i| matches!(input.events[i].body, Body::Refund { .. } | Body::Chargeback { .. }))
+        .filter(|&&i| {
+            matches!(
+                input.events[i].body,
+                Body::Refund { .. } | Body::Chargeback { .. }
+            )
+        })
         .count();
     state.reserve(payments, payments + reversals);
     for i in order {

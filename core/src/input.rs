@@ -200,8 +200,9 @@ impl fmt::Display for Kind {
 /// An event (SPEC §2.3): id, instant, and what happened.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    /// Unique id (duplicates with the same content are ignored).
-    pub id: String,
+    /// Unique id (duplicates with the same content are ignored). Shared, because every
+    /// entry the event causes names it.
+    pub id: std::sync::Arc<str>,
     /// When it happened.
     pub at: Instant,
     /// What happened.
@@ -600,7 +601,7 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
         }
     };
     Ok(Event {
-        id: raw.id,
+        id: std::sync::Arc::from(raw.id),
         at: raw.at.0,
         body,
     })

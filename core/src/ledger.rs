@@ -100,8 +100,9 @@ pub struct CommissionWhy {
     pub base: Option<BaseWhy>,
     /// The customer's payment number (1 = first), for payment rules.
     pub payment_number: Option<u32>,
-    /// Every rule considered, in plan order.
-    pub rules: Vec<RuleCheck>,
+    /// Every rule considered, in plan order (inline for the common one-rule plan: no
+    /// allocation per entry).
+    pub rules: smallvec::SmallVec<[RuleCheck; 1]>,
     /// The combine policy that chose the paying rule(s).
     pub combine: Combine,
     /// The reward of the paying rule.

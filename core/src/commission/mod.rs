@@ -73,9 +73,10 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
         Reward::Percent(pct) => {
             // percent / 100 exactly, by moving the decimal point: cheaper than a division,
             // and it keeps the product exact.
-            let rate = Decimal::try_from_i128_with_scale(pct.get().mantissa(), pct.get().scale() + 2)
-                .ok()
-                .or_else(|| pct.get().checked_div(Decimal::ONE_HUNDRED));
+            let rate =
+                Decimal::try_from_i128_with_scale(pct.get().mantissa(), pct.get().scale() + 2)
+                    .ok()
+                    .or_else(|| pct.get().checked_div(Decimal::ONE_HUNDRED));
             let raw = rate
                 .and_then(|r| p.credited.checked_mul(r))
                 .ok_or_else(|| Error::overflow(format!("plan.rules[{idx}].reward.percent")))?;
