@@ -102,6 +102,10 @@ pub(crate) struct State {
     pub accounted: Vec<Decimal>,
     /// Reused buffer for building entry ids.
     pub(crate) id_buf: String,
+    /// When set, only these payments are remembered: batch evaluation knows up front which
+    /// payments refunds and chargebacks name, and a million-payment map nobody reads is
+    /// most of the memory traffic. `None` (the incremental case) remembers every payment.
+    only_payments: Option<std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>>,
     tallies: Tallies,
     pub counters: Vec<Counters>,
     pub unattributed: BTreeSet<Arc<str>>,
@@ -165,6 +169,7 @@ impl State {
             reverses: Vec::new(),
             accounted: Vec::new(),
             id_buf: String::new(),
+            only_payments: None,
             tallies: Tallies::default(),
             counters: vec![Counters::default(); n],
             unattributed: BTreeSet::new(),
@@ -472,6 +477,13 @@ impl State {
                 Some(paying),
                 p.currency,
             )?;
+        }
+        if self
+            .only_payments
+            .as_ref()
+            .is_some_and(|only| !only.contains(id))
+        {
+            return Ok(());
         }
         self.payments.insert(
             id.clone(),
@@ -824,7 +836,17 @@ pub fn evaluate(input: &Input) -> Result<Report> {
             )
         })
         .count();
-    state.reserve(payments, payments + reversals);
+    let referenced: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState> = order
+        .iter()
+        .filter_map(|&i| match &input.events[i].body {
+            Body::Refund { payment, .. } | Body::Chargeback { payment, .. } => {
+                Some(Arc::from(payment.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    state.only_payments = Some(referenced);
+    state.reserve(reversals, payments + reversals);
     for i in order {
         state.apply(&input.events[i], i)?;
     }
