@@ -537,7 +537,6 @@ impl State {
         let date = || *date.get_or_init(|| local_date(self.plan.tz(), ev.at));
         let hold = add_days_local(self.plan.tz(), ev.at, i64::from(doc.lifecycle.hold_days))
             .ok_or_else(|| Error::overflow("plan.lifecycle.hold_days"))?;
-        let mut new_entries: SmallVec<[(Entry, EntryCaps); 1]> = SmallVec::new();
         for (ci, credit) in credits.iter().enumerate() {
             let partner = &self.partners[credit.partner];
             if payment.is_some() {
@@ -667,12 +666,13 @@ impl State {
                 if capped {
                     commission::commit(rule, &pr.keys, plan_amount, &mut self.tallies);
                 }
-                new_entries.push((entry, capped.then_some(pr.keys)));
+                // Written straight into the ledger (field by field, so the borrows of the
+                // plan and partners above stay valid): an entry is moved once, not thrice.
+                self.entries.push(entry);
+                self.entry_caps.push(capped.then_some(pr.keys));
+                self.reverses.push(None);
+                self.accounted.push(Decimal::ZERO);
             }
-        }
-        drop(keys);
-        for (entry, caps) in new_entries {
-            self.push(entry, caps);
         }
         Ok(())
     }
