@@ -74,6 +74,19 @@ pub(crate) struct Paying<'a> {
 /// Where an entry counts for caps (None for entries outside capped rules).
 pub(crate) type EntryCaps = Option<commission::CapKeys>;
 
+/// What the engine keeps beside each ledger entry.
+#[derive(Clone, Debug)]
+pub(crate) struct Side {
+    /// Where the entry counts for caps.
+    pub caps: EntryCaps,
+    /// For a reversal, the index of the entry it reverses.
+    pub reverses: Option<usize>,
+    /// What has been reversed (or waived) of the entry so far.
+    pub accounted: Decimal,
+    /// The index of the entry's partner.
+    pub owner: usize,
+}
+
 /// Per-partner counters for metrics.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Counters {
@@ -95,11 +108,8 @@ pub(crate) struct State {
     customers: HashMap<Arc<str>, Customer>,
     payments: HashMap<Arc<str>, PaymentRec>,
     pub entries: Vec<Entry>,
-    pub entry_caps: Vec<EntryCaps>,
-    /// For each reversal, the index of the entry it reverses (parallel to `entries`).
-    reverses: Vec<Option<usize>>,
-    /// What has been reversed (or waived) of each entry so far (parallel to `entries`).
-    pub accounted: Vec<Decimal>,
+    /// What the engine keeps beside each entry (parallel to `entries`).
+    pub side: Vec<Side>,
     /// Reused buffer for building entry ids.
     pub(crate) id_buf: String,
     /// When set, only these payments are remembered: batch evaluation knows up front which
@@ -165,9 +175,7 @@ impl State {
             customers: HashMap::default(),
             payments: HashMap::default(),
             entries: Vec::new(),
-            entry_caps: Vec::new(),
-            reverses: Vec::new(),
-            accounted: Vec::new(),
+            side: Vec::new(),
             id_buf: String::new(),
             only_payments: None,
             tallies: Tallies::default(),
@@ -258,10 +266,21 @@ impl State {
         caps: EntryCaps,
         reverses: Option<usize>,
     ) -> usize {
+        let owner = match reverses {
+            Some(o) => self.side[o].owner,
+            None => self
+                .partner_index
+                .get(&e.partner)
+                .copied()
+                .unwrap_or(usize::MAX),
+        };
         self.entries.push(e);
-        self.entry_caps.push(caps);
-        self.reverses.push(reverses);
-        self.accounted.push(Decimal::ZERO);
+        self.side.push(Side {
+            caps,
+            reverses,
+            accounted: Decimal::ZERO,
+            owner,
+        });
         self.entries.len() - 1
     }
 
@@ -277,9 +296,7 @@ impl State {
     pub(crate) fn reserve(&mut self, payments: usize, entries: usize) {
         self.payments.reserve(payments);
         self.entries.reserve(entries);
-        self.entry_caps.reserve(entries);
-        self.reverses.reserve(entries);
-        self.accounted.reserve(entries);
+        self.side.reserve(entries);
     }
 
     /// Entry `idx` in currency `to` at the rate of `date`, rounded once.
@@ -302,7 +319,7 @@ impl State {
             return Ok((e.amount, None));
         }
         if let (true, Some(orig), Explain::Reversal(w)) =
-            (same_date, self.reverses[idx], &e.explain)
+            (same_date, self.side[idx].reverses, &e.explain)
         {
             let (c, rate) = self.converted(orig, to, date, false)?;
             let cum = |x: Decimal| -> Result<Decimal> {
@@ -669,9 +686,12 @@ impl State {
                 // Written straight into the ledger (field by field, so the borrows of the
                 // plan and partners above stay valid): an entry is moved once, not thrice.
                 self.entries.push(entry);
-                self.entry_caps.push(capped.then_some(pr.keys));
-                self.reverses.push(None);
-                self.accounted.push(Decimal::ZERO);
+                self.side.push(Side {
+                    caps: capped.then_some(pr.keys),
+                    reverses: None,
+                    accounted: Decimal::ZERO,
+                    owner: credit.partner,
+                });
             }
         }
         Ok(())
@@ -697,12 +717,14 @@ impl State {
 
     /// The partner index of every entry, parallel to `entries`.
     pub(crate) fn entry_owners(&self) -> Result<Vec<usize>> {
-        self.entries
+        self.side
             .iter()
-            .map(|e| {
-                self.partner_index.get(&e.partner).copied().ok_or_else(|| {
-                    Error::new(ErrorCode::Internal, "", "entry of an undeclared partner")
-                })
+            .map(|s| {
+                (s.owner < self.partners.len())
+                    .then_some(s.owner)
+                    .ok_or_else(|| {
+                        Error::new(ErrorCode::Internal, "", "entry of an undeclared partner")
+                    })
             })
             .collect()
     }

@@ -225,6 +225,10 @@ fn local_naive(tz: Tz, t: Instant) -> Option<NaiveDateTime> {
 /// representable, the result is clamped to the first or last representable
 /// date.
 pub fn local_date(tz: Tz, t: Instant) -> NaiveDate {
+    // UTC needs no zone lookup (statements of a UTC plan ask this for every entry).
+    if tz == Tz::UTC {
+        return t.date_naive();
+    }
     match local_naive(tz, t) {
         Some(local) => local.date(),
         // Only overflow past the end of the range is possible here: the local

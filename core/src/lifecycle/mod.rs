@@ -112,9 +112,9 @@ pub(crate) fn refund(
                 .ok_or_else(|| Error::overflow(format!("{path}.amount")))?;
             rounding.round(raw, orig.currency.digits())
         };
-        let reversed_before = state.accounted[idx];
+        let reversed_before = state.side[idx].accounted;
         let delta = target - reversed_before;
-        state.accounted[idx] = target;
+        state.side[idx].accounted = target;
         if delta.is_zero() {
             continue;
         }
@@ -161,7 +161,7 @@ pub(crate) fn refund(
     }
     for (orig, entry) in out {
         // A reversal gives its cap room back: caps limit net commission.
-        let caps = state.entry_caps[orig].clone();
+        let caps = state.side[orig].caps.clone();
         let date = local_date(tz, state.entries[orig].earned_at);
         let idx = state.push_reversal(entry, caps.clone(), Some(orig));
         if let Some(keys) = &caps {
