@@ -1,10 +1,12 @@
 //! `partnerkit`: the command-line face of the library.
 //!
 //! `evaluate` prints the canonical report (exit 0) or `{"code","path","message"}` on stderr
-//! (exit 2); `validate` lists every problem of a plan; `schema` prints the plan JSON Schema;
-//! `demo` runs an embedded SaaS affiliate program and summarises it for humans.
+//! (exit 2); `explain` puts entries' explanations in words; `validate` lists every problem of
+//! a plan; `schema` prints the plan JSON Schema; `demo` runs an embedded SaaS affiliate
+//! program and summarises it for humans.
 
 mod demo;
+mod explain;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -33,6 +35,17 @@ enum Command {
         /// Indent the report for humans (the canonical form is compact).
         #[arg(long)]
         pretty: bool,
+    },
+    /// Evaluate INPUT.json and explain its entries in words (all, one, or one partner's).
+    Explain {
+        /// Input document (`-` for stdin).
+        input: String,
+        /// Only the entry with this id.
+        #[arg(long)]
+        entry: Option<String>,
+        /// Only the entries of this partner.
+        #[arg(long)]
+        partner: Option<String>,
     },
     /// Validate PLAN.json and list every problem (exit 2 when there is one).
     Validate {
@@ -104,6 +117,30 @@ fn main() -> ExitCode {
             text.push('\n');
             emit(&text);
             ExitCode::SUCCESS
+        }
+        Command::Explain {
+            input,
+            entry,
+            partner,
+        } => {
+            let report = match read(&input).and_then(|t| partnerkit::evaluate_json(&t)) {
+                Ok(r) => r,
+                Err(e) => return fail(&e),
+            };
+            let filter = explain::Filter {
+                entry: entry.as_deref(),
+                partner: partner.as_deref(),
+            };
+            match explain::render(&report.to_canonical_json(), &filter) {
+                Some(text) => {
+                    emit(&text);
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    emit_err("no entry matches");
+                    ExitCode::from(1)
+                }
+            }
         }
         Command::Validate { plan } => {
             let text = match read(&plan) {

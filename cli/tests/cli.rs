@@ -164,3 +164,36 @@ fn schema_command_prints_the_shipped_schema() {
     .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), shipped);
 }
+
+#[test]
+fn explain_puts_the_cent_in_words() {
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/vectors/commission/first_year_recurring.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut child = bin()
+        .args(["explain", "-", "--entry", "commission:p01:first-year:ana"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&v["input"]).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("49.00 * 20% = 9.8 -> 9.80 (half_up)"),
+        "{text}"
+    );
+    assert!(text.contains("touch t1 by ana via link"), "{text}");
+    assert_eq!(text.matches("commission:").count(), 1, "{text}");
+}
