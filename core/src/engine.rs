@@ -793,33 +793,72 @@ fn check_parents(partners: &[Partner], index: &HashMap<Arc<str>, usize>) -> Resu
 /// many identical duplicates were dropped (counted only among events up to `as_of`).
 pub(crate) fn canonical_order(events: &[Event], as_of: Instant) -> Result<(Vec<usize>, u64)> {
     // Same id: identical content is a duplicate (the first in input order is kept), anything
-    // else a conflict. Checked by id, whatever the instants, before anything is applied.
-    let mut first: HashMap<&str, usize> =
-        HashMap::with_capacity_and_hasher(events.len(), Default::default());
+    // else a conflict, whatever the instants. Ids are grouped by sorting (hash, position)
+    // pairs — far cheaper than a map over every id — and compared for real only when their
+    // hashes agree.
+    let hasher = foldhash::fast::FixedState::with_seed(0x7061_7274_6e65_726b);
+    let mut by_hash: Vec<(u64, usize)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, ev)| (std::hash::BuildHasher::hash_one(&hasher, &*ev.id), i))
+        .collect();
+    by_hash.sort_unstable();
     let mut dropped = vec![false; events.len()];
-    for (i, ev) in events.iter().enumerate() {
-        match first.entry(&*ev.id) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(i);
-            }
-            std::collections::hash_map::Entry::Occupied(o) => {
-                let j = *o.get();
-                if events[j] != *ev {
-                    return Err(Error::new(
-                        ErrorCode::ConflictingEvent,
-                        format!("events[{i}]"),
-                        format!(
-                            "event id \"{}\" was already given (events[{j}]) with different content; \
-                             a corrected event needs a new id",
-                            ev.id
-                        ),
-                    ));
+    // (later, first) of the conflict earliest in input order, so that the error does not
+    // depend on hash order.
+    let mut conflict: Option<(usize, usize)> = None;
+    let mut start = 0;
+    while start < by_hash.len() {
+        let mut end = start + 1;
+        while end < by_hash.len() && by_hash[end].0 == by_hash[start].0 {
+            end += 1;
+        }
+        // Within a run of equal hashes (almost always one event), each event meets the
+        // first event of its id. A long run (a flood of crafted collisions) goes through a
+        // map rather than pairwise comparisons.
+        let run = &by_hash[start..end];
+        let mut firsts: Option<HashMap<&str, usize>> = None;
+        for (k, &(_, i)) in run.iter().enumerate().skip(1) {
+            let j = if run.len() <= 8 {
+                run[..k]
+                    .iter()
+                    .map(|&(_, j)| j)
+                    .find(|&j| events[j].id == events[i].id && !dropped[j])
+            } else {
+                let firsts = firsts.get_or_insert_with(|| {
+                    let mut m = HashMap::default();
+                    m.insert(&*events[run[0].1].id, run[0].1);
+                    m
+                });
+                match firsts.entry(&*events[i].id) {
+                    std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(i);
+                        None
+                    }
                 }
+            };
+            let Some(j) = j else { continue };
+            if events[j] == events[i] {
                 dropped[i] = true;
+            } else if conflict.is_none_or(|(later, _)| i < later) {
+                conflict = Some((i, j));
             }
         }
+        start = end;
     }
-    drop(first);
+    if let Some((i, j)) = conflict {
+        return Err(Error::new(
+            ErrorCode::ConflictingEvent,
+            format!("events[{i}]"),
+            format!(
+                "event id \"{}\" was already given (events[{j}]) with different content; \
+                 a corrected event needs a new id",
+                events[i].id
+            ),
+        ));
+    }
+    drop(by_hash);
     let mut dups = 0;
     let mut keys: Vec<((Instant, crate::input::Kind, &str), usize)> =
         Vec::with_capacity(events.len());
@@ -834,8 +873,10 @@ pub(crate) fn canonical_order(events: &[Event], as_of: Instant) -> Result<(Vec<u
         }
     }
     // Ids are unique now, so (at, kind rank, id) is a total order: an unstable sort is
-    // deterministic, and sorting the keys themselves keeps the comparisons in cache.
-    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // deterministic. Event logs usually arrive in order already: then no sort at all.
+    if !keys.is_sorted_by(|a, b| a.0 <= b.0) {
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    }
     Ok((keys.into_iter().map(|(_, i)| i).collect(), dups))
 }
 

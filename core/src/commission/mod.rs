@@ -129,7 +129,8 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     let keys = CapKeys {
         rule: idx,
         partner: p.partner,
-        customer: p.customer.cloned(),
+        // Only a per-customer cap needs the customer (and an Arc clone is an atomic op).
+        customer: l.max_per_customer.and(p.customer.cloned()),
         period,
     };
     if let Some(min) = l.min_per_event {
