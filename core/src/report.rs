@@ -172,10 +172,11 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
     let doc = state.plan.doc();
     let tz = state.plan.tz();
     let mut order: Vec<usize> = (0..state.entries.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (ea, eb) = (&state.entries[a], &state.entries[b]);
-        (ea.earned_at, &ea.id).cmp(&(eb.earned_at, &eb.id))
-    });
+    let key = |i: usize| (state.entries[i].earned_at, &state.entries[i].id);
+    // Entries are written in canonical event order, so this is nearly always sorted already.
+    if !order.is_sorted_by(|&a, &b| key(a) <= key(b)) {
+        order.sort_by(|&a, &b| key(a).cmp(&key(b)));
+    }
     let mut partners: Vec<(Arc<str>, Metrics)> = state
         .partner_ids
         .iter()
