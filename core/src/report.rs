@@ -118,25 +118,19 @@ impl Report {
     /// Balance of a partner as of the report, in each currency: (pending, available).
     /// Paid entries are excluded.
     pub fn balances(&self, partner: &str) -> Vec<(Currency, Decimal, Decimal)> {
-        let mut out: Vec<(Currency, Decimal, Decimal)> = Vec::new();
+        let mut by: std::collections::BTreeMap<Currency, (Decimal, Decimal)> =
+            std::collections::BTreeMap::new();
         for (e, s) in self.entries.iter().zip(&self.statuses) {
             if &*e.partner != partner || *s == Status::Paid {
                 continue;
             }
-            let slot = match out.iter_mut().find(|(c, _, _)| *c == e.currency) {
-                Some(x) => x,
-                None => {
-                    out.push((e.currency, Decimal::ZERO, Decimal::ZERO));
-                    out.last_mut().expect("just pushed")
-                }
-            };
+            let slot = by.entry(e.currency).or_default();
             match s {
-                Status::Pending => slot.1 += e.amount,
-                _ => slot.2 += e.amount,
+                Status::Pending => slot.0 += e.amount,
+                _ => slot.1 += e.amount,
             }
         }
-        out.sort_by_key(|(c, _, _)| *c);
-        out
+        by.into_iter().map(|(c, (p, a))| (c, p, a)).collect()
     }
 }
 
