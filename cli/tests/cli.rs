@@ -2,36 +2,17 @@
 //! stderr with exit code 2.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+// The vector walker shared with the core's suites.
+#[path = "../../core/tests/common/mod.rs"]
+mod common;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_partnerkit"))
-}
-
-fn vectors() -> Vec<PathBuf> {
-    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
-        let mut items: Vec<_> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        items.sort();
-        for p in items {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "json") {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors"),
-        &mut out,
-    );
-    out
 }
 
 /// Runs `partnerkit evaluate -` with `input` on stdin.
@@ -59,7 +40,7 @@ fn evaluate(input: &str) -> (i32, String, String) {
 
 #[test]
 fn evaluate_reproduces_every_vector() {
-    let files = vectors();
+    let files = common::vector_files();
     assert!(!files.is_empty());
     let mut failures = Vec::new();
     for f in &files {

@@ -2,7 +2,7 @@
 //! random (values replaced by other types, extreme numbers and strings, fields removed,
 //! events duplicated or reordered), must evaluate to `Ok` or to an `Err` with a known code.
 
-use std::path::Path;
+mod common;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -13,29 +13,13 @@ fn vector_inputs() -> &'static [Value] {
 }
 
 fn load() -> Vec<Value> {
-    fn walk(d: &Path, out: &mut Vec<Value>) {
-        let mut items: Vec<_> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        items.sort();
-        for p in items {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "json") {
-                let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-                if let Some(input) = v.get("input") {
-                    out.push(input.clone());
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors"),
-        &mut out,
-    );
-    out
+    common::vector_files()
+        .iter()
+        .filter_map(|p| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            v.get("input").cloned()
+        })
+        .collect()
 }
 
 /// Values that tend to break parsers and arithmetic.

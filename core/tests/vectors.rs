@@ -6,28 +6,13 @@
 //! so every binding can compare the exact bytes. `PARTNERKIT_BLESS=1` rewrites
 //! `expect_report` — only for vectors whose hand-written expectations already pass.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
+
+use common::{vector_files, vectors_dir};
 
 use serde_json::Value;
-
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut items: Vec<_> = std::fs::read_dir(dir)
-        .expect("vectors dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    items.sort();
-    for p in items {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-}
 
 /// The input text of a vector: `input_text` verbatim, or `input` re-serialized.
 fn input_text(v: &Value) -> String {
@@ -142,8 +127,7 @@ fn run(path: &Path, bless: bool) -> (Vec<String>, Option<String>) {
 #[test]
 fn conformance_vectors() {
     let bless = std::env::var_os("PARTNERKIT_BLESS").is_some();
-    let mut files = Vec::new();
-    collect(&vectors_dir(), &mut files);
+    let files = vector_files();
     let mut failures = Vec::new();
     for f in &files {
         let (errs, blessed) = run(f, bless);
@@ -176,8 +160,7 @@ fn conformance_vectors() {
 
 #[test]
 fn every_error_code_has_a_vector() {
-    let mut files = Vec::new();
-    collect(&vectors_dir(), &mut files);
+    let files = vector_files();
     let mut seen = std::collections::BTreeSet::new();
     for f in &files {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
