@@ -134,14 +134,6 @@ impl Report {
     }
 }
 
-/// Writes the report of `state` as of `as_of`, copying the ledger (the state lives on).
-#[allow(dead_code)] // the incremental engine's path; batch evaluation moves the ledger
-pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
-    let (mut report, order) = assemble(state, as_of)?;
-    report.entries = order.iter().map(|&i| state.entries[i].clone()).collect();
-    Ok(report)
-}
-
 /// Writes the report of `state` as of `as_of`, moving the ledger out of it: batch
 /// evaluation has no use for the state afterwards, and a million boxed explanations are
 /// not worth copying.
