@@ -32,6 +32,7 @@ pub mod dec;
 mod engine;
 pub mod error;
 pub mod fx;
+pub mod guard;
 pub mod input;
 mod json;
 pub mod ledger;
@@ -49,6 +50,7 @@ pub use engine::{evaluate, evaluate_json};
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 pub use error::{Error, ErrorCode, Problem, Result};
+pub use guard::guard;
 pub use input::Input;
 pub use plan::{Plan, json_schema};
 pub use report::Report;
