@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs each fuzz target for a fixed time on the stable toolchain (no sanitizer: `-s none`, since
+# the address sanitizer needs nightly) and prints libFuzzer's execution count.
+#   bash core/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
+# Requires cargo-fuzz 0.13.2 (`cargo install cargo-fuzz@0.13.2 --locked`).
+# A finding is saved under core/fuzz/artifacts/TARGET/ and makes this script fail; turn it into
+# a vector under tests/vectors/ once fixed.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs="${1:-600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(plan events evaluate)
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t" "artifacts/$t"
+  echo "== fuzz $t for ${secs}s"
+  # -timeout: an input taking over 10 s is a hang; -rss_limit_mb: memory must stay bounded.
+  cargo fuzz run -s none --release "$t" "corpus/$t" -- \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="artifacts/$t/" -print_final_stats=1 2>&1 | tee "artifacts/$t.log" | grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+== ERROR|SUMMARY)" || true
+  if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* "artifacts/$t"/oom-* >/dev/null 2>&1; then
+    echo "finding in $t: see core/fuzz/artifacts/$t/" >&2
+    exit 1
+  fi
+done
