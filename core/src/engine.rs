@@ -20,6 +20,7 @@ use crate::fx::FxTable;
 use crate::input::{Body, Event, Input, Partner, PartnerStatus, Payment, Touch};
 use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck};
 use crate::lifecycle;
+use crate::limits::Limits;
 use crate::money::allocate;
 use crate::plan::{Combine, CommissionBase, Plan, RuleEvent};
 use crate::report::{self, Report};
@@ -916,7 +917,12 @@ pub fn evaluate(input: &Input) -> Result<Report> {
     report::build_owned(state, input.as_of)
 }
 
-/// Parses an input document and evaluates it.
+/// Parses an input document and evaluates it, under the default [`Limits`].
 pub fn evaluate_json(json: &str) -> Result<Report> {
-    evaluate(&Input::from_json(json)?)
+    evaluate_json_with(json, &Limits::default())
+}
+
+/// Parses an input document under the host's `limits` and evaluates it.
+pub fn evaluate_json_with(json: &str, limits: &Limits) -> Result<Report> {
+    evaluate(&limits.parse_input(json)?)
 }

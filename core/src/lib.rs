@@ -37,13 +37,15 @@ pub mod input;
 mod json;
 pub mod ledger;
 mod lifecycle;
+mod limits;
 pub mod money;
 pub mod payouts;
 pub mod plan;
 pub mod report;
 pub mod time;
 
-pub use engine::{evaluate, evaluate_json};
+pub use engine::{evaluate, evaluate_json, evaluate_json_with};
+pub use limits::Limits;
 
 /// The README's Rust example, compiled and run as a doctest so that it stays true.
 #[doc = include_str!("../../README.md")]

@@ -65,7 +65,16 @@ fn run(path: &Path, bless: bool) -> (Vec<String>, Option<String>) {
             errs.push(format!("vector lacks `{field}`"));
         }
     }
-    let result = partnerkit::evaluate_json(&input_text(&v));
+    // A vector may set host limits (`"limits": {"max_events": 2}`) to exercise a limit
+    // whose default is too large to write down.
+    let limits = match v.get("limits") {
+        Some(l) => match partnerkit::Limits::from_json(&l.to_string()) {
+            Ok(l) => l,
+            Err(e) => return (vec![format!("bad limits: {e}")], None),
+        },
+        None => partnerkit::Limits::default(),
+    };
+    let result = partnerkit::evaluate_json_with(&input_text(&v), &limits);
     if let Some(want) = v.get("expect_error") {
         match result {
             Ok(_) => errs.push(format!("expected error {want}, evaluation succeeded")),
