@@ -234,11 +234,13 @@ impl<'a> Scan<'a> {
     }
 
     fn string(&mut self, s: &str) {
-        if let Some(Frame::Object { key, want_key }) = self.frames.last_mut() {
-            if *want_key {
-                // Keys over the string limit never get here, so this copy is bounded.
-                s.clone_into(key);
-            }
+        // Keys over the string limit never get here, so this copy is bounded.
+        if let Some(Frame::Object {
+            key,
+            want_key: true,
+        }) = self.frames.last_mut()
+        {
+            s.clone_into(key);
         }
     }
 
