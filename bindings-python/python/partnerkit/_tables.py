@@ -59,5 +59,11 @@ def _arrow(table: Any) -> _native.Columns:
         values = column.to_pylist()
         if pa.types.is_map(t):
             values = [None if v is None else dict(v) for v in values]
+        elif pa.types.is_struct(t):
+            # A struct has every field in every row: a null field is an absent key.
+            values = [
+                None if v is None else {k: x for k, x in v.items() if x is not None}
+                for v in values
+            ]
         columns.append(values)
     return _native.Columns(list(table.column_names), columns)
