@@ -211,7 +211,8 @@ impl<'py> Writer<'py> {
             }
         } else if v.is_instance_of::<PyBool>() {
             let b = v.is_truthy()?;
-            self.out.extend_from_slice(if b { b"true" } else { b"false" });
+            self.out
+                .extend_from_slice(if b { b"true" } else { b"false" });
         } else if v.is_instance_of::<PyInt>() {
             match v.extract::<i64>() {
                 Ok(i) => self.out.extend_from_slice(i.to_string().as_bytes()),

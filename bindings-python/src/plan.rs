@@ -25,9 +25,7 @@ impl Plan {
     fn checked(py: Python<'_>, text: String) -> PyResult<Plan> {
         let problems = error::run(py, || Ok(partnerkit::Plan::validate_json(&text)))?;
         match problems.first() {
-            Some(e) if e.code() == partnerkit::ErrorCode::InvalidJson => {
-                Err(error::to_py(py, e))
-            }
+            Some(e) if e.code() == partnerkit::ErrorCode::InvalidJson => Err(error::to_py(py, e)),
             _ => Ok(Plan { text }),
         }
     }

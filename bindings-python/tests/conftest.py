@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-VECTORS = Path(os.environ.get("PARTNERKIT_VECTORS", Path(__file__).parents[2] / "tests" / "vectors"))
+VECTORS = Path(
+    os.environ.get("PARTNERKIT_VECTORS", Path(__file__).parents[2] / "tests" / "vectors")
+)
 
 
 def vector_files() -> list[Path]:

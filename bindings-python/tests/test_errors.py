@@ -180,10 +180,14 @@ def test_plan_validate_lists_every_problem() -> None:
         ("UnknownField", "plan.payoutz"),
     ]
     # The core checks meaning once the structure is sound: then every semantic problem.
-    semantic = dict(plan, rounding="half_up", rules=[
-        {"id": "a", "reward": {"percent": "150"}},
-        {"id": "b", "reward": {"percent": "-1"}},
-    ])
+    semantic = dict(
+        plan,
+        rounding="half_up",
+        rules=[
+            {"id": "a", "reward": {"percent": "150"}},
+            {"id": "b", "reward": {"percent": "-1"}},
+        ],
+    )
     del semantic["payoutz"]
     assert [(e.code, e.path) for e in partnerkit.Plan.from_dict(semantic).validate()] == [
         ("InvalidValue", "plan.rules[0].reward.percent"),

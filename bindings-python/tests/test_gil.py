@@ -6,9 +6,8 @@ import json
 import threading
 import time
 
-from test_errors import doc
-
 import partnerkit
+from test_errors import doc
 
 
 def big_input(payments: int) -> str:
@@ -16,8 +15,14 @@ def big_input(payments: int) -> str:
     events = [d["events"][0]]
     for i in range(payments):
         events.append(
-            {"id": f"p{i:07}", "kind": "payment", "at": "2026-01-05T00:00:00Z",
-             "customer": "c1", "amount": "1.00", "currency": "USD"}
+            {
+                "id": f"p{i:07}",
+                "kind": "payment",
+                "at": "2026-01-05T00:00:00Z",
+                "customer": "c1",
+                "amount": "1.00",
+                "currency": "USD",
+            }
         )
     d["events"] = events
     return json.dumps(d)

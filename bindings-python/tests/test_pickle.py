@@ -9,9 +9,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pytest
-from test_errors import doc
 
 import partnerkit
+from test_errors import doc
 
 
 def work(plan: partnerkit.Plan, amount: str) -> str:

@@ -24,12 +24,30 @@ UTC = dt.UTC
 def rows() -> list[dict[str, Any]]:
     """Events of three kinds: each row has only its kind's fields."""
     return [
-        {"id": "t1", "kind": "touch", "at": dt.datetime(2026, 1, 2, tzinfo=UTC),
-         "partner": "ana", "customer": "c1", "channel": "link", "meta": {"src": "blog"}},
-        {"id": "p1", "kind": "payment", "at": dt.datetime(2026, 1, 5, tzinfo=UTC),
-         "customer": "c1", "amount": Decimal("49.99"), "currency": "USD"},
-        {"id": "r1", "kind": "refund", "at": dt.datetime(2026, 1, 9, 12, 30, tzinfo=UTC),
-         "payment": "p1", "amount": Decimal("20.00")},
+        {
+            "id": "t1",
+            "kind": "touch",
+            "at": dt.datetime(2026, 1, 2, tzinfo=UTC),
+            "partner": "ana",
+            "customer": "c1",
+            "channel": "link",
+            "meta": {"src": "blog"},
+        },
+        {
+            "id": "p1",
+            "kind": "payment",
+            "at": dt.datetime(2026, 1, 5, tzinfo=UTC),
+            "customer": "c1",
+            "amount": Decimal("49.99"),
+            "currency": "USD",
+        },
+        {
+            "id": "r1",
+            "kind": "refund",
+            "at": dt.datetime(2026, 1, 9, 12, 30, tzinfo=UTC),
+            "payment": "p1",
+            "amount": Decimal("20.00"),
+        },
     ]
 
 

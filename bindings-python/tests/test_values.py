@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from conftest import input_text, load, vector_params
-from test_errors import doc
 
 import partnerkit
+from conftest import input_text, load, vector_params
+from test_errors import doc
 
 
 def encode(value: Any) -> str:

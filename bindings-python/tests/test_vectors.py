@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import canonical, input_text, load, vector_params
 
 import partnerkit
+from conftest import canonical, input_text, load, vector_params
 
 
 def check(v: dict[str, Any], run: Any) -> None:

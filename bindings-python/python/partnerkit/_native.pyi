@@ -1,40 +1,43 @@
-"""The native module of partnerkit (Rust, pyo3): use the `partnerkit` facade instead."""
+# The native module of partnerkit (Rust, pyo3). Use the `partnerkit` facade instead.
 
 from typing import Any, final
 
+__all__ = [
+    "Columns",
+    "Plan",
+    "Report",
+    "_debug_panic",
+    "error_codes",
+    "evaluate",
+    "plan_json_schema",
+    "report_field_types",
+]
+
+# A table as one list per column, written as JSON rows (a None cell is an absent field).
 @final
 class Columns:
-    """A table as one list per column, written as JSON rows (a None cell is absent)."""
-
     def __new__(cls, names: list[str], columns: list[list[Any]]) -> Columns: ...
     def __len__(self) -> int: ...
 
+# A plan document held as JSON text; `validate()` lists every problem.
 @final
 class Plan:
-    """A plan document held as JSON text; `validate()` lists every problem."""
-
+    # Raises InvalidJsonError (path "plan") when the text is not JSON.
     @staticmethod
-    def from_json(text: str | bytes) -> Plan:
-        """A plan from its JSON text; raises `InvalidJsonError` when it is not JSON."""
-
+    def from_json(text: str | bytes) -> Plan: ...
+    # Decimals as Decimal or str; a float raises InvalidValueError at its path.
     @staticmethod
-    def from_dict(doc: Any) -> Plan:
-        """A plan from a dict of Python values (decimals as `Decimal` or `str`)."""
-
-    def validate(self) -> list[Any]:
-        """Every problem, as `PartnerkitError` instances (not raised); [] when valid."""
-
-    def to_json(self) -> str:
-        """The document's JSON text."""
-
+    def from_dict(doc: Any) -> Plan: ...
+    # Every problem as PartnerkitError instances (not raised); [] when valid.
+    def validate(self) -> list[Any]: ...
+    def to_json(self) -> str: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+# The core's report; the facade's `partnerkit.Report` wraps it.
 @final
 class Report:
-    """The core's report; see `partnerkit.Report`."""
-
     def to_json(self) -> str: ...
     def entry_columns(self) -> dict[str, list[Any]]: ...
     def statement_columns(self) -> dict[str, list[Any]]: ...

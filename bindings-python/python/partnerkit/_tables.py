@@ -62,8 +62,7 @@ def _arrow(table: Any) -> _native.Columns:
         elif pa.types.is_struct(t):
             # A struct has every field in every row: a null field is an absent key.
             values = [
-                None if v is None else {k: x for k, x in v.items() if x is not None}
-                for v in values
+                None if v is None else {k: x for k, x in v.items() if x is not None} for v in values
             ]
         columns.append(values)
     return _native.Columns(list(table.column_names), columns)
