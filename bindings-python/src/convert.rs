@@ -30,23 +30,53 @@ const MAX_DEPTH: usize = 128;
 pub struct Columns {
     names: Vec<String>,
     columns: Vec<Py<PyList>>,
+    /// Per column: its cells are integers counting this many units per second since the
+    /// Unix epoch (a zoned timestamp column taken apart without a Python object per value),
+    /// written as UTC instants.
+    epoch_units: Vec<Option<i64>>,
     rows: usize,
 }
 
 #[pymethods]
 impl Columns {
-    /// Columns `names[i]` holding the values `columns[i]`, all of one length.
+    /// Columns `names[i]` holding the values `columns[i]`, all of one length;
+    /// `epoch_units[i]`, when given, is `"s"`, `"ms"`, `"us"` or `"ns"` for a column of
+    /// integer timestamps since the Unix epoch.
     #[new]
-    fn new(names: Vec<String>, columns: Vec<Bound<'_, PyList>>) -> PyResult<Self> {
+    #[pyo3(signature = (names, columns, epoch_units=None))]
+    fn new(
+        names: Vec<String>,
+        columns: Vec<Bound<'_, PyList>>,
+        epoch_units: Option<Vec<Option<String>>>,
+    ) -> PyResult<Self> {
+        let bad = |m: &str| {
+            Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "Columns: {m}"
+            )))
+        };
         let rows = columns.first().map_or(0, |c| c.len());
         if names.len() != columns.len() || columns.iter().any(|c| c.len() != rows) {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "Columns: one name per column, and columns of one length",
-            ));
+            return bad("one name per column, and columns of one length");
+        }
+        let units = epoch_units.unwrap_or_else(|| vec![None; names.len()]);
+        if units.len() != names.len() {
+            return bad("one epoch unit (or None) per column");
+        }
+        let mut epoch_units = Vec::with_capacity(units.len());
+        for u in units {
+            epoch_units.push(match u.as_deref() {
+                None => None,
+                Some("s") => Some(1),
+                Some("ms") => Some(1_000),
+                Some("us") => Some(1_000_000),
+                Some("ns") => Some(1_000_000_000),
+                Some(other) => return bad(&format!("unknown epoch unit {other:?}")),
+            });
         }
         Ok(Columns {
             names,
             columns: columns.into_iter().map(Bound::unbind).collect(),
+            epoch_units,
             rows,
         })
     }
@@ -61,7 +91,14 @@ impl Columns {
 pub fn document<'a>(obj: &'a Bound<'_, PyAny>, root: &str) -> PyResult<Cow<'a, str>> {
     let py = obj.py();
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Cow::Borrowed(s.to_str()?));
+        return s.to_str().map(Cow::Borrowed).map_err(|_| {
+            error::raise(
+                py,
+                "InvalidJson",
+                root,
+                "the document is not valid Unicode (it holds a lone surrogate)",
+            )
+        });
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return match std::str::from_utf8(b.as_bytes()) {
@@ -98,6 +135,8 @@ enum What {
     Float(String),
     Unsupported(String),
     KeyType(String),
+    NotUnicode,
+    OutOfRange(i64),
     TooDeep,
     Python(PyErr),
 }
@@ -155,6 +194,14 @@ impl Fault {
                 "InvalidValue",
                 format!("a mapping key of type {t}: document keys must be str"),
             ),
+            What::NotUnicode => (
+                "InvalidValue",
+                "a str that is not valid Unicode (it holds a lone surrogate)".to_owned(),
+            ),
+            What::OutOfRange(n) => (
+                "InvalidValue",
+                format!("timestamp {n} is outside the years 0000 to 9999"),
+            ),
             What::TooDeep => (
                 "LimitExceeded",
                 format!("the document nests deeper than {MAX_DEPTH} levels"),
@@ -182,14 +229,14 @@ impl<'py> Writer<'py> {
             return Err(Fault::new(What::TooDeep));
         }
         if let Ok(s) = v.cast::<PyString>() {
-            self.string(s.to_str()?);
+            self.string(text(s)?);
         } else if let Ok(d) = v.cast::<PyDict>() {
             self.out.push(b'{');
             for (n, (k, item)) in d.iter().enumerate() {
                 let Ok(k) = k.cast::<PyString>() else {
                     return Err(Fault::new(What::KeyType(type_name(&k))));
                 };
-                let k = k.to_str()?;
+                let k = text(k).map_err(|f| f.at(Step::Key(k.to_string_lossy().into_owned())))?;
                 if n > 0 {
                     self.out.push(b',');
                 }
@@ -270,7 +317,7 @@ impl<'py> Writer<'py> {
             }
             self.out.push(b'{');
             let mut first = true;
-            for (name, column) in t.names.iter().zip(&columns) {
+            for ((name, column), unit) in t.names.iter().zip(&columns).zip(&t.epoch_units) {
                 let cell = column.get_item(row)?;
                 if cell.is_none() {
                     continue;
@@ -281,8 +328,18 @@ impl<'py> Writer<'py> {
                 first = false;
                 self.string(name);
                 self.out.push(b':');
-                self.value(&cell, depth + 2)
-                    .map_err(|f| f.at(Step::Key(name.clone())).at(Step::Index(row)))?;
+                let at = |f: Fault| f.at(Step::Key(name.clone())).at(Step::Index(row));
+                match unit {
+                    Some(per_second) => {
+                        let n = cell
+                            .extract::<i64>()
+                            .map_err(|e| at(PyErr::from(e).into()))?;
+                        let instant = epoch_instant(n, *per_second)
+                            .ok_or_else(|| at(Fault::new(What::OutOfRange(n))))?;
+                        self.string(&partnerkit::time::fmt_instant(instant));
+                    }
+                    None => self.value(&cell, depth + 2).map_err(at)?,
+                }
             }
             self.out.push(b'}');
         }
@@ -315,6 +372,22 @@ impl<'py> Writer<'py> {
         self.out.extend_from_slice(&bytes[start..]);
         self.out.push(b'"');
     }
+}
+
+/// The instant `n` units after the Unix epoch, `per_second` units to the second.
+fn epoch_instant(n: i64, per_second: i64) -> Option<partnerkit::time::Instant> {
+    let secs = n.div_euclid(per_second);
+    let nanos = n.rem_euclid(per_second) * (1_000_000_000 / per_second);
+    let t = chrono::DateTime::from_timestamp(secs, u32::try_from(nanos).ok()?)?;
+    // RFC 3339 (and so the core) knows four-digit years only.
+    (0..=9999)
+        .contains(&chrono::Datelike::year(&t))
+        .then_some(t)
+}
+
+/// The UTF-8 of a `str`; a lone surrogate (which has none) is a fault at the value's path.
+fn text<'a>(s: &'a Bound<'_, PyString>) -> Result<&'a str, Fault> {
+    s.to_str().map_err(|_| Fault::new(What::NotUnicode))
 }
 
 fn type_name(v: &Bound<'_, PyAny>) -> String {

@@ -121,6 +121,8 @@ def test_values_without_a_json_form() -> None:
     d["events"][0]["meta"] = {1: "x"}
     raises(d, "InvalidValue", "events[0].meta")
     raises(doc(amount=Decimal("NaN")), "InvalidValue", "events[1].amount")
+    raises(doc(customer="c\udc00"), "InvalidValue", "events[1].customer")
+    raises('{"as_of": "\udc00"}', "InvalidJson", "")
 
 
 def test_depth_and_cycles_are_bounded() -> None:

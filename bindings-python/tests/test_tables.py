@@ -165,3 +165,45 @@ def test_empty_tables() -> None:
     empty = partnerkit.evaluate(doc([])).to_json()
     assert partnerkit.evaluate(doc(pd.DataFrame())).to_json() == empty
     assert partnerkit.evaluate(doc(arrow_events().slice(0, 0))).to_json() == empty
+
+
+def test_zoned_timestamps_in_any_zone_and_unit() -> None:
+    df = pd.DataFrame(rows())
+    df["at"] = df["at"].dt.tz_convert("Europe/Paris").dt.as_unit("ns")
+    assert partnerkit.evaluate(doc(df)).to_json() == WANT
+    df["at"] = df["at"].dt.as_unit("s")
+    assert partnerkit.evaluate(doc(df)).to_json() == WANT
+
+
+def test_missing_timestamps_are_absent_fields() -> None:
+    joined = pd.to_datetime(["2025-06-01T00:00:00Z", None], utc=True)
+    partners = pd.DataFrame({"id": ["ana", "bob"], "joined_at": joined})
+    want = partnerkit.evaluate(
+        doc(rows(), [{"id": "ana", "joined_at": "2025-06-01T00:00:00Z"}, {"id": "bob"}])
+    ).to_json()
+    assert partnerkit.evaluate(doc(rows(), partners)).to_json() == want
+    arrow_partners = pa.table(
+        {
+            "id": ["ana", "bob"],
+            "joined_at": pa.array(
+                [dt.datetime(2025, 6, 1, tzinfo=UTC), None], pa.timestamp("ms", "UTC")
+            ),
+        }
+    )
+    assert partnerkit.evaluate(doc(rows(), arrow_partners)).to_json() == want
+
+
+def test_timestamps_before_the_epoch_and_beyond_year_9999() -> None:
+    partners = pa.table(
+        {"id": ["ana"], "joined_at": pa.array([-1_500_000], pa.timestamp("ms", "UTC"))}
+    )
+    want = doc(rows(), [{"id": "ana", "joined_at": "1969-12-31T23:35:00Z"}])
+    assert (
+        partnerkit.evaluate(doc(rows(), partners)).to_json() == partnerkit.evaluate(want).to_json()
+    )
+    t = arrow_events()
+    i = t.column_names.index("at")
+    far = pa.array([253_402_300_800 * 10**6] * 3, pa.timestamp("us", "UTC"))  # year 10000
+    with pytest.raises(partnerkit.InvalidValueError) as info:
+        partnerkit.evaluate(doc(t.set_column(i, "at", far)))
+    assert info.value.path == "events[0].at"

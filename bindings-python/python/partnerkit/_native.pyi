@@ -13,10 +13,16 @@ __all__ = [
     "report_field_types",
 ]
 
-# A table as one list per column, written as JSON rows (a None cell is an absent field).
+# A table as one list per column, written as JSON rows (a None cell is an absent field);
+# a column with an epoch unit holds integer timestamps, written as UTC instants.
 @final
 class Columns:
-    def __new__(cls, names: list[str], columns: list[list[Any]]) -> Columns: ...
+    def __new__(
+        cls,
+        names: list[str],
+        columns: list[list[Any]],
+        epoch_units: list[str | None] | None = None,
+    ) -> Columns: ...
     def __len__(self) -> int: ...
 
 # A plan document held as JSON text; `validate()` lists every problem.

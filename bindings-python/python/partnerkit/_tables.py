@@ -28,31 +28,45 @@ def as_columns(value: Any) -> _native.Columns | None:
 
 
 def _pandas(df: Any) -> _native.Columns:
+    import pandas as pd
+
     names = [str(c) for c in df.columns]
-    columns = []
+    columns: list[list[Any]] = []
+    units: list[str | None] = []
     for c in df.columns:
         s = df[c]
+        missing = s.isna()
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            # Zoned timestamps as integers since the epoch: no Timestamp object per value.
+            ticks = pd.Series(s.array.asi8, index=s.index, dtype=object)
+            columns.append(ticks.where(~missing, None).tolist())
+            units.append(s.dtype.unit)
+            continue
         # NaN, NaT, pd.NA and None all mean "no value in this row".
-        columns.append(s.astype(object).where(s.notna(), None).tolist())
-    return _native.Columns(names, columns)
+        columns.append(s.astype(object).where(~missing, None).tolist())
+        units.append(None)
+    return _native.Columns(names, columns, units)
 
 
 def _arrow(table: Any) -> _native.Columns:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    columns = []
+    columns: list[list[Any]] = []
+    units: list[str | None] = []
     for column in table.columns:
         t = column.type
-        if pa.types.is_timestamp(t):
-            # Arrow's own string cast is not RFC 3339; format in UTC with an explicit "Z".
-            # A timestamp without a zone is written without an offset: the core refuses it.
-            if t.tz is not None:
-                column = pc.strftime(
-                    column.cast(pa.timestamp(t.unit, "UTC")), format="%Y-%m-%dT%H:%M:%SZ"
-                )
-            else:
-                column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+        unit = None
+        if pa.types.is_dictionary(t):
+            column = column.cast(t.value_type)
+            t = t.value_type
+        if pa.types.is_timestamp(t) and t.tz is not None:
+            # Zoned timestamps as integers since the epoch (the zone does not change the
+            # instant): no datetime object per value.
+            column, unit = column.cast(pa.int64()), t.unit
+        elif pa.types.is_timestamp(t):
+            # Without a zone there is no instant: written without an offset, the core
+            # refuses it at its path.
+            column = column.cast(pa.string())
         elif pa.types.is_decimal(t) or pa.types.is_date(t):
             # Exact decimal digits and ISO dates, without a Python object per value.
             column = column.cast(pa.string())
@@ -65,4 +79,5 @@ def _arrow(table: Any) -> _native.Columns:
                 None if v is None else {k: x for k, x in v.items() if x is not None} for v in values
             ]
         columns.append(values)
-    return _native.Columns(list(table.column_names), columns)
+        units.append(unit)
+    return _native.Columns(list(table.column_names), columns, units)
