@@ -36,6 +36,83 @@ impl Status {
     }
 }
 
+/// How a host with decimal and date types reads a string of the canonical report.
+///
+/// The canonical JSON writes every decimal, instant and date as a string (SPEC §11). A
+/// binding that hands typed values to its host (Python's `Decimal` and `datetime`) reads
+/// them by key through [`field_type`], so a field added to the report becomes typed in every
+/// binding by one line here rather than by binding code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// An exact decimal: money (`"49.00"`) or a rate, weight or percent (`"0.5"`).
+    Decimal,
+    /// An RFC 3339 instant in UTC (`"2026-01-15T12:00:00Z"`).
+    Instant,
+    /// A calendar date (`"2026-02-28"`).
+    Date,
+}
+
+/// Every key of the canonical report whose string values are typed, with their type.
+///
+/// A key means the same thing wherever it appears in a report; a key holding an object or a
+/// `null` somewhere (`explain.base`, `lines[].fx_date`) is typed only where it holds a string.
+pub const FIELD_TYPES: &[(&str, FieldType)] = &[
+    ("after", FieldType::Decimal),
+    ("amount", FieldType::Decimal),
+    ("base", FieldType::Decimal),
+    ("before", FieldType::Decimal),
+    ("carried_forward", FieldType::Decimal),
+    ("closing_balance", FieldType::Decimal),
+    ("commission", FieldType::Decimal),
+    ("computed", FieldType::Decimal),
+    ("conversion_rate", FieldType::Decimal),
+    ("converted", FieldType::Decimal),
+    ("cpa", FieldType::Decimal),
+    ("credited", FieldType::Decimal),
+    ("credits", FieldType::Decimal),
+    ("debits", FieldType::Decimal),
+    ("discount", FieldType::Decimal),
+    ("epc", FieldType::Decimal),
+    ("flat", FieldType::Decimal),
+    ("of", FieldType::Decimal),
+    ("opening_balance", FieldType::Decimal),
+    ("original", FieldType::Decimal),
+    ("payment_amount", FieldType::Decimal),
+    ("payout", FieldType::Decimal),
+    ("percent", FieldType::Decimal),
+    ("rate", FieldType::Decimal),
+    ("refunded_before", FieldType::Decimal),
+    ("refunded_now", FieldType::Decimal),
+    ("refunded_total", FieldType::Decimal),
+    ("revenue", FieldType::Decimal),
+    ("reversed_before", FieldType::Decimal),
+    ("reversed_total", FieldType::Decimal),
+    ("rounded", FieldType::Decimal),
+    ("share", FieldType::Decimal),
+    ("tax", FieldType::Decimal),
+    ("threshold", FieldType::Decimal),
+    ("used", FieldType::Decimal),
+    ("value", FieldType::Decimal),
+    ("weight", FieldType::Decimal),
+    ("written_off", FieldType::Decimal),
+    ("as_of", FieldType::Instant),
+    ("at", FieldType::Instant),
+    ("available_at", FieldType::Instant),
+    ("decided_at", FieldType::Instant),
+    ("earned_at", FieldType::Instant),
+    ("end", FieldType::Instant),
+    ("start", FieldType::Instant),
+    ("due", FieldType::Date),
+    ("fx_date", FieldType::Date),
+    ("quoted", FieldType::Date),
+];
+
+/// The type of the string values under `key` in a canonical report; `None` for text.
+pub fn field_type(key: &str) -> Option<FieldType> {
+    FIELD_TYPES.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)
+}
+
 /// Counts and sums for one partner, or for the whole program.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metrics {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# CI for the Python binding, on a fresh clone with only the machine's Python 3.11 + pip and
+# Rust: a venv in the clone, the README's install command (pip builds the wheel with maturin,
+# release mode), then ruff, mypy, stubtest against the compiled module, and the pytest suite
+# (every conformance vector through every input form).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+echo "== python: tools"
+.venv/bin/pip install -q -r bindings-python/requirements-dev.txt
+
+echo "== python: pip install ./bindings-python (README)"
+.venv/bin/pip install -q --force-reinstall --no-deps ./bindings-python
+
+cd bindings-python
+echo "== python: ruff"
+../.venv/bin/ruff check .
+../.venv/bin/ruff format --check .
+
+echo "== python: mypy (strict) and stubtest"
+../.venv/bin/python -m mypy python/partnerkit
+# From a directory without the sources, so the installed wheel is what gets checked.
+(cd tests && ../../.venv/bin/python -m mypy.stubtest partnerkit \
+  --mypy-config-file ../pyproject.toml --allowlist ../stubtest-allowlist.txt)
+
+echo "== python: pytest"
+../.venv/bin/python -m pytest -q -p no:cacheprovider

@@ -1,0 +1,398 @@
+//! Python values to the JSON documents the core reads.
+//!
+//! Documents cross into the core as JSON text, exactly what the CLI reads, so Python adds no
+//! semantics of its own: `Decimal` and `datetime`/`date` become the strings the JSON format
+//! asks for, and the core judges everything else. The one rule enforced here is that money
+//! is never a float: a `float` anywhere is `InvalidValue` at its document path, because a
+//! float has already lost the exact cents before partnerkit could see it (no field of any
+//! partnerkit document takes a fractional number).
+
+use std::borrow::Cow;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+
+use crate::error;
+use crate::plan::Plan;
+
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Nesting deeper than this is refused (the core's JSON reader stops at the same depth),
+/// which also stops a dict that contains itself.
+const MAX_DEPTH: usize = 128;
+
+/// A table (a DataFrame or an Arrow table, taken apart by the facade) as one Python list per
+/// column. It is written as a JSON array of row objects; a `None` cell is an absent field, so
+/// one table can hold events of every kind.
+#[pyclass(module = "partnerkit._native", frozen)]
+pub struct Columns {
+    names: Vec<String>,
+    columns: Vec<Py<PyList>>,
+    /// Per column: its cells are integers counting this many units per second since the
+    /// Unix epoch (a zoned timestamp column taken apart without a Python object per value),
+    /// written as UTC instants.
+    epoch_units: Vec<Option<i64>>,
+    rows: usize,
+}
+
+#[pymethods]
+impl Columns {
+    /// Columns `names[i]` holding the values `columns[i]`, all of one length;
+    /// `epoch_units[i]`, when given, is `"s"`, `"ms"`, `"us"` or `"ns"` for a column of
+    /// integer timestamps since the Unix epoch.
+    #[new]
+    #[pyo3(signature = (names, columns, epoch_units=None))]
+    fn new(
+        names: Vec<String>,
+        columns: Vec<Bound<'_, PyList>>,
+        epoch_units: Option<Vec<Option<String>>>,
+    ) -> PyResult<Self> {
+        let bad = |m: &str| {
+            Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "Columns: {m}"
+            )))
+        };
+        let rows = columns.first().map_or(0, |c| c.len());
+        if names.len() != columns.len() || columns.iter().any(|c| c.len() != rows) {
+            return bad("one name per column, and columns of one length");
+        }
+        let units = epoch_units.unwrap_or_else(|| vec![None; names.len()]);
+        if units.len() != names.len() {
+            return bad("one epoch unit (or None) per column");
+        }
+        let mut epoch_units = Vec::with_capacity(units.len());
+        for u in units {
+            epoch_units.push(match u.as_deref() {
+                None => None,
+                Some("s") => Some(1),
+                Some("ms") => Some(1_000),
+                Some("us") => Some(1_000_000),
+                Some("ns") => Some(1_000_000_000),
+                Some(other) => return bad(&format!("unknown epoch unit {other:?}")),
+            });
+        }
+        Ok(Columns {
+            names,
+            columns: columns.into_iter().map(Bound::unbind).collect(),
+            epoch_units,
+            rows,
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.rows
+    }
+}
+
+/// The JSON text of a document: a `str` as it is, `bytes` as UTF-8, anything else written
+/// from its Python values. `root` is the document's path in errors (`"plan"` for a plan).
+pub fn document<'a>(obj: &'a Bound<'_, PyAny>, root: &str) -> PyResult<Cow<'a, str>> {
+    let py = obj.py();
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s.to_str().map(Cow::Borrowed).map_err(|_| {
+            error::raise(
+                py,
+                "InvalidJson",
+                root,
+                "the document is not valid Unicode (it holds a lone surrogate)",
+            )
+        });
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return match std::str::from_utf8(b.as_bytes()) {
+            Ok(s) => Ok(Cow::Borrowed(s)),
+            Err(e) => Err(error::raise(
+                py,
+                "InvalidJson",
+                root,
+                &format!("the document is not UTF-8 text ({e})"),
+            )),
+        };
+    }
+    let mut w = Writer {
+        out: Vec::with_capacity(4096),
+        decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone(),
+        date: DATE.import(py, "datetime", "date")?.clone(),
+    };
+    match w.value(obj, 0) {
+        Ok(()) => String::from_utf8(w.out)
+            .map(Cow::Owned)
+            .map_err(|_| error::raise(py, "Internal", root, "wrote a document that is not UTF-8")),
+        Err(fault) => Err(fault.into_py(py, root)),
+    }
+}
+
+/// One step of a document path, collected while a fault unwinds (nothing is built on the
+/// way down, so a correct document pays nothing for its error paths).
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+enum What {
+    Float(String),
+    Unsupported(String),
+    KeyType(String),
+    NotUnicode,
+    OutOfRange(i64),
+    TooDeep,
+    Python(PyErr),
+}
+
+struct Fault {
+    /// Innermost step first.
+    steps: Vec<Step>,
+    what: What,
+}
+
+impl Fault {
+    fn new(what: What) -> Self {
+        Fault {
+            steps: Vec::new(),
+            what,
+        }
+    }
+
+    fn at(mut self, step: Step) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    fn into_py(self, py: Python<'_>, root: &str) -> PyErr {
+        // The same path syntax as the core's errors: `events[3].amount`.
+        let mut path = root.to_owned();
+        for step in self.steps.iter().rev() {
+            match step {
+                Step::Key(k) if path.is_empty() => path.push_str(k),
+                Step::Key(k) => {
+                    path.push('.');
+                    path.push_str(k);
+                }
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+            }
+        }
+        let (code, message) = match self.what {
+            What::Python(e) => return e,
+            What::Float(repr) => (
+                "InvalidValue",
+                format!(
+                    "{repr} is a float, and partnerkit never takes money as a float (it has \
+                     already lost the exact cents): pass decimal.Decimal(\"{repr}\") or the \
+                     string \"{repr}\""
+                ),
+            ),
+            What::Unsupported(t) => (
+                "InvalidValue",
+                format!(
+                    "a value of type {t} has no JSON form: pass str, decimal.Decimal, int, \
+                     bool, None, datetime, date, list or dict"
+                ),
+            ),
+            What::KeyType(t) => (
+                "InvalidValue",
+                format!("a mapping key of type {t}: document keys must be str"),
+            ),
+            What::NotUnicode => (
+                "InvalidValue",
+                "a str that is not valid Unicode (it holds a lone surrogate)".to_owned(),
+            ),
+            What::OutOfRange(n) => (
+                "InvalidValue",
+                format!("timestamp {n} is outside the years 0000 to 9999"),
+            ),
+            What::TooDeep => (
+                "LimitExceeded",
+                format!("the document nests deeper than {MAX_DEPTH} levels"),
+            ),
+        };
+        error::raise(py, code, &path, &message)
+    }
+}
+
+impl From<PyErr> for Fault {
+    fn from(e: PyErr) -> Self {
+        Fault::new(What::Python(e))
+    }
+}
+
+struct Writer<'py> {
+    out: Vec<u8>,
+    decimal: Bound<'py, PyType>,
+    date: Bound<'py, PyType>,
+}
+
+impl<'py> Writer<'py> {
+    fn value(&mut self, v: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fault> {
+        if depth > MAX_DEPTH {
+            return Err(Fault::new(What::TooDeep));
+        }
+        if let Ok(s) = v.cast::<PyString>() {
+            self.string(text(s)?);
+        } else if let Ok(d) = v.cast::<PyDict>() {
+            self.out.push(b'{');
+            for (n, (k, item)) in d.iter().enumerate() {
+                let Ok(k) = k.cast::<PyString>() else {
+                    return Err(Fault::new(What::KeyType(type_name(&k))));
+                };
+                let k = text(k).map_err(|f| f.at(Step::Key(k.to_string_lossy().into_owned())))?;
+                if n > 0 {
+                    self.out.push(b',');
+                }
+                self.string(k);
+                self.out.push(b':');
+                self.value(&item, depth + 1)
+                    .map_err(|f| f.at(Step::Key(k.to_owned())))?;
+            }
+            self.out.push(b'}');
+        } else if v.is_instance(&self.decimal)? {
+            // `str(Decimal)` may use an exponent ("1E+2"); the JSON format wants plain digits.
+            let s = v.str()?;
+            let s = s.to_str()?;
+            if s.contains(['E', 'e']) {
+                let plain = v.call_method1("__format__", ("f",))?;
+                self.string(plain.cast::<PyString>().map_err(PyErr::from)?.to_str()?);
+            } else {
+                self.string(s);
+            }
+        } else if v.is_instance_of::<PyBool>() {
+            let b = v.is_truthy()?;
+            self.out
+                .extend_from_slice(if b { b"true" } else { b"false" });
+        } else if v.is_instance_of::<PyInt>() {
+            match v.extract::<i64>() {
+                Ok(i) => self.out.extend_from_slice(i.to_string().as_bytes()),
+                Err(_) => self.out.extend_from_slice(v.str()?.to_str()?.as_bytes()),
+            }
+        } else if v.is_none() {
+            self.out.extend_from_slice(b"null");
+        } else if v.is_instance_of::<PyFloat>() {
+            return Err(Fault::new(What::Float(v.repr()?.to_str()?.to_owned())));
+        } else if let Ok(l) = v.cast::<PyList>() {
+            self.array(l.iter(), depth)?;
+        } else if let Ok(t) = v.cast::<PyTuple>() {
+            self.array(t.iter(), depth)?;
+        } else if v.is_instance(&self.date)? {
+            // datetime (a subclass of date, pandas' Timestamp too) and date both know their
+            // ISO form; an instant without an offset is the core's to refuse.
+            let iso = v.call_method0("isoformat")?;
+            self.string(iso.cast::<PyString>().map_err(PyErr::from)?.to_str()?);
+        } else if let Ok(c) = v.cast::<Columns>() {
+            self.table(c.get(), v.py(), depth)?;
+        } else if let Ok(p) = v.cast::<Plan>() {
+            self.out.extend_from_slice(p.get().text().as_bytes());
+        } else if let Ok(i) = v.extract::<i64>() {
+            // Integers of other libraries (numpy's int64) through `__index__`.
+            self.out.extend_from_slice(i.to_string().as_bytes());
+        } else {
+            return Err(Fault::new(What::Unsupported(type_name(v))));
+        }
+        Ok(())
+    }
+
+    fn array(
+        &mut self,
+        items: impl Iterator<Item = Bound<'py, PyAny>>,
+        depth: usize,
+    ) -> Result<(), Fault> {
+        self.out.push(b'[');
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.value(&item, depth + 1)
+                .map_err(|f| f.at(Step::Index(i)))?;
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    fn table(&mut self, t: &Columns, py: Python<'py>, depth: usize) -> Result<(), Fault> {
+        let columns: Vec<&Bound<'py, PyList>> = t.columns.iter().map(|c| c.bind(py)).collect();
+        self.out.push(b'[');
+        for row in 0..t.rows {
+            if row > 0 {
+                self.out.push(b',');
+            }
+            self.out.push(b'{');
+            let mut first = true;
+            for ((name, column), unit) in t.names.iter().zip(&columns).zip(&t.epoch_units) {
+                let cell = column.get_item(row)?;
+                if cell.is_none() {
+                    continue;
+                }
+                if !first {
+                    self.out.push(b',');
+                }
+                first = false;
+                self.string(name);
+                self.out.push(b':');
+                let at = |f: Fault| f.at(Step::Key(name.clone())).at(Step::Index(row));
+                match unit {
+                    Some(per_second) => {
+                        let n = cell
+                            .extract::<i64>()
+                            .map_err(|e| at(PyErr::from(e).into()))?;
+                        let instant = epoch_instant(n, *per_second)
+                            .ok_or_else(|| at(Fault::new(What::OutOfRange(n))))?;
+                        self.string(&partnerkit::time::fmt_instant(instant));
+                    }
+                    None => self.value(&cell, depth + 2).map_err(at)?,
+                }
+            }
+            self.out.push(b'}');
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    /// A JSON string literal.
+    fn string(&mut self, s: &str) {
+        self.out.push(b'"');
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let escaped: Option<&[u8]> = match b {
+                b'"' => Some(b"\\\""),
+                b'\\' => Some(b"\\\\"),
+                b'\n' => Some(b"\\n"),
+                b'\r' => Some(b"\\r"),
+                b'\t' => Some(b"\\t"),
+                0..=0x1f => None,
+                _ => continue,
+            };
+            self.out.extend_from_slice(&bytes[start..i]);
+            match escaped {
+                Some(e) => self.out.extend_from_slice(e),
+                None => self.out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+            }
+            start = i + 1;
+        }
+        self.out.extend_from_slice(&bytes[start..]);
+        self.out.push(b'"');
+    }
+}
+
+/// The instant `n` units after the Unix epoch, `per_second` units to the second.
+fn epoch_instant(n: i64, per_second: i64) -> Option<partnerkit::time::Instant> {
+    let secs = n.div_euclid(per_second);
+    let nanos = n.rem_euclid(per_second) * (1_000_000_000 / per_second);
+    let t = chrono::DateTime::from_timestamp(secs, u32::try_from(nanos).ok()?)?;
+    // RFC 3339 (and so the core) knows four-digit years only.
+    (0..=9999)
+        .contains(&chrono::Datelike::year(&t))
+        .then_some(t)
+}
+
+/// The UTF-8 of a `str`; a lone surrogate (which has none) is a fault at the value's path.
+fn text<'a>(s: &'a Bound<'_, PyString>) -> Result<&'a str, Fault> {
+    s.to_str().map_err(|_| Fault::new(What::NotUnicode))
+}
+
+fn type_name(v: &Bound<'_, PyAny>) -> String {
+    v.get_type()
+        .fully_qualified_name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}

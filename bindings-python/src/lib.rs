@@ -1,0 +1,66 @@
+//! `partnerkit._native`: the native half of the Python package `partnerkit`.
+//!
+//! A thin layer over the core (see the repository's ARCHITECTURE.md): each function turns
+//! its Python argument into the JSON document the core reads (`convert`), calls the core
+//! with the GIL released and panics contained (`error::run`), and hands the result back —
+//! reports as handles whose canonical JSON is the core's own bytes (`report`). The Python
+//! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views.
+
+mod convert;
+mod error;
+mod plan;
+mod report;
+
+/// The module `partnerkit._native`.
+#[pyo3::pymodule]
+mod _native {
+    use pyo3::prelude::*;
+    use pyo3::types::PyDict;
+
+    #[pymodule_export]
+    use crate::convert::Columns;
+    #[pymodule_export]
+    use crate::plan::Plan;
+    #[pymodule_export]
+    use crate::report::Report;
+
+    /// Evaluates an input document (a JSON `str`/`bytes`, or a `dict` of Python values).
+    #[pyfunction]
+    fn evaluate(py: Python<'_>, input: &Bound<'_, PyAny>) -> PyResult<Report> {
+        let text = crate::convert::document(input, "")?;
+        let report = crate::error::run(py, || partnerkit::evaluate_json(&text))?;
+        Ok(Report::new(report))
+    }
+
+    /// Every error code, in the core's declaration order.
+    #[pyfunction]
+    fn error_codes() -> Vec<&'static str> {
+        partnerkit::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect()
+    }
+
+    /// The typed strings of the canonical report: key -> "decimal" | "instant" | "date".
+    #[pyfunction]
+    fn report_field_types(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        let out = PyDict::new(py);
+        for (key, t) in partnerkit::report::FIELD_TYPES {
+            out.set_item(key, crate::report::field_type_name(*t))?;
+        }
+        Ok(out)
+    }
+
+    /// The plan JSON Schema, generated from the core's types.
+    #[pyfunction]
+    fn plan_json_schema(py: Python<'_>) -> PyResult<String> {
+        crate::error::run(py, || Ok(partnerkit::json_schema()))
+    }
+
+    /// Panics inside the core on purpose, so tests can show that a panic arrives as a
+    /// catchable `InternalError` and the interpreter lives on.
+    #[pyfunction]
+    fn _debug_panic(py: Python<'_>, message: &str) -> PyResult<()> {
+        crate::error::run(py, || partnerkit::guard::debug_panic(message))
+    }
+}

@@ -1,0 +1,150 @@
+"""Typed values out (to_dict, DataFrames, balances) and in (Decimal, datetime, date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+import partnerkit
+from conftest import input_text, load, vector_params
+from test_errors import doc
+
+
+def encode(value: Any) -> str:
+    """Python values back to the canonical strings (what the core writes)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        assert value.tzinfo is dt.UTC
+        text = value.isoformat().replace("+00:00", "Z")
+        # The canonical form shows fractional seconds only when non-zero, in 3, 6 or 9 digits.
+        return text.replace(".000Z", "Z").replace("000Z", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def reports() -> list[Any]:
+    return [p for p in vector_params() if "expect_report" in load(p.values[0])]
+
+
+@pytest.mark.parametrize("path", reports())
+def test_to_dict_round_trips_to_the_canonical_bytes(path: Path) -> None:
+    report = partnerkit.evaluate(input_text(load(path)))
+    d = report.to_dict()
+    assert isinstance(d["as_of"], dt.datetime) and d["as_of"].tzinfo is not None
+    for e in d["entries"]:
+        assert isinstance(e["amount"], Decimal) and isinstance(e["earned_at"], dt.datetime)
+    for s in d["statements"]:
+        assert isinstance(s["closing_balance"], Decimal) and isinstance(s["due"], dt.date)
+    back = json.dumps(d, separators=(",", ":"), ensure_ascii=False, default=encode)
+    assert back == report.to_json()
+
+
+@pytest.mark.parametrize("path", reports())
+def test_dataframes_match_to_dict(path: Path) -> None:
+    report = partnerkit.evaluate(input_text(load(path)))
+    d = report.to_dict()
+    for frame, rows, nested in (
+        (report.entries_df(), d["entries"], "explain"),
+        (report.statements_df(), d["statements"], "lines"),
+    ):
+        want = [{k: v for k, v in row.items() if k != nested} for row in rows]
+        assert list(frame.columns) == (list(want[0]) if want else list(frame.columns))
+        got = frame.to_dict("records")
+        assert len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            for k, v in w.items():
+                if v is None:
+                    assert pd.isna(g[k]), (k, g[k])
+                else:
+                    assert g[k] == v, (k, g[k], v)
+
+
+def test_dataframe_types() -> None:
+    d = doc()
+    d["plan"]["payouts"] = {"net_days": 5}
+    report = partnerkit.evaluate(d)
+    entries = report.entries_df()
+    assert entries["amount"].tolist() == [Decimal("5.00")]
+    assert str(entries["earned_at"].dtype) == "datetime64[us, UTC]" or "UTC" in str(
+        entries["earned_at"].dtype
+    )
+    statements = report.statements_df()
+    assert statements["payable"].tolist() == [True]
+    assert statements["due"].tolist() == [dt.date(2026, 3, 5)]
+    assert statements["payout"].tolist() == [Decimal("5.00")]
+
+
+def test_empty_report_frames() -> None:
+    d = doc()
+    d["events"] = []
+    report = partnerkit.evaluate(d)
+    assert len(report) == 0
+    assert report.entries_df().empty and "amount" in report.entries_df().columns
+    assert report.statements_df().empty
+
+
+def test_to_dict_keeps_digits_and_nulls() -> None:
+    d = doc()
+    d["plan"]["currency"] = "JPY"
+    d["events"][1].update(amount="4999", currency="JPY")
+    out = partnerkit.evaluate(d).to_dict()
+    e = out["entries"][0]
+    assert str(e["amount"]) == "500"  # 4999 × 10% = 499.9 → half_up 500 (JPY has no decimals)
+    assert e["explain"]["base"]["amount"] == Decimal("4999")
+    assert out["metrics"]["program"]["epc"] == Decimal("500")
+    assert e["explain"]["attribution"]["touches"][0]["excluded"] is None
+    assert out["entries"][0]["available_at"] == dt.datetime(2026, 2, 4, tzinfo=dt.UTC)
+
+
+def test_balances_are_decimals() -> None:
+    d = doc()
+    d["as_of"] = "2026-01-20T00:00:00Z"  # 49.99 × 10% = 4.999 → 5.00, pending until Feb 4
+    report = partnerkit.evaluate(d)
+    assert report.balances("ana") == {"USD": partnerkit.Balance(Decimal("5.00"), Decimal("0.00"))}
+    assert report.balances("nobody") == {}
+
+
+def test_aware_datetimes_in_any_zone_and_dates() -> None:
+    want = partnerkit.evaluate(doc()).to_json()
+    paris = ZoneInfo("Europe/Paris")
+    d = doc(at=dt.datetime(2026, 1, 5, 1, 0, tzinfo=paris))  # = 00:00 UTC
+    d["events"][0]["at"] = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    d["as_of"] = pd.Timestamp("2026-03-01T00:00:00Z")
+    assert partnerkit.evaluate(d).to_json() == want
+    # A date stands where the format wants a date (FX rates).
+    d = doc(currency="EUR", amount=Decimal("10.00"))
+    d["fx"] = [{"date": dt.date(2026, 1, 1), "from": "EUR", "to": "USD", "rate": Decimal("1.1")}]
+    out = partnerkit.evaluate(d).to_dict()
+    assert out["entries"][0]["amount"] == Decimal("1.00")
+
+
+def test_naive_datetime_is_refused_at_its_path() -> None:
+    with pytest.raises(partnerkit.InvalidValueError) as info:
+        partnerkit.evaluate(doc(at=dt.datetime(2026, 1, 5)))
+    assert info.value.path == "events[1].at"
+
+
+def test_plan_objects_and_mappings_as_input() -> None:
+    want = partnerkit.evaluate(doc()).to_json()
+    d = doc()
+    d["plan"] = partnerkit.Plan.from_dict(d["plan"])
+    assert partnerkit.evaluate(d).to_json() == want
+    d["plan"] = partnerkit.Plan.from_json(json.dumps(doc()["plan"]))
+    assert partnerkit.evaluate(d).to_json() == want
+    tuples = doc()
+    tuples["events"] = tuple(tuples["events"])
+    assert partnerkit.evaluate(tuples).to_json() == want
+
+
+def test_report_repr() -> None:
+    r = partnerkit.evaluate(doc())
+    assert repr(r) == '<Report plan="p" as_of=2026-03-01T00:00:00Z entries=1 statements=1>'
