@@ -51,6 +51,6 @@ pub use engine::{evaluate, evaluate_json};
 pub struct ReadmeDoctests;
 pub use error::{Error, ErrorCode, Problem, Result};
 pub use guard::guard;
-pub use input::Input;
+pub use input::{Input, json_schema as input_json_schema};
 pub use plan::{Plan, json_schema};
 pub use report::Report;
