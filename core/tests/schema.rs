@@ -39,7 +39,9 @@ fn input_schema_describes_the_input() {
     for field in ["plan", "partners", "events", "fx", "as_of"] {
         assert!(v["properties"].get(field).is_some(), "schema lacks {field}");
     }
-    for def in ["PlanDoc", "Partner", "Event", "FxRate", "Decimal", "Instant"] {
+    for def in [
+        "PlanDoc", "Partner", "Event", "FxRate", "Decimal", "Instant",
+    ] {
         assert!(v["$defs"].get(def).is_some(), "schema lacks $defs.{def}");
     }
     // Money is a string in the schema, as in the documents.
