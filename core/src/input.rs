@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
 use crate::dec::Dec;
@@ -21,6 +22,20 @@ use crate::time::{Instant, parse_date, parse_instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct At(pub Instant);
 
+impl JsonSchema for At {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Instant".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "An RFC 3339 instant with an offset, e.g. \"2026-01-15T12:00:00Z\"."
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for At {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<At, D::Error> {
         let s = String::deserialize(d)?;
@@ -32,6 +47,20 @@ impl<'de> Deserialize<'de> for At {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Date(chrono::NaiveDate);
 
+impl JsonSchema for Date {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Date".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date",
+            "description": "A calendar date, e.g. \"2026-01-31\"."
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Date, D::Error> {
         let s = String::deserialize(d)?;
@@ -40,7 +69,7 @@ impl<'de> Deserialize<'de> for Date {
 }
 
 /// A partner's status from an instant on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PartnerStatus {
     /// Earning.
@@ -51,31 +80,46 @@ pub enum PartnerStatus {
     Terminated,
 }
 
-#[derive(Deserialize)]
+/// A partner's status from `at` on.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "StatusChange")]
 struct StatusDoc {
+    /// When the status takes effect.
     at: At,
+    /// The status from then on.
     status: PartnerStatus,
 }
 
-#[derive(Deserialize)]
+/// A partner (SPEC §2.2).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Partner")]
 struct PartnerDoc {
+    /// Unique partner id.
     id: String,
+    /// Free-text segment ("affiliate", "agency", "reseller", ...).
     #[serde(default)]
     segment: Option<String>,
+    /// Parent partner id, for overrides.
     #[serde(default)]
     parent: Option<String>,
+    /// When the partner joined.
     #[serde(default)]
     joined_at: Option<At>,
+    /// Status changes; the partner is active before the first one.
     #[serde(default)]
     status: Vec<StatusDoc>,
+    /// Initial tier.
     #[serde(default)]
     tier: Option<String>,
+    /// Customer keys the partner itself controls (self-referral detection).
     #[serde(default)]
     own_customers: Vec<String>,
+    /// Free attributes that rules can match.
     #[serde(default)]
     attributes: BTreeMap<String, String>,
+    /// Statement currency when the plan pays in the partner's currency.
     #[serde(default)]
     payout_currency: Option<Currency>,
 }
@@ -114,50 +158,73 @@ impl Partner {
     }
 }
 
-#[derive(Deserialize, PartialEq)]
+/// An event (SPEC §2.3), flat: which fields belong to which `kind` is checked when it is read
+/// (a field of another kind is `UnknownField`, a missing one `MissingField`).
+#[derive(Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Event")]
 struct RawEvent {
+    /// Unique event id: the same id with the same content is a duplicate and ignored.
     id: String,
+    /// What happened.
     kind: Kind,
+    /// When it happened.
     at: At,
+    /// touch, adjustment: the partner.
     #[serde(default)]
     partner: Option<String>,
+    /// touch, signup, payment, assign: the customer key.
     #[serde(default)]
     customer: Option<String>,
+    /// touch: how the partner reached the customer.
     #[serde(default)]
     channel: Option<Channel>,
+    /// touch: campaign tag.
     #[serde(default)]
     campaign: Option<String>,
+    /// touch: IP address or a hash of it.
     #[serde(default)]
     ip: Option<String>,
+    /// touch: free metadata.
     #[serde(default)]
     meta: Option<BTreeMap<String, String>>,
+    /// signup: whether the lead meets the host's criteria (default true).
     #[serde(default)]
     qualified: Option<bool>,
+    /// payment (total charged, tax and discount included), refund, adjustment (signed).
     #[serde(default)]
     amount: Option<Dec>,
+    /// payment, adjustment: the amount's currency.
     #[serde(default)]
     currency: Option<Currency>,
+    /// payment: tax included in `amount`.
     #[serde(default)]
     tax: Option<Dec>,
+    /// payment: discount included in `amount`.
     #[serde(default)]
     discount: Option<Dec>,
+    /// payment: product id.
     #[serde(default)]
     product: Option<String>,
+    /// payment: subscription id.
     #[serde(default)]
     subscription: Option<String>,
+    /// payment: order id.
     #[serde(default)]
     order: Option<String>,
+    /// refund, chargeback: the id of the payment event.
     #[serde(default)]
     payment: Option<String>,
+    /// adjustment, assign: why.
     #[serde(default)]
     reason: Option<String>,
+    /// assign: `[{partner, weight}]` (not supported by this version yet).
     #[serde(default)]
     partners: Option<serde_json::Value>,
 }
 
 /// The kind of an event; the order is the canonical rank (SPEC §1.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A partner reached a customer.
@@ -324,29 +391,54 @@ pub struct FxRate {
     pub rate: Decimal,
 }
 
-#[derive(Deserialize)]
+/// One FX rate: 1 `from` = `rate` `to`, from `date` on (SPEC §2.4).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "FxRate")]
 struct FxDoc {
+    /// First date the rate applies to.
     date: Date,
+    /// Source currency.
     from: Currency,
+    /// Target currency.
     to: Currency,
+    /// Units of `to` per unit of `from`, as a decimal string.
     rate: Dec,
 }
 
-#[derive(Deserialize)]
+/// The input of an evaluation: plan, partners, events, FX rates and `as_of` (SPEC §2).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "partnerkit input")]
 struct InputDoc {
+    /// The plan. Read as a value first so that every problem in it is reported at once.
     #[serde(default)]
+    #[schemars(with = "crate::plan::PlanDoc")]
     plan: Option<serde_json::Value>,
+    /// Plan versions `[{effective_from, plan}]` (SPEC §2.5; not supported by this version yet).
     #[serde(default)]
     plan_history: Option<serde_json::Value>,
+    /// The partners.
     #[serde(default)]
     partners: Vec<PartnerDoc>,
+    /// The events, in any order.
     #[serde(default)]
     events: Vec<RawEvent>,
+    /// FX rates.
     #[serde(default)]
     fx: Vec<FxDoc>,
+    /// The instant the report is as of: later events are left out.
     as_of: At,
+}
+
+/// The JSON Schema of the input document (plan, partners, events, FX rates, `as_of`),
+/// generated from the types that read it, pretty-printed. Events are one flat object whose
+/// field descriptions name the kinds they belong to.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(InputDoc);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// A whole evaluation input, parsed and checked.

@@ -53,6 +53,6 @@ pub use limits::Limits;
 pub struct ReadmeDoctests;
 pub use error::{Error, ErrorCode, Problem, Result};
 pub use guard::guard;
-pub use input::Input;
+pub use input::{Input, json_schema as input_json_schema};
 pub use plan::{Plan, json_schema};
 pub use report::Report;
