@@ -331,9 +331,7 @@ impl<'py> Writer<'py> {
                 let at = |f: Fault| f.at(Step::Key(name.clone())).at(Step::Index(row));
                 match unit {
                     Some(per_second) => {
-                        let n = cell
-                            .extract::<i64>()
-                            .map_err(|e| at(PyErr::from(e).into()))?;
+                        let n = cell.extract::<i64>().map_err(|e: PyErr| at(e.into()))?;
                         let instant = epoch_instant(n, *per_second)
                             .ok_or_else(|| at(Fault::new(What::OutOfRange(n))))?;
                         self.string(&partnerkit::time::fmt_instant(instant));
