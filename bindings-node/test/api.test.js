@@ -137,6 +137,29 @@ test('evaluateAsync resolves to the same report, off the main thread', async () 
   assert.deepEqual(reports.map((r) => r.toObject().entries[0].amount), ['2.00', '4.00', '6.00'])
 })
 
+test('evaluateAsync leaves the event loop free while it evaluates', async () => {
+  // 20,000 payments take a worker well over the time the main thread needs to run a
+  // setImmediate callback; a synchronous evaluation would allow none before it settles.
+  const events = []
+  for (let i = 0; i < 20000; i++) {
+    const c = `c${i % 1000}`
+    if (i < 1000) events.push({ id: `t${i}`, kind: 'touch', at: '2026-01-01T00:00:00Z', partner: 'ana', customer: c, channel: 'link' })
+    events.push({ id: `p${i}`, kind: 'payment', at: '2026-01-02T00:00:00Z', customer: c, amount: '10.00', currency: 'USD' })
+  }
+  let ticks = 0
+  let done = false
+  const spin = () => {
+    if (done) return
+    ticks++
+    setImmediate(spin)
+  }
+  setImmediate(spin)
+  const report = await pk.evaluateAsync({ ...input(), events })
+  done = true
+  assert.equal(report.entryCount, 20000)
+  assert.ok(ticks > 0, 'the event loop ran while evaluating')
+})
+
 test('evaluateAsync rejects bad arguments synchronously-coded, not with a crash', () => {
   assert.throws(() => pk.evaluateAsync(null), coded('InvalidValue', '', /JSON string or a plain object/))
 })

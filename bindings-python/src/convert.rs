@@ -5,7 +5,9 @@
 //! asks for, and the core judges everything else. The one rule enforced here is that money
 //! is never a float: a `float` anywhere is `InvalidValue` at its document path, because a
 //! float has already lost the exact cents before partnerkit could see it (no field of any
-//! partnerkit document takes a fractional number).
+//! partnerkit document takes a fractional number). Tables arrive as [`Columns`], one Python
+//! list per column, so a million rows never become a million dicts; their zoned timestamp
+//! columns arrive as epoch integers and are written with the core's instant formatter.
 
 use std::borrow::Cow;
 
@@ -331,9 +333,7 @@ impl<'py> Writer<'py> {
                 let at = |f: Fault| f.at(Step::Key(name.clone())).at(Step::Index(row));
                 match unit {
                     Some(per_second) => {
-                        let n = cell
-                            .extract::<i64>()
-                            .map_err(|e| at(PyErr::from(e).into()))?;
+                        let n = cell.extract::<i64>().map_err(|e: PyErr| at(e.into()))?;
                         let instant = epoch_instant(n, *per_second)
                             .ok_or_else(|| at(Fault::new(What::OutOfRange(n))))?;
                         self.string(&partnerkit::time::fmt_instant(instant));

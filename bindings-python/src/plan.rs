@@ -5,8 +5,9 @@
 //! and `evaluate` refuses an invalid plan with the first one. Only text that is not JSON at
 //! all (or a Python value with no JSON form) is refused at once. Pickling sends the text.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::{convert, error};
 
@@ -43,6 +44,11 @@ impl Plan {
     /// A plan from a `dict` of Python values (decimals as `Decimal` or `str`).
     #[staticmethod]
     fn from_dict(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Plan> {
+        if doc.is_instance_of::<PyString>() || doc.is_instance_of::<PyBytes>() {
+            return Err(PyTypeError::new_err(
+                "Plan.from_dict takes a dict: use Plan.from_json for JSON text",
+            ));
+        }
         let text = convert::document(doc, "plan")?.into_owned();
         Plan::checked(py, text)
     }

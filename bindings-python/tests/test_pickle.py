@@ -29,6 +29,9 @@ def test_plan_pickles() -> None:
         assert back == plan and hash(back) == hash(plan)
         assert back.to_json() == plan.to_json()
     assert json.loads(plan.to_json()) == doc()["plan"]
+    assert partnerkit.Plan.from_json(plan.to_json().encode()) == plan
+    with pytest.raises(TypeError):
+        partnerkit.Plan.from_dict(plan.to_json())  # type: ignore[arg-type]
 
 
 def test_plans_and_errors_travel_to_worker_processes() -> None:
