@@ -134,6 +134,14 @@ impl Report {
     }
 }
 
+/// Writes the report of `state` as of `as_of`, copying the ledger: the incremental engine
+/// keeps its state after the report.
+pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
+    let (mut report, order) = assemble(state, as_of)?;
+    report.entries = order.iter().map(|&i| state.entries[i].clone()).collect();
+    Ok(report)
+}
+
 /// Writes the report of `state` as of `as_of`, moving the ledger out of it: batch
 /// evaluation has no use for the state afterwards, and a million boxed explanations are
 /// not worth copying.
@@ -151,8 +159,9 @@ pub(crate) fn build_owned(mut state: State, as_of: Instant) -> Result<Report> {
     Ok(report)
 }
 
-/// Everything but the entries, and the order in which the entries go into the report.
-fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
+/// Everything but the entries, and the order in which the entries go into the report
+/// (`statuses[k]` is the status of `state.entries[order[k]]`).
+pub(crate) fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
     let owner = state.entry_owners()?;
     let (statements, paid_by) = payouts::build(state, &owner, as_of)?;
     let doc = state.plan.doc();
