@@ -52,7 +52,7 @@ use write::{checked_event, checked_fx, checked_partner};
 /// // Persist between webhooks, restore later: the same answers.
 /// let bytes = engine.snapshot();
 /// let engine = Engine::restore(&bytes).unwrap();
-/// let balance = engine.balance_json("ana", "2026-03-01T00:00:00Z").unwrap();
+/// let balance = engine.balance_json("ana", "2026-02-20T00:00:00Z").unwrap(); // past the 30-day hold
 /// assert!(balance.contains(r#""available":"9.80""#));
 /// ```
 #[derive(Clone, Debug)]
@@ -387,35 +387,35 @@ impl Engine {
     }
 
     /// A partner's balance as of `as_of`, per currency of its entries:
-    /// `{"partner", "as_of", "balances": [{"currency", "pending", "available"}]}` —
-    /// `pending` within holds, `available` past them and not yet paid by a statement (both
-    /// net of reversals; paid entries are left out).
+    /// `{"partner", "as_of", "balances": [{"currency", "pending", "available", "paid"}]}` —
+    /// `pending` within holds, `available` past them and not yet paid by a statement,
+    /// `paid` settled by statements, each net of reversals.
     pub fn balance_json(&self, partner: &str, as_of: &str) -> Result<String> {
+        use rust_decimal::Decimal;
         let at = instant(as_of)?;
         self.check_partner(partner)?;
         let balances = self.view(at, |state, report, order| {
-            let mut by: std::collections::BTreeMap<crate::money::Currency, (_, _)> =
+            let mut by: std::collections::BTreeMap<crate::money::Currency, [Decimal; 3]> =
                 std::collections::BTreeMap::new();
             for (k, &i) in order.iter().enumerate() {
                 let e = &state.entries[i];
-                if &*e.partner != partner || report.statuses[k] == Status::Paid {
+                if &*e.partner != partner {
                     continue;
                 }
-                let slot = by
-                    .entry(e.currency)
-                    .or_insert((rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO));
-                if report.statuses[k] == Status::Pending {
-                    slot.0 += e.amount;
-                } else {
-                    slot.1 += e.amount;
-                }
+                let slot = match report.statuses[k] {
+                    Status::Pending => 0,
+                    Status::Available => 1,
+                    Status::Paid => 2,
+                };
+                by.entry(e.currency).or_default()[slot] += e.amount;
             }
             by.into_iter()
-                .map(|(c, (p, a))| {
+                .map(|(c, [pending, available, paid])| {
                     serde_json::json!({
                         "currency": c.as_str(),
-                        "pending": fmt_amount(p, c.digits()),
-                        "available": fmt_amount(a, c.digits()),
+                        "pending": fmt_amount(pending, c.digits()),
+                        "available": fmt_amount(available, c.digits()),
+                        "paid": fmt_amount(paid, c.digits()),
                     })
                 })
                 .collect::<Vec<_>>()
