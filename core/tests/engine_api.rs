@@ -406,6 +406,41 @@ fn balances_and_statements_for_one_partner() {
 }
 
 #[test]
+fn a_written_off_balance_is_not_available() {
+    // No hold, write-off of negative balances. January: 20.00 (20% of 100.00), paid by the
+    // January statement (NET-0, due 2026-01-31). February: the payment is refunded in full,
+    // a clawback of -20.00; the February statement closes at -20.00 and writes it off.
+    let plan = json!({
+        "schema": "partnerkit/plan@1", "id": "p", "currency": "USD",
+        "rules": [{"id": "base", "reward": {"percent": "20"}}],
+        "lifecycle": {"hold_days": 0, "negative_balance": "write_off"},
+        "payouts": {"period": "month", "threshold": "0"}
+    });
+    let mut e =
+        Engine::from_json(&json!({"plan": plan, "partners": [{"id": "ana"}]}).to_string()).unwrap();
+    apply(&mut e, &touch("t1", "2026-01-10T09:00:00Z", "ana", "c1")).unwrap();
+    apply(&mut e, &pay("p1", "2026-01-15T12:00:00Z", "c1", "100.00")).unwrap();
+    apply(
+        &mut e,
+        &refund("r1", "2026-02-10T00:00:00Z", "p1", "100.00"),
+    )
+    .unwrap();
+    let b: Value =
+        serde_json::from_str(&e.balance_json("ana", "2026-02-20T00:00:00Z").unwrap()).unwrap();
+    // Before February closes the clawback is owed: -20.00 available.
+    assert_eq!(b["balances"][0]["available"], "-20.00");
+    assert_eq!(b["balances"][0]["paid"], "20.00");
+    let b: Value =
+        serde_json::from_str(&e.balance_json("ana", "2026-03-02T00:00:00Z").unwrap()).unwrap();
+    assert_eq!(b["balances"][0]["available"], "0.00");
+    assert_eq!(b["balances"][0]["paid"], "20.00");
+    let s: Value =
+        serde_json::from_str(&e.statements_json("ana", "2026-03-02T00:00:00Z").unwrap()).unwrap();
+    assert_eq!(s[1]["status"], "written_off");
+    assert_eq!(s[1]["written_off"], "20.00");
+}
+
+#[test]
 fn engines_from_documents_leave_out_events_after_as_of() {
     let doc = json!({
         "plan": plan(), "partners": [{"id": "ana"}],

@@ -388,13 +388,14 @@ impl Engine {
 
     /// A partner's balance as of `as_of`, per currency of its entries:
     /// `{"partner", "as_of", "balances": [{"currency", "pending", "available", "paid"}]}` —
-    /// `pending` within holds, `available` past them and not yet paid by a statement,
-    /// `paid` settled by statements, each net of reversals.
+    /// `pending` within holds, `available` past them and not yet paid by a statement (less
+    /// what a statement wrote off), `paid` settled by statements, each net of reversals.
     pub fn balance_json(&self, partner: &str, as_of: &str) -> Result<String> {
         use rust_decimal::Decimal;
         let at = instant(as_of)?;
         self.check_partner(partner)?;
         let balances = self.view(at, |state, report, order| {
+            let written_off = written_off(report, partner);
             let mut by: std::collections::BTreeMap<crate::money::Currency, [Decimal; 3]> =
                 std::collections::BTreeMap::new();
             for (k, &i) in order.iter().enumerate() {
@@ -404,6 +405,8 @@ impl Engine {
                 }
                 let slot = match report.statuses[k] {
                     Status::Pending => 0,
+                    // A written-off balance was reset to zero: nothing of it is owed.
+                    Status::Available if written_off.contains(&*e.id) => continue,
                     Status::Available => 1,
                     Status::Paid => 2,
                 };
@@ -723,6 +726,24 @@ impl Input {
         });
         Ok(order)
     }
+}
+
+/// Ids of the partner's entries settled by a written-off statement: the lines of that
+/// statement and of the carried ones before it since the last payable one (as statements
+/// settle them).
+fn written_off<'a>(report: &'a Report, partner: &str) -> std::collections::HashSet<&'a str> {
+    use crate::payouts::StatementStatus;
+    let mut out = std::collections::HashSet::new();
+    let mut unsettled: Vec<&str> = Vec::new();
+    for st in report.statements.iter().filter(|s| &*s.partner == partner) {
+        unsettled.extend(st.lines.iter().map(|l| &*l.entry));
+        match st.status {
+            StatementStatus::WrittenOff => out.extend(unsettled.drain(..)),
+            StatementStatus::Paid | StatementStatus::Scheduled => unsettled.clear(),
+            StatementStatus::Carried => {}
+        }
+    }
+    out
 }
 
 fn instant(s: &str) -> Result<Instant> {
