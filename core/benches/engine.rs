@@ -147,7 +147,7 @@ fn history_payments() -> usize {
 /// The engine with its history, and where the history stops. Refunds of late history
 /// payments fall after it: they are left for the timed stream to skip (its events must
 /// come after the history's last one).
-fn with_history() -> (Engine, usize, DateTime<Utc>) {
+fn with_history() -> (Engine, usize, DateTime<Utc>, Input) {
     let n = history_payments();
     let mut events = stream(0..n);
     let cutoff = events_of(n)
@@ -165,12 +165,13 @@ fn with_history() -> (Engine, usize, DateTime<Utc>) {
     };
     let t = Instant::now();
     let engine = Engine::new(&input).expect("history applies");
+    let took = t.elapsed();
     eprintln!(
-        "history: {} events applied by Engine::new in {:.2?}",
+        "history: {} events applied by Engine::new in {took:.2?} ({:.2} µs per event)",
         engine.events_applied(),
-        t.elapsed()
+        took.as_secs_f64() * 1e6 / engine.events_applied() as f64
     );
-    (engine, n, cutoff)
+    (engine, n, cutoff, input)
 }
 
 /// The events after the history, in canonical order, generated as they are taken: a
@@ -206,7 +207,7 @@ impl Feed {
 }
 
 fn apply(c: &mut Criterion) {
-    let (engine, n, _) = with_history();
+    let (engine, n, _, _) = with_history();
     let mut group = c.benchmark_group("apply");
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
@@ -277,7 +278,16 @@ fn snapshot(c: &mut Criterion) {
         return;
     }
     let _ = c;
-    let (engine, _, cutoff) = with_history();
+    let (engine, _, cutoff, input) = with_history();
+    // The batch baseline on the same log, under the same machine load.
+    let t = Instant::now();
+    let report = partnerkit::evaluate(&input).expect("evaluates");
+    let took = t.elapsed();
+    eprintln!(
+        "evaluate (batch) of the same log: {took:.2?} ({:.2} µs per event)",
+        took.as_secs_f64() * 1e6 / input.events.len() as f64
+    );
+    drop((report, input));
     let bytes = timed("snapshot", || engine.snapshot());
     eprintln!(
         "snapshot size: {} bytes ({:.1} MB) for {} events and {PARTNERS} partners, {:.0} bytes per event",

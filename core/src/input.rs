@@ -438,6 +438,12 @@ pub fn event_from_value(v: &serde_json::Value, path: &str) -> Result<Event> {
     event_at(raw, path)
 }
 
+/// Parses one event from JSON text (`path` locates errors, e.g. `events[0]`).
+pub fn event_from_str(json: &str, path: &str) -> Result<Event> {
+    let raw: RawEvent = crate::json::from_str_at(json, path)?;
+    event_at(raw, path)
+}
+
 /// Parses one partner from a JSON value (`path` locates errors, e.g. `partner`).
 pub fn partner_from_value(v: &serde_json::Value, path: &str) -> Result<Partner> {
     let doc: PartnerDoc = from_value_at(v, path)?;

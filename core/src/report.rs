@@ -159,9 +159,19 @@ pub(crate) fn build_owned(mut state: State, as_of: Instant) -> Result<Report> {
     Ok(report)
 }
 
-/// Everything but the entries, and the order in which the entries go into the report
-/// (`statuses[k]` is the status of `state.entries[order[k]]`).
-pub(crate) fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
+/// An entry's status as of `as_of`, given the statement that settled it, if any.
+pub(crate) fn status_of(e: &Entry, settled_by: Option<&Statement>, as_of: Instant) -> Status {
+    if as_of < e.available_at {
+        Status::Pending
+    } else if settled_by.is_some_and(|s| s.status == StatementStatus::Paid) {
+        Status::Paid
+    } else {
+        Status::Available
+    }
+}
+
+/// Everything but the entries, and the order in which the entries go into the report.
+fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
     let owner = state.entry_owners()?;
     let (statements, paid_by) = payouts::build(state, &owner, as_of)?;
     let doc = state.plan.doc();
@@ -192,13 +202,7 @@ pub(crate) fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usi
     let mut statuses = Vec::with_capacity(order.len());
     for &i in &order {
         let e = &state.entries[i];
-        let status = if as_of < e.available_at {
-            Status::Pending
-        } else if paid_by[i].is_some_and(|s| statements[s].status == StatementStatus::Paid) {
-            Status::Paid
-        } else {
-            Status::Available
-        };
+        let status = status_of(e, paid_by[i].map(|s| &statements[s]), as_of);
         if e.kind != EntryKind::Adjustment {
             let pi = owner[i];
             let date = local_date(tz, e.fx_anchor);

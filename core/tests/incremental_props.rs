@@ -296,6 +296,62 @@ proptest! {
         }
     }
 
+    /// A partner's statements are the report's, byte for byte, and its balance adds up the
+    /// report's entries by status (less what statements wrote off).
+    #[test]
+    fn balances_and_statements_agree_with_the_report(seed in any::<u64>()) {
+        let (doc, as_of_h) = scenario(seed);
+        let text = doc.to_string();
+        let e = Engine::from_json(&text).expect("engine");
+        // As of the end, and as of mid-stream (replaying the log).
+        for t in [as_of_h, as_of_h / 2] {
+            let at = at(t);
+            let report: Value = serde_json::from_str(&e.report_json(&at).expect("report"))
+                .expect("json");
+            for p in e.partners().iter().map(|p| p.id.clone()) {
+                let st: Value = serde_json::from_str(&e.statements_json(&p, &at).expect("st"))
+                    .expect("json");
+                let want: Vec<&Value> = report["statements"].as_array().expect("list").iter()
+                    .filter(|s| s["partner"] == p.as_str()).collect();
+                prop_assert_eq!(st.to_string(), serde_json::to_string(&want).expect("json"));
+                let bal: Value = serde_json::from_str(&e.balance_json(&p, &at).expect("balance"))
+                    .expect("json");
+                let mut sums: BTreeMap<(String, String), rust_decimal::Decimal> = BTreeMap::new();
+                for en in report["entries"].as_array().expect("list") {
+                    if en["partner"] != p.as_str() {
+                        continue;
+                    }
+                    let amount: rust_decimal::Decimal =
+                        en["amount"].as_str().expect("amount").parse().expect("decimal");
+                    *sums.entry((en["currency"].as_str().expect("c").to_owned(),
+                                 en["status"].as_str().expect("s").to_owned()))
+                        .or_default() += amount;
+                }
+                let currencies: std::collections::BTreeSet<&String> =
+                    sums.keys().map(|(c, _)| c).collect();
+                let single = currencies.len() == 1
+                    && want.iter().all(|s| currencies.contains(&s["currency"].as_str()
+                        .expect("c").to_owned()));
+                let written_off: rust_decimal::Decimal = want.iter()
+                    .map(|s| s["written_off"].as_str().expect("w").parse::<rust_decimal::Decimal>()
+                        .expect("decimal"))
+                    .sum();
+                for b in bal["balances"].as_array().expect("list") {
+                    let c = b["currency"].as_str().expect("c").to_owned();
+                    let get = |k: &str| sums.get(&(c.clone(), k.to_owned())).copied()
+                        .unwrap_or_default();
+                    let num = |k: &str| b[k].as_str().expect("n").parse::<rust_decimal::Decimal>()
+                        .expect("decimal");
+                    prop_assert_eq!(num("pending"), get("pending"));
+                    prop_assert_eq!(num("paid"), get("paid"));
+                    if single {
+                        prop_assert_eq!(num("available"), get("available") + written_off);
+                    }
+                }
+            }
+        }
+    }
+
     /// A call that fails — a late event, a conflicting redelivery, a refund of an unknown
     /// payment or beyond what is left, a touch by an undeclared partner, a bad batch —
     /// leaves the engine byte for byte as it was, and the stream then goes on to the batch

@@ -209,12 +209,14 @@ impl Engine {
     /// as of the instant of the event that wrote it (so `"status"` is `pending` or
     /// `available`). Error paths name `events[i]` (`events[0]` for a single object).
     pub fn apply_json(&mut self, json: &str) -> Result<String> {
+        // One event (the webhook case) is read straight into its type.
+        if json.trim_start().starts_with('{') {
+            let event = crate::input::event_from_str(json, "events[0]")?;
+            let written = self.apply_items(vec![Item { event, index: 0 }])?;
+            return Ok(self.entries_json(&written));
+        }
         let value = json_value(json, "")?;
         let items = match &value {
-            serde_json::Value::Object(_) => vec![Item {
-                event: event_from_value(&value, "events[0]")?,
-                index: 0,
-            }],
             serde_json::Value::Array(list) => list
                 .iter()
                 .enumerate()
@@ -234,43 +236,46 @@ impl Engine {
             }
         };
         let written = self.apply_items(items)?;
+        Ok(self.entries_json(&written))
+    }
+
+    fn entries_json(&self, written: &[(Entry, Status)]) -> String {
         let view: Vec<(&Entry, Status)> = written.iter().map(|(e, s)| (e, *s)).collect();
-        Ok(crate::canonical::entries_json(
-            &view,
-            self.state.plan.doc().rounding,
-        ))
+        crate::canonical::entries_json(&view, self.state.plan.doc().rounding)
     }
 
     /// Checks a batch (conflicts, redeliveries, order) and folds it.
-    fn apply_items(&mut self, mut items: Vec<Item>) -> Result<Vec<(Entry, Status)>> {
+    fn apply_items(&mut self, items: Vec<Item>) -> Result<Vec<(Entry, Status)>> {
+        let (events, index): (Vec<Event>, Vec<usize>) =
+            items.into_iter().map(|it| (it.event, it.index)).unzip();
         // Within the batch: the same id twice is a redelivery or a conflict, as in a
         // document; what remains goes in canonical order.
-        let order = if items.len() == 1 {
+        let mut dups = Vec::new();
+        let order = if events.len() == 1 {
             vec![0]
         } else {
-            let events: Vec<Event> = items.iter().map(|it| it.event.clone()).collect();
-            canonical_order(&events, chrono::DateTime::<chrono::Utc>::MAX_UTC)?.0
-        };
-        let mut dups = Vec::new();
-        let mut first_copy = vec![false; items.len()];
-        for &i in &order {
-            first_copy[i] = true;
-        }
-        for (i, it) in items.iter().enumerate() {
-            if !first_copy[i] {
-                dups.push((it.event.at, it.event.id.clone()));
+            let order = canonical_order(&events, chrono::DateTime::<chrono::Utc>::MAX_UTC)?.0;
+            let mut first_copy = vec![false; events.len()];
+            for &i in &order {
+                first_copy[i] = true;
             }
-        }
+            for (ev, first) in events.iter().zip(first_copy) {
+                if !first {
+                    dups.push((ev.at, ev.id.clone()));
+                }
+            }
+            order
+        };
         // Against the log: an applied id is a redelivery or a conflict, wherever it falls.
         let mut fresh = Vec::with_capacity(order.len());
-        for &i in &order {
-            let ev = &items[i].event;
+        for i in order {
+            let ev = &events[i];
             match self.seen.get(&ev.id) {
                 Some(&j) if self.log[j] == *ev => dups.push((ev.at, ev.id.clone())),
                 Some(&j) => {
                     return Err(Error::new(
                         ErrorCode::ConflictingEvent,
-                        format!("events[{}]", items[i].index),
+                        format!("events[{}]", index[i]),
                         format!(
                             "event id \"{}\" was already applied (event {} of the log) with \
                              different content; a corrected event needs a new id",
@@ -282,20 +287,19 @@ impl Engine {
                 None => fresh.push(i),
             }
         }
-        if let (Some(&i), Some(last)) = (fresh.first(), self.log.last()) {
-            let ev = &items[i].event;
-            if ev.order_key() < last.order_key() {
-                return Err(late(ev, last, items[i].index));
-            }
+        if let (Some(&i), Some(last)) = (fresh.first(), self.log.last())
+            && events[i].order_key() < last.order_key()
+        {
+            return Err(late(&events[i], last, index[i]));
         }
+        let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
         let taken: Vec<Item> = fresh
-            .iter()
-            .map(|&i| {
-                let it = &mut items[i];
-                Item {
-                    event: std::mem::replace(&mut it.event, placeholder()),
-                    index: it.index,
-                }
+            .into_iter()
+            .filter_map(|i| {
+                Some(Item {
+                    event: slots[i].take()?,
+                    index: index[i],
+                })
             })
             .collect();
         self.fold(taken, dups)
@@ -393,17 +397,14 @@ impl Engine {
     pub fn balance_json(&self, partner: &str, as_of: &str) -> Result<String> {
         use rust_decimal::Decimal;
         let at = instant(as_of)?;
-        self.check_partner(partner)?;
-        let balances = self.view(at, |state, report, order| {
-            let written_off = written_off(report, partner);
+        let pi = self.check_partner(partner)?;
+        let balances = self.partner_view(at, pi, |state, statements, mine| {
+            let written_off = written_off(statements);
             let mut by: std::collections::BTreeMap<crate::money::Currency, [Decimal; 3]> =
                 std::collections::BTreeMap::new();
-            for (k, &i) in order.iter().enumerate() {
+            for &(i, status) in mine {
                 let e = &state.entries[i];
-                if &*e.partner != partner {
-                    continue;
-                }
-                let slot = match report.statuses[k] {
+                let slot = match status {
                     Status::Pending => 0,
                     // A written-off balance was reset to zero: nothing of it is owed.
                     Status::Available if written_off.contains(&*e.id) => continue,
@@ -435,20 +436,21 @@ impl Engine {
     /// same bytes as in the report.
     pub fn statements_json(&self, partner: &str, as_of: &str) -> Result<String> {
         let at = instant(as_of)?;
-        self.check_partner(partner)?;
-        self.view(at, |_, report, _| {
-            let mine: Vec<&crate::payouts::Statement> = report
-                .statements
-                .iter()
-                .filter(|s| &*s.partner == partner)
-                .collect();
-            crate::canonical::statements_json(&mine)
+        let pi = self.check_partner(partner)?;
+        self.partner_view(at, pi, |_, statements, _| {
+            crate::canonical::statements_json(&statements.iter().collect::<Vec<_>>())
         })
     }
 
-    /// Runs `f` on the state as of `as_of` and its report without entries (statuses in
-    /// `order`), without copying the ledger.
-    fn view<T>(&self, as_of: Instant, f: impl FnOnce(&State, &Report, &[usize]) -> T) -> Result<T> {
+    /// Runs `f` on the state as of `as_of`, partner `pi`'s statements, and its entries
+    /// (indices in the ledger) with their statuses. Beyond one pass over the ledger, only
+    /// the partner's own entries are worked on.
+    fn partner_view<T>(
+        &self,
+        as_of: Instant,
+        pi: usize,
+        f: impl FnOnce(&State, &[crate::payouts::Statement], &[(usize, Status)]) -> T,
+    ) -> Result<T> {
         let replayed;
         let state = match self.prefix(as_of) {
             Some(n) => {
@@ -457,8 +459,16 @@ impl Engine {
             }
             None => &self.state,
         };
-        let (report, order) = report::assemble(state, as_of)?;
-        Ok(f(state, &report, &order))
+        let owner = state.entry_owners()?;
+        let (statements, paid_by) = crate::payouts::build_for(state, &owner, as_of, Some(pi))?;
+        let mine: Vec<(usize, Status)> = (0..state.entries.len())
+            .filter(|&i| owner[i] == pi)
+            .map(|i| {
+                let settled_by = paid_by[i].map(|s| &statements[s]);
+                (i, report::status_of(&state.entries[i], settled_by, as_of))
+            })
+            .collect();
+        Ok(f(state, &statements, &mine))
     }
 
     /// The length of the log prefix up to `as_of` when it is shorter than the log.
@@ -728,14 +738,14 @@ impl Input {
     }
 }
 
-/// Ids of the partner's entries settled by a written-off statement: the lines of that
-/// statement and of the carried ones before it since the last payable one (as statements
-/// settle them).
-fn written_off<'a>(report: &'a Report, partner: &str) -> std::collections::HashSet<&'a str> {
+/// Ids of the entries settled by a written-off statement among one partner's statements:
+/// the lines of that statement and of the carried ones before it since the last payable
+/// one (as statements settle them).
+fn written_off(statements: &[crate::payouts::Statement]) -> std::collections::HashSet<&str> {
     use crate::payouts::StatementStatus;
     let mut out = std::collections::HashSet::new();
     let mut unsettled: Vec<&str> = Vec::new();
-    for st in report.statements.iter().filter(|s| &*s.partner == partner) {
+    for st in statements {
         unsettled.extend(st.lines.iter().map(|l| &*l.entry));
         match st.status {
             StatementStatus::WrittenOff => out.extend(unsettled.drain(..)),
@@ -769,16 +779,4 @@ fn late(ev: &Event, last: &Event, index: usize) -> Error {
             fmt_instant(last.at)
         ),
     )
-}
-
-/// Stands in for an event moved out of a batch (never applied, never read).
-fn placeholder() -> Event {
-    Event {
-        id: Arc::from(""),
-        at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
-        body: crate::input::Body::Signup {
-            customer: String::new(),
-            qualified: None,
-        },
-    }
 }

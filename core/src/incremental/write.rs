@@ -11,7 +11,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::{
-    self, Body, Event, FxRate, Partner, PartnerStatus, Payment, Touch, event_from_value,
+    self, Body, Event, FxRate, Partner, PartnerStatus, Payment, Touch, event_from_str,
 };
 use crate::plan::Plan;
 use crate::time::fmt_instant;
@@ -248,9 +248,17 @@ fn to_value(v: impl Serialize, path: &str) -> Result<serde_json::Value> {
 
 /// Runs an event built in Rust through the document parser: it gets the same checks as a
 /// parsed one (amounts within their minor unit, tax and discount within the amount, …),
-/// and whatever an engine holds can be written to a snapshot and read back.
+/// and whatever an engine holds can be written to a snapshot and read back. Through text,
+/// which costs less than through a JSON value.
 pub(crate) fn checked_event(ev: &Event, path: &str) -> Result<Event> {
-    event_from_value(&to_value(EventDoc(ev), path)?, path)
+    let text = serde_json::to_string(&EventDoc(ev)).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            path,
+            format!("cannot write the event as JSON: {e}"),
+        )
+    })?;
+    event_from_str(&text, path)
 }
 
 /// Runs a partner built in Rust through the document parser (see [`checked_event`]).
