@@ -370,6 +370,20 @@ fn partners_join_between_events_and_status_changes_only_ahead() {
 }
 
 #[test]
+fn before_any_event_a_partner_may_change_freely() {
+    let mut e = engine();
+    e.upsert_partner_json(r#"{"id": "ben"}"#).unwrap();
+    e.upsert_partner_json(r#"{"id": "ana", "segment": "agency", "parent": "ben"}"#)
+        .unwrap();
+    let (code, path, _) = code_path(e.upsert_partner_json(r#"{"id": "ben", "parent": "ana"}"#));
+    assert_eq!(
+        (code, path.as_str()),
+        (ErrorCode::CyclicParent, "partners[0].parent")
+    );
+    assert_eq!(e.partners()[0].segment.as_deref(), Some("agency"));
+}
+
+#[test]
 fn balances_and_statements_for_one_partner() {
     let mut e = started();
     // Half refunded on 2026-01-20, within the hold: a cancel of 10.00 (20.00 × 50/100).

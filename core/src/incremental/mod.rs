@@ -510,30 +510,40 @@ impl Engine {
     /// Adds a partner, or updates one, between events.
     ///
     /// A new partner is added as if it had been declared from the start (no applied event
-    /// can name it, so nothing already computed changes). An existing partner may only gain
-    /// or lose status changes *after* the last applied event (a suspension from now on):
-    /// any other change would re-price events already applied in a batch evaluation of the
-    /// same log, so it is `InvalidValue`, and the way to make it is to build a new engine
-    /// from the event log with the new record.
+    /// can name it, so nothing already computed changes). Once events were applied, an
+    /// existing partner may only gain or lose status changes *after* the last one (a
+    /// suspension from now on): any other change would re-price events already applied in
+    /// a batch evaluation of the same log, so it is `InvalidValue`, and the way to make it
+    /// is to build a new engine from the event log with the new record.
     pub fn upsert_partner(&mut self, partner: Partner) -> Result<()> {
         let partner = checked_partner(&partner, "partner")?;
         self.upsert(partner)
     }
 
     fn upsert(&mut self, partner: Partner) -> Result<()> {
+        // Errors about the partner's place in the list are about the record given.
+        let named = |e: Error, index: usize| {
+            let path = match e.path().strip_prefix(&format!("partners[{index}]")) {
+                Some(rest) => format!("partner{rest}"),
+                None => e.path().to_owned(),
+            };
+            Error::new(e.code(), path, e.message())
+        };
         let Ok(i) = self.check_partner(&partner.id) else {
             let index = self.state.partners.len();
-            return self.state.add_partner(partner).map_err(|e| {
-                let prefix = format!("partners[{index}]");
-                let path = match e.path().strip_prefix(&prefix) {
-                    Some(rest) => format!("partner{rest}"),
-                    None => e.path().to_owned(),
-                };
-                Error::new(e.code(), path, e.message())
-            });
+            return self.state.add_partner(partner).map_err(|e| named(e, index));
         };
         let current = &self.state.partners[i];
         if *current == partner {
+            return Ok(());
+        }
+        if self.log.is_empty() {
+            // Nothing applied yet, nothing to re-price: any change is a new start.
+            let mut partners = self.state.partners.clone();
+            partners[i] = partner;
+            let table = FxTable::new(&self.fx)?;
+            self.state =
+                State::new(self.state.plan.clone(), partners, table).map_err(|e| named(e, i))?;
             return Ok(());
         }
         let Partner {
