@@ -9,6 +9,8 @@
 //! half-way (so a failed call changes nothing), serves reports as of instants before the
 //! last event, and is what a snapshot holds (docs/adr/0003-snapshot-format.md).
 
+mod between;
+mod query;
 mod snapshot;
 mod write;
 
@@ -20,12 +22,11 @@ use crate::fx::FxTable;
 use crate::input::{Event, FxRate, Input, Partner, event_from_value};
 use crate::json::json_value;
 use crate::ledger::Entry;
-use crate::money::fmt_amount;
 use crate::plan::Plan;
 use crate::report::{self, Report, Status};
-use crate::time::{Instant, fmt_instant, local_date, parse_instant};
+use crate::time::{Instant, fmt_instant, parse_instant};
 
-use write::{checked_event, checked_fx, checked_partner};
+use write::{checked_event, checked_partners, checked_rates};
 
 /// An incremental evaluation: a plan, its partners and FX rates, and the events applied so
 /// far. `engine.report(t)` is byte for byte `evaluate` of the same inputs with `as_of: t`.
@@ -87,18 +88,8 @@ impl Engine {
     /// is `evaluate(&input)`, errors included. Events after `as_of` are left out, as
     /// evaluation leaves them out; apply them when they happen.
     pub fn new(input: &Input) -> Result<Engine> {
-        let partners = input
-            .partners
-            .iter()
-            .enumerate()
-            .map(|(i, p)| checked_partner(p, &format!("partners[{i}]")))
-            .collect::<Result<Vec<_>>>()?;
-        let fx = input
-            .fx
-            .iter()
-            .enumerate()
-            .map(|(i, r)| checked_fx(r, &format!("fx[{i}]")))
-            .collect::<Result<Vec<_>>>()?;
+        let partners = checked_partners(&input.partners)?;
+        let fx = checked_rates(&input.fx)?;
         let events = input
             .events
             .iter()
@@ -121,17 +112,7 @@ impl Engine {
 
     /// An engine with no events yet.
     pub fn from_parts(plan: Plan, partners: Vec<Partner>, fx: Vec<FxRate>) -> Result<Engine> {
-        let partners = partners
-            .iter()
-            .enumerate()
-            .map(|(i, p)| checked_partner(p, &format!("partners[{i}]")))
-            .collect::<Result<Vec<_>>>()?;
-        let fx = fx
-            .iter()
-            .enumerate()
-            .map(|(i, r)| checked_fx(r, &format!("fx[{i}]")))
-            .collect::<Result<Vec<_>>>()?;
-        Engine::start(plan, partners, fx)
+        Engine::start(plan, checked_partners(&partners)?, checked_rates(&fx)?)
     }
 
     /// An engine over checked parts.
@@ -360,7 +341,7 @@ impl Engine {
     }
 
     /// A fresh state with `events` (a prefix of the log) applied.
-    fn replay(&self, events: &[Event]) -> Result<State> {
+    pub(super) fn replay(&self, events: &[Event]) -> Result<State> {
         let mut state = State::new(
             self.state.plan.clone(),
             self.state.partners.clone(),
@@ -390,89 +371,8 @@ impl Engine {
         Ok(self.report(instant(as_of)?)?.to_canonical_json())
     }
 
-    /// A partner's balance as of `as_of`, per currency of its entries:
-    /// `{"partner", "as_of", "balances": [{"currency", "pending", "available", "paid"}]}` —
-    /// `pending` within holds, `available` past them and not yet paid by a statement (less
-    /// what a statement wrote off), `paid` settled by statements, each net of reversals.
-    pub fn balance_json(&self, partner: &str, as_of: &str) -> Result<String> {
-        use rust_decimal::Decimal;
-        let at = instant(as_of)?;
-        let pi = self.check_partner(partner)?;
-        let balances = self.partner_view(at, pi, |state, statements, mine| {
-            let written_off = written_off(statements);
-            let mut by: std::collections::BTreeMap<crate::money::Currency, [Decimal; 3]> =
-                std::collections::BTreeMap::new();
-            for &(i, status) in mine {
-                let e = &state.entries[i];
-                let slot = match status {
-                    Status::Pending => 0,
-                    // A written-off balance was reset to zero: nothing of it is owed.
-                    Status::Available if written_off.contains(&*e.id) => continue,
-                    Status::Available => 1,
-                    Status::Paid => 2,
-                };
-                by.entry(e.currency).or_default()[slot] += e.amount;
-            }
-            by.into_iter()
-                .map(|(c, [pending, available, paid])| {
-                    serde_json::json!({
-                        "currency": c.as_str(),
-                        "pending": fmt_amount(pending, c.digits()),
-                        "available": fmt_amount(available, c.digits()),
-                        "paid": fmt_amount(paid, c.digits()),
-                    })
-                })
-                .collect::<Vec<_>>()
-        })?;
-        Ok(serde_json::json!({
-            "partner": partner,
-            "as_of": fmt_instant(at),
-            "balances": balances,
-        })
-        .to_string())
-    }
-
-    /// A partner's statements as of `as_of` as a canonical JSON array: each statement the
-    /// same bytes as in the report.
-    pub fn statements_json(&self, partner: &str, as_of: &str) -> Result<String> {
-        let at = instant(as_of)?;
-        let pi = self.check_partner(partner)?;
-        self.partner_view(at, pi, |_, statements, _| {
-            crate::canonical::statements_json(&statements.iter().collect::<Vec<_>>())
-        })
-    }
-
-    /// Runs `f` on the state as of `as_of`, partner `pi`'s statements, and its entries
-    /// (indices in the ledger) with their statuses. Beyond one pass over the ledger, only
-    /// the partner's own entries are worked on.
-    fn partner_view<T>(
-        &self,
-        as_of: Instant,
-        pi: usize,
-        f: impl FnOnce(&State, &[crate::payouts::Statement], &[(usize, Status)]) -> T,
-    ) -> Result<T> {
-        let replayed;
-        let state = match self.prefix(as_of) {
-            Some(n) => {
-                replayed = self.replay(&self.log[..n])?;
-                &replayed
-            }
-            None => &self.state,
-        };
-        let owner = state.entry_owners()?;
-        let (statements, paid_by) = crate::payouts::build_for(state, &owner, as_of, Some(pi))?;
-        let mine: Vec<(usize, Status)> = (0..state.entries.len())
-            .filter(|&i| owner[i] == pi)
-            .map(|i| {
-                let settled_by = paid_by[i].map(|s| &statements[s]);
-                (i, report::status_of(&state.entries[i], settled_by, as_of))
-            })
-            .collect();
-        Ok(f(state, &statements, &mine))
-    }
-
     /// The length of the log prefix up to `as_of` when it is shorter than the log.
-    fn prefix(&self, as_of: Instant) -> Option<usize> {
+    pub(super) fn prefix(&self, as_of: Instant) -> Option<usize> {
         match self.log.last() {
             Some(last) if as_of < last.at => Some(self.log.partition_point(|e| e.at <= as_of)),
             _ => None,
@@ -486,7 +386,7 @@ impl Engine {
             .count() as u64
     }
 
-    fn check_partner(&self, id: &str) -> Result<usize> {
+    pub(super) fn check_partner(&self, id: &str) -> Result<usize> {
         self.state
             .partner_ids
             .iter()
@@ -498,165 +398,6 @@ impl Engine {
                     format!("partner \"{id}\" is not declared in `partners`"),
                 )
             })
-    }
-
-    /// Adds a partner, or updates one, between events (see [`Engine::upsert_partner`]).
-    pub fn upsert_partner_json(&mut self, json: &str) -> Result<()> {
-        let value = json_value(json, "partner")?;
-        let partner = crate::input::partner_from_value(&value, "partner")?;
-        self.upsert(partner)
-    }
-
-    /// Adds a partner, or updates one, between events.
-    ///
-    /// A new partner is added as if it had been declared from the start (no applied event
-    /// can name it, so nothing already computed changes). Once events were applied, an
-    /// existing partner may only gain or lose status changes *after* the last one (a
-    /// suspension from now on): any other change would re-price events already applied in
-    /// a batch evaluation of the same log, so it is `InvalidValue`, and the way to make it
-    /// is to build a new engine from the event log with the new record.
-    pub fn upsert_partner(&mut self, partner: Partner) -> Result<()> {
-        let partner = checked_partner(&partner, "partner")?;
-        self.upsert(partner)
-    }
-
-    fn upsert(&mut self, partner: Partner) -> Result<()> {
-        // Errors about the partner's place in the list are about the record given.
-        let named = |e: Error, index: usize| {
-            let path = match e.path().strip_prefix(&format!("partners[{index}]")) {
-                Some(rest) => format!("partner{rest}"),
-                None => e.path().to_owned(),
-            };
-            Error::new(e.code(), path, e.message())
-        };
-        let Ok(i) = self.check_partner(&partner.id) else {
-            let index = self.state.partners.len();
-            return self.state.add_partner(partner).map_err(|e| named(e, index));
-        };
-        let current = &self.state.partners[i];
-        if *current == partner {
-            return Ok(());
-        }
-        if self.log.is_empty() {
-            // Nothing applied yet, nothing to re-price: any change is a new start.
-            let mut partners = self.state.partners.clone();
-            partners[i] = partner;
-            let table = FxTable::new(&self.fx)?;
-            self.state =
-                State::new(self.state.plan.clone(), partners, table).map_err(|e| named(e, i))?;
-            return Ok(());
-        }
-        let Partner {
-            id: _,
-            segment,
-            parent,
-            joined_at,
-            status,
-            tier,
-            own_customers,
-            attributes,
-            payout_currency,
-        } = current;
-        let changed = [
-            ("segment", *segment != partner.segment),
-            ("parent", *parent != partner.parent),
-            ("joined_at", *joined_at != partner.joined_at),
-            ("tier", *tier != partner.tier),
-            ("own_customers", *own_customers != partner.own_customers),
-            ("attributes", *attributes != partner.attributes),
-            (
-                "payout_currency",
-                *payout_currency != partner.payout_currency,
-            ),
-        ];
-        if let Some((field, _)) = changed.iter().find(|(_, c)| *c) {
-            return Err(Error::new(
-                ErrorCode::InvalidValue,
-                format!("partner.{field}"),
-                format!(
-                    "`{field}` of partner \"{}\" cannot change between events: a batch \
-                     evaluation applies one partner record to every event, so the change \
-                     would re-price events already applied; build a new engine from the event \
-                     log with the new record",
-                    partner.id
-                ),
-            ));
-        }
-        if let Some(last) = self.log.last() {
-            let past = |list: &[(Instant, crate::input::PartnerStatus)]| {
-                list.iter()
-                    .copied()
-                    .filter(|(at, _)| *at <= last.at)
-                    .collect::<Vec<_>>()
-            };
-            if past(status) != past(&partner.status) {
-                return Err(Error::new(
-                    ErrorCode::InvalidValue,
-                    "partner.status",
-                    format!(
-                        "status changes of partner \"{}\" at or before the last applied event \
-                         ({}) cannot change: they decided events already applied; add changes \
-                         after it, or build a new engine from the event log with the new record",
-                        partner.id,
-                        fmt_instant(last.at)
-                    ),
-                ));
-            }
-        }
-        self.state.partners[i] = partner;
-        Ok(())
-    }
-
-    /// Adds FX rates (one `{date, from, to, rate}` object or an array) for events to come.
-    ///
-    /// A rate must be dated after the last applied event's date in the plan's time zone:
-    /// an earlier one could change a conversion already made (`LateEvent`; to correct past
-    /// rates, build a new engine from the event log). Paths name `fx[i]` in what is given.
-    pub fn add_fx_json(&mut self, json: &str) -> Result<()> {
-        let value = json_value(json, "fx")?;
-        let rates = match &value {
-            serde_json::Value::Array(list) => list
-                .iter()
-                .enumerate()
-                .map(|(i, v)| crate::input::fx_rate_from_value(v, &format!("fx[{i}]")))
-                .collect::<Result<Vec<_>>>()?,
-            _ => vec![crate::input::fx_rate_from_value(&value, "fx[0]")?],
-        };
-        if let Some(last) = self.log.last() {
-            let day = local_date(self.state.plan.tz(), last.at);
-            if let Some((i, r)) = rates.iter().enumerate().find(|(_, r)| r.date <= day) {
-                return Err(Error::new(
-                    ErrorCode::LateEvent,
-                    format!("fx[{i}].date"),
-                    format!(
-                        "a {}→{} rate dated {} arrives after events up to {day} were applied: \
-                         it could change conversions already made; add each day's rates before \
-                         that day's events, or re-evaluate from the event log (build a new \
-                         engine from it) to correct past rates",
-                        r.from, r.to, r.date
-                    ),
-                ));
-            }
-        }
-        let n = self.fx.len();
-        let mut all = self.fx.clone();
-        all.extend(rates);
-        let table = FxTable::new(&all).map_err(|e| {
-            // Conflicts name the later rate, which is one of the new ones.
-            let path = e
-                .path()
-                .strip_prefix("fx[")
-                .and_then(|rest| rest.split_once(']'))
-                .and_then(|(k, rest)| {
-                    let k: usize = k.parse().ok()?;
-                    Some(format!("fx[{}]{rest}", k.checked_sub(n)?))
-                })
-                .unwrap_or_else(|| e.path().to_owned());
-            Error::new(e.code(), path, e.message())
-        })?;
-        self.fx = all;
-        self.state.fx = table;
-        Ok(())
     }
 
     /// The engine as bytes: a versioned header and its input document (plan, partners,
@@ -748,24 +489,7 @@ impl Input {
     }
 }
 
-/// Ids of the entries settled by a written-off statement among one partner's statements:
-/// the lines of that statement and of the carried ones before it since the last payable
-/// one (as statements settle them).
-fn written_off(statements: &[crate::payouts::Statement]) -> std::collections::HashSet<&str> {
-    use crate::payouts::StatementStatus;
-    let mut out = std::collections::HashSet::new();
-    let mut unsettled: Vec<&str> = Vec::new();
-    for st in statements {
-        unsettled.extend(st.lines.iter().map(|l| &*l.entry));
-        match st.status {
-            StatementStatus::WrittenOff => out.extend(unsettled.drain(..)),
-            StatementStatus::Paid | StatementStatus::Scheduled => unsettled.clear(),
-            StatementStatus::Carried => {}
-        }
-    }
-    out
-}
-
+/// An RFC 3339 `as_of` argument.
 fn instant(s: &str) -> Result<Instant> {
     parse_instant(s).map_err(|m| Error::new(ErrorCode::InvalidValue, "as_of", m))
 }

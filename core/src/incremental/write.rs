@@ -270,3 +270,19 @@ pub(crate) fn checked_partner(p: &Partner, path: &str) -> Result<Partner> {
 pub(crate) fn checked_fx(r: &FxRate, path: &str) -> Result<FxRate> {
     input::fx_rate_from_value(&to_value(FxDoc(r), path)?, path)
 }
+
+/// [`checked_partner`] for a `partners` list.
+pub(crate) fn checked_partners(list: &[Partner]) -> Result<Vec<Partner>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| checked_partner(p, &format!("partners[{i}]")))
+        .collect()
+}
+
+/// [`checked_fx`] for an `fx` list.
+pub(crate) fn checked_rates(list: &[FxRate]) -> Result<Vec<FxRate>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, r)| checked_fx(r, &format!("fx[{i}]")))
+        .collect()
+}
