@@ -97,7 +97,7 @@ impl Engine {
             .map(|(i, e)| checked_event(e, &format!("events[{i}]")))
             .collect::<Result<Vec<_>>>()?;
         let mut engine = Engine::start(input.plan.clone(), partners, fx)?;
-        engine.take_log(&events, input.as_of)?;
+        engine.take_log(events, input.as_of)?;
         Ok(engine)
     }
 
@@ -106,7 +106,7 @@ impl Engine {
     pub fn from_json(json: &str) -> Result<Engine> {
         let (input, _) = Input::parse(json, false)?;
         let mut engine = Engine::start(input.plan, input.partners, input.fx)?;
-        engine.take_log(&input.events, input.as_of)?;
+        engine.take_log(input.events, input.as_of)?;
         Ok(engine)
     }
 
@@ -130,25 +130,30 @@ impl Engine {
     /// Applies the events of a whole document the way evaluation does: conflicts are
     /// checked among all of them (whatever `as_of`), then those up to `as_of` are applied
     /// in canonical order, with error paths naming their place in the document.
-    fn take_log(&mut self, events: &[Event], as_of: Instant) -> Result<()> {
-        let (order, _) = canonical_order(events, as_of)?;
+    fn take_log(&mut self, events: Vec<Event>, as_of: Instant) -> Result<()> {
+        let (order, _) = canonical_order(&events, as_of)?;
         let mut kept = vec![false; events.len()];
         for &i in &order {
             kept[i] = true;
         }
+        let mut slots: Vec<Option<Event>> = Vec::with_capacity(events.len());
+        let mut dups = Vec::new();
+        for (i, ev) in events.into_iter().enumerate() {
+            if !kept[i] && ev.at <= as_of {
+                dups.push((ev.at, ev.id.clone()));
+            }
+            slots.push(kept[i].then_some(ev));
+        }
         let items: Vec<Item> = order
-            .iter()
-            .map(|&i| Item {
-                event: events[i].clone(),
-                index: i,
+            .into_iter()
+            .filter_map(|i| {
+                Some(Item {
+                    event: slots[i].take()?,
+                    index: i,
+                })
             })
             .collect();
-        self.fold(items, Vec::new())?;
-        for (i, ev) in events.iter().enumerate() {
-            if !kept[i] && ev.at <= as_of {
-                self.duplicates.push((ev.at, ev.id.clone()));
-            }
-        }
+        self.fold(items, dups, false)?;
         Ok(())
     }
 
@@ -283,16 +288,18 @@ impl Engine {
                 })
             })
             .collect();
-        self.fold(taken, dups)
+        self.fold(taken, dups, true)
     }
 
     /// Folds checked events into the state; on any error (or panic) the state is rebuilt
-    /// from the log, so the engine is as it was. Returns the entries written, each with its
-    /// status as of the instant of the event that wrote it.
+    /// from the log, so the engine is as it was. Returns the entries written (when asked:
+    /// a whole document's are not), each with its status as of the instant of the event
+    /// that wrote it.
     fn fold(
         &mut self,
         items: Vec<Item>,
         dups: Vec<(Instant, Arc<str>)>,
+        written: bool,
     ) -> Result<Vec<(Entry, Status)>> {
         let state = &mut self.state;
         let mut marks: Vec<(usize, Instant)> = Vec::with_capacity(items.len());
@@ -319,8 +326,8 @@ impl Engine {
             })?;
             return Err(e);
         }
-        let mut written: Vec<(Entry, Status)> = Vec::new();
-        for (k, &(start, at)) in marks.iter().enumerate() {
+        let mut out: Vec<(Entry, Status)> = Vec::new();
+        for (k, &(start, at)) in marks.iter().enumerate().filter(|_| written) {
             let end = marks.get(k + 1).map_or(self.state.entries.len(), |m| m.0);
             for e in &self.state.entries[start..end] {
                 let status = if at < e.available_at {
@@ -328,16 +335,16 @@ impl Engine {
                 } else {
                     Status::Available
                 };
-                written.push((e.clone(), status));
+                out.push((e.clone(), status));
             }
         }
-        written.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
+        out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
         for it in items {
             self.seen.insert(it.event.id.clone(), self.log.len());
             self.log.push(it.event);
         }
         self.duplicates.extend(dups);
-        Ok(written)
+        Ok(out)
     }
 
     /// A fresh state with `events` (a prefix of the log) applied.
