@@ -1,12 +1,13 @@
 //! `partnerkit`: the command-line face of the library.
 //!
 //! `evaluate` prints the canonical report (exit 0) or `{"code","path","message"}` on stderr
-//! (exit 2); `explain` puts entries' explanations in words; `validate` lists every problem of
+//! (exit 2), computed in batch or, with `--incremental`, event by event through the engine; `explain` puts entries' explanations in words; `validate` lists every problem of
 //! a plan; `schema` prints the plan JSON Schema; `demo` runs an embedded SaaS affiliate
 //! program and summarises it for humans.
 
 mod demo;
 mod explain;
+mod incremental;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -35,6 +36,13 @@ enum Command {
         /// Indent the report for humans (the canonical form is compact).
         #[arg(long)]
         pretty: bool,
+        /// Feed the events one by one through the incremental engine (same report).
+        #[arg(long)]
+        incremental: bool,
+        /// With --incremental: snapshot the engine to bytes and restore it every N events.
+        #[arg(long, value_name = "N", requires = "incremental",
+              value_parser = clap::value_parser!(u64).range(1..))]
+        snapshot_every: Option<u64>,
     },
     /// Evaluate INPUT.json and explain its entries in words (all, one, or one partner's).
     Explain {
@@ -104,8 +112,21 @@ fn fail(e: &Error) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Evaluate { input, pretty } => {
-            let report = match read(&input).and_then(|t| partnerkit::evaluate_json(&t)) {
+        Command::Evaluate {
+            input,
+            pretty,
+            incremental,
+            snapshot_every,
+        } => {
+            let every = snapshot_every.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+            let run = |t: String| {
+                if incremental {
+                    incremental::evaluate(&t, every)
+                } else {
+                    partnerkit::evaluate_json(&t)
+                }
+            };
+            let report = match read(&input).and_then(run) {
                 Ok(r) => r,
                 Err(e) => return fail(&e),
             };

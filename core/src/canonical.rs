@@ -30,6 +30,25 @@ pub(crate) fn report_json(report: &Report, pretty: bool) -> String {
     out.unwrap_or_default()
 }
 
+/// Entries with their statuses as a canonical JSON array: each entry is the same bytes as
+/// in a report's `entries` (what the incremental engine returns for an applied event).
+pub(crate) fn entries_json(
+    entries: &[(&Entry, Status)],
+    rounding: crate::money::Rounding,
+) -> String {
+    let views: Vec<EntryView> = entries
+        .iter()
+        .map(|(e, st)| EntryView(e, *st, rounding))
+        .collect();
+    serde_json::to_string(&views).unwrap_or_default()
+}
+
+/// Statements as a canonical JSON array, each the same bytes as in a report's `statements`.
+pub(crate) fn statements_json(statements: &[&Statement]) -> String {
+    let views: Vec<StatementView> = statements.iter().map(|s| StatementView(s)).collect();
+    serde_json::to_string(&views).unwrap_or_default()
+}
+
 /// Money with its currency's digits.
 fn money(x: Decimal, c: Currency) -> String {
     fmt_amount(x, c.digits())

@@ -189,6 +189,31 @@ impl State {
         })
     }
 
+    /// Adds a partner between events (the incremental engine). Everything [`State::new`]
+    /// sizes by the partner list grows here too; the state is unchanged on error.
+    pub(crate) fn add_partner(&mut self, partner: Partner) -> Result<()> {
+        let i = self.partners.len();
+        let id: Arc<str> = Arc::from(partner.id.as_str());
+        if self.partner_index.contains_key(&id) {
+            return Err(Error::new(
+                ErrorCode::InvalidValue,
+                format!("partners[{i}].id"),
+                format!("partner id \"{id}\" is declared twice"),
+            ));
+        }
+        self.partners.push(partner);
+        self.partner_ids.push(id.clone());
+        self.partner_index.insert(id.clone(), i);
+        if let Err(e) = check_parents(&self.partners, &self.partner_index) {
+            self.partners.pop();
+            self.partner_ids.pop();
+            self.partner_index.remove(&id);
+            return Err(e);
+        }
+        self.counters.push(Counters::default());
+        Ok(())
+    }
+
     fn partner(&self, id: &str, path: impl FnOnce() -> String) -> Result<usize> {
         self.partner_index.get(id).copied().ok_or_else(|| {
             Error::new(

@@ -39,13 +39,16 @@ pub enum ErrorCode {
     LateEvent,
     /// A size or arithmetic limit was exceeded.
     LimitExceeded,
+    /// Bytes given to `Engine::restore` are not a snapshot this version can read: not a
+    /// snapshot at all, truncated, corrupted, or written in a newer format.
+    InvalidSnapshot,
     /// A bug in partnerkit: please report it.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidJson,
         ErrorCode::UnknownField,
         ErrorCode::MissingField,
@@ -60,6 +63,7 @@ impl ErrorCode {
         ErrorCode::CyclicParent,
         ErrorCode::LateEvent,
         ErrorCode::LimitExceeded,
+        ErrorCode::InvalidSnapshot,
         ErrorCode::Internal,
     ];
 
@@ -80,6 +84,7 @@ impl ErrorCode {
             ErrorCode::CyclicParent => "CyclicParent",
             ErrorCode::LateEvent => "LateEvent",
             ErrorCode::LimitExceeded => "LimitExceeded",
+            ErrorCode::InvalidSnapshot => "InvalidSnapshot",
             ErrorCode::Internal => "Internal",
         }
     }
@@ -159,6 +164,8 @@ pub enum Error {
     LateEvent(Problem),
     #[error("LimitExceeded at {0}")]
     LimitExceeded(Problem),
+    #[error("InvalidSnapshot at {0}")]
+    InvalidSnapshot(Problem),
     #[error("Internal at {0}")]
     Internal(Problem),
 }
@@ -182,6 +189,7 @@ impl Error {
             ErrorCode::CyclicParent => Error::CyclicParent(p),
             ErrorCode::LateEvent => Error::LateEvent(p),
             ErrorCode::LimitExceeded => Error::LimitExceeded(p),
+            ErrorCode::InvalidSnapshot => Error::InvalidSnapshot(p),
             ErrorCode::Internal => Error::Internal(p),
         }
     }
@@ -203,6 +211,7 @@ impl Error {
             Error::CyclicParent(_) => ErrorCode::CyclicParent,
             Error::LateEvent(_) => ErrorCode::LateEvent,
             Error::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            Error::InvalidSnapshot(_) => ErrorCode::InvalidSnapshot,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -224,6 +233,7 @@ impl Error {
             | Error::CyclicParent(p)
             | Error::LateEvent(p)
             | Error::LimitExceeded(p)
+            | Error::InvalidSnapshot(p)
             | Error::Internal(p) => p,
         }
     }

@@ -427,8 +427,10 @@ struct InputDoc {
     /// FX rates.
     #[serde(default)]
     fx: Vec<FxDoc>,
-    /// The instant the report is as of: later events are left out.
-    as_of: At,
+    /// The instant the report is as of: later events are left out. Required to evaluate;
+    /// an engine's starting document may leave it out.
+    #[serde(default)]
+    as_of: Option<At>,
 }
 
 /// The JSON Schema of the input document (plan, partners, events, FX rates, `as_of`),
@@ -459,7 +461,22 @@ pub struct Input {
 impl Input {
     /// Parses the input document `{plan, partners, events, fx, as_of}`.
     pub fn from_json(json: &str) -> Result<Input> {
+        Input::parse(json, true).map(|(input, _)| input)
+    }
+
+    /// Parses an input document whose `as_of` may be absent (an incremental engine's
+    /// starting document); the instant is `None` then, and `Input::as_of` the last
+    /// representable instant.
+    pub(crate) fn parse(json: &str, require_as_of: bool) -> Result<(Input, Option<Instant>)> {
         let doc: InputDoc = from_str_at(json, "")?;
+        // Checked before anything else, where serde would report a required field.
+        if require_as_of && doc.as_of.is_none() {
+            return Err(Error::new(
+                ErrorCode::MissingField,
+                "as_of",
+                "missing field `as_of`",
+            ));
+        }
         let plan = match (doc.plan, doc.plan_history) {
             (Some(p), None) => Plan::from_value(&p, "plan")?,
             (_, Some(_)) => {
@@ -495,13 +512,15 @@ impl Input {
             .enumerate()
             .map(|(i, f)| fx_rate(f, i))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Input {
+        let as_of = doc.as_of.map(|a| a.0);
+        let input = Input {
             plan,
             partners,
             events,
             fx,
-            as_of: doc.as_of.0,
-        })
+            as_of: as_of.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        };
+        Ok((input, as_of))
     }
 }
 
@@ -511,8 +530,29 @@ pub fn event_from_value(v: &serde_json::Value, path: &str) -> Result<Event> {
     event_at(raw, path)
 }
 
+/// Parses one event from JSON text (`path` locates errors, e.g. `events[0]`).
+pub fn event_from_str(json: &str, path: &str) -> Result<Event> {
+    let raw: RawEvent = crate::json::from_str_at(json, path)?;
+    event_at(raw, path)
+}
+
+/// Parses one partner from a JSON value (`path` locates errors, e.g. `partner`).
+pub fn partner_from_value(v: &serde_json::Value, path: &str) -> Result<Partner> {
+    let doc: PartnerDoc = from_value_at(v, path)?;
+    partner_at(doc, path)
+}
+
+/// Parses one FX rate from a JSON value (`path` locates errors, e.g. `fx[0]`).
+pub fn fx_rate_from_value(v: &serde_json::Value, path: &str) -> Result<FxRate> {
+    let doc: FxDoc = from_value_at(v, path)?;
+    fx_rate_at(doc, path)
+}
+
 fn partner(p: PartnerDoc, i: usize) -> Result<Partner> {
-    let path = format!("partners[{i}]");
+    partner_at(p, &format!("partners[{i}]"))
+}
+
+fn partner_at(p: PartnerDoc, path: &str) -> Result<Partner> {
     if p.id.is_empty() {
         return Err(Error::new(
             ErrorCode::InvalidValue,
@@ -733,7 +773,10 @@ fn money(v: Option<Dec>, currency: Currency, path: &str, signed: bool) -> Result
 }
 
 fn fx_rate(f: FxDoc, i: usize) -> Result<FxRate> {
-    let path = format!("fx[{i}]");
+    fx_rate_at(f, &format!("fx[{i}]"))
+}
+
+fn fx_rate_at(f: FxDoc, path: &str) -> Result<FxRate> {
     if f.from == f.to {
         return Err(Error::new(
             ErrorCode::InvalidValue,

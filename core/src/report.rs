@@ -211,6 +211,14 @@ impl Report {
     }
 }
 
+/// Writes the report of `state` as of `as_of`, copying the ledger: the incremental engine
+/// keeps its state after the report.
+pub(crate) fn build(state: &State, as_of: Instant) -> Result<Report> {
+    let (mut report, order) = assemble(state, as_of)?;
+    report.entries = order.iter().map(|&i| state.entries[i].clone()).collect();
+    Ok(report)
+}
+
 /// Writes the report of `state` as of `as_of`, moving the ledger out of it: batch
 /// evaluation has no use for the state afterwards, and a million boxed explanations are
 /// not worth copying.
@@ -226,6 +234,17 @@ pub(crate) fn build_owned(mut state: State, as_of: Instant) -> Result<Report> {
     let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
     report.entries = order.iter().filter_map(|&i| slots[i].take()).collect();
     Ok(report)
+}
+
+/// An entry's status as of `as_of`, given the statement that settled it, if any.
+pub(crate) fn status_of(e: &Entry, settled_by: Option<&Statement>, as_of: Instant) -> Status {
+    if as_of < e.available_at {
+        Status::Pending
+    } else if settled_by.is_some_and(|s| s.status == StatementStatus::Paid) {
+        Status::Paid
+    } else {
+        Status::Available
+    }
 }
 
 /// Everything but the entries, and the order in which the entries go into the report.
@@ -260,13 +279,7 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
     let mut statuses = Vec::with_capacity(order.len());
     for &i in &order {
         let e = &state.entries[i];
-        let status = if as_of < e.available_at {
-            Status::Pending
-        } else if paid_by[i].is_some_and(|s| statements[s].status == StatementStatus::Paid) {
-            Status::Paid
-        } else {
-            Status::Available
-        };
+        let status = status_of(e, paid_by[i].map(|s| &statements[s]), as_of);
         if e.kind != EntryKind::Adjustment {
             let pi = owner[i];
             let date = local_date(tz, e.fx_anchor);

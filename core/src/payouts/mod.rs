@@ -107,6 +107,17 @@ pub(crate) fn build(
     owner: &[usize],
     as_of: Instant,
 ) -> Result<(Vec<Statement>, Vec<Option<usize>>)> {
+    build_for(state, owner, as_of, None)
+}
+
+/// [`build`] for one partner (index `only`) or all: a partner's balance needs only its own
+/// statements.
+pub(crate) fn build_for(
+    state: &State,
+    owner: &[usize],
+    as_of: Instant,
+    only: Option<usize>,
+) -> Result<(Vec<Statement>, Vec<Option<usize>>)> {
     let doc = state.plan.doc();
     let tz = state.plan.tz();
     let unit = doc.payouts.period;
@@ -121,7 +132,7 @@ pub(crate) fn build(
     let mut paid_by: Vec<Option<usize>> = vec![None; state.entries.len()];
     for pi in partner_order {
         let mut idx = std::mem::take(&mut by_partner[pi]);
-        if idx.is_empty() {
+        if idx.is_empty() || only.is_some_and(|o| o != pi) {
             continue;
         }
         let partner = &state.partner_ids[pi];

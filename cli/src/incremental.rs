@@ -1,0 +1,24 @@
+//! `evaluate --incremental`: the same report through the incremental engine.
+//!
+//! The input's events (up to `as_of`) are fed one by one in canonical order, as a webhook
+//! consumer would receive them, optionally snapshotting the engine to bytes and restoring it
+//! every N events; the report is the batch report byte for byte, and so are the errors:
+//! each event is applied under its place in the document (`events[i]`).
+
+use partnerkit::{Engine, Error, Input, Report};
+
+/// Evaluates `text` event by event; `every` restores the engine from a snapshot after every
+/// that many events.
+pub fn evaluate(text: &str, every: Option<usize>) -> Result<Report, Error> {
+    let input = Input::from_json(text)?;
+    let order = input.feed_order()?;
+    let mut engine =
+        Engine::from_parts(input.plan.clone(), input.partners.clone(), input.fx.clone())?;
+    for (k, &i) in order.iter().enumerate() {
+        engine.apply_at(input.events[i].clone(), i)?;
+        if every.is_some_and(|n| (k + 1) % n == 0) {
+            engine = Engine::restore(&engine.snapshot())?;
+        }
+    }
+    engine.report(input.as_of)
+}

@@ -1,0 +1,523 @@
+//! The incremental engine (SPEC §12): events applied one at a time as they arrive, reports
+//! as of any instant, snapshots to bytes.
+//!
+//! An [`Engine`] keeps the same `State` fold that batch evaluation runs, so the two cannot
+//! drift apart: batch sorts a whole log and folds it; the engine folds each event as it
+//! comes, once it has checked that the event comes in canonical order and is not a
+//! redelivery. Beside the state it keeps the log of the events it applied, which answers
+//! "identical or conflicting?" for a redelivered id, rebuilds the state when an event fails
+//! half-way (so a failed call changes nothing), serves reports as of instants before the
+//! last event, and is what a snapshot holds (docs/adr/0003-snapshot-format.md).
+
+mod between;
+mod query;
+mod snapshot;
+mod write;
+
+use std::sync::Arc;
+
+use crate::engine::{HashMap, State, canonical_order};
+use crate::error::{Error, ErrorCode, Result};
+use crate::fx::FxTable;
+use crate::input::{Event, FxRate, Input, Partner, event_from_value};
+use crate::json::json_value;
+use crate::ledger::Entry;
+use crate::plan::Plan;
+use crate::report::{self, Report, Status};
+use crate::time::{Instant, fmt_instant, parse_instant};
+
+use write::{checked_event, checked_partners, checked_rates};
+
+/// An incremental evaluation: a plan, its partners and FX rates, and the events applied so
+/// far. `engine.report(t)` is byte for byte `evaluate` of the same inputs with `as_of: t`.
+///
+/// Events must come in canonical order `(at, kind rank, id)`; an earlier one is
+/// `LateEvent`. A redelivered event (same id, same content) is ignored and counted in
+/// `duplicates_ignored`; the same id with different content is `ConflictingEvent`. Every
+/// call that fails leaves the engine as it was.
+///
+/// ```
+/// use partnerkit::Engine;
+///
+/// let mut engine = Engine::from_json(r#"{
+///   "plan": {"schema": "partnerkit/plan@1", "id": "affiliates", "currency": "USD",
+///            "rules": [{"id": "base", "reward": {"percent": "20"}}]},
+///   "partners": [{"id": "ana"}]
+/// }"#).unwrap();
+/// engine.apply_json(r#"{"id": "t1", "kind": "touch", "at": "2026-01-10T09:00:00Z",
+///                       "partner": "ana", "customer": "c1", "channel": "link"}"#).unwrap();
+/// let entries = engine.apply_json(r#"{"id": "p1", "kind": "payment", "at": "2026-01-15T12:00:00Z",
+///                                     "customer": "c1", "amount": "49.00", "currency": "USD"}"#).unwrap();
+/// assert!(entries.contains(r#""amount":"9.80","currency":"USD","status":"pending""#));
+///
+/// // Persist between webhooks, restore later: the same answers.
+/// let bytes = engine.snapshot();
+/// let engine = Engine::restore(&bytes).unwrap();
+/// let balance = engine.balance_json("ana", "2026-02-20T00:00:00Z").unwrap(); // past the 30-day hold
+/// assert!(balance.contains(r#""available":"9.80""#));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Engine {
+    /// The fold shared with batch evaluation.
+    state: State,
+    /// Every FX rate given (the state's table is built from them).
+    fx: Vec<FxRate>,
+    /// The events applied, in canonical order.
+    log: Vec<Event>,
+    /// Event id → its index in `log`.
+    seen: HashMap<Arc<str>, usize>,
+    /// Redeliveries ignored: (instant, id), counted in reports as of that instant or later.
+    duplicates: Vec<(Instant, Arc<str>)>,
+}
+
+// Bindings hold an engine behind a mutex and move it across threads.
+const _: fn() = || {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<Engine>();
+};
+
+/// Where an event came from, for error paths: `events[index]`.
+struct Item {
+    event: Event,
+    index: usize,
+}
+
+impl Engine {
+    /// An engine for the plan, partners and FX rates of `input`, with its events up to
+    /// `as_of` applied in canonical order — so that `Engine::new(&input)?.report(input.as_of)`
+    /// is `evaluate(&input)`, errors included. Events after `as_of` are left out, as
+    /// evaluation leaves them out; apply them when they happen.
+    pub fn new(input: &Input) -> Result<Engine> {
+        let partners = checked_partners(&input.partners)?;
+        let fx = checked_rates(&input.fx)?;
+        let events = input
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| checked_event(e, &format!("events[{i}]")))
+            .collect::<Result<Vec<_>>>()?;
+        let mut engine = Engine::start(input.plan.clone(), partners, fx)?;
+        engine.take_log(events, input.as_of)?;
+        Ok(engine)
+    }
+
+    /// [`Engine::new`] from the same document as [`crate::evaluate_json`], in which
+    /// `events` and `as_of` are optional: without `as_of`, every event is applied.
+    pub fn from_json(json: &str) -> Result<Engine> {
+        let (input, _) = Input::parse(json, false)?;
+        let mut engine = Engine::start(input.plan, input.partners, input.fx)?;
+        engine.take_log(input.events, input.as_of)?;
+        Ok(engine)
+    }
+
+    /// An engine with no events yet.
+    pub fn from_parts(plan: Plan, partners: Vec<Partner>, fx: Vec<FxRate>) -> Result<Engine> {
+        Engine::start(plan, checked_partners(&partners)?, checked_rates(&fx)?)
+    }
+
+    /// An engine over checked parts.
+    fn start(plan: Plan, partners: Vec<Partner>, fx: Vec<FxRate>) -> Result<Engine> {
+        let table = FxTable::new(&fx)?;
+        Ok(Engine {
+            state: State::new(plan, partners, table)?,
+            fx,
+            log: Vec::new(),
+            seen: HashMap::default(),
+            duplicates: Vec::new(),
+        })
+    }
+
+    /// Applies the events of a whole document the way evaluation does: conflicts are
+    /// checked among all of them (whatever `as_of`), then those up to `as_of` are applied
+    /// in canonical order, with error paths naming their place in the document.
+    fn take_log(&mut self, events: Vec<Event>, as_of: Instant) -> Result<()> {
+        let (order, _) = canonical_order(&events, as_of)?;
+        let mut kept = vec![false; events.len()];
+        for &i in &order {
+            kept[i] = true;
+        }
+        let mut slots: Vec<Option<Event>> = Vec::with_capacity(events.len());
+        let mut dups = Vec::new();
+        for (i, ev) in events.into_iter().enumerate() {
+            if !kept[i] && ev.at <= as_of {
+                dups.push((ev.at, ev.id.clone()));
+            }
+            slots.push(kept[i].then_some(ev));
+        }
+        let items: Vec<Item> = order
+            .into_iter()
+            .filter_map(|i| {
+                Some(Item {
+                    event: slots[i].take()?,
+                    index: i,
+                })
+            })
+            .collect();
+        self.fold(items, dups, false)?;
+        Ok(())
+    }
+
+    /// Applies one event and returns the ledger entries it wrote, sorted like a report's
+    /// (by `earned_at`, then id). Error paths name it `events[0]`.
+    pub fn apply(&mut self, event: Event) -> Result<Vec<Entry>> {
+        self.apply_at(event, 0)
+    }
+
+    /// [`Engine::apply`] for an event taken from a larger document: error paths name it
+    /// `events[index]` (how the CLI reproduces `evaluate`'s errors event by event).
+    pub fn apply_at(&mut self, event: Event, index: usize) -> Result<Vec<Entry>> {
+        let event = checked_event(&event, &format!("events[{index}]"))?;
+        let written = self.apply_items(vec![Item { event, index }])?;
+        Ok(written.into_iter().map(|(e, _)| e).collect())
+    }
+
+    /// Applies several events, all or nothing: on error the engine is unchanged. The
+    /// events are sorted into canonical order first (a batch need not be in order, but must
+    /// come after every event already applied); error paths name `events[i]`, the position
+    /// in `events`.
+    pub fn apply_many(&mut self, events: Vec<Event>) -> Result<Vec<Entry>> {
+        let items = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                Ok(Item {
+                    event: checked_event(e, &format!("events[{i}]"))?,
+                    index: i,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let written = self.apply_items(items)?;
+        Ok(written.into_iter().map(|(e, _)| e).collect())
+    }
+
+    /// Applies one event object or an array of them (all or nothing) and returns the
+    /// entries written as a canonical JSON array: each entry the same bytes as in a report
+    /// as of the instant of the event that wrote it (so `"status"` is `pending` or
+    /// `available`). Error paths name `events[i]` (`events[0]` for a single object).
+    pub fn apply_json(&mut self, json: &str) -> Result<String> {
+        // One event (the webhook case) is read straight into its type.
+        if json.trim_start().starts_with('{') {
+            let event = crate::input::event_from_str(json, "events[0]")?;
+            let written = self.apply_items(vec![Item { event, index: 0 }])?;
+            return Ok(self.entries_json(&written));
+        }
+        let value = json_value(json, "")?;
+        let items = match &value {
+            serde_json::Value::Array(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    Ok(Item {
+                        event: event_from_value(v, &format!("events[{i}]"))?,
+                        index: i,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::InvalidValue,
+                    "",
+                    "expected an event object or an array of events",
+                ));
+            }
+        };
+        let written = self.apply_items(items)?;
+        Ok(self.entries_json(&written))
+    }
+
+    fn entries_json(&self, written: &[(Entry, Status)]) -> String {
+        let view: Vec<(&Entry, Status)> = written.iter().map(|(e, s)| (e, *s)).collect();
+        crate::canonical::entries_json(&view, self.state.plan.doc().rounding)
+    }
+
+    /// Checks a batch (conflicts, redeliveries, order) and folds it.
+    fn apply_items(&mut self, items: Vec<Item>) -> Result<Vec<(Entry, Status)>> {
+        let (events, index): (Vec<Event>, Vec<usize>) =
+            items.into_iter().map(|it| (it.event, it.index)).unzip();
+        // Within the batch: the same id twice is a redelivery or a conflict, as in a
+        // document; what remains goes in canonical order.
+        let mut dups = Vec::new();
+        let order = if events.len() == 1 {
+            vec![0]
+        } else {
+            let order = canonical_order(&events, chrono::DateTime::<chrono::Utc>::MAX_UTC)?.0;
+            let mut first_copy = vec![false; events.len()];
+            for &i in &order {
+                first_copy[i] = true;
+            }
+            for (ev, first) in events.iter().zip(first_copy) {
+                if !first {
+                    dups.push((ev.at, ev.id.clone()));
+                }
+            }
+            order
+        };
+        // Against the log: an applied id is a redelivery or a conflict, wherever it falls.
+        let mut fresh = Vec::with_capacity(order.len());
+        for i in order {
+            let ev = &events[i];
+            match self.seen.get(&ev.id) {
+                Some(&j) if self.log[j] == *ev => dups.push((ev.at, ev.id.clone())),
+                Some(&j) => {
+                    return Err(Error::new(
+                        ErrorCode::ConflictingEvent,
+                        format!("events[{}]", index[i]),
+                        format!(
+                            "event id \"{}\" was already applied (event {} of the log) with \
+                             different content; a corrected event needs a new id",
+                            ev.id,
+                            j + 1
+                        ),
+                    ));
+                }
+                None => fresh.push(i),
+            }
+        }
+        if let (Some(&i), Some(last)) = (fresh.first(), self.log.last())
+            && events[i].order_key() < last.order_key()
+        {
+            return Err(late(&events[i], last, index[i]));
+        }
+        let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+        let taken: Vec<Item> = fresh
+            .into_iter()
+            .filter_map(|i| {
+                Some(Item {
+                    event: slots[i].take()?,
+                    index: index[i],
+                })
+            })
+            .collect();
+        self.fold(taken, dups, true)
+    }
+
+    /// Folds checked events into the state; on any error (or panic) the state is rebuilt
+    /// from the log, so the engine is as it was. Returns the entries written (when asked:
+    /// a whole document's are not), each with its status as of the instant of the event
+    /// that wrote it.
+    fn fold(
+        &mut self,
+        items: Vec<Item>,
+        dups: Vec<(Instant, Arc<str>)>,
+        written: bool,
+    ) -> Result<Vec<(Entry, Status)>> {
+        let state = &mut self.state;
+        let mut marks: Vec<(usize, Instant)> = Vec::with_capacity(items.len());
+        // A panic half-way is contained like an error (and the state rebuilt): a binding
+        // keeps using the engine after it.
+        let outcome = crate::guard::guard(|| {
+            for it in &items {
+                marks.push((state.entries.len(), it.event.at));
+                state.apply(&it.event, it.index)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = outcome {
+            self.state = self.replay(&self.log).map_err(|r| {
+                Error::new(
+                    ErrorCode::Internal,
+                    "",
+                    format!(
+                        "after {}, rebuilding the engine from its log failed: {}",
+                        e.code(),
+                        r.to_json()
+                    ),
+                )
+            })?;
+            return Err(e);
+        }
+        let mut out: Vec<(Entry, Status)> = Vec::new();
+        for (k, &(start, at)) in marks.iter().enumerate().filter(|_| written) {
+            let end = marks.get(k + 1).map_or(self.state.entries.len(), |m| m.0);
+            for e in &self.state.entries[start..end] {
+                let status = if at < e.available_at {
+                    Status::Pending
+                } else {
+                    Status::Available
+                };
+                out.push((e.clone(), status));
+            }
+        }
+        out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
+        for it in items {
+            self.seen.insert(it.event.id.clone(), self.log.len());
+            self.log.push(it.event);
+        }
+        self.duplicates.extend(dups);
+        Ok(out)
+    }
+
+    /// A fresh state with `events` (a prefix of the log) applied.
+    pub(super) fn replay(&self, events: &[Event]) -> Result<State> {
+        let mut state = State::new(
+            self.state.plan.clone(),
+            self.state.partners.clone(),
+            FxTable::new(&self.fx)?,
+        )?;
+        for (i, ev) in events.iter().enumerate() {
+            state.apply(ev, i)?;
+        }
+        Ok(state)
+    }
+
+    /// The report as of `as_of`: byte for byte what `evaluate` gives for the same plan,
+    /// partners, FX rates and events with that `as_of`. As of the last applied event or
+    /// later it is written from the live state; as of an earlier instant the log is
+    /// replayed up to it (a cost linear in the log).
+    pub fn report(&self, as_of: Instant) -> Result<Report> {
+        let mut report = match self.prefix(as_of) {
+            Some(n) => report::build_owned(self.replay(&self.log[..n])?, as_of)?,
+            None => report::build(&self.state, as_of)?,
+        };
+        report.duplicates_ignored = self.duplicates_until(as_of);
+        Ok(report)
+    }
+
+    /// [`Engine::report`] with an RFC 3339 `as_of`, as canonical JSON.
+    pub fn report_json(&self, as_of: &str) -> Result<String> {
+        Ok(self.report(instant(as_of)?)?.to_canonical_json())
+    }
+
+    /// The length of the log prefix up to `as_of` when it is shorter than the log.
+    pub(super) fn prefix(&self, as_of: Instant) -> Option<usize> {
+        match self.log.last() {
+            Some(last) if as_of < last.at => Some(self.log.partition_point(|e| e.at <= as_of)),
+            _ => None,
+        }
+    }
+
+    fn duplicates_until(&self, as_of: Instant) -> u64 {
+        self.duplicates
+            .iter()
+            .filter(|(at, _)| *at <= as_of)
+            .count() as u64
+    }
+
+    pub(super) fn check_partner(&self, id: &str) -> Result<usize> {
+        self.state
+            .partner_ids
+            .iter()
+            .position(|p| &**p == id)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnknownPartner,
+                    "partner",
+                    format!("partner \"{id}\" is not declared in `partners`"),
+                )
+            })
+    }
+
+    /// The engine as bytes: a versioned header and its input document (plan, partners,
+    /// FX rates, applied events) — see docs/adr/0003-snapshot-format.md.
+    pub fn snapshot(&self) -> Vec<u8> {
+        snapshot::write(&snapshot::Parts {
+            plan: &self.state.plan,
+            partners: &self.state.partners,
+            fx: &self.fx,
+            events: &self.log,
+            duplicates: &self.duplicates,
+        })
+    }
+
+    /// Rebuilds an engine from [`Engine::snapshot`] bytes by replaying its events.
+    /// Anything else (garbage, truncated or corrupted bytes, a newer format) is
+    /// `InvalidSnapshot`, with a message saying which.
+    pub fn restore(bytes: &[u8]) -> Result<Engine> {
+        let contents = snapshot::read(bytes)?;
+        let input = contents.input;
+        let mut engine =
+            Engine::start(input.plan, input.partners, input.fx).map_err(|e| snapshot::inner(&e))?;
+        for (i, ev) in input.events.iter().enumerate() {
+            if let Some(last) = engine.log.last()
+                && ev.order_key() <= last.order_key()
+            {
+                return Err(snapshot::inner(&Error::new(
+                    ErrorCode::InvalidValue,
+                    format!("events[{i}]"),
+                    "events out of canonical order",
+                )));
+            }
+            engine.state.apply(ev, i).map_err(|e| snapshot::inner(&e))?;
+            engine.seen.insert(ev.id.clone(), engine.log.len());
+            engine.log.push(ev.clone());
+        }
+        for (k, (at, id)) in contents.duplicates.iter().enumerate() {
+            let known = engine
+                .seen
+                .get(id)
+                .is_some_and(|&j| engine.log[j].at == *at);
+            if !known {
+                return Err(snapshot::inner(&Error::new(
+                    ErrorCode::InvalidValue,
+                    format!("duplicates[{k}]"),
+                    format!("a redelivery of \"{id}\", which is not an applied event"),
+                )));
+            }
+        }
+        engine.duplicates = contents.duplicates;
+        Ok(engine)
+    }
+
+    /// How many distinct events were applied (redeliveries not counted).
+    pub fn events_applied(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &Plan {
+        &self.state.plan
+    }
+
+    /// The partners, in the order they were declared or added.
+    pub fn partners(&self) -> &[Partner] {
+        &self.state.partners
+    }
+
+    /// The last event applied: every new event must come after it in canonical order.
+    pub fn last_event(&self) -> Option<&Event> {
+        self.log.last()
+    }
+}
+
+impl Input {
+    /// The order in which an incremental engine must receive this document's events to
+    /// reproduce `evaluate(self)`: the indices of the events up to `as_of` in canonical
+    /// order, each redelivered copy right after its first copy. Same-id conflicts are
+    /// `ConflictingEvent` exactly as `evaluate` reports them, whatever `as_of`.
+    pub fn feed_order(&self) -> Result<Vec<usize>> {
+        canonical_order(&self.events, self.as_of)?;
+        let mut order: Vec<usize> = (0..self.events.len())
+            .filter(|&i| self.events[i].at <= self.as_of)
+            .collect();
+        order.sort_by(|&a, &b| {
+            (self.events[a].order_key(), a).cmp(&(self.events[b].order_key(), b))
+        });
+        Ok(order)
+    }
+}
+
+/// An RFC 3339 `as_of` argument.
+fn instant(s: &str) -> Result<Instant> {
+    parse_instant(s).map_err(|m| Error::new(ErrorCode::InvalidValue, "as_of", m))
+}
+
+/// `LateEvent`, saying how to recover.
+fn late(ev: &Event, last: &Event, index: usize) -> Error {
+    Error::new(
+        ErrorCode::LateEvent,
+        format!("events[{index}]"),
+        format!(
+            "event \"{}\" ({} at {}) comes before the last applied event \"{}\" ({} at {}): an \
+             engine takes events in canonical order (at, then kind: touch < assign < signup < \
+             payment < refund < chargeback < adjustment, then id). To take a late event, \
+             re-evaluate from the event log: run `evaluate` on the whole log, or build a new \
+             engine from it (Engine::new / Engine::from_json) and continue with that one",
+            ev.id,
+            ev.kind(),
+            fmt_instant(ev.at),
+            last.id,
+            last.kind(),
+            fmt_instant(last.at)
+        ),
+    )
+}

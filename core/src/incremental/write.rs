@@ -1,0 +1,288 @@
+//! Writes an engine's inputs back as the input document (SPEC §2) they are read from.
+//!
+//! A snapshot is an input document (docs/adr/0003-snapshot-format.md), and every event,
+//! partner and rate an engine takes from Rust code goes through this writer and the
+//! document parser once, so that anything an engine holds can be written and read back.
+//! The destructuring below is exhaustive on purpose: a field added to `Partner`, `Event`
+//! or `FxRate` does not compile here until it is written.
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::input::{
+    self, Body, Event, FxRate, Partner, PartnerStatus, Payment, Touch, event_from_str,
+};
+use crate::plan::Plan;
+use crate::time::fmt_instant;
+
+/// The canonical name of a partner status, as the document writes it.
+fn status_name(s: PartnerStatus) -> &'static str {
+    match s {
+        PartnerStatus::Active => "active",
+        PartnerStatus::Suspended => "suspended",
+        PartnerStatus::Terminated => "terminated",
+    }
+}
+
+/// A partner as a `partners[]` item.
+pub(crate) struct PartnerDoc<'a>(pub &'a Partner);
+
+impl Serialize for PartnerDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Partner {
+            id,
+            segment,
+            parent,
+            joined_at,
+            status,
+            tier,
+            own_customers,
+            attributes,
+            payout_currency,
+        } = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", id)?;
+        if let Some(v) = segment {
+            m.serialize_entry("segment", v)?;
+        }
+        if let Some(v) = parent {
+            m.serialize_entry("parent", v)?;
+        }
+        if let Some(v) = joined_at {
+            m.serialize_entry("joined_at", &fmt_instant(*v))?;
+        }
+        if !status.is_empty() {
+            let list: Vec<StatusDoc> = status.iter().map(|&(at, st)| StatusDoc(at, st)).collect();
+            m.serialize_entry("status", &list)?;
+        }
+        if let Some(v) = tier {
+            m.serialize_entry("tier", v)?;
+        }
+        if !own_customers.is_empty() {
+            m.serialize_entry("own_customers", own_customers)?;
+        }
+        if !attributes.is_empty() {
+            m.serialize_entry("attributes", attributes)?;
+        }
+        if let Some(v) = payout_currency {
+            m.serialize_entry("payout_currency", v.as_str())?;
+        }
+        m.end()
+    }
+}
+
+struct StatusDoc(crate::time::Instant, PartnerStatus);
+
+impl Serialize for StatusDoc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("at", &fmt_instant(self.0))?;
+        m.serialize_entry("status", status_name(self.1))?;
+        m.end()
+    }
+}
+
+/// An event as an `events[]` item. Amounts keep their written scale (`"49.90"`).
+pub(crate) struct EventDoc<'a>(pub &'a Event);
+
+impl Serialize for EventDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ev = self.0;
+        let Event { id, at, body } = ev;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &**id)?;
+        m.serialize_entry("kind", ev.kind().as_str())?;
+        m.serialize_entry("at", &fmt_instant(*at))?;
+        match body {
+            Body::Touch(Touch {
+                partner,
+                customer,
+                channel,
+                campaign,
+                ip,
+                meta,
+            }) => {
+                m.serialize_entry("partner", partner)?;
+                m.serialize_entry("customer", customer)?;
+                m.serialize_entry("channel", channel.as_str())?;
+                if let Some(v) = campaign {
+                    m.serialize_entry("campaign", v)?;
+                }
+                if let Some(v) = ip {
+                    m.serialize_entry("ip", v)?;
+                }
+                if !meta.is_empty() {
+                    m.serialize_entry("meta", meta)?;
+                }
+            }
+            Body::Signup {
+                customer,
+                qualified,
+            } => {
+                m.serialize_entry("customer", customer)?;
+                if let Some(q) = qualified {
+                    m.serialize_entry("qualified", q)?;
+                }
+            }
+            Body::Payment(Payment {
+                customer,
+                amount,
+                currency,
+                tax,
+                discount,
+                product,
+                subscription,
+                order,
+            }) => {
+                m.serialize_entry("customer", customer)?;
+                m.serialize_entry("amount", &amount.to_string())?;
+                m.serialize_entry("currency", currency.as_str())?;
+                m.serialize_entry("tax", &tax.to_string())?;
+                m.serialize_entry("discount", &discount.to_string())?;
+                if let Some(v) = product {
+                    m.serialize_entry("product", v)?;
+                }
+                if let Some(v) = subscription {
+                    m.serialize_entry("subscription", v)?;
+                }
+                if let Some(v) = order {
+                    m.serialize_entry("order", v)?;
+                }
+            }
+            Body::Refund {
+                payment,
+                amount,
+                currency,
+            } => {
+                m.serialize_entry("payment", payment)?;
+                m.serialize_entry("amount", &amount.to_string())?;
+                if let Some(c) = currency {
+                    m.serialize_entry("currency", c.as_str())?;
+                }
+            }
+            Body::Chargeback { payment, currency } => {
+                m.serialize_entry("payment", payment)?;
+                if let Some(c) = currency {
+                    m.serialize_entry("currency", c.as_str())?;
+                }
+            }
+            Body::Adjustment {
+                partner,
+                amount,
+                currency,
+                reason,
+            } => {
+                m.serialize_entry("partner", partner)?;
+                m.serialize_entry("amount", &amount.to_string())?;
+                m.serialize_entry("currency", currency.as_str())?;
+                m.serialize_entry("reason", reason)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// An FX rate as an `fx[]` item.
+pub(crate) struct FxDoc<'a>(pub &'a FxRate);
+
+impl Serialize for FxDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let FxRate {
+            date,
+            from,
+            to,
+            rate,
+        } = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("date", &date.to_string())?;
+        m.serialize_entry("from", from.as_str())?;
+        m.serialize_entry("to", to.as_str())?;
+        m.serialize_entry("rate", &rate.to_string())?;
+        m.end()
+    }
+}
+
+/// The input document `{plan, partners, fx, events}` of an engine (no `as_of`: an engine
+/// answers as of any instant).
+pub(crate) struct InputDoc<'a> {
+    pub plan: &'a Plan,
+    pub partners: &'a [Partner],
+    pub fx: &'a [FxRate],
+    pub events: &'a [Event],
+}
+
+impl Serialize for InputDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("plan", self.plan.doc())?;
+        m.serialize_entry("partners", &Seq(self.partners, PartnerDoc))?;
+        m.serialize_entry("fx", &Seq(self.fx, FxDoc))?;
+        m.serialize_entry("events", &Seq(self.events, EventDoc))?;
+        m.end()
+    }
+}
+
+/// A slice written item by item through a view, without building a vector of views.
+struct Seq<'a, T, V>(&'a [T], fn(&'a T) -> V);
+
+impl<'a, T, V: Serialize> Serialize for Seq<'a, T, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(&(self.1)(item))?;
+        }
+        seq.end()
+    }
+}
+
+fn to_value(v: impl Serialize, path: &str) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            path,
+            format!("cannot write the value as JSON: {e}"),
+        )
+    })
+}
+
+/// Runs an event built in Rust through the document parser: it gets the same checks as a
+/// parsed one (amounts within their minor unit, tax and discount within the amount, …),
+/// and whatever an engine holds can be written to a snapshot and read back. Through text,
+/// which costs less than through a JSON value.
+pub(crate) fn checked_event(ev: &Event, path: &str) -> Result<Event> {
+    let text = serde_json::to_string(&EventDoc(ev)).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            path,
+            format!("cannot write the event as JSON: {e}"),
+        )
+    })?;
+    event_from_str(&text, path)
+}
+
+/// Runs a partner built in Rust through the document parser (see [`checked_event`]).
+pub(crate) fn checked_partner(p: &Partner, path: &str) -> Result<Partner> {
+    input::partner_from_value(&to_value(PartnerDoc(p), path)?, path)
+}
+
+/// Runs an FX rate built in Rust through the document parser (see [`checked_event`]).
+pub(crate) fn checked_fx(r: &FxRate, path: &str) -> Result<FxRate> {
+    input::fx_rate_from_value(&to_value(FxDoc(r), path)?, path)
+}
+
+/// [`checked_partner`] for a `partners` list.
+pub(crate) fn checked_partners(list: &[Partner]) -> Result<Vec<Partner>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| checked_partner(p, &format!("partners[{i}]")))
+        .collect()
+}
+
+/// [`checked_fx`] for an `fx` list.
+pub(crate) fn checked_rates(list: &[FxRate]) -> Result<Vec<FxRate>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, r)| checked_fx(r, &format!("fx[{i}]")))
+        .collect()
+}
