@@ -5,12 +5,12 @@
 //! every N events; the report is the batch report byte for byte, and so are the errors:
 //! each event is applied under its place in the document (`events[i]`).
 
-use partnerkit::{Engine, Error, Input, Report};
+use partnerkit::{Engine, Error, Limits, Report};
 
 /// Evaluates `text` event by event; `every` restores the engine from a snapshot after every
-/// that many events.
-pub fn evaluate(text: &str, every: Option<usize>) -> Result<Report, Error> {
-    let input = Input::from_json(text)?;
+/// that many events. `limits` apply to the document as in batch evaluation.
+pub fn evaluate(text: &str, every: Option<usize>, limits: &Limits) -> Result<Report, Error> {
+    let input = limits.parse_input(text)?;
     let order = input.feed_order()?;
     let mut engine =
         Engine::from_parts(input.plan.clone(), input.partners.clone(), input.fx.clone())?;

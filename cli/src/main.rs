@@ -43,6 +43,10 @@ enum Command {
         #[arg(long, value_name = "N", requires = "incremental",
               value_parser = clap::value_parser!(u64).range(1..))]
         snapshot_every: Option<u64>,
+        /// Limits on the input, as a JSON object of the fields to change from their
+        /// defaults, e.g. '{"max_events": 100000000}' (see docs/semantics.md, Limits).
+        #[arg(long, value_name = "JSON")]
+        limits: Option<String>,
     },
     /// Evaluate INPUT.json and explain its entries in words (all, one, or one partner's).
     Explain {
@@ -117,13 +121,19 @@ fn main() -> ExitCode {
             pretty,
             incremental,
             snapshot_every,
+            limits,
         } => {
+            let limits = match limits.as_deref().map(partnerkit::Limits::from_json) {
+                None => partnerkit::Limits::default(),
+                Some(Ok(l)) => l,
+                Some(Err(e)) => return fail(&e),
+            };
             let every = snapshot_every.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
             let run = |t: String| {
                 if incremental {
-                    incremental::evaluate(&t, every)
+                    incremental::evaluate(&t, every, &limits)
                 } else {
-                    partnerkit::evaluate_json(&t)
+                    partnerkit::evaluate_json_with(&t, &limits)
                 }
             };
             let report = match read(&input).and_then(run) {

@@ -17,8 +17,15 @@ fn bin() -> Command {
 
 /// Runs `partnerkit evaluate -` with `input` on stdin.
 fn evaluate(input: &str) -> (i32, String, String) {
+    evaluate_with(&[], input)
+}
+
+/// Runs `partnerkit evaluate <extra> -` with `input` on stdin.
+fn evaluate_with(extra: &[&str], input: &str) -> (i32, String, String) {
     let mut child = bin()
-        .args(["evaluate", "-"])
+        .arg("evaluate")
+        .args(extra)
+        .arg("-")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -49,7 +56,13 @@ fn evaluate_reproduces_every_vector() {
             Some(Value::String(s)) => s.clone(),
             _ => serde_json::to_string(&v["input"]).unwrap(),
         };
-        let (code, stdout, stderr) = evaluate(&input);
+        // Host limits a vector sets go through the CLI's --limits.
+        let limits = v.get("limits").map(Value::to_string);
+        let extra: Vec<&str> = match &limits {
+            Some(l) => vec!["--limits", l],
+            None => vec![],
+        };
+        let (code, stdout, stderr) = evaluate_with(&extra, &input);
         let name = f.display().to_string();
         if let Some(want) = v.get("expect_error") {
             let got: Value = serde_json::from_str(stderr.trim()).unwrap_or(Value::Null);

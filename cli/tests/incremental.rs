@@ -42,12 +42,18 @@ fn incremental_evaluation_reproduces_every_vector() {
             _ => serde_json::to_string(&v["input"]).unwrap(),
         };
         let name = f.display().to_string();
+        // Host limits a vector sets go through the CLI's --limits.
+        let limits = v.get("limits").map(Value::to_string);
         for args in [
             &["--incremental"][..],
             &["--incremental", "--snapshot-every", "1"][..],
             &["--incremental", "--snapshot-every", "3"][..],
         ] {
-            let (code, stdout, stderr) = evaluate(args, &input);
+            let mut args = args.to_vec();
+            if let Some(l) = &limits {
+                args.extend(["--limits", l.as_str()]);
+            }
+            let (code, stdout, stderr) = evaluate(&args, &input);
             if let Some(want) = v.get("expect_error") {
                 let got: Value = serde_json::from_str(stderr.trim()).unwrap_or(Value::Null);
                 let path_ok = want.get("path").is_none() || got["path"] == want["path"];

@@ -460,8 +460,11 @@ pub struct Input {
 
 impl Input {
     /// Parses the input document `{plan, partners, events, fx, as_of}`.
+    ///
+    /// The default [`crate::Limits`] apply; a host with other limits calls
+    /// [`crate::Limits::parse_input`].
     pub fn from_json(json: &str) -> Result<Input> {
-        Input::parse(json, true).map(|(input, _)| input)
+        crate::Limits::default().parse_input(json)
     }
 
     /// Parses an input document whose `as_of` may be absent (an incremental engine's

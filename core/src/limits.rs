@@ -71,10 +71,20 @@ impl Limits {
 
     /// Parses and checks an input document `{plan, partners, events, fx, as_of}`.
     pub fn parse_input(&self, json: &str) -> Result<Input> {
+        self.parse_input_doc(json, true).map(|(input, _)| input)
+    }
+
+    /// [`Limits::parse_input`] for a document whose `as_of` may be absent (an engine's
+    /// starting document).
+    pub(crate) fn parse_input_doc(
+        &self,
+        json: &str,
+        require_as_of: bool,
+    ) -> Result<(Input, Option<crate::time::Instant>)> {
         self.check_text(json, "", self.max_document_bytes, "max_document_bytes")?;
-        let input = Input::from_json(json)?;
-        self.check_input(&input)?;
-        Ok(input)
+        let parsed = Input::parse(json, require_as_of)?;
+        self.check_input(&parsed.0)?;
+        Ok(parsed)
     }
 
     /// Parses and checks a plan document.

@@ -7,7 +7,7 @@
 //! redelivery. Beside the state it keeps the log of the events it applied, which answers
 //! "identical or conflicting?" for a redelivered id, rebuilds the state when an event fails
 //! half-way (so a failed call changes nothing), serves reports as of instants before the
-//! last event, and is what a snapshot holds (docs/adr/0003-snapshot-format.md).
+//! last event, and is what a snapshot holds (docs/adr/0004-snapshot-format.md).
 
 mod between;
 mod query;
@@ -22,6 +22,7 @@ use crate::fx::FxTable;
 use crate::input::{Event, FxRate, Input, Partner, event_from_value};
 use crate::json::json_value;
 use crate::ledger::Entry;
+use crate::limits::Limits;
 use crate::plan::Plan;
 use crate::report::{self, Report, Status};
 use crate::time::{Instant, fmt_instant, parse_instant};
@@ -103,8 +104,15 @@ impl Engine {
 
     /// [`Engine::new`] from the same document as [`crate::evaluate_json`], in which
     /// `events` and `as_of` are optional: without `as_of`, every event is applied.
+    ///
+    /// The default [`Limits`] apply; see [`Engine::from_json_with`].
     pub fn from_json(json: &str) -> Result<Engine> {
-        let (input, _) = Input::parse(json, false)?;
+        Engine::from_json_with(json, &Limits::default())
+    }
+
+    /// [`Engine::from_json`] under the host's `limits`.
+    pub fn from_json_with(json: &str, limits: &Limits) -> Result<Engine> {
+        let (input, _) = limits.parse_input_doc(json, false)?;
         let mut engine = Engine::start(input.plan, input.partners, input.fx)?;
         engine.take_log(input.events, input.as_of)?;
         Ok(engine)
@@ -408,7 +416,7 @@ impl Engine {
     }
 
     /// The engine as bytes: a versioned header and its input document (plan, partners,
-    /// FX rates, applied events) — see docs/adr/0003-snapshot-format.md.
+    /// FX rates, applied events) — see docs/adr/0004-snapshot-format.md.
     pub fn snapshot(&self) -> Vec<u8> {
         snapshot::write(&snapshot::Parts {
             plan: &self.state.plan,

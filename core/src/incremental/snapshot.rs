@@ -1,4 +1,4 @@
-//! The snapshot format (docs/adr/0003-snapshot-format.md).
+//! The snapshot format (docs/adr/0004-snapshot-format.md).
 //!
 //! A snapshot is a 32-byte header and two UTF-8 JSON sections:
 //!

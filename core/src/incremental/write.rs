@@ -1,6 +1,6 @@
 //! Writes an engine's inputs back as the input document (SPEC §2) they are read from.
 //!
-//! A snapshot is an input document (docs/adr/0003-snapshot-format.md), and every event,
+//! A snapshot is an input document (docs/adr/0004-snapshot-format.md), and every event,
 //! partner and rate an engine takes from Rust code goes through this writer and the
 //! document parser once, so that anything an engine holds can be written and read back.
 //! The destructuring below is exhaustive on purpose: a field added to `Partner`, `Event`
