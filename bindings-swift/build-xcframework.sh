@@ -27,7 +27,7 @@ cd "$root"
 # The header must describe the library being packaged.
 bash "$here/generate.sh" --check
 for t in "${targets[@]}"; do
-  cargo build -p partnerkit-ffi --locked --profile "$profile" --target "$t"
+  cargo rustc -p partnerkit-ffi --lib --crate-type staticlib --locked --profile "$profile" --target "$t"
 done
 
 lib=libpartnerkit_ffi.a

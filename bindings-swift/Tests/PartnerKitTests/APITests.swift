@@ -56,7 +56,7 @@ final class APITests: XCTestCase {
     }
 
     func testAPanicInTheCoreIsAnInternalErrorAndTheProcessLivesOn() throws {
-        let e = failure { try _debugPanic(message: "boom") }
+        let e = failure { try debugPanic(message: "boom") }
         XCTAssertEqual(e?.code, .internal)
         XCTAssertTrue(e?.message.contains("boom") ?? false)
         XCTAssertEqual(try evaluate(inputJson: smallInput).planId(), "affiliates")
@@ -138,6 +138,13 @@ final class APITests: XCTestCase {
         XCTAssertTrue(try planJsonSchema().contains("\"rules\""))
         let cargo = try String(contentsOf: repositoryRoot.appendingPathComponent("Cargo.toml"), encoding: .utf8)
         XCTAssertTrue(cargo.contains("version = \"\(version())\""))
+    }
+
+    func testCostOfOneEvaluateOfASmallDocument() {
+        // A figure for the notes, never asserted (XCTest reports it).
+        measure {
+            _ = try? evaluate(inputJson: smallInput)
+        }
     }
 
     func testReadmeExampleRunsAsWritten() {

@@ -126,7 +126,7 @@ private struct JSONParser {
         switch try peek() {
         case "{": return try object()
         case "[": return try array()
-        case "\"": return .string(try string())
+        case "\"": return try .string(string())
         case "t": return try word("true", .bool(true))
         case "f": return try word("false", .bool(false))
         case "n": return try word("null", .null)
