@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::{Error, ErrorCode};
 use crate::money::parse_decimal;
 
 /// A decimal written as a JSON string, parsed strictly (see [`parse_decimal`]).
@@ -21,6 +22,19 @@ impl Dec {
     /// The value.
     pub fn get(self) -> Decimal {
         self.0
+    }
+}
+
+impl Dec {
+    /// Parses decimal text the way a document's decimals are read, or says why not as an
+    /// [`Error`] at `path`: `LimitExceeded` past 28 significant digits, `InvalidValue` for
+    /// anything but plain digits with an optional `-` and `.`. For bindings whose hosts hand
+    /// decimals over as text (Swift `Decimal`, Kotlin `BigDecimal`).
+    pub fn parse(s: &str, path: &str) -> Result<Decimal, Error> {
+        parse_decimal(s).ok_or_else(|| {
+            let (code, message) = refusal(s);
+            Error::new(code, path, message)
+        })
     }
 }
 
@@ -54,17 +68,9 @@ impl<'de> Visitor<'de> for DecVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Dec, E> {
-        parse_decimal(v).map(Dec).ok_or_else(|| {
-            if well_formed(v) {
-                // Well formed but too long to hold exactly: a limit, not a typo.
-                return E::custom(format!(
-                    "decimal \"{v}\" is {TOO_LONG} (28 significant digits)"
-                ));
-            }
-            E::custom(format!(
-                "invalid decimal \"{v}\": expected {EXPECTED} (digits, an optional '-' and '.', no exponent)"
-            ))
-        })
+        parse_decimal(v)
+            .map(Dec)
+            .ok_or_else(|| E::custom(refusal(v).1))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dec, E> {
@@ -82,6 +88,23 @@ impl<'de> Visitor<'de> for DecVisitor {
 
 /// Words that mark a decimal beyond range; `json.rs` maps them to `LimitExceeded`.
 pub(crate) const TOO_LONG: &str = "beyond the digits partnerkit represents exactly";
+
+/// Why `v` is not a decimal partnerkit reads, with the code that says so.
+fn refusal(v: &str) -> (ErrorCode, String) {
+    if well_formed(v) {
+        // Well formed but too long to hold exactly: a limit, not a typo.
+        return (
+            ErrorCode::LimitExceeded,
+            format!("decimal \"{v}\" is {TOO_LONG} (28 significant digits)"),
+        );
+    }
+    (
+        ErrorCode::InvalidValue,
+        format!(
+            "invalid decimal \"{v}\": expected {EXPECTED} (digits, an optional '-' and '.', no exponent)"
+        ),
+    )
+}
 
 /// `-?digits(.digits)?`: the grammar, whatever the length.
 fn well_formed(s: &str) -> bool {
@@ -133,5 +156,14 @@ mod tests {
         assert!(e.contains("must be written as strings"), "{e}");
         assert!(serde_json::from_str::<Dec>("\"1e3\"").is_err());
         assert!(serde_json::from_str::<Dec>("\" 1\"").is_err());
+    }
+
+    #[test]
+    fn parse_names_the_code() {
+        assert_eq!(Dec::parse("-0.50", "x").unwrap().to_string(), "-0.50");
+        let long = Dec::parse("1.00000000000000000000000000001", "x").unwrap_err();
+        assert_eq!((long.code(), long.path()), (ErrorCode::LimitExceeded, "x"));
+        let bad = Dec::parse("NaN", "y").unwrap_err();
+        assert_eq!((bad.code(), bad.path()), (ErrorCode::InvalidValue, "y"));
     }
 }

@@ -744,10 +744,42 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
 
 /// An amount of `currency`: within its minor unit, and not negative unless `signed`.
 fn money(v: Option<Dec>, currency: Currency, path: &str, signed: bool) -> Result<Decimal> {
-    let Some(v) = v else {
-        return Ok(Decimal::ZERO);
-    };
-    let d = v.get();
+    match v {
+        None => Ok(Decimal::ZERO),
+        Some(v) => check_amount(v.get(), currency, path, signed),
+    }
+}
+
+/// An amount as an input document may carry it in `currency` (an ISO 4217 code), written
+/// with exactly the currency's minor-unit digits: `49.9` in USD gives `49.90`.
+///
+/// The checks are those every signed amount of an input document passes (an adjustment's):
+/// a known currency (`UnknownCurrency`, path `currency`), at most 10^18 either way
+/// (`LimitExceeded`) and no more decimals than the minor unit (`InvalidValue`: partnerkit
+/// never rounds an input), both at path `amount`. Hosts use it to check an amount before
+/// they write it into an event, and bindings to prove that decimals cross both ways intact.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// let usd = partnerkit::input::amount_in(Decimal::new(499, 1), "USD").unwrap();
+/// assert_eq!(usd.to_string(), "49.90");
+/// let jpy = partnerkit::input::amount_in(Decimal::new(499, 1), "JPY").unwrap_err();
+/// assert_eq!(jpy.code(), partnerkit::ErrorCode::InvalidValue);
+/// ```
+pub fn amount_in(amount: Decimal, currency: &str) -> Result<Decimal> {
+    let c = Currency::parse(currency).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownCurrency,
+            "currency",
+            format!("unknown ISO 4217 currency {currency:?}"),
+        )
+    })?;
+    let d = check_amount(amount, c, "amount", true)?;
+    Ok(crate::money::with_minor_unit(d, c.digits()))
+}
+
+/// The checks of [`money`] on a value.
+fn check_amount(d: Decimal, currency: Currency, path: &str, signed: bool) -> Result<Decimal> {
     if !within_limits(d) {
         return Err(Error::new(
             ErrorCode::LimitExceeded,
@@ -814,4 +846,29 @@ fn fx_rate_at(f: FxDoc, path: &str) -> Result<FxRate> {
         to: f.to,
         rate: f.rate.get(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        crate::money::parse_decimal(s).expect("decimal")
+    }
+
+    #[test]
+    fn amount_in_writes_the_minor_unit_and_checks_like_a_document() {
+        assert_eq!(amount_in(dec("49.9"), "USD").unwrap().to_string(), "49.90");
+        assert_eq!(amount_in(dec("-0.0"), "USD").unwrap().to_string(), "0.00");
+        assert_eq!(amount_in(dec("1.500"), "JPY").unwrap_err().path(), "amount");
+        assert_eq!(amount_in(dec("7"), "BHD").unwrap().to_string(), "7.000");
+        let unknown = amount_in(dec("1"), "usd").unwrap_err();
+        assert_eq!(
+            (unknown.code(), unknown.path()),
+            (ErrorCode::UnknownCurrency, "currency")
+        );
+        let big = amount_in(dec("1000000000000000000.01"), "USD").unwrap_err();
+        assert_eq!(big.code(), ErrorCode::LimitExceeded);
+        assert!(amount_in(dec("-1000000000000000000"), "USD").is_ok());
+    }
 }

@@ -197,6 +197,15 @@ impl Rounding {
 /// rather than silently rounded, so a missed rounding step stays visible.
 /// Zero never prints with a sign (`"0.00"`, never `"-0.00"`).
 pub fn fmt_amount(x: Decimal, digits: u32) -> String {
+    with_minor_unit(x, digits).to_string()
+}
+
+/// The value [`fmt_amount`] prints: `x` with scale exactly `digits` when that loses nothing
+/// (`25` at 2 digits is `25.00`), its own scale otherwise, and zero without a sign.
+///
+/// For hosts that receive amounts as decimals rather than text (Swift `Decimal`, Kotlin
+/// `BigDecimal`): the digits they see are then those of the canonical report.
+pub fn with_minor_unit(x: Decimal, digits: u32) -> Decimal {
     let mut x = x;
     if fits_minor_unit(x, digits) {
         // Lossless: only trailing zeros are added or removed.
@@ -205,7 +214,7 @@ pub fn fmt_amount(x: Decimal, digits: u32) -> String {
     if x.is_zero() {
         x.set_sign_positive(true);
     }
-    x.to_string()
+    x
 }
 
 /// True when `x` has no more decimal places than `digits`, ignoring trailing
