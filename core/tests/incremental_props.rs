@@ -357,7 +357,7 @@ proptest! {
     /// leaves the engine byte for byte as it was, and the stream then goes on to the batch
     /// report.
     #[test]
-    fn failed_calls_change_nothing(seed in any::<u64>(), bad in 0_usize..6) {
+    fn failed_calls_change_nothing(seed in any::<u64>(), bad in 0_usize..7) {
         let (doc, _) = scenario(seed);
         let text = doc.to_string();
         let batch = outcome(evaluate_json(&text));
@@ -370,6 +370,11 @@ proptest! {
         }
         let before = e.snapshot();
         let last = e.last_event().cloned();
+        // Reports are written from the state itself (the snapshot holds only the log).
+        let report_at = |e: &Engine| last.as_ref().map(|l| {
+            e.report_json(&partnerkit::time::fmt_instant(l.at)).expect("report")
+        });
+        let report_before = report_at(&e);
         let attempt = match (bad, &last) {
             (0, Some(l)) if l.at.timestamp() > START => {
                 let t = partnerkit::time::fmt_instant(l.at - chrono::TimeDelta::seconds(1));
@@ -410,12 +415,28 @@ proptest! {
                     "at": partnerkit::time::fmt_instant(l.at + chrono::TimeDelta::hours(1)),
                     "payment": &*p.id, "amount": "99999.00"}).to_string()))
             }
+            (6, Some(l)) => {
+                // A refund in another currency than its payment's.
+                let paid: Vec<(&str, &str)> = order[..cut].iter()
+                    .map(|&i| &input.events[i])
+                    .filter_map(|ev| match &ev.body {
+                        partnerkit::input::Body::Payment(p) => Some((&*ev.id,
+                            if p.currency.as_str() == "USD" { "EUR" } else { "USD" })),
+                        _ => None,
+                    })
+                    .collect();
+                paid.first().map(|(p, other)| (ErrorCode::CurrencyMismatch, json!({"id": "rc",
+                    "kind": "refund",
+                    "at": partnerkit::time::fmt_instant(l.at + chrono::TimeDelta::hours(1)),
+                    "payment": p, "amount": "0.01", "currency": other}).to_string()))
+            }
             _ => None,
         };
         if let Some((code, event)) = attempt {
             let err = e.apply_json(&event).expect_err("must fail");
             prop_assert_eq!(err.code(), code, "{}", err.to_json());
             prop_assert!(e.snapshot() == before, "the failed call changed the engine");
+            prop_assert!(report_at(&e) == report_before, "the failed call changed the state");
         }
         for &i in &order[cut..] {
             e.apply_at(input.events[i].clone(), i).expect("apply");
