@@ -335,6 +335,19 @@ impl Serialize for AttributionView<'_> {
             a.model.name()
         };
         m.serialize_entry("model", model)?;
+        // The model's parameters, so that every weight can be recomputed from the explanation.
+        if a.reason.is_none() {
+            match &a.model {
+                crate::plan::Model::TimeDecay { half_life_days } => {
+                    m.serialize_entry("half_life_days", half_life_days)?;
+                }
+                crate::plan::Model::PositionBased { first, last } => {
+                    m.serialize_entry("first", &num(first.get()))?;
+                    m.serialize_entry("last", &num(last.get()))?;
+                }
+                _ => {}
+            }
+        }
         m.serialize_entry("lock", a.lock)?;
         if let Some(until) = a.locked_until {
             m.serialize_entry("locked_until", &fmt_instant(until))?;
