@@ -61,6 +61,9 @@ pub(crate) struct PaymentRec {
     pub credited: Vec<usize>,
 }
 
+/// An amount of a whole event and its split among the event's credited partners.
+type Split = (Decimal, Vec<Decimal>);
+
 /// Joins `parts` with `:` into a shared entry id through a reused buffer: one allocation.
 pub(crate) fn make_id(buf: &mut String, parts: &[&str]) -> Arc<str> {
     buf.clear();
@@ -700,6 +703,20 @@ impl State {
         let date = || *date.get_or_init(|| local_date(self.plan.tz(), ev.at));
         let hold = add_days_local(self.plan.tz(), ev.at, i64::from(doc.lifecycle.hold_days))
             .ok_or_else(|| Error::overflow("plan.lifecycle.hold_days"))?;
+        // Partner `ci`'s part of an amount of the whole event. Every partner usually shares the
+        // same amounts (one rule), so each split is computed once per event, not per partner.
+        let splits: std::cell::RefCell<SmallVec<[Split; 1]>> = Default::default();
+        let part = |whole: Decimal, ci: usize| -> Result<Decimal> {
+            let mut splits = splits.borrow_mut();
+            if let Some((_, parts)) = splits.iter().find(|(w, _)| *w == whole) {
+                return Ok(parts[ci]);
+            }
+            let parts = allocate(whole, digits, &keys)
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?;
+            let p = parts[ci];
+            splits.push((whole, parts));
+            Ok(p)
+        };
         for (ci, credit) in credits.iter().enumerate() {
             let partner = &self.partners[credit.partner];
             if payment.is_some() {
@@ -729,18 +746,12 @@ impl State {
                 let (converted, rate) =
                     self.fx
                         .convert(flat, doc.currency, currency, date(), doc.rounding)?;
-                let parts = allocate(converted, digits, &keys)
-                    .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?;
-                Ok((converted, rate, parts[ci]))
+                Ok((converted, rate, part(converted, ci)?))
             };
             // A percent of a payment shared by several partners is taken of the whole base,
             // rounded once, and split like the base, so the shares add up to exactly what
             // one partner would have earned.
-            let share = |whole: Decimal| {
-                allocate(whole, digits, &keys)
-                    .map(|parts| parts[ci])
-                    .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))
-            };
+            let share = |whole: Decimal| part(whole, ci);
             let pricing = Pricing {
                 plan: &self.plan,
                 fx: &self.fx,
