@@ -79,8 +79,17 @@ fn commission(out: &mut String, x: &Value) {
         s(&a["decided_by"]),
         s(&a["decided_at"]),
     );
+    if let Some(until) = a.get("locked_until") {
+        let _ = writeln!(out, "    locked until {}", s(until));
+    }
+    if let Some(reason) = a.get("reason") {
+        let _ = writeln!(out, "    assigned by hand: {}", s(reason));
+    }
     for t in a["touches"].as_array().into_iter().flatten() {
         let why = match t["excluded"].get("reason") {
+            Some(r) if t["excluded"].get("flag").is_some() => {
+                format!("excluded: {} ({})", s(r), s(&t["excluded"]["flag"]))
+            }
             Some(r) => format!("excluded: {}", s(r)),
             None => format!("weight {}", s(&t["weight"])),
         };

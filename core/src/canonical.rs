@@ -79,12 +79,30 @@ impl Serialize for ReportView<'_> {
         st.serialize_field("progress", &empty)?;
         st.serialize_field("statements", &Statements(&r.statements))?;
         st.serialize_field("referee_rewards", &empty)?;
-        st.serialize_field("flags", &empty)?;
+        st.serialize_field("flags", &Flags(&r.flags))?;
         st.serialize_field("duplicates_ignored", &r.duplicates_ignored)?;
         let un: Vec<&str> = r.unattributed.iter().map(|c| &**c).collect();
         st.serialize_field("unattributed", &un)?;
         st.serialize_field("metrics", &MetricsView(r))?;
         st.end()
+    }
+}
+
+struct Flags<'a>(&'a [crate::report::Flag]);
+
+impl Serialize for Flags<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for f in self.0 {
+            let events: Vec<&str> = f.events.iter().map(|e| &**e).collect();
+            seq.serialize_element(&serde_json::json!({
+                "partner": &*f.partner,
+                "kind": f.kind.as_str(),
+                "events": events,
+                "detail": f.detail,
+            }))?;
+        }
+        seq.end()
     }
 }
 
@@ -187,7 +205,11 @@ impl Serialize for CommissionView<'_> {
         m.serialize_entry("combine", w.combine.as_str())?;
         m.serialize_entry("why_this_rule", &why_this_rule(w))?;
         let formula = match &w.reward {
-            RewardWhy::Percent { percent, of } => {
+            RewardWhy::Percent {
+                percent,
+                of,
+                split: None,
+            } => {
                 m.serialize_entry(
                     "reward",
                     &serde_json::json!({"percent": num(*percent), "of": money(*of, c)}),
@@ -197,6 +219,31 @@ impl Serialize for CommissionView<'_> {
                     money(*of, c),
                     num(*percent),
                     num(w.computed)
+                )
+            }
+            RewardWhy::Percent {
+                percent,
+                of,
+                split: Some(sp),
+            } => {
+                m.serialize_entry(
+                    "reward",
+                    &serde_json::json!({
+                        "percent": num(*percent),
+                        "of": money(*of, c),
+                        "whole": money(sp.whole, c),
+                        "share": money(sp.share, c),
+                    }),
+                )?;
+                // The one rounding is of the whole; the share is exact from there.
+                format!(
+                    "{} * {}% = {} -> {} ({}), split by weight {} (largest remainder)",
+                    money(*of, c),
+                    num(*percent),
+                    num(w.computed),
+                    money(sp.whole, c),
+                    self.2.as_str(),
+                    num(w.weight)
                 )
             }
             RewardWhy::Flat {
@@ -228,7 +275,12 @@ impl Serialize for CommissionView<'_> {
         let limits: Vec<serde_json::Value> = w.limits.iter().map(|l| limit_json(l, c)).collect();
         m.serialize_entry("limits", &limits)?;
         m.serialize_entry("amount", &money(e.amount, c))?;
-        let mut f = format!("{formula} -> {} ({})", money(w.rounded, c), self.2.as_str());
+        let mut f = match &w.reward {
+            RewardWhy::Percent { split: Some(_), .. } => {
+                format!("{formula} -> {}", money(w.rounded, c))
+            }
+            _ => format!("{formula} -> {} ({})", money(w.rounded, c), self.2.as_str()),
+        };
         for l in &w.limits {
             f.push_str(&format!(" -> {} ({})", money(l.after, c), l.limit));
         }
@@ -295,8 +347,33 @@ impl Serialize for AttributionView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let a = self.0;
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("model", a.model.name())?;
+        // A manual assignment replaces the model.
+        let model = if a.reason.is_some() {
+            "assign"
+        } else {
+            a.model.name()
+        };
+        m.serialize_entry("model", model)?;
+        // The model's parameters, so that every weight can be recomputed from the explanation.
+        if a.reason.is_none() {
+            match &a.model {
+                crate::plan::Model::TimeDecay { half_life_days } => {
+                    m.serialize_entry("half_life_days", half_life_days)?;
+                }
+                crate::plan::Model::PositionBased { first, last } => {
+                    m.serialize_entry("first", &num(first.get()))?;
+                    m.serialize_entry("last", &num(last.get()))?;
+                }
+                _ => {}
+            }
+        }
         m.serialize_entry("lock", a.lock)?;
+        if let Some(until) = a.locked_until {
+            m.serialize_entry("locked_until", &fmt_instant(until))?;
+        }
+        if let Some(reason) = &a.reason {
+            m.serialize_entry("reason", reason)?;
+        }
         m.serialize_entry("decided_by", &*a.decided_by)?;
         m.serialize_entry("decided_at", &fmt_instant(a.decided_at))?;
         let touches: Vec<serde_json::Value> = a
@@ -336,6 +413,9 @@ fn exclusion_json(x: &Exclusion) -> serde_json::Value {
             serde_json::json!({"reason": "inactive_partner", "status": status})
         }
         Exclusion::SelfReferral => serde_json::json!({"reason": "self_referral"}),
+        Exclusion::Fraud { kind } => {
+            serde_json::json!({"reason": "fraud_blocked", "flag": kind.as_str()})
+        }
         Exclusion::NotSelected => serde_json::json!({"reason": "not_selected_by_model"}),
     }
 }
@@ -475,9 +555,18 @@ impl Serialize for OneMetrics<'_> {
             &m.conversion_rate().map(|x| fmt_amount(x, 4)),
         )?;
         map.serialize_entry("revenue", &money(m.revenue, c))?;
+        map.serialize_entry("influenced_revenue", &money(m.influenced_revenue, c))?;
         map.serialize_entry("commission", &money(m.commission, c))?;
         map.serialize_entry("epc", &m.epc(d, rd).map(|x| money(x, c)))?;
         map.serialize_entry("cpa", &m.cpa(d, rd).map(|x| money(x, c)))?;
+        // One partner: a yes/no (null when it has no join date); the program: counts.
+        if self.0.is_some() {
+            map.serialize_entry("activated", &m.activated.map(|a| a > 0))?;
+            map.serialize_entry("inactive", &(m.inactive > 0))?;
+        } else {
+            map.serialize_entry("activated", &m.activated.unwrap_or(0))?;
+            map.serialize_entry("inactive", &m.inactive)?;
+        }
         map.end()
     }
 }

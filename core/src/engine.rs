@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::attribution::{self, Conversion, Decision, TouchRec};
+use crate::attribution::fraud::Tracker;
+use crate::attribution::{self, Conversion, Decision, TouchRec, influence, locks};
 use crate::commission::{self, Ctx, Pricing, Tallies};
 use crate::error::{Error, ErrorCode, Result};
 use crate::fx::FxTable;
-use crate::input::{Body, Event, Input, Partner, PartnerStatus, Payment, Touch};
+use crate::input::{AssignShare, Body, Event, Input, Partner, PartnerStatus, Payment, Touch};
 use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck};
 use crate::lifecycle;
 use crate::limits::Limits;
@@ -36,6 +37,12 @@ pub(crate) struct Customer {
     pub touches: Vec<TouchRec>,
     /// The attribution decided at the first conversion (empty credits: unattributed).
     pub decision: Option<Arc<Decision>>,
+    /// The latest manual assignment, which overrides `decision` from its instant on.
+    pub assigned: Option<Arc<Decision>>,
+    /// Whether some conversion of the customer was credited to a partner.
+    pub attributed: bool,
+    /// The partners that counted the customer as a referral.
+    pub referred: Vec<usize>,
     pub payments: u32,
     pub first_payment_at: Option<Instant>,
     pub signup_paid: bool,
@@ -51,7 +58,12 @@ pub(crate) struct PaymentRec {
     /// entries are written together, so they are contiguous).
     pub first: usize,
     pub count: u32,
+    /// The partners credited for the payment (for the refund-rate signal).
+    pub credited: Vec<usize>,
 }
+
+/// An amount of a whole event and its split among the event's credited partners.
+type Split = (Decimal, Vec<Decimal>);
 
 /// Joins `parts` with `:` into a shared entry id through a reused buffer: one allocation.
 pub(crate) fn make_id(buf: &mut String, parts: &[&str]) -> Arc<str> {
@@ -96,6 +108,11 @@ pub(crate) struct Counters {
     pub conversions: u64,
     /// Credited base in plan currency.
     pub revenue: Decimal,
+    /// Base of payments the partner touched within the window without credit, plan currency.
+    pub influenced: Decimal,
+    /// When the partner was first credited for a customer, and its latest touch or
+    /// attributed payment (health metrics).
+    pub activity: attribution::health::Activity,
 }
 
 /// Everything evaluation has learned so far.
@@ -122,6 +139,10 @@ pub(crate) struct State {
     pub unattributed: BTreeSet<Arc<str>>,
     pub duplicates_ignored: u64,
     attributed: u64,
+    /// Base of payments that some partner influenced without credit (program metric).
+    pub influenced: Decimal,
+    /// What the fraud signals have seen.
+    pub fraud: Tracker,
     rewards_signups: bool,
     /// Rule ids as shared strings, so entries and explanations do not copy them.
     rule_ids: Vec<Arc<str>>,
@@ -184,6 +205,8 @@ impl State {
             unattributed: BTreeSet::new(),
             duplicates_ignored: 0,
             attributed: 0,
+            influenced: Decimal::ZERO,
+            fraud: Tracker::default(),
             rewards_signups,
             rule_ids,
         })
@@ -240,10 +263,23 @@ impl State {
                 payment,
                 amount,
                 currency,
-            } => lifecycle::refund(self, ev, &id, payment, Some(*amount), *currency, path),
-            Body::Chargeback { payment, currency } => {
-                lifecycle::refund(self, ev, &id, payment, None, *currency, path)
+            } => {
+                let first = self.first_reversal(payment);
+                lifecycle::refund(self, ev, &id, payment, Some(*amount), *currency, path)?;
+                self.reversed(first, &id);
+                Ok(())
             }
+            Body::Chargeback { payment, currency } => {
+                let first = self.first_reversal(payment);
+                lifecycle::refund(self, ev, &id, payment, None, *currency, path)?;
+                self.reversed(first, &id);
+                Ok(())
+            }
+            Body::Assign {
+                customer,
+                partners,
+                reason,
+            } => self.on_assign(ev, &id, customer, partners, reason, path),
             Body::Adjustment {
                 partner,
                 amount,
@@ -310,6 +346,51 @@ impl State {
         self.entries.len() - 1
     }
 
+    /// For the refund-rate signal: the partners credited for `payment` when this is its
+    /// first refund or chargeback.
+    fn first_reversal(&self, payment: &str) -> Option<Vec<usize>> {
+        self.plan.doc().fraud.refund_rate.as_ref()?;
+        self.payments
+            .get(payment)
+            .filter(|r| r.refunded.is_zero())
+            .map(|r| r.credited.clone())
+    }
+
+    fn reversed(&mut self, first: Option<Vec<usize>>, event: &Arc<str>) {
+        if let Some(partners) = first {
+            self.fraud
+                .refunded(&self.plan.doc().fraud, &partners, event);
+        }
+    }
+
+    /// A manual assignment: from now on it credits the customer's conversions.
+    fn on_assign(
+        &mut self,
+        ev: &Event,
+        id: &Arc<str>,
+        customer: &str,
+        partners: &[AssignShare],
+        reason: &str,
+        path: &Loc,
+    ) -> Result<()> {
+        let mut shares = Vec::with_capacity(partners.len());
+        for (j, s) in partners.iter().enumerate() {
+            let pi = self.partner(&s.partner, || format!("{path}.partners[{j}].partner"))?;
+            shares.push((pi, s.weight));
+        }
+        let d = locks::assigned(
+            &shares,
+            &self.partner_ids,
+            &self.plan.doc().attribution.model,
+            id,
+            ev.at,
+            reason,
+        )?;
+        let key = self.customer_key(customer);
+        self.customers.entry(key).or_default().assigned = Some(Arc::new(d));
+        Ok(())
+    }
+
     /// The customer's key, shared with the map when the customer is already known.
     fn customer_key(&self, key: &str) -> Arc<str> {
         match self.customers.get_key_value(key) {
@@ -365,7 +446,12 @@ impl State {
 
     fn on_touch(&mut self, ev: &Event, id: &Arc<str>, t: &Touch, path: &Loc) -> Result<()> {
         let pi = self.partner(&t.partner, || format!("{path}.partner"))?;
-        self.counters[pi].clicks += 1;
+        let ctr = &mut self.counters[pi];
+        ctr.clicks += 1;
+        ctr.activity.last_active = Some(ev.at);
+        let blocked = self
+            .fraud
+            .touch(&self.plan.doc().fraud, &self.partners[pi], pi, t, id);
         let customer: Arc<str> = Arc::from(t.customer.as_str());
         let rec = TouchRec {
             event: id.clone(),
@@ -373,6 +459,7 @@ impl State {
             channel: t.channel,
             campaign: t.campaign.as_deref().map(Arc::from),
             at: ev.at,
+            blocked,
         };
         self.customers
             .entry(customer.clone())
@@ -389,14 +476,15 @@ impl State {
         {
             return Ok(());
         }
-        let partner = &self.partners[pi];
-        let self_referral = partner.own_customers.binary_search(&t.customer).is_ok();
-        if self_referral || partner.status_at(ev.at) != PartnerStatus::Active {
+        // A touch that a fraud signal blocked earns nothing either.
+        if blocked.is_some() || self.partners[pi].status_at(ev.at) != PartnerStatus::Active {
             return Ok(());
         }
         let why = Arc::new(crate::ledger::AttributionWhy {
             model: self.plan.doc().attribution.model.clone(),
             lock: "touch",
+            locked_until: None,
+            reason: None,
             decided_by: id.clone(),
             decided_at: ev.at,
             touches: Vec::new(),
@@ -432,7 +520,7 @@ impl State {
             return Ok(());
         }
         let customer: Arc<str> = Arc::from(customer);
-        let decision = self.decide(&customer, id, ev.at);
+        let decision = self.attribution(&customer, id, ev.at)?;
         let c = self.customers.entry(customer.clone()).or_default();
         // A signup reward is paid once per customer, at its first signup that the host did
         // not mark unqualified.
@@ -453,56 +541,116 @@ impl State {
         )
     }
 
-    /// The customer's attribution, decided now if this is its first conversion.
-    fn decide(&mut self, customer: &Arc<str>, event: &Arc<str>, at: Instant) -> Arc<Decision> {
+    /// The attribution that credits a conversion of `customer` at `at`: the latest manual
+    /// assignment, else the first conversion's decision while the lock holds, else one
+    /// decided now (which is kept as the first conversion's when there was none).
+    fn attribution(
+        &mut self,
+        customer: &Arc<str>,
+        event: &Arc<str>,
+        at: Instant,
+    ) -> Result<Arc<Decision>> {
+        let settings = &self.plan.doc().attribution;
         let c = self.customers.entry(customer.clone()).or_default();
-        if let Some(d) = &c.decision {
-            return d.clone();
-        }
-        let d = Arc::new(attribution::decide(
-            &self.plan.doc().attribution,
-            &self.partners,
-            &self.partner_ids,
-            &c.touches,
-            &Conversion {
-                event,
-                at,
-                customer,
-            },
-        ));
-        c.decision = Some(d.clone());
-        if d.credits.is_empty() {
-            self.unattributed.insert(customer.clone());
+        let d = if let Some(a) = &c.assigned {
+            a.clone()
+        } else if let Some(first) = c
+            .decision
+            .as_ref()
+            .filter(|d| locks::holds(&settings.lock, d, at))
+        {
+            first.clone()
         } else {
-            self.attributed += 1;
+            let locked_until = match &c.decision {
+                Some(first) => first.why.locked_until,
+                None => locks::until(&settings.lock, self.plan.tz(), at),
+            };
+            let d = Arc::new(attribution::decide(
+                settings,
+                &self.partners,
+                &self.partner_ids,
+                &c.touches,
+                &Conversion {
+                    event,
+                    at,
+                    lock: locks::label(&settings.lock),
+                    locked_until,
+                },
+            )?);
+            c.decision.get_or_insert_with(|| d.clone());
+            d
+        };
+        // A customer is unattributed until some conversion of it is credited; each partner
+        // counts it as a referral once, from the first conversion credited to it.
+        if d.credits.is_empty() {
+            if !c.attributed && !self.unattributed.contains(customer) {
+                self.unattributed.insert(customer.clone());
+            }
+        } else {
+            if !c.attributed {
+                c.attributed = true;
+                self.attributed += 1;
+                self.unattributed.remove(customer);
+            }
+            for cr in &d.credits {
+                if !c.referred.contains(&cr.partner) {
+                    c.referred.push(cr.partner);
+                    let ctr = &mut self.counters[cr.partner];
+                    ctr.referrals += 1;
+                    ctr.activity.first_referral.get_or_insert(at);
+                }
+            }
         }
-        for cr in &d.credits {
-            self.counters[cr.partner].referrals += 1;
-        }
-        d
+        Ok(d)
     }
 
     fn on_payment(&mut self, ev: &Event, id: &Arc<str>, p: &Payment) -> Result<()> {
-        // A returning customer (the common case) costs one lookup.
+        let doc = self.plan.doc();
+        // A returning customer whose first attribution still holds (the common case) costs
+        // one lookup; an assignment goes the long way, which does its metrics bookkeeping.
         let known = self
             .customers
             .get_key_value(p.customer.as_str())
-            .and_then(|(k, c)| c.decision.as_ref().map(|d| (k.clone(), d.clone())));
+            .and_then(|(k, c)| {
+                c.decision
+                    .as_ref()
+                    .filter(|d| {
+                        c.assigned.is_none() && locks::holds(&doc.attribution.lock, d, ev.at)
+                    })
+                    .map(|d| (k.clone(), d.clone()))
+            });
         let (customer, decision) = match known {
             Some(kd) => kd,
             None => {
                 let customer = self.customer_key(&p.customer);
-                let decision = self.decide(&customer, id, ev.at);
+                let decision = self.attribution(&customer, id, ev.at)?;
                 (customer, decision)
             }
         };
-        let (number, first_at) = match self.customers.get_mut(&*customer) {
+        let doc = self.plan.doc();
+        let (number, first_at, influencers) = match self.customers.get_mut(&*customer) {
             Some(c) => {
                 c.payments += 1;
-                (c.payments, *c.first_payment_at.get_or_insert(ev.at))
+                (
+                    c.payments,
+                    *c.first_payment_at.get_or_insert(ev.at),
+                    influence::influencers(&doc.attribution, &c.touches, ev.at, &decision.credits),
+                )
             }
-            None => (1, ev.at),
+            None => (1, ev.at, SmallVec::new()),
         };
+        if !influencers.is_empty() {
+            let base = match doc.commission_base {
+                CommissionBase::Net => p.amount - p.tax - p.discount,
+                CommissionBase::Gross => p.amount,
+            };
+            let date = local_date(self.plan.tz(), ev.at);
+            let amount = self.to_plan(base, p.currency, &|| date)?;
+            for &pi in &influencers {
+                self.counters[pi].influenced += amount;
+            }
+            self.influenced += amount;
+        }
         let first = self.entries.len();
         if !decision.credits.is_empty() {
             let paying = Paying {
@@ -536,6 +684,7 @@ impl State {
                 refunded: Decimal::ZERO,
                 first,
                 count: u32::try_from(self.entries.len() - first).unwrap_or(u32::MAX),
+                credited: decision.credits.iter().map(|c| c.partner).collect(),
             },
         );
         Ok(())
@@ -580,6 +729,20 @@ impl State {
         let date = || *date.get_or_init(|| local_date(self.plan.tz(), ev.at));
         let hold = add_days_local(self.plan.tz(), ev.at, i64::from(doc.lifecycle.hold_days))
             .ok_or_else(|| Error::overflow("plan.lifecycle.hold_days"))?;
+        // Partner `ci`'s part of an amount of the whole event. Every partner usually shares the
+        // same amounts (one rule), so each split is computed once per event, not per partner.
+        let splits: std::cell::RefCell<SmallVec<[Split; 1]>> = Default::default();
+        let part = |whole: Decimal, ci: usize| -> Result<Decimal> {
+            let mut splits = splits.borrow_mut();
+            if let Some((_, parts)) = splits.iter().find(|(w, _)| *w == whole) {
+                return Ok(parts[ci]);
+            }
+            let parts = allocate(whole, digits, &keys)
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?;
+            let p = parts[ci];
+            splits.push((whole, parts));
+            Ok(p)
+        };
         for (ci, credit) in credits.iter().enumerate() {
             let partner = &self.partners[credit.partner];
             if payment.is_some() {
@@ -587,6 +750,8 @@ impl State {
                 let ctr = &mut self.counters[credit.partner];
                 ctr.conversions += 1;
                 ctr.revenue += plan_amount;
+                ctr.activity.last_active = Some(ev.at);
+                self.fraud.conversion(&doc.fraud, credit.partner, ev.at, id);
             }
             // A partner earns only while active; the credit (and the revenue it sourced)
             // stays with it.
@@ -607,10 +772,12 @@ impl State {
                 let (converted, rate) =
                     self.fx
                         .convert(flat, doc.currency, currency, date(), doc.rounding)?;
-                let parts = allocate(converted, digits, &keys)
-                    .ok_or_else(|| Error::new(ErrorCode::Internal, "", "allocation failed"))?;
-                Ok((converted, rate, parts[ci]))
+                Ok((converted, rate, part(converted, ci)?))
             };
+            // A percent of a payment shared by several partners is taken of the whole base,
+            // rounded once, and split like the base, so the shares add up to exactly what
+            // one partner would have earned.
+            let share = |whole: Decimal| part(whole, ci);
             let pricing = Pricing {
                 plan: &self.plan,
                 fx: &self.fx,
@@ -620,6 +787,8 @@ impl State {
                 customer: Some(customer),
                 credited: credited[ci],
                 flat_share: &flat_share,
+                whole: base.filter(|_| credits.len() > 1),
+                share: &share,
             };
             let mut checks: SmallVec<[RuleCheck; 1]> = SmallVec::with_capacity(doc.rules.len());
             let mut priced: SmallVec<[(usize, commission::Priced); 1]> = SmallVec::new();

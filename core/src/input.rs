@@ -286,6 +286,7 @@ impl Event {
             Body::Refund { .. } => Kind::Refund,
             Body::Chargeback { .. } => Kind::Chargeback,
             Body::Adjustment { .. } => Kind::Adjustment,
+            Body::Assign { .. } => Kind::Assign,
         }
     }
 
@@ -333,6 +334,22 @@ pub struct Payment {
     pub order: Option<String>,
 }
 
+/// One partner's part in a manual assignment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignShare {
+    /// The partner.
+    pub partner: String,
+    /// Its weight as given (positive; the weights are normalized to sum to 1).
+    pub weight: Decimal,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignShareDoc {
+    partner: String,
+    weight: Dec,
+}
+
 /// What an event says happened.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
@@ -374,6 +391,16 @@ pub enum Body {
         /// Its currency.
         currency: Currency,
         /// Why.
+        reason: String,
+    },
+    /// A manual (re)attribution of a customer, overriding the model from its instant on.
+    Assign {
+        /// The customer key.
+        customer: String,
+        /// The partners credited and their weights, in the order given (empty: nobody is
+        /// credited from now on).
+        partners: Vec<AssignShare>,
+        /// Why (kept in every explanation that uses the assignment).
         reason: String,
     },
 }
@@ -727,19 +754,58 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
                 reason: raw.reason.ok_or_else(|| missing("reason"))?,
             }
         }
-        Kind::Assign => {
-            return Err(Error::new(
-                ErrorCode::InvalidValue,
-                format!("{path}.kind"),
-                "assign events (manual attribution, SPEC §2.3) are not supported by this version yet",
-            ));
-        }
+        Kind::Assign => Body::Assign {
+            customer: raw.customer.ok_or_else(|| missing("customer"))?,
+            partners: assign_shares(raw.partners.ok_or_else(|| missing("partners"))?, path)?,
+            reason: raw.reason.ok_or_else(|| missing("reason"))?,
+        },
     };
     Ok(Event {
         id: std::sync::Arc::from(raw.id),
         at: raw.at.0,
         body,
     })
+}
+
+/// The `partners` of an assign event: each listed once, with a positive weight.
+fn assign_shares(v: serde_json::Value, path: &str) -> Result<Vec<AssignShare>> {
+    let path = format!("{path}.partners");
+    let docs: Vec<AssignShareDoc> = from_value_at(&v, &path)?;
+    let mut out: Vec<AssignShare> = Vec::with_capacity(docs.len());
+    for (j, d) in docs.into_iter().enumerate() {
+        let w = d.weight.get();
+        if !within_limits(w) {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("{path}[{j}].weight"),
+                format!("weight {w} is beyond the largest number partnerkit accepts, 10^18"),
+            ));
+        }
+        if w <= Decimal::ZERO {
+            return Err(Error::new(
+                ErrorCode::InvalidValue,
+                format!("{path}[{j}].weight"),
+                format!(
+                    "weight {w} must be greater than 0 (leave a partner out to give it nothing)"
+                ),
+            ));
+        }
+        if out.iter().any(|s| s.partner == d.partner) {
+            return Err(Error::new(
+                ErrorCode::InvalidValue,
+                format!("{path}[{j}].partner"),
+                format!(
+                    "partner \"{}\" is listed twice: give it one weight",
+                    d.partner
+                ),
+            ));
+        }
+        out.push(AssignShare {
+            partner: d.partner,
+            weight: w,
+        });
+    }
+    Ok(out)
 }
 
 /// An amount of `currency`: within its minor unit, and not negative unless `signed`.

@@ -154,8 +154,12 @@ pub enum RewardWhy {
     Percent {
         /// The percentage.
         percent: Decimal,
-        /// What it was taken of.
+        /// What it was taken of: the partner's credited base, or the whole base when the
+        /// event is split among several partners.
         of: Decimal,
+        /// When several partners share the event: the rule's amount on the whole base,
+        /// rounded once, and this partner's part of it (largest remainder by weight).
+        split: Option<Split>,
     },
     /// A flat amount in plan currency.
     Flat {
@@ -168,6 +172,15 @@ pub enum RewardWhy {
         /// The partner's part when several partners share the event (largest remainder).
         share: Decimal,
     },
+}
+
+/// A reward computed on a whole event and split among the partners credited for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Split {
+    /// The reward on the whole event, rounded once.
+    pub whole: Decimal,
+    /// This partner's part of it.
+    pub share: Decimal,
 }
 
 /// A floor or cap that changed an amount.
@@ -192,8 +205,13 @@ pub struct LimitNote {
 pub struct AttributionWhy {
     /// Model used.
     pub model: Model,
-    /// The lock in force.
+    /// The lock in force: `customer`, `conversion`, `months`, `assign` (a manual
+    /// assignment) or `touch` (pay per click).
     pub lock: &'static str,
+    /// Under a `months` lock, when the attribution of the first conversion stops holding.
+    pub locked_until: Option<Instant>,
+    /// For a manual assignment, the reason given with it.
+    pub reason: Option<String>,
     /// The event that decided it (the first conversion), or the touch for pay-per-click.
     pub decided_by: Arc<str>,
     /// When it was decided.
@@ -241,8 +259,38 @@ pub enum Exclusion {
     },
     /// The customer is one the partner controls itself.
     SelfReferral,
+    /// A fraud signal blocked the touch (see the report's flags).
+    Fraud {
+        /// The signal.
+        kind: FlagKind,
+    },
     /// The model gave all credit to other touches.
     NotSelected,
+}
+
+/// A fraud signal (SPEC §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlagKind {
+    /// A partner touched one of its own customers.
+    SelfReferral,
+    /// One partner's touches from one IP reached too many customers.
+    SameIp,
+    /// Too many conversions for one partner in a short time.
+    Velocity,
+    /// Too many of a partner's attributed payments were refunded.
+    RefundRate,
+}
+
+impl FlagKind {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::SelfReferral => "self_referral",
+            FlagKind::SameIp => "same_ip",
+            FlagKind::Velocity => "velocity",
+            FlagKind::RefundRate => "refund_rate",
+        }
+    }
 }
 
 /// Why and how much of an entry was reversed.

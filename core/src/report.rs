@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::engine::State;
 use crate::error::Result;
-use crate::ledger::{Entry, EntryKind};
+use crate::ledger::{Entry, EntryKind, FlagKind};
 use crate::money::{Currency, Rounding};
 use crate::payouts::{self, Statement, StatementStatus};
 use crate::time::{Instant, local_date};
@@ -124,8 +124,16 @@ pub struct Metrics {
     pub conversions: u64,
     /// Credited base (sourced revenue) in plan currency, before refunds.
     pub revenue: Decimal,
+    /// Base of payments the partner touched within the window but got no credit for, in
+    /// plan currency, before refunds (program: each such payment once).
+    pub influenced_revenue: Decimal,
     /// Net earned (commissions less reversals; adjustments excluded) in plan currency.
     pub commission: Decimal,
+    /// Activated partners: for one partner 1 or 0 (`None` without a `joined_at`), for the
+    /// program the count.
+    pub activated: Option<u64>,
+    /// Inactive partners: for one partner 1 or 0, for the program the count.
+    pub inactive: u64,
 }
 
 impl Metrics {
@@ -153,6 +161,19 @@ fn ratio(num: Decimal, den: u64, dp: u32) -> Option<Decimal> {
     Some(Rounding::HalfEven.round(q, dp.min(28)))
 }
 
+/// A fraud signal that fired (SPEC §10).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flag {
+    /// The partner concerned.
+    pub partner: Arc<str>,
+    /// The signal.
+    pub kind: FlagKind,
+    /// The events that raised it, in canonical order.
+    pub events: Vec<Arc<str>>,
+    /// What was seen, and what it did, in words.
+    pub detail: String,
+}
+
 /// The result of an evaluation.
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -170,6 +191,8 @@ pub struct Report {
     pub statuses: Vec<Status>,
     /// Statements sorted by partner, then period.
     pub statements: Vec<Statement>,
+    /// Fraud flags sorted by partner, kind name, then subject (customer or IP).
+    pub flags: Vec<Flag>,
     /// Identical events ignored.
     pub duplicates_ignored: u64,
     /// Customers that converted with no eligible touch, sorted.
@@ -263,7 +286,10 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
         .partner_ids
         .iter()
         .zip(&state.counters)
-        .map(|(id, c)| {
+        .zip(&state.partners)
+        .map(|((id, c), p)| {
+            let (activated, inactive) =
+                crate::attribution::health::judge(p, c.activity, &doc.health, tz, as_of);
             (
                 id.clone(),
                 Metrics {
@@ -271,7 +297,10 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
                     referrals: c.referrals,
                     conversions: c.conversions,
                     revenue: c.revenue,
+                    influenced_revenue: c.influenced,
                     commission: Decimal::ZERO,
+                    activated: activated.map(u64::from),
+                    inactive: u64::from(inactive),
                 },
             )
         })
@@ -289,13 +318,20 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
         statuses.push(status);
     }
     partners.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut program = Metrics::default();
+    let mut program = Metrics {
+        activated: Some(0),
+        ..Metrics::default()
+    };
     for (_, m) in &partners {
         program.clicks += m.clicks;
         program.conversions += m.conversions;
         program.revenue += m.revenue;
         program.commission += m.commission;
+        program.activated = Some(program.activated.unwrap_or(0) + m.activated.unwrap_or(0));
+        program.inactive += m.inactive;
     }
+    // A payment influenced by two partners counts once for the program.
+    program.influenced_revenue = state.influenced;
     // Program referrals count customers, not (customer, partner) pairs.
     program.referrals = state.attributed_customers();
     let report = Report {
@@ -306,6 +342,9 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
         entries: Vec::new(),
         statuses,
         statements,
+        flags: state.fraud.flags(&doc.fraud, &state.partner_ids, |p| {
+            state.counters[p].conversions
+        }),
         duplicates_ignored: state.duplicates_ignored,
         unattributed: state.unattributed.iter().cloned().collect(),
         program,

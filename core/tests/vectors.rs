@@ -1,7 +1,7 @@
 //! The conformance suite: every JSON case under `tests/vectors/` (see `tests/vectors/README.md`).
 //!
 //! Each vector states its amounts by hand (`expect_entries`, `expect_statements`,
-//! `expect_metrics`) or its error (`expect_error`); those hand-worked expectations are what
+//! `expect_flags`, `expect_metrics`) or its error (`expect_error`); those hand-worked expectations are what
 //! this test checks first. `expect_report` then pins the whole canonical report byte for byte,
 //! so every binding can compare the exact bytes. `PARTNERKIT_BLESS=1` rewrites
 //! `expect_report` — only for vectors whose hand-written expectations already pass.
@@ -98,6 +98,7 @@ fn run(path: &Path, bless: bool) -> (Vec<String>, Option<String>) {
     for (field, key) in [
         ("expect_entries", "entries"),
         ("expect_statements", "statements"),
+        ("expect_flags", "flags"),
         ("expect_unattributed", "unattributed"),
         ("expect_duplicates_ignored", "duplicates_ignored"),
         ("expect_metrics", "metrics"),

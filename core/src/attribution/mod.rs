@@ -1,15 +1,25 @@
 //! Attribution (SPEC §3): who gets credit for a customer.
 //!
-//! Decided once, at the customer's first conversion, from the touches seen so far: touches
-//! outside their channel's window, of inactive partners or self-referrals are excluded; of the
-//! rest only the highest-priority channel takes part; the model then weights them.
+//! A decision is made from the touches seen so far: touches outside their channel's window,
+//! blocked by a fraud signal (self-referrals by default) or of partners not active at the
+//! conversion are excluded; of the rest only the highest-priority channel takes part; the
+//! model then weighs them ([`models`]). How long a decision holds is the lock's business
+//! ([`locks`]); a manual `assign` overrides both. [`fraud`] raises the flags of SPEC §10,
+//! [`influence`] and [`health`] feed the attribution metrics of SPEC §11.
+
+pub(crate) mod fraud;
+pub(crate) mod health;
+pub(crate) mod influence;
+pub(crate) mod locks;
+pub(crate) mod models;
 
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use crate::error::Result;
 use crate::input::{Partner, PartnerStatus};
-use crate::ledger::{AttributionWhy, Exclusion, TouchNote};
+use crate::ledger::{AttributionWhy, Exclusion, FlagKind, TouchNote};
 use crate::plan::{Attribution as Settings, Channel, Model};
 use crate::time::Instant;
 
@@ -21,6 +31,8 @@ pub(crate) struct TouchRec {
     pub channel: Channel,
     pub campaign: Option<Arc<str>>,
     pub at: Instant,
+    /// The fraud signal that blocked the touch when it arrived, if any.
+    pub blocked: Option<FlagKind>,
 }
 
 /// The outcome for one credited partner.
@@ -44,7 +56,33 @@ pub(crate) struct Decision {
 pub(crate) struct Conversion<'a> {
     pub event: &'a Arc<str>,
     pub at: Instant,
-    pub customer: &'a str,
+    /// The lock's name, for the explanation.
+    pub lock: &'static str,
+    /// Under a `months` lock, when the first conversion's attribution stops holding.
+    pub locked_until: Option<Instant>,
+}
+
+/// The window of a channel: its own, or the plan's.
+pub(crate) fn window_days(settings: &Settings, channel: Channel) -> u32 {
+    settings
+        .channels
+        .get(&channel)
+        .and_then(|c| c.window_days)
+        .unwrap_or(settings.window_days)
+}
+
+/// The model that weighs touches of `channel` when that channel decides: its own, else
+/// first touch for deal registrations (the first registrant wins), else the plan's.
+fn model_for(settings: &Settings, channel: Channel) -> Model {
+    match settings
+        .channels
+        .get(&channel)
+        .and_then(|c| c.model.clone())
+    {
+        Some(m) => m,
+        None if channel == Channel::DealRegistration => Model::FirstTouch,
+        None => settings.model.clone(),
+    }
 }
 
 /// Decides attribution for a conversion from the customer's touches (canonical order).
@@ -54,29 +92,23 @@ pub(crate) fn decide(
     partner_ids: &[Arc<str>],
     touches: &[TouchRec],
     conv: &Conversion<'_>,
-) -> Decision {
+) -> Result<Decision> {
     let mut notes: Vec<TouchNote> = Vec::with_capacity(touches.len());
     let mut eligible: Vec<usize> = Vec::with_capacity(touches.len());
     for (i, t) in touches.iter().enumerate() {
-        let window = settings
-            .channels
-            .get(&t.channel)
-            .and_then(|c| c.window_days)
-            .unwrap_or(settings.window_days);
+        let window = window_days(settings, t.channel);
         let age = conv.at - t.at;
-        let partner = &partners[t.partner];
         let excluded = if age > chrono::Duration::days(i64::from(window)) {
             Some(Exclusion::OutsideWindow {
                 window_days: window,
             })
-        } else if partner
-            .own_customers
-            .binary_search_by(|c| c.as_str().cmp(conv.customer))
-            .is_ok()
-        {
-            Some(Exclusion::SelfReferral)
+        } else if let Some(kind) = t.blocked {
+            Some(match kind {
+                FlagKind::SelfReferral => Exclusion::SelfReferral,
+                kind => Exclusion::Fraud { kind },
+            })
         } else {
-            match partner.status_at(conv.at) {
+            match partners[t.partner].status_at(conv.at) {
                 PartnerStatus::Active => None,
                 PartnerStatus::Suspended => Some(Exclusion::InactivePartner {
                     status: "suspended",
@@ -120,12 +152,10 @@ pub(crate) fn decide(
             }
             keep
         });
-        if let Some(m) = settings.channels.get(&best).and_then(|c| c.model.clone()) {
-            model = m;
-        }
+        model = model_for(settings, best);
     }
 
-    let weights = weigh(&model, touches, &eligible);
+    let weights = models::weigh(&model, touches, &eligible, partner_ids)?;
     for (&i, w) in eligible.iter().zip(&weights) {
         notes[i].weight = *w;
         if w.is_zero() {
@@ -135,29 +165,40 @@ pub(crate) fn decide(
 
     // Sum per partner; the deciding touch of a partner is its heaviest, then latest.
     let mut credits: Vec<Credit> = Vec::new();
+    let mut deciding: Vec<Decimal> = Vec::new();
     for (&i, w) in eligible.iter().zip(&weights) {
         if w.is_zero() {
             continue;
         }
         let t = &touches[i];
-        match credits.iter_mut().find(|c| c.partner == t.partner) {
-            Some(c) => {
+        match credits.iter().position(|c| c.partner == t.partner) {
+            Some(k) => {
+                let c = &mut credits[k];
                 c.weight += *w;
-                c.channel = t.channel;
-                c.campaign = t.campaign.clone();
+                // Touches come in canonical order, so a tie goes to the later one.
+                if *w >= deciding[k] {
+                    deciding[k] = *w;
+                    c.channel = t.channel;
+                    c.campaign = t.campaign.clone();
+                }
             }
-            None => credits.push(Credit {
-                partner: t.partner,
-                weight: *w,
-                channel: t.channel,
-                campaign: t.campaign.clone(),
-            }),
+            None => {
+                deciding.push(*w);
+                credits.push(Credit {
+                    partner: t.partner,
+                    weight: *w,
+                    channel: t.channel,
+                    campaign: t.campaign.clone(),
+                });
+            }
         }
     }
     credits.sort_by(|a, b| partner_ids[a.partner].cmp(&partner_ids[b.partner]));
     let why = AttributionWhy {
         model,
-        lock: "customer",
+        lock: conv.lock,
+        locked_until: conv.locked_until,
+        reason: None,
         decided_by: conv.event.clone(),
         decided_at: conv.at,
         touches: notes,
@@ -166,27 +207,8 @@ pub(crate) fn decide(
             .map(|c| (partner_ids[c.partner].clone(), c.weight))
             .collect(),
     };
-    Decision {
+    Ok(Decision {
         credits,
         why: Arc::new(why),
-    }
-}
-
-/// Weights of the eligible touches (indices into `touches`, canonical order).
-fn weigh(model: &Model, touches: &[TouchRec], eligible: &[usize]) -> Vec<Decimal> {
-    let mut w = vec![Decimal::ZERO; eligible.len()];
-    if eligible.is_empty() {
-        return w;
-    }
-    // Ties at one instant: the lowest event id is the earliest, the highest the latest.
-    let key = |&(_, &i): &(usize, &usize)| (touches[i].at, touches[i].event.clone());
-    let pick = match model {
-        Model::FirstTouch => eligible.iter().enumerate().min_by_key(key),
-        // Validation admits only last and first touch in this version.
-        _ => eligible.iter().enumerate().max_by_key(key),
-    };
-    if let Some((j, _)) = pick {
-        w[j] = Decimal::ONE;
-    }
-    w
+    })
 }

@@ -62,6 +62,10 @@ pub(crate) struct Pricing<'a> {
     /// The partner's part of each flat reward, computed by the caller across partners.
     pub flat_share:
         &'a dyn Fn(Decimal) -> Result<(Decimal, Option<crate::fx::AppliedRate>, Decimal)>,
+    /// The whole base, when several partners share the payment.
+    pub whole: Option<Decimal>,
+    /// The partner's part of an amount of the whole event (largest remainder by weight).
+    pub share: &'a dyn Fn(Decimal) -> Result<Decimal>,
 }
 
 /// Prices `rule` (index `idx`) for the partner in `p`, given the tallies so far.
@@ -69,6 +73,8 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     let plan = p.plan.doc();
     let rounding = plan.rounding;
     let digits = p.currency.digits();
+    // `split`: the amount after rounding and splitting, for a percent shared by partners.
+    let mut split = None;
     let (reward, computed) = match &rule.reward {
         Reward::Percent(pct) => {
             // percent / 100 exactly, by moving the decimal point: cheaper than a division,
@@ -77,13 +83,25 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
                 Decimal::try_from_i128_with_scale(pct.get().mantissa(), pct.get().scale() + 2)
                     .ok()
                     .or_else(|| pct.get().checked_div(Decimal::ONE_HUNDRED));
+            // Shared by several partners: taken of the whole base, rounded once, then split.
+            let of = p.whole.unwrap_or(p.credited);
             let raw = rate
-                .and_then(|r| p.credited.checked_mul(r))
+                .and_then(|r| of.checked_mul(r))
                 .ok_or_else(|| Error::overflow(format!("plan.rules[{idx}].reward.percent")))?;
+            let parts = match p.whole {
+                Some(_) => {
+                    let whole = rounding.round(raw, digits);
+                    let share = (p.share)(whole)?;
+                    split = Some(share);
+                    Some(crate::ledger::Split { whole, share })
+                }
+                None => None,
+            };
             (
                 RewardWhy::Percent {
                     percent: pct.get(),
-                    of: p.credited,
+                    of,
+                    split: parts,
                 },
                 raw,
             )
@@ -105,11 +123,12 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
             RewardWhy::Percent {
                 percent: Decimal::ZERO,
                 of: p.credited,
+                split: None,
             },
             Decimal::ZERO,
         ),
     };
-    let rounded = rounding.round(computed, digits);
+    let rounded = split.unwrap_or_else(|| rounding.round(computed, digits));
     let mut amount = rounded;
     let mut limits = Vec::new();
     let l = &rule.limits;

@@ -121,6 +121,7 @@ fn check_field(key: &str, v: &Value, path: &str, issues: &mut Issues) {
         "lifecycle" => check::<Lifecycle>(v, path, issues),
         "payouts" => check::<Payouts>(v, path, issues),
         "health" => check::<Health>(v, path, issues),
+        "fraud" => check::<Fraud>(v, path, issues),
         // Sections of later SPEC chapters are read as free JSON here; validation says
         // whether this version supports them.
         _ => {}

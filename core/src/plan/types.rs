@@ -66,8 +66,8 @@ pub struct PlanDoc {
     #[serde(default)]
     pub payouts: Payouts,
     /// Fraud signals (SPEC §10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fraud: Option<serde_json::Value>,
+    #[serde(default)]
+    pub fraud: Fraud,
     /// Which plan version a customer's payments use (SPEC §2.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grandfather: Option<serde_json::Value>,
@@ -226,6 +226,99 @@ pub enum Lock {
     Conversion,
     /// Locked for N calendar months from the first conversion, then afresh.
     Months(u32),
+}
+
+/// Fraud signals (SPEC §10): what is flagged, and what is blocked from attribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fraud {
+    /// Touches of a partner on one of its own customers: blocked (the default) or only
+    /// flagged.
+    #[serde(default = "block")]
+    pub self_referral: FraudAction,
+    /// One partner's touches from one IP reaching too many distinct customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_ip: Option<SameIp>,
+    /// Too many conversions for one partner in a short time (flag only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<Velocity>,
+    /// Too many of a partner's attributed payments refunded (flag only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_rate: Option<RefundRate>,
+}
+
+impl Default for Fraud {
+    fn default() -> Self {
+        Fraud {
+            self_referral: FraudAction::Block,
+            same_ip: None,
+            velocity: None,
+            refund_rate: None,
+        }
+    }
+}
+
+fn block() -> FraudAction {
+    FraudAction::Block
+}
+
+/// What a fraud signal does to the touches it concerns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FraudAction {
+    /// Report a flag; the touches still take part in attribution.
+    #[default]
+    Flag,
+    /// Report a flag, and the touches take no part in attribution (nor earn per click).
+    Block,
+}
+
+impl FraudAction {
+    /// The canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FraudAction::Flag => "flag",
+            FraudAction::Block => "block",
+        }
+    }
+}
+
+/// The same-IP signal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SameIp {
+    /// How many distinct customers one partner may reach from one IP; touches that bring in
+    /// further customers are flagged or blocked.
+    pub max_customers: u32,
+    /// `flag` (the default) or `block`.
+    #[serde(default)]
+    pub action: FraudAction,
+}
+
+/// The velocity signal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Velocity {
+    /// Most attributed payments one partner may have within `per_hours`.
+    pub max_conversions: u32,
+    /// Length of the sliding window, in hours.
+    pub per_hours: u32,
+}
+
+/// The refund-rate signal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRate {
+    /// Highest acceptable share of a partner's attributed payments that were refunded or
+    /// charged back (0 to 1).
+    pub max: Dec,
+    /// Attributed payments a partner needs before its rate is judged.
+    #[serde(default = "default_min_payments")]
+    pub min_payments: u32,
+}
+
+fn default_min_payments() -> u32 {
+    10
 }
 
 /// A commission rule: when it applies, what it pays, within which limits.

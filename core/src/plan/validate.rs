@@ -49,6 +49,7 @@ pub(crate) fn validate(
     };
     let digits = doc.currency.digits();
     attribution(&doc.attribution, &p("attribution"), issues);
+    fraud(&doc.fraud, &p("fraud"), issues);
     let windows = rules(doc, &p("rules"), digits, issues);
     money(
         doc.payouts.threshold,
@@ -61,7 +62,6 @@ pub(crate) fn validate(
         ("bonuses", doc.bonuses.is_some()),
         ("overrides", doc.overrides.is_some()),
         ("referee_reward", doc.referee_reward.is_some()),
-        ("fraud", doc.fraud.is_some()),
         ("grandfather", doc.grandfather.is_some()),
     ] {
         if present {
@@ -100,18 +100,93 @@ fn attribution(a: &Attribution, path: &str, issues: &mut Issues) {
             );
         }
     }
-    if a.lock != Lock::Customer {
-        not_yet(
-            issues,
-            format!("{path}.lock"),
-            "lock other than \"customer\"",
+    if a.lock == Lock::Months(0) {
+        issues.push(
+            ErrorCode::InvalidValue,
+            format!("{path}.lock.months"),
+            "a lock of 0 months never holds: use \"conversion\" to attribute every payment afresh",
         );
     }
 }
 
 fn model(m: &Model, path: &str, issues: &mut Issues) {
-    if !matches!(m, Model::LastTouch | Model::FirstTouch) {
-        not_yet(issues, path.to_owned(), &format!("model \"{}\"", m.name()));
+    match m {
+        Model::LastTouch | Model::FirstTouch | Model::Linear => {}
+        Model::TimeDecay { half_life_days } => {
+            if *half_life_days == 0 {
+                issues.push(
+                    ErrorCode::InvalidValue,
+                    format!("{path}.time_decay.half_life_days"),
+                    "a half-life of 0 days is undefined: expected 1 or more",
+                );
+            }
+        }
+        Model::PositionBased { first, last } => {
+            let (f, l) = (first.get(), last.get());
+            for (field, v) in [("first", f), ("last", l)] {
+                if v < Decimal::ZERO || v > Decimal::ONE {
+                    issues.push(
+                        ErrorCode::InvalidValue,
+                        format!("{path}.position_based.{field}"),
+                        format!("share {v} is out of range: expected 0 to 1"),
+                    );
+                }
+            }
+            if f >= Decimal::ZERO && l >= Decimal::ZERO {
+                if f + l > Decimal::ONE {
+                    issues.push(
+                        ErrorCode::InvalidValue,
+                        format!("{path}.position_based"),
+                        format!(
+                            "first {f} + last {l} is more than 1: the middle touches would \
+                             get a negative share"
+                        ),
+                    );
+                } else if f + l == Decimal::ZERO {
+                    issues.push(
+                        ErrorCode::InvalidValue,
+                        format!("{path}.position_based"),
+                        "first and last are both 0, which leaves two touches without any \
+                         weight: use \"linear\" to weigh every touch equally",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Fraud settings: every threshold must be one that can be met.
+fn fraud(f: &Fraud, path: &str, issues: &mut Issues) {
+    let mut at_least_one = |v: u32, field: &str, what: &str| {
+        if v == 0 {
+            issues.push(
+                ErrorCode::InvalidValue,
+                format!("{path}.{field}"),
+                format!("{what} of 0 would flag everything: expected 1 or more"),
+            );
+        }
+    };
+    if let Some(s) = &f.same_ip {
+        at_least_one(s.max_customers, "same_ip.max_customers", "max_customers");
+    }
+    if let Some(v) = &f.velocity {
+        at_least_one(
+            v.max_conversions,
+            "velocity.max_conversions",
+            "max_conversions",
+        );
+        at_least_one(v.per_hours, "velocity.per_hours", "a window");
+    }
+    if let Some(r) = &f.refund_rate {
+        at_least_one(r.min_payments, "refund_rate.min_payments", "min_payments");
+        let m = r.max.get();
+        if m < Decimal::ZERO || m > Decimal::ONE {
+            issues.push(
+                ErrorCode::InvalidValue,
+                format!("{path}.refund_rate.max"),
+                format!("refund rate {m} is out of range: expected a share from 0 to 1"),
+            );
+        }
     }
 }
 
