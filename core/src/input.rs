@@ -218,7 +218,7 @@ struct RawEvent {
     /// adjustment, assign: why.
     #[serde(default)]
     reason: Option<String>,
-    /// assign: `[{partner, weight}]` (not supported by this version yet).
+    /// assign: `[{partner, weight}]`.
     #[serde(default)]
     partners: Option<serde_json::Value>,
 }

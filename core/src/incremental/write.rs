@@ -178,9 +178,32 @@ impl Serialize for EventDoc<'_> {
                 m.serialize_entry("currency", currency.as_str())?;
                 m.serialize_entry("reason", reason)?;
             }
+            Body::Assign {
+                customer,
+                partners,
+                reason,
+            } => {
+                m.serialize_entry("customer", customer)?;
+                let shares: Vec<_> = partners
+                    .iter()
+                    .map(|p| AssignShareDoc {
+                        partner: &p.partner,
+                        weight: p.weight.to_string(),
+                    })
+                    .collect();
+                m.serialize_entry("partners", &shares)?;
+                m.serialize_entry("reason", reason)?;
+            }
         }
         m.end()
     }
+}
+
+/// One share of an assign event, written as the input reads it (the weight as given).
+#[derive(Serialize)]
+struct AssignShareDoc<'a> {
+    partner: &'a str,
+    weight: String,
 }
 
 /// An FX rate as an `fx[]` item.
