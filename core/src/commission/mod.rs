@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::fx::FxTable;
 use crate::ledger::{LimitNote, RewardWhy};
 use crate::money::{Currency, Rounding};
-use crate::plan::{Plan, Reward, Rule};
+use crate::plan::{Plan, RewardKind, Rule};
 use crate::time::{Instant, Period, local_date};
 
 /// Net amounts earned so far under capped rules, in plan currency.
@@ -69,8 +69,8 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     let plan = p.plan.doc();
     let rounding = plan.rounding;
     let digits = p.currency.digits();
-    let (reward, computed) = match &rule.reward {
-        Reward::Percent(pct) => {
+    let (reward, computed) = match &rule.reward.kind {
+        RewardKind::Percent(pct) => {
             // percent / 100 exactly, by moving the decimal point: cheaper than a division,
             // and it keeps the product exact.
             let rate =
@@ -88,7 +88,7 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
                 raw,
             )
         }
-        Reward::Flat(flat) => {
+        RewardKind::Flat(flat) => {
             let (converted, rate, share) = (p.flat_share)(flat.get())?;
             (
                 RewardWhy::Flat {
@@ -101,7 +101,7 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
             )
         }
         // Validation rejects these in this version.
-        Reward::PercentByTier(_) | Reward::Tiered(_) => (
+        RewardKind::PercentByTier(_) | RewardKind::Tiered(_) => (
             RewardWhy::Percent {
                 percent: Decimal::ZERO,
                 of: p.credited,

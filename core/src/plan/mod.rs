@@ -5,10 +5,12 @@
 //! what types cannot say (ranges, uniqueness, features this version does not implement).
 //! Only a plan with no problem at all becomes a [`Plan`].
 
+mod incentives;
 mod parse;
 mod types;
 mod validate;
 
+pub use incentives::*;
 pub use types::*;
 
 use chrono_tz::Tz;
