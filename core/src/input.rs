@@ -370,11 +370,18 @@ impl Input {
         let doc: InputDoc = from_str_at(json, "")?;
         let plan = match (doc.plan, doc.plan_history) {
             (Some(p), None) => Plan::from_value(&p, "plan")?,
-            (_, Some(_)) => {
+            (None, Some(_)) => {
                 return Err(Error::new(
                     ErrorCode::InvalidValue,
                     "plan_history",
                     "plan histories (SPEC §2.5) are not supported by this version yet: pass `plan`",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidValue,
+                    "plan_history",
+                    "give either `plan` or `plan_history` (a list of versions), not both",
                 ));
             }
             (None, None) => {

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use crate::commission::referee::RefereeRecord;
 use crate::engine::State;
 use crate::error::Result;
 use crate::ledger::{Entry, EntryKind};
 use crate::money::{Currency, Rounding};
 use crate::payouts::{self, Statement, StatementStatus};
+use crate::tiers::TierChange;
+use crate::tiers::progress::Progress;
 use crate::time::{Instant, local_date};
 
 /// Where an entry stands as of the report.
@@ -101,6 +104,13 @@ pub struct Report {
     pub program: Metrics,
     /// Per-partner metrics, sorted by partner id.
     pub partners: Vec<(Arc<str>, Metrics)>,
+    /// The tier timeline: each partner's starting tier and every change, by partner id
+    /// then time (plans with tiers).
+    pub tiers: Vec<TierChange>,
+    /// Each partner's tier progress as of `as_of`, by partner id (plans with tiers).
+    pub progress: Vec<Progress>,
+    /// Rewards for referred customers, by instant then customer.
+    pub referee_rewards: Vec<RefereeRecord>,
 }
 
 impl Report {
@@ -208,6 +218,18 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
     }
     // Program referrals count customers, not (customer, partner) pairs.
     program.referrals = state.attributed_customers();
+    let mut tiers: Vec<TierChange> = state
+        .incentives
+        .tiers
+        .as_ref()
+        .map(|b| b.timeline.clone())
+        .unwrap_or_default();
+    // Stable: each partner's changes stay in the order they were made.
+    tiers.sort_by(|a, b| a.partner.cmp(&b.partner));
+    let mut progress = state.progress(as_of)?;
+    progress.sort_by(|a, b| a.partner.cmp(&b.partner));
+    let mut referee_rewards = state.incentives.referee.clone();
+    referee_rewards.sort_by(|a, b| (a.at, &a.customer).cmp(&(b.at, &b.customer)));
     let report = Report {
         plan: doc.id.clone(),
         currency: doc.currency,
@@ -220,6 +242,9 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
         unattributed: state.unattributed.iter().cloned().collect(),
         program,
         partners,
+        tiers,
+        progress,
+        referee_rewards,
     };
     Ok((report, order))
 }

@@ -112,6 +112,10 @@ pub(crate) fn build(
     let unit = doc.payouts.period;
     let mut by_partner: Vec<Vec<usize>> = vec![Vec::new(); state.partners.len()];
     for (i, &pi) in owner.iter().enumerate() {
+        // Credit is applied by the host to the partner's account: never paid out in cash.
+        if state.entries[i].instrument() == crate::plan::Instrument::Credit {
+            continue;
+        }
         by_partner[pi].push(i);
     }
     // Statements are listed by partner id.

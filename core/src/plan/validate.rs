@@ -178,7 +178,6 @@ fn reward(r: &Rule, tiers: Option<&Tiers>, rp: &str, digits: u32, issues: &mut I
             let path = format!("{path}.tiered");
             incentives::tiered(r, bands, &path, digits, issues);
             payment_only(r, &path, "tiered", issues);
-            not_yet(issues, path, "tiered");
         }
     }
 }
