@@ -61,7 +61,6 @@ pub(crate) fn validate(
     );
     incentives::sections(doc, root, issues);
     for (field, present) in [
-        ("tiers", doc.tiers.is_some()),
         ("bonuses", !doc.bonuses.is_empty()),
         ("overrides", !doc.overrides.is_empty()),
         ("referee_reward", doc.referee_reward.is_some()),
@@ -172,7 +171,6 @@ fn reward(r: &Rule, tiers: Option<&Tiers>, rp: &str, digits: u32, issues: &mut I
             let path = format!("{path}.percent_by_tier");
             incentives::percent_by_tier(rates, tiers, &path, issues);
             payment_only(r, &path, "percent_by_tier", issues);
-            not_yet(issues, path, "percent_by_tier");
         }
         RewardKind::Tiered(bands) => {
             let path = format!("{path}.tiered");
@@ -273,7 +271,6 @@ fn when(w: &When, tiers: Option<&Tiers>, rp: &str, digits: u32, issues: &mut Iss
         && !list.is_empty()
     {
         incentives::tier_condition(list, tiers, &format!("{path}.tier"), issues);
-        not_yet(issues, format!("{path}.tier"), "the tier condition");
     }
 }
 
