@@ -61,7 +61,6 @@ pub(crate) fn validate(
     );
     incentives::sections(doc, root, issues);
     for (field, present) in [
-        ("bonuses", !doc.bonuses.is_empty()),
         ("referee_reward", doc.referee_reward.is_some()),
         ("fraud", doc.fraud.is_some()),
     ] {
