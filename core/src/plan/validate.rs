@@ -60,10 +60,7 @@ pub(crate) fn validate(
         issues,
     );
     incentives::sections(doc, root, issues);
-    for (field, present) in [
-        ("referee_reward", doc.referee_reward.is_some()),
-        ("fraud", doc.fraud.is_some()),
-    ] {
+    for (field, present) in [("fraud", doc.fraud.is_some())] {
         if present {
             not_yet(issues, p(field), field);
         }
