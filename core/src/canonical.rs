@@ -166,6 +166,16 @@ impl Serialize for CommissionView<'_> {
         if let Some(t) = &w.tier {
             m.serialize_entry("tier", &**t)?;
         }
+        if let Some(v) = &w.version {
+            m.serialize_entry(
+                "plan_version",
+                &serde_json::json!({
+                    "index": v.index,
+                    "effective_from": fmt_instant(v.effective_from),
+                    "grandfathered": v.grandfathered,
+                }),
+            )?;
+        }
         let rules: Vec<serde_json::Value> = w
             .rules
             .iter()

@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::fx::FxTable;
 use crate::incentives::{Incentives, Quote};
 use crate::input::{Body, Event, Input, Partner, PartnerStatus, Payment, Touch};
-use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck};
+use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck, VersionWhy};
 use crate::lifecycle;
 use crate::money::allocate;
 use crate::plan::{BandMode, Combine, CommissionBase, Plan, RefereeOn, RuleEvent};
@@ -572,6 +572,11 @@ impl State {
             _ => self.version_for(ev.at, Some(customer)),
         };
         let plan = self.plan.version(version).clone();
+        let version_why = self.plan.versions()[version].0.map(|from| VersionWhy {
+            index: version,
+            effective_from: from,
+            grandfathered: version != self.plan.version_at(ev.at),
+        });
         let doc = plan.doc();
         let rule_base = self.incentives.rule_base(version);
         let start = self.entries.len();
@@ -755,6 +760,7 @@ impl State {
                         limits: pr.limits,
                         tier: self.incentives.tier(credit.partner).cloned(),
                         instrument: rule.reward.instrument,
+                        version: version_why,
                     })),
                 };
                 if capped {

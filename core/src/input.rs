@@ -370,13 +370,7 @@ impl Input {
         let doc: InputDoc = from_str_at(json, "")?;
         let plan = match (doc.plan, doc.plan_history) {
             (Some(p), None) => Plan::from_value(&p, "plan")?,
-            (None, Some(_)) => {
-                return Err(Error::new(
-                    ErrorCode::InvalidValue,
-                    "plan_history",
-                    "plan histories (SPEC §2.5) are not supported by this version yet: pass `plan`",
-                ));
-            }
+            (None, Some(h)) => Plan::from_history_value(&h, "plan_history")?,
             (Some(_), Some(_)) => {
                 return Err(Error::new(
                     ErrorCode::InvalidValue,

@@ -137,6 +137,20 @@ pub struct CommissionWhy {
     pub tier: Option<Arc<str>>,
     /// Cash or credit, as the paying rule says.
     pub instrument: Instrument,
+    /// The plan version that priced the entry, when the plan has a history.
+    pub version: Option<VersionWhy>,
+}
+
+/// Which plan version priced an entry (SPEC §2.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionWhy {
+    /// Its position in `plan_history`.
+    pub index: usize,
+    /// When it took effect.
+    pub effective_from: Instant,
+    /// True when it is not the version in force at the event: the customer keeps the
+    /// version of its first conversion (`grandfather: "customer"`).
+    pub grandfathered: bool,
 }
 
 /// A payment's commission base.
