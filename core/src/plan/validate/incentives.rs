@@ -468,3 +468,116 @@ pub(super) fn tier_condition(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::Plan;
+
+    /// Every problem of a plan, as `CODE path`.
+    fn problems(plan: serde_json::Value) -> Vec<String> {
+        Plan::validate_json(&plan.to_string())
+            .iter()
+            .map(|e| format!("{} {}", e.code(), e.path()))
+            .collect()
+    }
+
+    #[test]
+    fn every_incentive_problem_is_reported() {
+        let got = problems(serde_json::json!({
+            "schema": "partnerkit/plan@1", "id": "p", "currency": "USD",
+            "tiers": {
+                "initial": "platinum",
+                "demotion": {"after_periods": 0},
+                "levels": [
+                    {"id": "bronze"},
+                    {"id": "silver"},
+                    {"id": "silver", "requires": {"all": [
+                        {"metric": "referrals", "at_least": "1.5"},
+                        {"metric": "revenue", "window": {"rolling_days": 0}, "at_least": "1.001"}
+                    ]}}
+                ]
+            },
+            "rules": [
+                {"id": "a", "reward": {"percent_by_tier": {"bronze": "10", "gold": "120"}}},
+                {"id": "b", "when": {"event": "signup", "tier": ["gold"]},
+                 "reward": {"tiered": {"metric": "commission", "period": {"rolling_days": 0},
+                    "mode": "retroactive",
+                    "bands": [{"from": "5", "percent": "10"}, {"from": "5", "percent": "5"}]}},
+                 "limits": {"max_per_event": "1.00"}},
+                {"id": "c", "reward": {"tiered": {"metric": "conversions", "period": "month",
+                    "mode": "graduated", "bands": []}}}
+            ],
+            "bonuses": [
+                {"id": "m", "kind": "milestone", "metric": "referrals", "at_least": "0",
+                 "period": "month"},
+                {"id": "m", "kind": "period", "metric": "conversions", "at_least": "1",
+                 "percent": "5"}
+            ],
+            "overrides": [{"level": 0, "percent": "60"}, {"level": 2, "percent": "60"},
+                          {"level": 2, "percent": "1"}],
+            "referee_reward": {"kind": "free_months", "value": "1.5", "on": "signup", "months": 2}
+        }));
+        let want = [
+            "MissingField plan.tiers.levels[1].requires",
+            "InvalidValue plan.tiers.levels[2].id",
+            "InvalidValue plan.tiers.levels[2].requires.all[0].at_least",
+            "InvalidValue plan.tiers.levels[2].requires.all[1].window.rolling_days",
+            "InvalidValue plan.tiers.levels[2].requires.all[1].at_least",
+            "InvalidValue plan.tiers.initial",
+            "InvalidValue plan.tiers.demotion.after_periods",
+            "InvalidValue plan.bonuses[0].at_least",
+            "InvalidValue plan.bonuses[0].period",
+            "MissingField plan.bonuses[0].amount",
+            "InvalidValue plan.bonuses[1].id",
+            "InvalidValue plan.bonuses[1].percent",
+            "InvalidValue plan.overrides[0].level",
+            "InvalidValue plan.overrides[2].level",
+            "InvalidValue plan.overrides",
+            "InvalidValue plan.referee_reward.value",
+            "InvalidValue plan.referee_reward.months",
+        ];
+        for w in want {
+            assert!(got.iter().any(|g| g == w), "missing {w} in {got:#?}");
+        }
+        let rules = [
+            "InvalidValue plan.rules[0].reward.percent_by_tier.gold",
+            "InvalidValue plan.rules[0].reward.percent_by_tier",
+            "InvalidValue plan.rules[1].reward.tiered.metric",
+            "InvalidValue plan.rules[1].reward.tiered.period.rolling_days",
+            "InvalidValue plan.rules[1].reward.tiered.bands[0].from",
+            "InvalidValue plan.rules[1].reward.tiered.bands[1].from",
+            "InvalidValue plan.rules[1].reward.tiered.bands[1].percent",
+            "InvalidValue plan.rules[1].limits",
+            "InvalidValue plan.rules[1].reward.tiered",
+            "InvalidValue plan.rules[1].when.tier[0]",
+            "InvalidValue plan.rules[2].reward.tiered.mode",
+            "InvalidValue plan.rules[2].reward.tiered.bands",
+        ];
+        for w in rules {
+            assert!(got.iter().any(|g| g == w), "missing {w} in {got:#?}");
+        }
+    }
+
+    #[test]
+    fn a_reward_is_exactly_one_kind() {
+        let plan = |reward: serde_json::Value| {
+            problems(serde_json::json!({
+                "schema": "partnerkit/plan@1", "id": "p", "currency": "USD",
+                "rules": [{"id": "r", "reward": reward}]
+            }))
+        };
+        assert_eq!(
+            plan(serde_json::json!({"percent": "10", "flat": "5.00"})),
+            ["InvalidValue plan.rules[0].reward"]
+        );
+        assert_eq!(
+            plan(serde_json::json!({"instrument": "credit"})),
+            ["InvalidValue plan.rules[0].reward"]
+        );
+        assert_eq!(
+            plan(serde_json::json!({"percent": "10", "instrument": "coupon"})),
+            ["InvalidValue plan.rules[0].reward.instrument"]
+        );
+        assert!(plan(serde_json::json!({"percent": "10", "instrument": "credit"})).is_empty());
+    }
+}
