@@ -270,7 +270,7 @@ pub struct OverrideWhy {
     /// Before rounding.
     pub computed: Decimal,
     /// Levels between the child and this parent that were skipped (inactive parents).
-    pub skipped: Vec<(u32, Arc<str>, &'static str)>,
+    pub skipped: Vec<(u32, Arc<str>, crate::input::PartnerStatus)>,
 }
 
 /// A retroactive true-up: every earlier event of the window topped up to the new rate.

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{money, num};
 use crate::commission::referee::RefereeRecord;
+use crate::input::PartnerStatus;
 use crate::ledger::{BandWhy, BonusWhy, Entry, FollowWhy, OverrideWhy, ReversalWhy, TrueUpWhy};
 use crate::money::{Currency, Rounding};
 use crate::plan::{Instrument, Metric, RefereeKind, Window};
@@ -83,7 +84,14 @@ impl Serialize for OverrideView<'_> {
         let skipped: Vec<Value> = w
             .skipped
             .iter()
-            .map(|(level, p, status)| json!({"level": level, "partner": &**p, "status": status}))
+            .map(|(level, p, status)| {
+                let status = match status {
+                    PartnerStatus::Active => "active",
+                    PartnerStatus::Suspended => "suspended",
+                    PartnerStatus::Terminated => "terminated",
+                };
+                json!({"level": level, "partner": &**p, "status": status})
+            })
             .collect();
         m.serialize_entry(
             "override",
@@ -264,10 +272,10 @@ impl Serialize for Tiers<'_> {
             .map(|t| {
                 let reason = match &t.reason {
                     TierReason::Initial { source } => {
-                        json!({"change": "initial", "source": source})
+                        json!({"change": "initial", "source": source.as_str()})
                     }
                     TierReason::Change(w) => json!({
-                        "change": w.change,
+                        "change": w.change.as_str(),
                         "previous": &*w.previous,
                         "evaluation": w.evaluation.as_str(),
                         "period": w.period.map(|p| p.label()),
@@ -293,7 +301,7 @@ fn level_json(l: &LevelCheck, plan: Currency) -> Value {
     json!({
         "level": &*l.level,
         "holds": l.holds,
-        "requires": l.requires,
+        "requires": l.requires.map(|r| r.as_str()),
         "requirements": l.requirements.iter().map(|q| json!({
             "metric": q.metric.as_str(),
             "window": window_json(q.window),
@@ -318,7 +326,7 @@ impl Serialize for ProgressList<'_> {
                     "partner": &*p.partner,
                     "tier": &*p.tier,
                     "next_tier": p.next_tier.as_deref(),
-                    "requires": p.requires,
+                    "requires": p.requires.map(|r| r.as_str()),
                     "requirements": p.requirements.iter().map(|r| json!({
                         "metric": r.metric.as_str(),
                         "window": window_json(r.window),

@@ -38,7 +38,7 @@ impl State {
                 continue;
             }
             let owner = self.side[child].owner;
-            let mut skipped: Vec<(u32, Arc<str>, &'static str)> = Vec::new();
+            let mut skipped: Vec<(u32, Arc<str>, PartnerStatus)> = Vec::new();
             let mut cur = owner;
             for level in 1..=deepest {
                 let Some(parent) = self.incentives.parents.get(cur).copied().flatten() else {
@@ -51,12 +51,7 @@ impl State {
                 let e = &self.entries[child];
                 let status = self.partners[parent].status_at(e.earned_at);
                 if status != PartnerStatus::Active {
-                    let word = if status == PartnerStatus::Suspended {
-                        "suspended"
-                    } else {
-                        "terminated"
-                    };
-                    skipped.push((level, self.partner_ids[parent].clone(), word));
+                    skipped.push((level, self.partner_ids[parent].clone(), status));
                     continue;
                 }
                 let computed = percent_of(e.amount, o.percent.get())

@@ -302,7 +302,13 @@ impl State {
         let key = (q.version, q.rule, q.partner);
         let items = self.incentives.retro.entry(key).or_default();
         let start = q.band.window_start;
-        let previous = items.last().filter(|i| start.is_none_or(|s| i.at >= s));
+        // Windows only move forward: events before this one's window are never topped up
+        // again, so the book forgets them.
+        if let Some(s) = start {
+            let old = items.partition_point(|i| i.at < s);
+            items.drain(..old);
+        }
+        let previous = items.last();
         let crossing = previous.is_some_and(|i| percent > i.percent);
         let mut tops = Vec::new();
         if crossing {

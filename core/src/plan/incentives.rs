@@ -62,11 +62,30 @@ impl Requires {
         }
     }
 
-    /// `"any"` or `"all"`.
-    pub fn mode(&self) -> &'static str {
+    /// Any or all.
+    pub fn mode(&self) -> RequiresMode {
         match self {
-            Requires::Any(_) => "any",
-            Requires::All(_) => "all",
+            Requires::Any(_) => RequiresMode::Any,
+            Requires::All(_) => RequiresMode::All,
+        }
+    }
+}
+
+/// Whether any one or all requirements of a level must hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequiresMode {
+    /// At least one.
+    Any,
+    /// Every one.
+    All,
+}
+
+impl RequiresMode {
+    /// `"any"` or `"all"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequiresMode::Any => "any",
+            RequiresMode::All => "all",
         }
     }
 }

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::incentives::metrics::PartnerMetrics;
 use crate::input::Partner;
-use crate::plan::{Demotion, Metric, Requires, TierEvaluation, Tiers, Window};
+use crate::plan::{Demotion, Metric, Requires, RequiresMode, TierEvaluation, Tiers, Window};
 use crate::time::{Instant, Period, PeriodUnit, add_days_local};
 
 /// One entry of the tier timeline: a partner holds `tier` from `from` on.
@@ -39,18 +39,56 @@ pub struct TierChange {
 pub enum TierReason {
     /// The starting tier: the partner's own `tier`, or the plan's `initial`.
     Initial {
-        /// `"partner"` or `"plan"`.
-        source: &'static str,
+        /// Where it comes from.
+        source: TierSource,
     },
     /// A promotion or demotion.
     Change(Box<ChangeWhy>),
 }
 
+/// Where a starting tier comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TierSource {
+    /// The partner record's `tier`.
+    Partner,
+    /// The plan's `initial` level.
+    Plan,
+}
+
+impl TierSource {
+    /// `"partner"` or `"plan"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierSource::Partner => "partner",
+            TierSource::Plan => "plan",
+        }
+    }
+}
+
+/// Up or down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TierMove {
+    /// To a higher level.
+    Promotion,
+    /// To a lower level.
+    Demotion,
+}
+
+impl TierMove {
+    /// `"promotion"` or `"demotion"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierMove::Promotion => "promotion",
+            TierMove::Demotion => "demotion",
+        }
+    }
+}
+
 /// The evaluation that moved a partner.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChangeWhy {
-    /// `"promotion"` or `"demotion"`.
-    pub change: &'static str,
+    /// Up or down.
+    pub change: TierMove,
     /// The previous tier.
     pub previous: Arc<str>,
     /// `period_end` or `immediate`.
@@ -74,8 +112,8 @@ pub struct LevelCheck {
     pub level: Arc<str>,
     /// Whether it holds.
     pub holds: bool,
-    /// `any`, `all`, or none (the first level, held by every partner).
-    pub requires: Option<&'static str>,
+    /// Any, all, or none (the first level, held by every partner).
+    pub requires: Option<RequiresMode>,
     /// Each requirement.
     pub requirements: Vec<RequirementCheck>,
 }
@@ -139,9 +177,9 @@ impl TierBook {
                             ),
                         )
                     })?;
-                    (level, "partner")
+                    (level, TierSource::Partner)
                 }
-                None => (floor, "plan"),
+                None => (floor, TierSource::Plan),
             };
             current.push(level);
             timeline.push(TierChange {
@@ -255,7 +293,7 @@ pub(crate) fn check(
 /// A level change decided by an evaluation.
 pub(crate) struct Decision {
     pub to: usize,
-    pub change: &'static str,
+    pub change: TierMove,
     pub failed_periods: Option<u32>,
 }
 
@@ -273,7 +311,7 @@ pub(crate) fn at_period_end(
         book.failed[partner] = 0;
         return best.map(|to| Decision {
             to,
-            change: "promotion",
+            change: TierMove::Promotion,
             failed_periods: None,
         });
     }
@@ -293,7 +331,7 @@ pub(crate) fn at_period_end(
     let to = best.unwrap_or(0).max(book.floor);
     (to < cur).then_some(Decision {
         to,
-        change: "demotion",
+        change: TierMove::Demotion,
         failed_periods: Some(failed),
     })
 }
@@ -304,7 +342,7 @@ pub(crate) fn at_event(book: &TierBook, partner: usize, best: Option<usize>) -> 
     let cur = book.current[partner];
     best.filter(|b| *b > cur).map(|to| Decision {
         to,
-        change: "promotion",
+        change: TierMove::Promotion,
         failed_periods: None,
     })
 }

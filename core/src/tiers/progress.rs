@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use super::{Starts, TierBook};
 use crate::error::Result;
 use crate::incentives::metrics::PartnerMetrics;
-use crate::plan::{Metric, Tiers, Window};
+use crate::plan::{Metric, RequiresMode, Tiers, Window};
 
 /// One partner's progress.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,8 +20,8 @@ pub struct Progress {
     pub tier: Arc<str>,
     /// The level right above it (none at the top).
     pub next_tier: Option<Arc<str>>,
-    /// Whether any one (`any`) or every (`all`) requirement of the next level is needed.
-    pub requires: Option<&'static str>,
+    /// Whether any one or every requirement of the next level is needed.
+    pub requires: Option<RequiresMode>,
     /// The next level's requirements, measured as of the report.
     pub requirements: Vec<Remaining>,
 }

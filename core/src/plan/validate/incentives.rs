@@ -235,7 +235,7 @@ fn tiers(t: &Tiers, path: &str, digits: u32, issues: &mut Issues) {
             ),
             None => {}
             Some(r) => {
-                let rp = format!("{lp}.requires.{}", r.mode());
+                let rp = format!("{lp}.requires.{}", r.mode().as_str());
                 if r.list().is_empty() {
                     issues.push(
                         ErrorCode::InvalidValue,
@@ -243,7 +243,7 @@ fn tiers(t: &Tiers, path: &str, digits: u32, issues: &mut Issues) {
                         format!(
                             "an empty `{}` list is ambiguous (vacuously true or never true): \
                              list requirements, or omit `requires` on the first level",
-                            r.mode()
+                            r.mode().as_str()
                         ),
                     );
                 }
