@@ -489,7 +489,9 @@ impl State {
         }
         for cr in &d.credits {
             self.counters[cr.partner].referrals += 1;
-            self.incentives.pending_referrals.push(cr.partner);
+            if self.incentives.on {
+                self.incentives.pending_referrals.push(cr.partner);
+            }
         }
         d
     }
@@ -571,8 +573,8 @@ impl State {
             RuleEvent::Touch => self.plan.version_at(ev.at),
             _ => self.version_for(ev.at, Some(customer)),
         };
-        let plan = self.plan.version(version).clone();
-        let version_why = self.plan.versions()[version].0.map(|from| VersionWhy {
+        let plan = self.plan.version(version);
+        let version_why = self.plan.effective_from(version).map(|from| VersionWhy {
             index: version,
             effective_from: from,
             grandfathered: version != self.plan.version_at(ev.at),
@@ -615,9 +617,11 @@ impl State {
                 ctr.conversions += 1;
                 ctr.revenue += plan_amount;
                 credited_plan = plan_amount;
-                self.incentives
-                    .pending_credits
-                    .push((credit.partner, plan_amount));
+                if self.incentives.on {
+                    self.incentives
+                        .pending_credits
+                        .push((credit.partner, plan_amount));
+                }
             }
             // A partner earns only while active; the credit (and the revenue it sourced)
             // stays with it.
@@ -644,7 +648,7 @@ impl State {
                 Ok((converted, rate, parts[ci]))
             };
             let pricing = Pricing {
-                plan: &plan,
+                plan,
                 fx: &self.fx,
                 at: ev.at,
                 currency,
@@ -662,7 +666,7 @@ impl State {
             let mut checks: SmallVec<[RuleCheck; 1]> = SmallVec::with_capacity(doc.rules.len());
             let mut priced: SmallVec<[(usize, commission::Priced); 1]> = SmallVec::new();
             for (ri, rule) in doc.rules.iter().enumerate() {
-                let because = commission::check(&plan, &self.fx, ri, rule, &ctx)?;
+                let because = commission::check(plan, &self.fx, ri, rule, &ctx)?;
                 let matched = because.is_none();
                 let mut amount = None;
                 if matched && (doc.combine != Combine::FirstMatch || priced.is_empty()) {
@@ -778,7 +782,7 @@ impl State {
             }
         }
         drop(keys);
-        self.after_pricing(ev, start, &plan, hold)
+        self.after_pricing(ev, start, version, hold)
     }
 
     /// Converts an amount to plan currency on `date()` (exact, and no date asked for, when

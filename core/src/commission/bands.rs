@@ -23,6 +23,7 @@ use crate::plan::{Band, BandMode, BandPeriod, Bands, Metric};
 use crate::time::{Instant, Period, PeriodUnit, add_days_local};
 
 /// `x` percent of `of`, exactly (the percent's decimal point moved, no division).
+#[inline]
 pub(crate) fn percent_of(of: Decimal, percent: Decimal) -> Option<Decimal> {
     let rate = Decimal::try_from_i128_with_scale(percent.mantissa(), percent.scale() + 2)
         .ok()

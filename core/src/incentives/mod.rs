@@ -68,6 +68,9 @@ pub(crate) struct Follow {
 pub(crate) struct Incentives {
     /// Partner metrics are kept: some tier, band or bonus measures them.
     pub on: bool,
+    /// Something happens after an event (metrics, referee rewards, first conversions of
+    /// grandfathered customers); plans without any skip the hook.
+    pub after: bool,
     pub metrics: Vec<PartnerMetrics>,
     /// Each partner's parent (overrides).
     pub parents: Vec<Option<usize>>,
@@ -108,6 +111,7 @@ impl Incentives {
         index: &HashMap<Arc<str>, usize>,
     ) -> Result<Incentives> {
         let mut on = false;
+        let mut referee = false;
         let mut units = BTreeSet::new();
         let mut tiers = None;
         let mut rule_bases = Vec::new();
@@ -135,6 +139,7 @@ impl Incentives {
                 .iter()
                 .any(|r| matches!(r.reward.kind, crate::plan::RewardKind::Tiered(_)));
             on |= doc.tiers.is_some() || bands || !doc.bonuses.is_empty();
+            referee |= doc.referee_reward.is_some();
             for b in &doc.bonuses {
                 if let Some(u) = b.period {
                     units.insert(u);
@@ -153,6 +158,7 @@ impl Incentives {
             .collect();
         Ok(Incentives {
             on,
+            after: on || referee || plan.grandfathers(),
             metrics: if on {
                 vec![PartnerMetrics::default(); partners.len()]
             } else {
@@ -168,21 +174,25 @@ impl Incentives {
     }
 
     /// Where version `v`'s rules start in the engine's list of rule ids.
+    #[inline]
     pub fn rule_base(&self, v: usize) -> usize {
         self.rule_bases.get(v).copied().unwrap_or(0)
     }
 
     /// Version `v`'s rules' cap slots.
+    #[inline]
     pub fn cap_slots(&self, v: usize) -> &[usize] {
         self.slots.get(v).map_or(&[], Vec::as_slice)
     }
 
     /// The partner's tier in force now (plans with tiers).
+    #[inline]
     pub fn tier(&self, partner: usize) -> Option<&Arc<str>> {
         self.tiers.as_ref().and_then(|t| t.tier(partner))
     }
 
     /// The partner's metrics so far (plans that keep them).
+    #[inline]
     pub fn metrics(&self, partner: usize) -> Option<&PartnerMetrics> {
         self.metrics.get(partner)
     }
@@ -280,16 +290,21 @@ impl State {
         &mut self,
         ev: &Event,
         start: usize,
-        plan: &Plan,
+        version: usize,
         hold: Instant,
     ) -> Result<()> {
         let quotes = std::mem::take(&mut self.incentives.quotes);
+        let overrides = !self.plan.version(version).doc().overrides.is_empty();
+        if quotes.is_empty() && !overrides {
+            return Ok(());
+        }
+        let plan = self.plan.version(version).clone();
         for q in quotes {
             if q.band.mode == BandMode::Retroactive {
-                self.retroactive(ev, plan, q, hold)?;
+                self.retroactive(ev, &plan, q, hold)?;
             }
         }
-        self.write_overrides(plan, start)
+        self.write_overrides(&plan, start)
     }
 
     /// Records a retroactive rule's event in its book and, when the event's band rate is
@@ -383,6 +398,9 @@ impl State {
     /// After an event: metrics, milestones, immediate promotions, referee rewards.
     /// `first` is the index of the event's first entry.
     pub(crate) fn after_event(&mut self, ev: &Event, first: usize) -> Result<()> {
+        if !self.incentives.after {
+            return Ok(());
+        }
         let mut touched: Vec<usize> = Vec::new();
         if self.incentives.on {
             self.record_metrics(ev, first, &mut touched)?;

@@ -115,8 +115,15 @@ impl Plan {
     }
 
     /// Version `i` (the plan itself when it has no history).
+    #[inline]
     pub fn version(&self, i: usize) -> &Plan {
         self.history.get(i).map_or(self, |(_, p)| p)
+    }
+
+    /// When version `i` takes effect (`None` for a single plan).
+    #[inline]
+    pub fn effective_from(&self, i: usize) -> Option<Instant> {
+        self.history.get(i).map(|(at, _)| *at)
     }
 
     /// The version in force at `t`: the last one taking effect at or before it (the first
