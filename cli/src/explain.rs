@@ -64,6 +64,64 @@ fn entry(out: &mut String, e: &Value) {
         "adjustment" => {
             let _ = writeln!(out, "  manual adjustment: {}", s(&x["reason"]));
         }
+        "override" => {
+            let o = &x["override"];
+            let _ = writeln!(
+                out,
+                "  level {} override on {} of {}",
+                o["level"],
+                s(&o["child_entry"]),
+                s(&o["child"]),
+            );
+            for k in o["skipped"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "    level {} parent {} skipped: {}",
+                    k["level"],
+                    s(&k["partner"]),
+                    s(&k["status"])
+                );
+            }
+            let _ = writeln!(out, "  {}", s(&x["formula"]));
+        }
+        "true_up" => {
+            let t = &x["tiered"];
+            let _ = writeln!(
+                out,
+                "  {} band crossing on {} ({}): {} -> {}",
+                s(&t["mode"]),
+                s(&t["metric"]),
+                s(&t["window"]),
+                s(&t["before"]),
+                s(&t["after"]),
+            );
+            for l in x["events"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "    {}: base {} (net {}), paid {}, at the new rate {}, top-up {}",
+                    s(&l["event"]),
+                    s(&l["base"]),
+                    s(&l["net_base"]),
+                    s(&l["paid"]),
+                    s(&l["target"]),
+                    s(&l["top_up"]),
+                );
+            }
+            let _ = writeln!(out, "  {}", s(&x["formula"]));
+        }
+        "bonus" => {
+            let b = &x["bonus"];
+            let _ = writeln!(
+                out,
+                "  {} bonus: {} over {} reached {} (at least {})",
+                s(&b["kind"]),
+                s(&b["metric"]),
+                s(&b["window"]),
+                s(&b["value"]),
+                s(&b["at_least"]),
+            );
+            let _ = writeln!(out, "  {}", s(&x["formula"]));
+        }
         _ => commission(out, x),
     }
     out.push('\n');

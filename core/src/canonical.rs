@@ -4,6 +4,8 @@
 //! is written with exactly its currency's digits, other decimals (rates, weights, percents)
 //! in their shortest exact form, instants as UTC `Z` strings, dates as `YYYY-MM-DD`.
 
+mod incentives;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
@@ -35,10 +37,11 @@ pub(crate) fn report_json(report: &Report, pretty: bool) -> String {
 pub(crate) fn entries_json(
     entries: &[(&Entry, Status)],
     rounding: crate::money::Rounding,
+    plan_currency: Currency,
 ) -> String {
     let views: Vec<EntryView> = entries
         .iter()
-        .map(|(e, st)| EntryView(e, *st, rounding))
+        .map(|(e, st)| EntryView(e, *st, (rounding, plan_currency)))
         .collect();
     serde_json::to_string(&views).unwrap_or_default()
 }
@@ -69,16 +72,21 @@ struct ReportView<'a>(&'a Report);
 impl Serialize for ReportView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
-        let empty: [(); 0] = [];
         let mut st = s.serialize_struct("Report", 13)?;
         st.serialize_field("schema", "partnerkit/report@1")?;
         st.serialize_field("plan", &r.plan)?;
         st.serialize_field("as_of", &fmt_instant(r.as_of))?;
         st.serialize_field("entries", &Entries(r))?;
-        st.serialize_field("tiers", &empty)?;
-        st.serialize_field("progress", &empty)?;
+        st.serialize_field("tiers", &incentives::Tiers(&r.tiers, r.currency))?;
+        st.serialize_field(
+            "progress",
+            &incentives::ProgressList(&r.progress, r.currency),
+        )?;
         st.serialize_field("statements", &Statements(&r.statements))?;
-        st.serialize_field("referee_rewards", &empty)?;
+        st.serialize_field(
+            "referee_rewards",
+            &incentives::RefereeList(&r.referee_rewards),
+        )?;
         st.serialize_field("flags", &Flags(&r.flags))?;
         st.serialize_field("duplicates_ignored", &r.duplicates_ignored)?;
         let un: Vec<&str> = r.unattributed.iter().map(|c| &**c).collect();
@@ -112,13 +120,14 @@ impl Serialize for Entries<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.entries.len()))?;
         for (e, st) in self.0.entries.iter().zip(&self.0.statuses) {
-            seq.serialize_element(&EntryView(e, *st, self.0.rounding))?;
+            seq.serialize_element(&EntryView(e, *st, (self.0.rounding, self.0.currency)))?;
         }
         seq.end()
     }
 }
 
-struct EntryView<'a>(&'a Entry, Status, crate::money::Rounding);
+/// An entry, with the plan's rounding and currency its explanation shows.
+struct EntryView<'a>(&'a Entry, Status, (crate::money::Rounding, Currency));
 
 impl Serialize for EntryView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -140,24 +149,32 @@ impl Serialize for EntryView<'_> {
     }
 }
 
-struct ExplainView<'a>(&'a Entry, crate::money::Rounding);
+struct ExplainView<'a>(&'a Entry, (crate::money::Rounding, Currency));
 
 impl Serialize for ExplainView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let e = self.0;
+        let (e, (rounding, currency)) = (self.0, self.1);
         match &e.explain {
-            Explain::Commission(w) => CommissionView(w, e, self.1).serialize(s),
+            Explain::Commission(w) => CommissionView(w, e, rounding, currency).serialize(s),
             Explain::Reversal(w) => ReversalView(w, e.currency, e.amount).serialize(s),
             Explain::Adjustment { reason } => {
                 let mut m = s.serialize_map(Some(1))?;
                 m.serialize_entry("reason", reason)?;
                 m.end()
             }
+            Explain::Override(w) => incentives::OverrideView(w, e, rounding).serialize(s),
+            Explain::TrueUp(w) => incentives::TrueUpView(w, e, currency).serialize(s),
+            Explain::Bonus(w) => incentives::BonusView(w, e, rounding).serialize(s),
         }
     }
 }
 
-struct CommissionView<'a>(&'a CommissionWhy, &'a Entry, crate::money::Rounding);
+struct CommissionView<'a>(
+    &'a CommissionWhy,
+    &'a Entry,
+    crate::money::Rounding,
+    Currency,
+);
 
 impl Serialize for CommissionView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -184,6 +201,19 @@ impl Serialize for CommissionView<'_> {
             None => m.serialize_entry("base", &())?,
         }
         m.serialize_entry("payment_number", &w.payment_number)?;
+        if let Some(t) = &w.tier {
+            m.serialize_entry("tier", &**t)?;
+        }
+        if let Some(v) = &w.version {
+            m.serialize_entry(
+                "plan_version",
+                &serde_json::json!({
+                    "index": v.index,
+                    "effective_from": fmt_instant(v.effective_from),
+                    "grandfathered": v.grandfathered,
+                }),
+            )?;
+        }
         let rules: Vec<serde_json::Value> = w
             .rules
             .iter()
@@ -268,6 +298,31 @@ impl Serialize for CommissionView<'_> {
                     money(*share, c)
                 )
             }
+            RewardWhy::PercentByTier { tier, percent, of } => {
+                m.serialize_entry(
+                    "reward",
+                    &serde_json::json!({
+                        "percent_by_tier": {"tier": &**tier, "percent": num(*percent)},
+                        "of": money(*of, c),
+                    }),
+                )?;
+                format!(
+                    "{} * {}% (tier {tier}) = {}",
+                    money(*of, c),
+                    num(*percent),
+                    num(w.computed)
+                )
+            }
+            RewardWhy::Tiered { band, of } => {
+                m.serialize_entry(
+                    "reward",
+                    &serde_json::json!({
+                        "tiered": incentives::band_json(band, c, self.3),
+                        "of": money(*of, c),
+                    }),
+                )?;
+                incentives::band_formula(band, c, self.3, w.computed)
+            }
         };
         m.serialize_entry("computed", &num(w.computed))?;
         m.serialize_entry("rounding", self.2.as_str())?;
@@ -285,6 +340,9 @@ impl Serialize for CommissionView<'_> {
             f.push_str(&format!(" -> {} ({})", money(l.after, c), l.limit));
         }
         m.serialize_entry("formula", &f)?;
+        if w.instrument == crate::plan::Instrument::Credit {
+            m.serialize_entry("instrument", w.instrument.as_str())?;
+        }
         m.end()
     }
 }
@@ -439,7 +497,9 @@ impl Serialize for ReversalView<'_> {
         m.serialize_entry("reversed_before", &money(w.reversed_before, c))?;
         m.serialize_entry("reversed_total", &money(w.reversed_total, c))?;
         m.serialize_entry("effect", w.effect)?;
-        let formula = if full {
+        let formula = if let Some(f) = &w.follows {
+            incentives::follow_formula(w, f, c, self.2)
+        } else if full {
             format!(
                 "payment fully refunded: reverse what is left, {} - {} = {}",
                 money(w.original, c),
@@ -459,6 +519,7 @@ impl Serialize for ReversalView<'_> {
             )
         };
         m.serialize_entry("formula", &formula)?;
+        incentives::reversal_extras(&mut m, w, c)?;
         m.end()
     }
 }

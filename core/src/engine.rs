@@ -18,12 +18,13 @@ use crate::attribution::{self, Conversion, Decision, TouchRec, influence, locks}
 use crate::commission::{self, Ctx, Pricing, Tallies};
 use crate::error::{Error, ErrorCode, Result};
 use crate::fx::FxTable;
+use crate::incentives::{Incentives, Quote};
 use crate::input::{AssignShare, Body, Event, Input, Partner, PartnerStatus, Payment, Touch};
-use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck};
+use crate::ledger::{BaseWhy, CommissionWhy, Entry, EntryKind, Explain, RuleCheck, VersionWhy};
 use crate::lifecycle;
 use crate::limits::Limits;
 use crate::money::allocate;
-use crate::plan::{Combine, CommissionBase, Plan, RuleEvent};
+use crate::plan::{BandMode, Combine, CommissionBase, Plan, RefereeOn, RuleEvent};
 use crate::report::{self, Report};
 use crate::time::{Instant, add_days_local, local_date};
 
@@ -123,8 +124,8 @@ pub(crate) struct State {
     pub partner_ids: Vec<Arc<str>>,
     partner_index: HashMap<Arc<str>, usize>,
     pub fx: FxTable,
-    customers: HashMap<Arc<str>, Customer>,
-    payments: HashMap<Arc<str>, PaymentRec>,
+    pub(crate) customers: HashMap<Arc<str>, Customer>,
+    pub(crate) payments: HashMap<Arc<str>, PaymentRec>,
     pub entries: Vec<Entry>,
     /// What the engine keeps beside each entry (parallel to `entries`).
     pub side: Vec<Side>,
@@ -144,8 +145,11 @@ pub(crate) struct State {
     /// What the fraud signals have seen.
     pub fraud: Tracker,
     rewards_signups: bool,
-    /// Rule ids as shared strings, so entries and explanations do not copy them.
+    /// Rule ids as shared strings, so entries and explanations do not copy them (every
+    /// plan version's, one after the other).
     rule_ids: Vec<Arc<str>>,
+    /// Tiers, bands, bonuses, overrides, referee rewards (`incentives/`).
+    pub(crate) incentives: Incentives,
 }
 
 impl State {
@@ -165,29 +169,38 @@ impl State {
             }
         }
         check_parents(&partners, &partner_index)?;
-        for (i, r) in plan.doc().rules.iter().enumerate() {
-            for (j, p) in r.when.partner.iter().flatten().enumerate() {
-                if !partner_index.contains_key(p.as_str()) {
-                    return Err(Error::new(
-                        ErrorCode::UnknownPartner,
-                        format!("plan.rules[{i}].when.partner[{j}]"),
-                        format!("partner \"{p}\" is not declared in `partners`"),
-                    ));
+        let versions = plan.versions();
+        for (v, (_, version)) in versions.iter().enumerate() {
+            for (i, r) in version.doc().rules.iter().enumerate() {
+                for (j, p) in r.when.partner.iter().flatten().enumerate() {
+                    if !partner_index.contains_key(p.as_str()) {
+                        return Err(Error::new(
+                            ErrorCode::UnknownPartner,
+                            format!("{}.rules[{i}].when.partner[{j}]", plan.version_root(v)),
+                            format!("partner \"{p}\" is not declared in `partners`"),
+                        ));
+                    }
                 }
             }
         }
-        let rewards_signups = plan
-            .doc()
-            .rules
-            .iter()
-            .any(|r| r.when.event == RuleEvent::Signup);
+        // A signup is a conversion when a rule rewards it or a referee reward is earned by it.
+        let rewards_signups = versions.iter().any(|(_, v)| {
+            v.doc()
+                .rules
+                .iter()
+                .any(|r| r.when.event == RuleEvent::Signup)
+                || v.doc()
+                    .referee_reward
+                    .as_ref()
+                    .is_some_and(|r| r.on == RefereeOn::Signup)
+        });
         let n = partners.len();
-        let rule_ids = plan
-            .doc()
-            .rules
+        let rule_ids = versions
             .iter()
-            .map(|r| Arc::from(r.id.as_str()))
+            .flat_map(|(_, v)| v.doc().rules.iter().map(|r| Arc::from(r.id.as_str())))
             .collect();
+        drop(versions);
+        let incentives = Incentives::new(&plan, &partners, &partner_ids, &partner_index)?;
         Ok(State {
             plan,
             partners,
@@ -209,6 +222,7 @@ impl State {
             fraud: Tracker::default(),
             rewards_signups,
             rule_ids,
+            incentives,
         })
     }
 
@@ -227,7 +241,11 @@ impl State {
         self.partners.push(partner);
         self.partner_ids.push(id.clone());
         self.partner_index.insert(id.clone(), i);
-        if let Err(e) = check_parents(&self.partners, &self.partner_index) {
+        let added = check_parents(&self.partners, &self.partner_index).and_then(|()| {
+            self.incentives
+                .add_partner(&self.partners[i], id.clone(), &self.partner_index)
+        });
+        if let Err(e) = added {
             self.partners.pop();
             self.partner_ids.pop();
             self.partner_index.remove(&id);
@@ -250,6 +268,15 @@ impl State {
     /// Applies one event. `pos` is its index in the input's `events`, for error paths; the
     /// path string is only built when an error needs it.
     pub(crate) fn apply(&mut self, ev: &Event, pos: usize) -> Result<()> {
+        // Periods that ended at or before the event close first (tiers, period bonuses);
+        // what the event changed then feeds metrics, milestones and tiers.
+        self.close_periods(ev.at)?;
+        let first = self.entries.len();
+        self.apply_event(ev, pos)?;
+        self.after_event(ev, first)
+    }
+
+    fn apply_event(&mut self, ev: &Event, pos: usize) -> Result<()> {
         let path = &Loc(pos);
         let id: Arc<str> = ev.id.clone();
         match &ev.body {
@@ -391,8 +418,21 @@ impl State {
         Ok(())
     }
 
+    /// A customer's memory, if the customer was seen.
+    pub(crate) fn customer(&self, key: &str) -> Option<&Customer> {
+        self.customers.get(key)
+    }
+
+    /// Whether payment `id` is remembered for refunds (batch evaluation remembers only the
+    /// payments that some refund names).
+    pub(crate) fn remembers(&self, id: &str) -> bool {
+        self.only_payments
+            .as_ref()
+            .is_none_or(|only| only.contains(id))
+    }
+
     /// The customer's key, shared with the map when the customer is already known.
-    fn customer_key(&self, key: &str) -> Arc<str> {
+    pub(crate) fn customer_key(&self, key: &str) -> Arc<str> {
         match self.customers.get_key_value(key) {
             Some((k, _)) => k.clone(),
             None => Arc::from(key),
@@ -469,6 +509,7 @@ impl State {
         // Pay per click: paid to the touch's partner directly, when it may earn.
         if !self
             .plan
+            .version(self.plan.version_at(ev.at))
             .doc()
             .rules
             .iter()
@@ -598,6 +639,9 @@ impl State {
                     let ctr = &mut self.counters[cr.partner];
                     ctr.referrals += 1;
                     ctr.activity.first_referral.get_or_insert(at);
+                    if self.incentives.on {
+                        self.incentives.pending_referrals.push(cr.partner);
+                    }
                 }
             }
         }
@@ -703,7 +747,20 @@ impl State {
         paying: Option<Paying<'_>>,
         currency: crate::money::Currency,
     ) -> Result<()> {
-        let doc = self.plan.doc();
+        // The plan version in force (or the customer's grandfathered one) prices the event.
+        let version = match kind {
+            RuleEvent::Touch => self.plan.version_at(ev.at),
+            _ => self.version_for(ev.at, Some(customer)),
+        };
+        let plan = self.plan.version(version);
+        let version_why = self.plan.effective_from(version).map(|from| VersionWhy {
+            index: version,
+            effective_from: from,
+            grandfathered: version != self.plan.version_at(ev.at),
+        });
+        let doc = plan.doc();
+        let rule_base = self.incentives.rule_base(version);
+        let start = self.entries.len();
         let digits = currency.digits();
         let payment = paying.as_ref().map(|p| p.payment);
         let payment_number = paying.as_ref().map(|p| p.number);
@@ -744,7 +801,11 @@ impl State {
             Ok(p)
         };
         for (ci, credit) in credits.iter().enumerate() {
+            // A new referral for this partner: its first credited conversion of the customer
+            // (counted by `attribution` just before, for the partner metrics).
+            let new_referral = self.incentives.pending_referrals.contains(&credit.partner);
             let partner = &self.partners[credit.partner];
+            let mut credited_plan = Decimal::ZERO;
             if payment.is_some() {
                 let plan_amount = self.to_plan(credited[ci], currency, &date)?;
                 let ctr = &mut self.counters[credit.partner];
@@ -752,6 +813,12 @@ impl State {
                 ctr.revenue += plan_amount;
                 ctr.activity.last_active = Some(ev.at);
                 self.fraud.conversion(&doc.fraud, credit.partner, ev.at, id);
+                credited_plan = plan_amount;
+                if self.incentives.on {
+                    self.incentives
+                        .pending_credits
+                        .push((credit.partner, plan_amount));
+                }
             }
             // A partner earns only while active; the credit (and the revenue it sourced)
             // stays with it.
@@ -767,6 +834,7 @@ impl State {
                 payment,
                 payment_number,
                 first_payment_at,
+                tier: self.incentives.tier(credit.partner).map(|t| &**t),
             };
             let flat_share = |flat: Decimal| {
                 let (converted, rate) =
@@ -779,7 +847,7 @@ impl State {
             // one partner would have earned.
             let share = |whole: Decimal| part(whole, ci);
             let pricing = Pricing {
-                plan: &self.plan,
+                plan,
                 fx: &self.fx,
                 at: ev.at,
                 currency,
@@ -789,11 +857,17 @@ impl State {
                 flat_share: &flat_share,
                 whole: base.filter(|_| credits.len() > 1),
                 share: &share,
+                tier: self.incentives.tier(credit.partner),
+                metrics: self.incentives.metrics(credit.partner),
+                credited_plan,
+                new_referral,
+                version,
+                slots: self.incentives.cap_slots(version),
             };
             let mut checks: SmallVec<[RuleCheck; 1]> = SmallVec::with_capacity(doc.rules.len());
             let mut priced: SmallVec<[(usize, commission::Priced); 1]> = SmallVec::new();
             for (ri, rule) in doc.rules.iter().enumerate() {
-                let because = commission::check(&self.plan, &self.fx, ri, rule, &ctx)?;
+                let because = commission::check(plan, &self.fx, ri, rule, &ctx)?;
                 let matched = because.is_none();
                 let mut amount = None;
                 if matched && (doc.combine != Combine::FirstMatch || priced.is_empty()) {
@@ -804,7 +878,7 @@ impl State {
                     priced.push((ri, pr));
                 }
                 checks.push(RuleCheck {
-                    rule: self.rule_ids[ri].clone(),
+                    rule: self.rule_ids[rule_base + ri].clone(),
                     matched,
                     because,
                     amount,
@@ -821,6 +895,22 @@ impl State {
             }
             let n_priced = priced.len();
             for (k, (ri, pr)) in priced.into_iter().enumerate() {
+                // A retroactive rule remembers every event it prices, paid or not (a 0% band
+                // writes no entry, and a later crossing tops it up).
+                if let crate::ledger::RewardWhy::Tiered { band, .. } = &pr.reward
+                    && band.mode == BandMode::Retroactive
+                {
+                    self.incentives.quotes.push(Quote {
+                        rule: ri,
+                        version,
+                        partner: credit.partner,
+                        credited: credited[ci],
+                        currency,
+                        band: (**band).clone(),
+                        entry: (!pr.amount.is_zero()).then_some(self.entries.len()),
+                        instrument: doc.rules[ri].reward.instrument,
+                    });
+                }
                 if pr.amount.is_zero() {
                     continue;
                 }
@@ -873,6 +963,9 @@ impl State {
                         computed: pr.computed,
                         rounded: pr.rounded,
                         limits: pr.limits,
+                        tier: self.incentives.tier(credit.partner).cloned(),
+                        instrument: rule.reward.instrument,
+                        version: version_why,
                     })),
                 };
                 if capped {
@@ -889,7 +982,8 @@ impl State {
                 });
             }
         }
-        Ok(())
+        drop(keys);
+        self.after_pricing(ev, start, version, hold)
     }
 
     /// Converts an amount to plan currency on `date()` (exact, and no date asked for, when
@@ -1108,6 +1202,7 @@ pub fn evaluate(input: &Input) -> Result<Report> {
     for i in order {
         state.apply(&input.events[i], i)?;
     }
+    state.settle(input.as_of)?;
     report::build_owned(state, input.as_of)
 }
 

@@ -442,7 +442,7 @@ struct InputDoc {
     #[serde(default)]
     #[schemars(with = "crate::plan::PlanDoc")]
     plan: Option<serde_json::Value>,
-    /// Plan versions `[{effective_from, plan}]` (SPEC §2.5; not supported by this version yet).
+    /// Plan versions `[{effective_from, plan}]` in the order they take effect (SPEC §2.5), instead of `plan`.
     #[serde(default)]
     plan_history: Option<serde_json::Value>,
     /// The partners.
@@ -509,11 +509,12 @@ impl Input {
         }
         let plan = match (doc.plan, doc.plan_history) {
             (Some(p), None) => Plan::from_value(&p, "plan")?,
-            (_, Some(_)) => {
+            (None, Some(h)) => Plan::from_history_value(&h, "plan_history")?,
+            (Some(_), Some(_)) => {
                 return Err(Error::new(
                     ErrorCode::InvalidValue,
                     "plan_history",
-                    "plan histories (SPEC §2.5) are not supported by this version yet: pass `plan`",
+                    "give either `plan` or `plan_history` (a list of versions), not both",
                 ));
             }
             (None, None) => {

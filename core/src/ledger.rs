@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::fx::AppliedRate;
-use crate::plan::{Channel, Combine, Model};
+use crate::plan::{BandMode, BonusKind, Channel, Combine, Instrument, Metric, Model};
 use crate::time::{Instant, Period};
 
 /// What an entry is.
@@ -87,6 +87,26 @@ pub enum Explain {
         /// The reason given with the event.
         reason: String,
     },
+    /// A parent's share of a child's commission (SPEC §7).
+    Override(Box<OverrideWhy>),
+    /// A retroactive band crossing topped earlier events up (SPEC §4).
+    TrueUp(Box<TrueUpWhy>),
+    /// A milestone or period bonus (SPEC §6).
+    Bonus(Box<BonusWhy>),
+}
+
+impl Entry {
+    /// Cash, or an account credit the host applies (never on a payout statement).
+    pub fn instrument(&self) -> Instrument {
+        match &self.explain {
+            Explain::Commission(w) => w.instrument,
+            Explain::Reversal(w) => w.instrument,
+            Explain::TrueUp(w) => w.instrument,
+            Explain::Adjustment { .. } | Explain::Override(_) | Explain::Bonus(_) => {
+                Instrument::Cash
+            }
+        }
+    }
 }
 
 /// How a commission was computed.
@@ -113,6 +133,24 @@ pub struct CommissionWhy {
     pub rounded: Decimal,
     /// Floors and caps applied, in order.
     pub limits: Vec<LimitNote>,
+    /// The partner's tier in force at the event, when the plan has tiers.
+    pub tier: Option<Arc<str>>,
+    /// Cash or credit, as the paying rule says.
+    pub instrument: Instrument,
+    /// The plan version that priced the entry, when the plan has a history.
+    pub version: Option<VersionWhy>,
+}
+
+/// Which plan version priced an entry (SPEC §2.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionWhy {
+    /// Its position in `plan_history`.
+    pub index: usize,
+    /// When it took effect.
+    pub effective_from: Instant,
+    /// True when it is not the version in force at the event: the customer keeps the
+    /// version of its first conversion (`grandfather: "customer"`).
+    pub grandfathered: bool,
 }
 
 /// A payment's commission base.
@@ -172,6 +210,133 @@ pub enum RewardWhy {
         /// The partner's part when several partners share the event (largest remainder).
         share: Decimal,
     },
+    /// `percent_by_tier`: the percent of the tier in force.
+    PercentByTier {
+        /// The tier in force at the event.
+        tier: Arc<str>,
+        /// Its percent.
+        percent: Decimal,
+        /// What it was taken of.
+        of: Decimal,
+    },
+    /// `tiered`: band rates on the partner's running metric.
+    Tiered {
+        /// The bands used and why.
+        band: Box<BandWhy>,
+        /// The credited base they were applied to.
+        of: Decimal,
+    },
+}
+
+/// How a `tiered` reward chose its rate(s).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BandWhy {
+    /// The running metric.
+    pub metric: Metric,
+    /// How a crossing is paid.
+    pub mode: BandMode,
+    /// The window the metric runs over: a period label, `lifetime` or `rolling N days`.
+    pub window: String,
+    /// The window's first instant (none for lifetime).
+    pub window_start: Option<Instant>,
+    /// The running total before this event.
+    pub before: Decimal,
+    /// The running total including this event.
+    pub after: Decimal,
+    /// The base paid in each band (one part unless graduated), in the event currency.
+    pub parts: Vec<BandPart>,
+}
+
+/// The part of a base paid at one band.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BandPart {
+    /// The band's start.
+    pub from: Decimal,
+    /// The band's percent.
+    pub percent: Decimal,
+    /// The base paid at it.
+    pub base: Decimal,
+}
+
+/// A parent's override: its share of one child entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OverrideWhy {
+    /// 1 = parent, 2 = grandparent, ...
+    pub level: u32,
+    /// The share.
+    pub percent: Decimal,
+    /// The child partner.
+    pub child: Arc<str>,
+    /// The child's entry.
+    pub child_entry: Arc<str>,
+    /// The child entry's amount.
+    pub of: Decimal,
+    /// Before rounding.
+    pub computed: Decimal,
+    /// Levels between the child and this parent that were skipped (inactive parents).
+    pub skipped: Vec<(u32, Arc<str>, crate::input::PartnerStatus)>,
+}
+
+/// A retroactive true-up: every earlier event of the window topped up to the new rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrueUpWhy {
+    /// The crossing that caused it.
+    pub band: Box<BandWhy>,
+    /// The new rate.
+    pub percent: Decimal,
+    /// The events topped up, in order.
+    pub events: Vec<TrueUpLine>,
+    /// Cash or credit, as the rule says.
+    pub instrument: Instrument,
+}
+
+/// One earlier event in a true-up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrueUpLine {
+    /// The payment event.
+    pub event: Arc<str>,
+    /// Its credited base.
+    pub base: Decimal,
+    /// Its base net of refunds so far.
+    pub net_base: Decimal,
+    /// What it had been paid, net of reversals, before this true-up.
+    pub paid: Decimal,
+    /// What it earns at the new rate: round(net base × percent).
+    pub target: Decimal,
+    /// target − paid.
+    pub top_up: Decimal,
+}
+
+/// A bonus: which threshold was reached and what it pays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BonusWhy {
+    /// Milestone or period.
+    pub kind: BonusKind,
+    /// The metric measured.
+    pub metric: Metric,
+    /// `lifetime` for milestones, the period label for period bonuses.
+    pub window: String,
+    /// The threshold.
+    pub at_least: Decimal,
+    /// The metric's value that reached it.
+    pub value: Decimal,
+    /// A fixed amount, or...
+    pub amount: Option<Decimal>,
+    /// ...a percent of the value.
+    pub percent: Option<Decimal>,
+    /// Before rounding.
+    pub computed: Decimal,
+}
+
+/// How an override's reversal follows its child entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FollowWhy {
+    /// The child entry.
+    pub child_entry: Arc<str>,
+    /// The override's share.
+    pub percent: Decimal,
+    /// The child entry's amount net of its reversals, after this refund.
+    pub child_net: Decimal,
 }
 
 /// A reward computed on a whole event and split among the partners credited for it.
@@ -317,4 +482,8 @@ pub struct ReversalWhy {
     pub reversed_total: Decimal,
     /// `cancel` (the original was pending) or `clawback` (it was available or paid).
     pub effect: &'static str,
+    /// Cash or credit, as the original.
+    pub instrument: Instrument,
+    /// For an override: it follows its child entry's net amount, not the payment fraction.
+    pub follows: Option<Box<FollowWhy>>,
 }

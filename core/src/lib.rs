@@ -33,6 +33,7 @@ mod engine;
 pub mod error;
 pub mod fx;
 pub mod guard;
+mod incentives;
 mod incremental;
 pub mod input;
 mod json;
@@ -43,6 +44,7 @@ pub mod money;
 pub mod payouts;
 pub mod plan;
 pub mod report;
+pub mod tiers;
 pub mod time;
 
 pub use engine::{evaluate, evaluate_json, evaluate_json_with};

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use crate::commission::referee::RefereeRecord;
 use crate::engine::State;
 use crate::error::Result;
 use crate::ledger::{Entry, EntryKind, FlagKind};
 use crate::money::{Currency, Rounding};
 use crate::payouts::{self, Statement, StatementStatus};
+use crate::tiers::TierChange;
+use crate::tiers::progress::Progress;
 use crate::time::{Instant, local_date};
 
 /// Where an entry stands as of the report.
@@ -60,9 +63,11 @@ pub enum FieldType {
 pub const FIELD_TYPES: &[(&str, FieldType)] = &[
     ("after", FieldType::Decimal),
     ("amount", FieldType::Decimal),
+    ("at_least", FieldType::Decimal),
     ("base", FieldType::Decimal),
     ("before", FieldType::Decimal),
     ("carried_forward", FieldType::Decimal),
+    ("child_net", FieldType::Decimal),
     ("closing_balance", FieldType::Decimal),
     ("commission", FieldType::Decimal),
     ("computed", FieldType::Decimal),
@@ -71,6 +76,7 @@ pub const FIELD_TYPES: &[(&str, FieldType)] = &[
     ("cpa", FieldType::Decimal),
     ("credited", FieldType::Decimal),
     ("credits", FieldType::Decimal),
+    ("current", FieldType::Decimal),
     ("debits", FieldType::Decimal),
     ("discount", FieldType::Decimal),
     ("epc", FieldType::Decimal),
@@ -78,6 +84,7 @@ pub const FIELD_TYPES: &[(&str, FieldType)] = &[
     ("flat", FieldType::Decimal),
     ("influenced_revenue", FieldType::Decimal),
     ("last", FieldType::Decimal),
+    ("net_base", FieldType::Decimal),
     ("of", FieldType::Decimal),
     ("opening_balance", FieldType::Decimal),
     ("original", FieldType::Decimal),
@@ -88,13 +95,16 @@ pub const FIELD_TYPES: &[(&str, FieldType)] = &[
     ("refunded_before", FieldType::Decimal),
     ("refunded_now", FieldType::Decimal),
     ("refunded_total", FieldType::Decimal),
+    ("remaining", FieldType::Decimal),
     ("revenue", FieldType::Decimal),
     ("reversed_before", FieldType::Decimal),
     ("reversed_total", FieldType::Decimal),
     ("rounded", FieldType::Decimal),
     ("share", FieldType::Decimal),
+    ("target", FieldType::Decimal),
     ("tax", FieldType::Decimal),
     ("threshold", FieldType::Decimal),
+    ("top_up", FieldType::Decimal),
     ("used", FieldType::Decimal),
     ("value", FieldType::Decimal),
     ("weight", FieldType::Decimal),
@@ -108,6 +118,9 @@ pub const FIELD_TYPES: &[(&str, FieldType)] = &[
     ("locked_until", FieldType::Instant),
     ("end", FieldType::Instant),
     ("start", FieldType::Instant),
+    ("effective_from", FieldType::Instant),
+    ("evaluated_at", FieldType::Instant),
+    ("window_start", FieldType::Instant),
     ("due", FieldType::Date),
     ("fx_date", FieldType::Date),
     ("quoted", FieldType::Date),
@@ -206,6 +219,13 @@ pub struct Report {
     pub program: Metrics,
     /// Per-partner metrics, sorted by partner id.
     pub partners: Vec<(Arc<str>, Metrics)>,
+    /// The tier timeline: each partner's starting tier and every change, by partner id
+    /// then time (plans with tiers).
+    pub tiers: Vec<TierChange>,
+    /// Each partner's tier progress as of `as_of`, by partner id (plans with tiers).
+    pub progress: Vec<Progress>,
+    /// Rewards for referred customers, by instant then customer.
+    pub referee_rewards: Vec<RefereeRecord>,
 }
 
 impl Report {
@@ -339,6 +359,18 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
     program.influenced_revenue = state.influenced;
     // Program referrals count customers, not (customer, partner) pairs.
     program.referrals = state.attributed_customers();
+    let mut tiers: Vec<TierChange> = state
+        .incentives
+        .tiers
+        .as_ref()
+        .map(|b| b.timeline.clone())
+        .unwrap_or_default();
+    // Stable: each partner's changes stay in the order they were made.
+    tiers.sort_by(|a, b| a.partner.cmp(&b.partner));
+    let mut progress = state.progress(as_of)?;
+    progress.sort_by(|a, b| a.partner.cmp(&b.partner));
+    let mut referee_rewards = state.incentives.referee.clone();
+    referee_rewards.sort_by(|a, b| (a.at, &a.customer).cmp(&(b.at, &b.customer)));
     let report = Report {
         plan: doc.id.clone(),
         currency: doc.currency,
@@ -354,6 +386,9 @@ fn assemble(state: &State, as_of: Instant) -> Result<(Report, Vec<usize>)> {
         unattributed: state.unattributed.iter().cloned().collect(),
         program,
         partners,
+        tiers,
+        progress,
+        referee_rewards,
     };
     Ok((report, order))
 }

@@ -102,6 +102,9 @@ fn run(path: &Path, bless: bool) -> (Vec<String>, Option<String>) {
         ("expect_unattributed", "unattributed"),
         ("expect_duplicates_ignored", "duplicates_ignored"),
         ("expect_metrics", "metrics"),
+        ("expect_tiers", "tiers"),
+        ("expect_progress", "progress"),
+        ("expect_referee_rewards", "referee_rewards"),
     ] {
         if let Some(want) = v.get(field) {
             hand += 1;

@@ -19,6 +19,8 @@ pub(crate) struct Ctx<'a> {
     pub payment: Option<&'a Payment>,
     pub payment_number: Option<u32>,
     pub first_payment_at: Option<Instant>,
+    /// The partner's tier in force at the event (plans with tiers).
+    pub tier: Option<&'a str>,
 }
 
 fn listed(list: &Option<Vec<String>>, v: Option<&str>) -> bool {
@@ -52,6 +54,9 @@ pub(crate) fn check(
             "segment {} is not listed",
             show(c.partner.segment.as_deref())
         )));
+    }
+    if !listed(&w.tier, c.tier) {
+        return Ok(Some(format!("tier {} is not listed", show(c.tier))));
     }
     if let Some(chs) = &w.channel
         && !c.channel.is_some_and(|ch| chs.contains(&ch))

@@ -4,35 +4,45 @@
 //! without touching any state, and the engine commits the winner's amount to the cap
 //! tallies. That split is what lets `combine: "max"` compare rules in money, after caps.
 
+pub(crate) mod bands;
+mod bonuses;
 mod conditions;
+mod overrides;
+pub(crate) mod referee;
 
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
 pub(crate) use conditions::{Ctx, check};
+pub(crate) use overrides::follow_target;
 
 use crate::engine::HashMap;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::fx::FxTable;
 use crate::ledger::{LimitNote, RewardWhy};
 use crate::money::{Currency, Rounding};
-use crate::plan::{Plan, Reward, Rule};
+use crate::plan::{Plan, RewardKind, Rule};
 use crate::time::{Instant, Period, local_date};
 
 /// Net amounts earned so far under capped rules, in plan currency.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tallies {
-    /// (rule, partner, customer) → net earned: `max_per_customer`.
+    /// (rule slot, partner, customer) → net earned: `max_per_customer`.
     pub per_customer: HashMap<(usize, usize, Arc<str>), Decimal>,
-    /// (rule, partner, period) → net earned: `max_per_period`.
+    /// (rule slot, partner, period) → net earned: `max_per_period`.
     pub per_period: HashMap<(usize, usize, Period), Decimal>,
 }
 
 /// Where an entry counts against caps, so a reversal can give the room back.
 #[derive(Clone, Debug)]
 pub(crate) struct CapKeys {
+    /// The rule's index in its plan version.
     pub rule: usize,
+    /// That version.
+    pub version: usize,
+    /// The rule's cap slot (one per rule id across versions).
+    pub slot: usize,
     pub partner: usize,
     pub customer: Option<Arc<str>>,
     pub period: Option<Period>,
@@ -66,6 +76,18 @@ pub(crate) struct Pricing<'a> {
     pub whole: Option<Decimal>,
     /// The partner's part of an amount of the whole event (largest remainder by weight).
     pub share: &'a dyn Fn(Decimal) -> Result<Decimal>,
+    /// The partner's tier in force at the event (plans with tiers).
+    pub tier: Option<&'a Arc<str>>,
+    /// The partner's metrics before this event (plans with tiers, bands or bonuses).
+    pub metrics: Option<&'a crate::incentives::metrics::PartnerMetrics>,
+    /// `credited` in plan currency.
+    pub credited_plan: Decimal,
+    /// Whether this event is the customer's first conversion (a new referral).
+    pub new_referral: bool,
+    /// The plan version pricing the event.
+    pub version: usize,
+    /// Each rule's cap slot in that version: rules of one id share caps across versions.
+    pub slots: &'a [usize],
 }
 
 /// Prices `rule` (index `idx`) for the partner in `p`, given the tallies so far.
@@ -75,18 +97,13 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     let digits = p.currency.digits();
     // `split`: the amount after rounding and splitting, for a percent shared by partners.
     let mut split = None;
-    let (reward, computed) = match &rule.reward {
-        Reward::Percent(pct) => {
-            // percent / 100 exactly, by moving the decimal point: cheaper than a division,
-            // and it keeps the product exact.
-            let rate =
-                Decimal::try_from_i128_with_scale(pct.get().mantissa(), pct.get().scale() + 2)
-                    .ok()
-                    .or_else(|| pct.get().checked_div(Decimal::ONE_HUNDRED));
+    let (reward, computed) = match &rule.reward.kind {
+        RewardKind::Percent(pct) => {
             // Shared by several partners: taken of the whole base, rounded once, then split.
             let of = p.whole.unwrap_or(p.credited);
-            let raw = rate
-                .and_then(|r| of.checked_mul(r))
+            // percent / 100 exactly, by moving the decimal point: cheaper than a division,
+            // and it keeps the product exact.
+            let raw = bands::percent_of(of, pct.get())
                 .ok_or_else(|| Error::overflow(format!("plan.rules[{idx}].reward.percent")))?;
             let parts = match p.whole {
                 Some(_) => {
@@ -106,7 +123,7 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
                 raw,
             )
         }
-        Reward::Flat(flat) => {
+        RewardKind::Flat(flat) => {
             let (converted, rate, share) = (p.flat_share)(flat.get())?;
             (
                 RewardWhy::Flat {
@@ -118,15 +135,41 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
                 share,
             )
         }
-        // Validation rejects these in this version.
-        Reward::PercentByTier(_) | Reward::Tiered(_) => (
-            RewardWhy::Percent {
-                percent: Decimal::ZERO,
-                of: p.credited,
-                split: None,
-            },
-            Decimal::ZERO,
-        ),
+        RewardKind::PercentByTier(rates) => {
+            // Validation makes every level's rate explicit and plans with this reward have
+            // tiers, so a partner always has a tier and the tier a rate.
+            let tier = p.tier.ok_or_else(|| {
+                Error::new(ErrorCode::Internal, "", "percent_by_tier without a tier")
+            })?;
+            let pct = rates.get(&**tier).map(|d| d.get()).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Internal,
+                    "",
+                    "percent_by_tier without the tier's rate",
+                )
+            })?;
+            let raw = bands::percent_of(p.credited, pct).ok_or_else(|| {
+                Error::overflow(format!("plan.rules[{idx}].reward.percent_by_tier"))
+            })?;
+            (
+                RewardWhy::PercentByTier {
+                    tier: tier.clone(),
+                    percent: pct,
+                    of: p.credited,
+                },
+                raw,
+            )
+        }
+        RewardKind::Tiered(b) => {
+            let (band, raw) = bands::quote(b, p, idx)?;
+            (
+                RewardWhy::Tiered {
+                    band: Box::new(band),
+                    of: p.credited,
+                },
+                raw,
+            )
+        }
     };
     let rounded = split.unwrap_or_else(|| rounding.round(computed, digits));
     let mut amount = rounded;
@@ -145,8 +188,11 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
         .max_per_period
         .as_ref()
         .map(|c| Period::containing(c.period, p.plan.tz(), p.at));
+    let slot = p.slots.get(idx).copied().unwrap_or(idx);
     let keys = CapKeys {
         rule: idx,
+        version: p.version,
+        slot,
         partner: p.partner,
         // Only a per-customer cap needs the customer (and an Arc clone is an atomic op).
         customer: l.max_per_customer.and(p.customer.cloned()),
@@ -170,7 +216,7 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     if let (Some(max), Some(customer)) = (l.max_per_customer, &keys.customer) {
         let used = tallies
             .per_customer
-            .get(&(idx, p.partner, customer.clone()))
+            .get(&(slot, p.partner, customer.clone()))
             .copied()
             .unwrap_or_default();
         amount = cap(
@@ -186,7 +232,7 @@ pub(crate) fn price(idx: usize, rule: &Rule, p: &Pricing<'_>, tallies: &Tallies)
     if let (Some(c), Some(per)) = (&l.max_per_period, period) {
         let used = tallies
             .per_period
-            .get(&(idx, p.partner, per))
+            .get(&(slot, p.partner, per))
             .copied()
             .unwrap_or_default();
         amount = cap(
@@ -260,7 +306,7 @@ pub(crate) fn commit(rule: &Rule, keys: &CapKeys, amount_plan: Decimal, tallies:
     {
         *tallies
             .per_customer
-            .entry((keys.rule, keys.partner, c.clone()))
+            .entry((keys.slot, keys.partner, c.clone()))
             .or_default() += amount_plan;
     }
     if rule.limits.max_per_period.is_some()
@@ -268,7 +314,7 @@ pub(crate) fn commit(rule: &Rule, keys: &CapKeys, amount_plan: Decimal, tallies:
     {
         *tallies
             .per_period
-            .entry((keys.rule, keys.partner, per))
+            .entry((keys.slot, keys.partner, per))
             .or_default() += amount_plan;
     }
 }

@@ -235,7 +235,11 @@ impl Engine {
 
     fn entries_json(&self, written: &[(Entry, Status)]) -> String {
         let view: Vec<(&Entry, Status)> = written.iter().map(|(e, s)| (e, *s)).collect();
-        crate::canonical::entries_json(&view, self.state.plan.doc().rounding)
+        crate::canonical::entries_json(
+            &view,
+            self.state.plan.doc().rounding,
+            self.state.plan.doc().currency,
+        )
     }
 
     /// Checks a batch (conflicts, redeliveries, order) and folds it.
@@ -390,9 +394,9 @@ impl Engine {
     /// later it is written from the live state; as of an earlier instant the log is
     /// replayed up to it (a cost linear in the log).
     pub fn report(&self, as_of: Instant) -> Result<Report> {
-        let mut report = match self.prefix(as_of) {
-            Some(n) => report::build_owned(self.replay(&self.log[..n])?, as_of)?,
-            None => report::build(&self.state, as_of)?,
+        let mut report = match self.state_as_of(as_of)? {
+            std::borrow::Cow::Owned(state) => report::build_owned(state, as_of)?,
+            std::borrow::Cow::Borrowed(state) => report::build(state, as_of)?,
         };
         report.duplicates_ignored = self.duplicates_until(as_of);
         Ok(report)
@@ -401,6 +405,21 @@ impl Engine {
     /// [`Engine::report`] with an RFC 3339 `as_of`, as canonical JSON.
     pub fn report_json(&self, as_of: &str) -> Result<String> {
         Ok(self.report(instant(as_of)?)?.to_canonical_json())
+    }
+
+    /// The state as of `as_of`: the live one, or the log replayed up to `as_of`; with every
+    /// period that ended by `as_of` closed (tier evaluations, period bonuses). The live
+    /// state is closed on a copy, since an event may still arrive before `as_of`
+    /// (docs/adr/0005-period-ends-driven-by-instants.md).
+    pub(super) fn state_as_of(&self, as_of: Instant) -> Result<std::borrow::Cow<'_, State>> {
+        let mut state = match self.prefix(as_of) {
+            Some(n) => std::borrow::Cow::Owned(self.replay(&self.log[..n])?),
+            None => std::borrow::Cow::Borrowed(&self.state),
+        };
+        if state.closes_periods() {
+            state.to_mut().settle(as_of)?;
+        }
+        Ok(state)
     }
 
     /// The length of the log prefix up to `as_of` when it is shorter than the log.

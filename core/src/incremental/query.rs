@@ -77,14 +77,8 @@ impl Engine {
         pi: usize,
         f: impl FnOnce(&State, &[Statement], &[(usize, Status)]) -> T,
     ) -> Result<T> {
-        let replayed;
-        let state = match self.prefix(as_of) {
-            Some(n) => {
-                replayed = self.replay(&self.log[..n])?;
-                &replayed
-            }
-            None => &self.state,
-        };
+        let state = self.state_as_of(as_of)?;
+        let state = &*state;
         let owner = state.entry_owners()?;
         let (statements, paid_by) = payouts::build_for(state, &owner, as_of, Some(pi))?;
         let mine: Vec<(usize, Status)> = (0..state.entries.len())

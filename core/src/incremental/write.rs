@@ -227,7 +227,7 @@ impl Serialize for FxDoc<'_> {
 }
 
 /// The input document `{plan, partners, fx, events}` of an engine (no `as_of`: an engine
-/// answers as of any instant).
+/// answers as of any instant). A plan with versions is written as `plan_history`.
 pub(crate) struct InputDoc<'a> {
     pub plan: &'a Plan,
     pub partners: &'a [Partner],
@@ -238,12 +238,31 @@ pub(crate) struct InputDoc<'a> {
 impl Serialize for InputDoc<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(4))?;
-        m.serialize_entry("plan", self.plan.doc())?;
+        match &self.plan.versions()[..] {
+            [(None, plan)] => m.serialize_entry("plan", plan.doc())?,
+            versions => {
+                let list: Vec<VersionDoc> = versions
+                    .iter()
+                    .map(|(from, plan)| VersionDoc {
+                        effective_from: from.map(fmt_instant),
+                        plan: plan.doc(),
+                    })
+                    .collect();
+                m.serialize_entry("plan_history", &list)?;
+            }
+        }
         m.serialize_entry("partners", &Seq(self.partners, PartnerDoc))?;
         m.serialize_entry("fx", &Seq(self.fx, FxDoc))?;
         m.serialize_entry("events", &Seq(self.events, EventDoc))?;
         m.end()
     }
+}
+
+/// One `plan_history[]` item: a version and the instant it takes effect.
+#[derive(Serialize)]
+struct VersionDoc<'a> {
+    effective_from: Option<String>,
+    plan: &'a crate::plan::PlanDoc,
 }
 
 /// A slice written item by item through a view, without building a vector of views.

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use crate::engine::{Loc, State};
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::Event;
-use crate::ledger::{Entry, EntryKind, Explain, ReversalWhy};
+use crate::ledger::{Entry, EntryKind, Explain, FollowWhy, ReversalWhy};
 use crate::money::fits_minor_unit;
 use crate::plan::Clawback;
 use crate::time::{Instant, add_days_local, local_date};
@@ -103,8 +103,29 @@ pub(crate) fn refund(
     for idx in range {
         let orig = &state.entries[idx];
         let e = orig.amount;
+        let follow = state.incentives.follows.get(&idx).copied();
+        let mut follows = None;
         let target = if full {
             e
+        } else if let Some(f) = follow {
+            // An override follows its child entry's net, not the payment fraction: its net
+            // stays round(percent × child net), never more than its share.
+            let child = &state.entries[f.child];
+            let child_net = child.amount - state.side[f.child].accounted;
+            follows = Some(Box::new(FollowWhy {
+                child_entry: child.id.clone(),
+                percent: f.percent,
+                child_net,
+            }));
+            crate::commission::follow_target(
+                e,
+                &f,
+                child_net,
+                state.side[idx].accounted,
+                rounding,
+                orig.currency.digits(),
+            )
+            .ok_or_else(|| Error::overflow(format!("{path}.amount")))?
         } else {
             let raw = e
                 .checked_mul(total)
@@ -130,6 +151,14 @@ pub(crate) fn refund(
         };
         let rid = crate::engine::make_id(&mut state.id_buf, &["reversal", id, &orig.id]);
         let orig = &state.entries[idx];
+        if full && let Some(f) = follow {
+            let child = &state.entries[f.child];
+            follows = Some(Box::new(FollowWhy {
+                child_entry: child.id.clone(),
+                percent: f.percent,
+                child_net: child.amount - state.side[f.child].accounted,
+            }));
+        }
         out.push((
             idx,
             Entry {
@@ -155,6 +184,8 @@ pub(crate) fn refund(
                     reversed_before,
                     reversed_total: target,
                     effect,
+                    instrument: orig.instrument(),
+                    follows,
                 })),
             },
         ));
@@ -168,7 +199,7 @@ pub(crate) fn refund(
             let plan_amount = state
                 .converted(idx, state.plan.doc().currency, date, true)?
                 .0;
-            let rule = state.plan.doc().rules[keys.rule].clone();
+            let rule = state.plan.version(keys.version).doc().rules[keys.rule].clone();
             crate::commission::commit(&rule, keys, plan_amount, state.tallies_mut());
         }
     }

@@ -122,7 +122,17 @@ pub(crate) fn build_for(
     let tz = state.plan.tz();
     let unit = doc.payouts.period;
     let mut by_partner: Vec<Vec<usize>> = vec![Vec::new(); state.partners.len()];
+    // Credit is applied by the host to the partner's account: never paid out in cash.
+    let credit = state.plan.versions().iter().any(|(_, v)| {
+        v.doc()
+            .rules
+            .iter()
+            .any(|r| r.reward.instrument == crate::plan::Instrument::Credit)
+    });
     for (i, &pi) in owner.iter().enumerate() {
+        if credit && state.entries[i].instrument() == crate::plan::Instrument::Credit {
+            continue;
+        }
         by_partner[pi].push(i);
     }
     // Statements are listed by partner id.

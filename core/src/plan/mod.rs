@@ -5,23 +5,35 @@
 //! what types cannot say (ranges, uniqueness, features this version does not implement).
 //! Only a plan with no problem at all becomes a [`Plan`].
 
+mod history;
+mod incentives;
 mod parse;
 mod types;
 mod validate;
 
+pub use incentives::*;
 pub use types::*;
+
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 
 use crate::error::{Error, Issues, Result};
 use crate::time::Instant;
 
-/// A validated plan, ready to evaluate.
+/// A validated plan, ready to evaluate: one document, or a history of versions.
+///
+/// Cloning is cheap (shared parts), so the engine can hold the version it prices with.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    doc: PlanDoc,
+    doc: Arc<PlanDoc>,
     tz: Tz,
-    windows: Vec<RuleWindow>,
+    windows: Arc<[RuleWindow]>,
+    /// Plan versions (SPEC §2.5) with the instant each takes effect, earliest first; empty
+    /// for a single plan. The outer plan is the first version: the settings every version
+    /// shares (currency, time zone, rounding, attribution, lifecycle, payouts, health) are
+    /// read from it.
+    history: Arc<[(Instant, Plan)]>,
 }
 
 /// A rule's `[from, until)` campaign dates, parsed.
@@ -66,7 +78,13 @@ impl Plan {
         let Some((tz, windows)) = checked else {
             return (None, issues);
         };
-        (Some(Plan { doc, tz, windows }), issues)
+        let plan = Plan {
+            doc: Arc::new(doc),
+            tz,
+            windows: windows.into(),
+            history: Arc::new([]),
+        };
+        (Some(plan), issues)
     }
 
     /// The plan document as written (with defaults filled in).
@@ -86,6 +104,58 @@ impl Plan {
 
     pub(crate) fn window(&self, rule: usize) -> RuleWindow {
         self.windows.get(rule).copied().unwrap_or_default()
+    }
+
+    /// Every version with the instant it takes effect (`None`: a single plan).
+    pub fn versions(&self) -> Vec<(Option<Instant>, &Plan)> {
+        if self.history.is_empty() {
+            return vec![(None, self)];
+        }
+        self.history.iter().map(|(at, p)| (Some(*at), p)).collect()
+    }
+
+    /// Version `i` (the plan itself when it has no history).
+    #[inline]
+    pub fn version(&self, i: usize) -> &Plan {
+        self.history.get(i).map_or(self, |(_, p)| p)
+    }
+
+    /// When version `i` takes effect (`None` for a single plan).
+    #[inline]
+    pub fn effective_from(&self, i: usize) -> Option<Instant> {
+        self.history.get(i).map(|(at, _)| *at)
+    }
+
+    /// The version in force at `t`: the last one taking effect at or before it (the first
+    /// version also covers everything before it).
+    pub fn version_at(&self, t: Instant) -> usize {
+        self.history
+            .partition_point(|(from, _)| *from <= t)
+            .saturating_sub(1)
+    }
+
+    /// The version in force just before `t`: the one a period ending at `t` is judged by.
+    pub fn version_before(&self, t: Instant) -> usize {
+        self.history
+            .partition_point(|(from, _)| *from < t)
+            .saturating_sub(1)
+    }
+
+    /// Where version `v` sits in the input, for error paths: `plan`, or
+    /// `plan_history[v].plan`.
+    pub fn version_root(&self, v: usize) -> String {
+        if self.history.is_empty() {
+            "plan".to_owned()
+        } else {
+            format!("plan_history[{v}].plan")
+        }
+    }
+
+    /// Whether some version keeps customers on the version of their first conversion.
+    pub fn grandfathers(&self) -> bool {
+        self.history
+            .iter()
+            .any(|(_, p)| p.doc.grandfather == Grandfather::Customer)
     }
 }
 

@@ -108,6 +108,7 @@ fn check_rules(v: &Value, path: &str, issues: &mut Issues) {
 
 /// Reads one top-level field with the type `PlanDoc` gives it.
 fn check_field(key: &str, v: &Value, path: &str, issues: &mut Issues) {
+    use super::incentives::*;
     use super::types::*;
     use crate::money::{Currency, Rounding};
     match key {
@@ -122,8 +123,11 @@ fn check_field(key: &str, v: &Value, path: &str, issues: &mut Issues) {
         "payouts" => check::<Payouts>(v, path, issues),
         "health" => check::<Health>(v, path, issues),
         "fraud" => check::<Fraud>(v, path, issues),
-        // Sections of later SPEC chapters are read as free JSON here; validation says
-        // whether this version supports them.
+        "tiers" => check::<Tiers>(v, path, issues),
+        "bonuses" => check::<Vec<Bonus>>(v, path, issues),
+        "overrides" => check::<Vec<Override>>(v, path, issues),
+        "referee_reward" => check::<RefereeReward>(v, path, issues),
+        "grandfather" => check::<Grandfather>(v, path, issues),
         _ => {}
     }
 }

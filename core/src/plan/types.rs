@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::incentives::{Bands, Bonus, Grandfather, Instrument, Override, RefereeReward, Tiers};
 use crate::dec::Dec;
 use crate::money::{Currency, Rounding};
 use crate::time::PeriodUnit;
@@ -49,16 +50,16 @@ pub struct PlanDoc {
     pub combine: Combine,
     /// Tier levels (SPEC §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tiers: Option<serde_json::Value>,
-    /// Bonuses (SPEC §6).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bonuses: Option<serde_json::Value>,
-    /// Multi-level overrides (SPEC §7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<serde_json::Value>,
+    pub tiers: Option<Tiers>,
+    /// Milestone and period bonuses (SPEC §6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bonuses: Vec<Bonus>,
+    /// Multi-level overrides: a parent's share of its child's commission (SPEC §7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
     /// Two-sided referee rewards (SPEC §8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub referee_reward: Option<serde_json::Value>,
+    pub referee_reward: Option<RefereeReward>,
     /// Holds, clawbacks and negative balances.
     #[serde(default)]
     pub lifecycle: Lifecycle,
@@ -69,8 +70,8 @@ pub struct PlanDoc {
     #[serde(default)]
     pub fraud: Fraud,
     /// Which plan version a customer's payments use (SPEC §2.5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grandfather: Option<serde_json::Value>,
+    #[serde(default)]
+    pub grandfather: Grandfather,
     /// Partner health metrics settings.
     #[serde(default)]
     pub health: Health,
@@ -421,18 +422,153 @@ pub struct Range {
     pub max: Option<u32>,
 }
 
-/// What a rule pays: exactly one kind.
+/// What a rule pays: exactly one kind of reward, given as cash (default) or credit.
+///
+/// Written `{"percent": "20"}`, `{"flat": "50", "instrument": "credit"}`, ...: the kind's
+/// key and an optional `instrument` side by side (SPEC §4, §8).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RewardDoc", into = "RewardDoc")]
+pub struct Reward {
+    /// What is paid.
+    pub kind: RewardKind,
+    /// Cash, or an account credit (customer-refers-customer programs).
+    pub instrument: Instrument,
+}
+
+impl Reward {
+    /// A cash reward of `kind`.
+    pub fn cash(kind: RewardKind) -> Reward {
+        Reward {
+            kind,
+            instrument: Instrument::Cash,
+        }
+    }
+}
+
+/// The kinds of reward.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Reward {
+pub enum RewardKind {
     /// Percent of the partner's credited base.
     Percent(Dec),
     /// A fixed amount in plan currency per event.
     Flat(Dec),
-    /// Percent depending on the partner's tier (SPEC §5).
+    /// Percent depending on the partner's tier in force (SPEC §5).
     PercentByTier(BTreeMap<String, Dec>),
     /// Percent depending on the partner's running volume (SPEC §4 bands).
-    Tiered(serde_json::Value),
+    Tiered(Bands),
+}
+
+impl RewardKind {
+    /// The key the kind is written with.
+    pub fn key(&self) -> &'static str {
+        match self {
+            RewardKind::Percent(_) => "percent",
+            RewardKind::Flat(_) => "flat",
+            RewardKind::PercentByTier(_) => "percent_by_tier",
+            RewardKind::Tiered(_) => "tiered",
+        }
+    }
+}
+
+/// The written form of a [`Reward`]: every kind's key optional, so that "none" and
+/// "several" get a message that says so instead of serde's untagged-enum shrug.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RewardDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    percent: Option<Dec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flat: Option<Dec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    percent_by_tier: Option<BTreeMap<String, Dec>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tiered: Option<Bands>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instrument: Option<Instrument>,
+}
+
+impl TryFrom<RewardDoc> for Reward {
+    type Error = String;
+
+    fn try_from(d: RewardDoc) -> Result<Reward, String> {
+        let mut kinds = Vec::new();
+        if let Some(p) = d.percent {
+            kinds.push(RewardKind::Percent(p));
+        }
+        if let Some(f) = d.flat {
+            kinds.push(RewardKind::Flat(f));
+        }
+        if let Some(t) = d.percent_by_tier {
+            kinds.push(RewardKind::PercentByTier(t));
+        }
+        if let Some(b) = d.tiered {
+            kinds.push(RewardKind::Tiered(b));
+        }
+        if kinds.len() != 1 {
+            let found: Vec<&str> = kinds.iter().map(RewardKind::key).collect();
+            return Err(format!(
+                "a reward is exactly one of `percent`, `flat`, `percent_by_tier`, `tiered` \
+                 (with an optional `instrument`); found {}",
+                if found.is_empty() {
+                    "none".to_owned()
+                } else {
+                    found.join(" and ")
+                }
+            ));
+        }
+        Ok(Reward {
+            kind: kinds.remove(0),
+            instrument: d.instrument.unwrap_or_default(),
+        })
+    }
+}
+
+impl From<Reward> for RewardDoc {
+    fn from(r: Reward) -> RewardDoc {
+        let mut d = RewardDoc {
+            instrument: (r.instrument != Instrument::Cash).then_some(r.instrument),
+            ..RewardDoc::default()
+        };
+        match r.kind {
+            RewardKind::Percent(p) => d.percent = Some(p),
+            RewardKind::Flat(f) => d.flat = Some(f),
+            RewardKind::PercentByTier(t) => d.percent_by_tier = Some(t),
+            RewardKind::Tiered(b) => d.tiered = Some(b),
+        }
+        d
+    }
+}
+
+impl JsonSchema for Reward {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Reward".into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // The kinds as serde writes them (one key each), each allowing `instrument` too.
+        let mut schema = RewardKind::json_schema(g);
+        let instrument = g.subschema_for::<Instrument>();
+        if let Some(one_of) = schema
+            .as_object_mut()
+            .and_then(|o| o.get_mut("oneOf"))
+            .and_then(|v| v.as_array_mut())
+        {
+            for variant in one_of {
+                if let Some(props) = variant
+                    .get_mut("properties")
+                    .and_then(|p| p.as_object_mut())
+                {
+                    props.insert("instrument".into(), instrument.clone().into());
+                }
+            }
+        }
+        schema.insert(
+            "description".into(),
+            "What a rule pays: exactly one kind, and optionally `instrument`.".into(),
+        );
+        schema
+    }
 }
 
 /// Floors and caps of one rule, in plan currency.

@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+mod incentives;
+
 use super::RuleWindow;
+use super::incentives::Tiers;
 use super::types::*;
 use crate::dec::Dec;
 use crate::error::{ErrorCode, Issues};
@@ -57,30 +60,8 @@ pub(crate) fn validate(
         digits,
         issues,
     );
-    for (field, present) in [
-        ("tiers", doc.tiers.is_some()),
-        ("bonuses", doc.bonuses.is_some()),
-        ("overrides", doc.overrides.is_some()),
-        ("referee_reward", doc.referee_reward.is_some()),
-        ("grandfather", doc.grandfather.is_some()),
-    ] {
-        if present {
-            not_yet(issues, p(field), field);
-        }
-    }
+    incentives::sections(doc, root, issues);
     tz.map(|tz| (tz, windows))
-}
-
-fn not_yet(issues: &mut Issues, path: String, what: &str) {
-    issues.push(
-        ErrorCode::InvalidValue,
-        path,
-        format!(
-            "`{what}` is part of the plan language but not supported by partnerkit {} yet; \
-             remove it rather than have it silently ignored",
-            env!("CARGO_PKG_VERSION")
-        ),
-    );
 }
 
 fn attribution(a: &Attribution, path: &str, issues: &mut Issues) {
@@ -207,18 +188,18 @@ fn rules(doc: &PlanDoc, path: &str, digits: u32, issues: &mut Issues) -> Vec<Rul
                 ),
             );
         }
-        reward(r, &rp, digits, issues);
-        when(&r.when, &rp, digits, issues);
+        reward(r, doc.tiers.as_ref(), &rp, digits, issues);
+        when(&r.when, doc.tiers.as_ref(), &rp, digits, issues);
         windows.push(window(&r.when, &rp, issues));
         limits(&r.limits, &format!("{rp}.limits"), digits, issues);
     }
     windows
 }
 
-fn reward(r: &Rule, rp: &str, digits: u32, issues: &mut Issues) {
+fn reward(r: &Rule, tiers: Option<&Tiers>, rp: &str, digits: u32, issues: &mut Issues) {
     let path = format!("{rp}.reward");
-    match &r.reward {
-        Reward::Percent(pct) => {
+    match &r.reward.kind {
+        RewardKind::Percent(pct) => {
             let v = pct.get();
             if v < Decimal::ZERO || v > HUNDRED {
                 issues.push(
@@ -239,16 +220,36 @@ fn reward(r: &Rule, rp: &str, digits: u32, issues: &mut Issues) {
                 );
             }
         }
-        Reward::Flat(amount) => money(*amount, &format!("{path}.flat"), digits, issues),
-        Reward::PercentByTier(_) => {
-            not_yet(issues, format!("{path}.percent_by_tier"), "percent_by_tier")
+        RewardKind::Flat(amount) => money(*amount, &format!("{path}.flat"), digits, issues),
+        RewardKind::PercentByTier(rates) => {
+            let path = format!("{path}.percent_by_tier");
+            incentives::percent_by_tier(rates, tiers, &path, issues);
+            payment_only(r, &path, "percent_by_tier", issues);
         }
-        Reward::Tiered(_) => not_yet(issues, format!("{path}.tiered"), "tiered"),
+        RewardKind::Tiered(bands) => {
+            let path = format!("{path}.tiered");
+            incentives::tiered(r, bands, &path, digits, issues);
+            payment_only(r, &path, "tiered", issues);
+        }
+    }
+}
+
+/// Percentage rewards need a payment to take a percentage of.
+fn payment_only(r: &Rule, path: &str, what: &str, issues: &mut Issues) {
+    if r.when.event != RuleEvent::Payment {
+        issues.push(
+            ErrorCode::InvalidValue,
+            path,
+            format!(
+                "a {what} reward is a percentage of a payment; {} rules pay a flat amount",
+                r.when.event.as_str()
+            ),
+        );
     }
 }
 
 /// Conditions that only make sense for payments.
-fn when(w: &When, rp: &str, digits: u32, issues: &mut Issues) {
+fn when(w: &When, tiers: Option<&Tiers>, rp: &str, digits: u32, issues: &mut Issues) {
     let path = format!("{rp}.when");
     if w.event != RuleEvent::Payment {
         for (field, present) in [
@@ -320,8 +321,10 @@ fn when(w: &When, rp: &str, digits: u32, issues: &mut Issues) {
             "an empty list could never match: remove the condition or name a value",
         );
     }
-    if w.tier.is_some() {
-        not_yet(issues, format!("{path}.tier"), "the tier condition");
+    if let Some(list) = &w.tier
+        && !list.is_empty()
+    {
+        incentives::tier_condition(list, tiers, &format!("{path}.tier"), issues);
     }
 }
 
