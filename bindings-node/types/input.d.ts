@@ -68,9 +68,10 @@ export interface InputDocument {
    */
   fx?: FxRate[]
   /**
-   * An RFC 3339 instant with an offset, e.g. "2026-01-15T12:00:00Z".
+   * The instant the report is as of: later events are left out. Required to evaluate;
+   * an engine's starting document may leave it out.
    */
-  as_of: string
+  as_of?: Instant | null
 }
 /**
  * The plan. Read as a value first so that every problem in it is reported at once.
