@@ -1,7 +1,8 @@
 // The cost of one `Engine.apply` call from JS, one event per call, as a webhook consumer
-// makes it. The program follows core/benches/engine.rs: a 20% rule, a 30-day hold, monthly
-// statements, 1,000 partners and 5,000 customers (each touched by a link the day before its
-// first payment), then 100,000 payments spread over 2026 in time order. Each way of calling
+// makes it. The program is a smaller one than core/benches/engine.rs's (no refunds, no
+// history before the timing): a 20% rule, a 30-day hold, monthly statements, 1,000 partners
+// and 5,000 customers (each touched by a link the day before its first payment), then
+// 100,000 payments spread over 2026 in time order, every one applied into the growing engine. Each way of calling
 // runs once on a fresh engine (one run: the machine is shared, so wall and CPU time are both
 // printed); the reports of both engines must be the batch report of the same log.
 //

@@ -1,11 +1,12 @@
 """The cost of one `Engine.apply` call from Python, one event per call, as a webhook consumer
 makes it. Prints figures, asserts nothing about time.
 
-The program follows core/benches/engine.rs and bindings-node/bench/engine.js: a 20% rule, a
-30-day hold, monthly statements, 1,000 partners and 5,000 customers (each touched by a link
-the day before its first payment), then 100,000 payments spread over 2026, applied in
-canonical order. Each way of calling runs once on a fresh engine (one run: the machine is
-shared, so wall and CPU time are both printed):
+The program is the one of bindings-node/bench/engine.js (a smaller one than
+core/benches/engine.rs's: no refunds, no history before the timing): a 20% rule, a 30-day
+hold, monthly statements, 1,000 partners and 5,000 customers (each touched by a link the day
+before its first payment), then 100,000 payments spread over 2026, every one applied in
+canonical order into the growing engine. Each way of calling runs once on a fresh engine
+(one run: the machine is shared, so wall and CPU time are both printed):
 
 - `apply(dict)` with `Decimal` amounts and aware `datetime` instants, returning typed dicts;
 - `apply_json(dict)`, the same events, returning the core's JSON text;
