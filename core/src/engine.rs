@@ -751,7 +751,9 @@ impl State {
                 ctr.conversions += 1;
                 ctr.revenue += plan_amount;
                 ctr.activity.last_active = Some(ev.at);
-                self.fraud.conversion(&doc.fraud, credit.partner, ev.at, id);
+                if doc.fraud.velocity.is_some() {
+                    self.fraud.conversion(&doc.fraud, credit.partner, ev.at, id);
+                }
             }
             // A partner earns only while active; the credit (and the revenue it sourced)
             // stays with it.
