@@ -345,7 +345,7 @@ RustBuffer uniffi_partnerkit_ffi_fn_func_amount_in(RustBuffer amount, RustBuffer
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FUNC_EVALUATE
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FUNC_EVALUATE
-uint64_t uniffi_partnerkit_ffi_fn_func_evaluate(RustBuffer input_json, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_partnerkit_ffi_fn_func_evaluate(RustBuffer input_json, RustBuffer limits_json, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FUNC_PLAN_JSON_SCHEMA

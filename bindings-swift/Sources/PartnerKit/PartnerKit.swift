@@ -2532,12 +2532,16 @@ public func amountIn(amount: Decimal, currency: String)throws  -> Decimal  {
 /**
  * Evaluates an input document `{plan, partners, events, fx, as_of}` (SPEC §2) into its
  * report. Bad input is a `PartnerKitError` with the code and path of the value at fault.
+ *
+ * `limits_json` is the host's limits (SPEC §1) as a JSON object naming the ceilings to
+ * change, e.g. `{"max_events": 100000000}`; absent (the default), the core's defaults apply.
  */
-public func evaluate(inputJson: String)throws  -> Report  {
+public func evaluate(inputJson: String, limitsJson: String? = nil)throws  -> Report  {
     return try  FfiConverterTypeReport_lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
         uniffiCallStatus in
     uniffi_partnerkit_ffi_fn_func_evaluate(
-        FfiConverterString.lower(inputJson),uniffiCallStatus
+        FfiConverterString.lower(inputJson),
+        FfiConverterOptionString.lower(limitsJson),uniffiCallStatus
     )
 })
 }
@@ -2594,7 +2598,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_partnerkit_ffi_checksum_func_amount_in() != 14333) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_partnerkit_ffi_checksum_func_evaluate() != 28388) {
+    if (uniffi_partnerkit_ffi_checksum_func_evaluate() != 48042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_func_plan_json_schema() != 9472) {

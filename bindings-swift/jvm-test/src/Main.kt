@@ -84,9 +84,11 @@ fun main(args: Array<String>) {
 private fun runVector(f: File) {
     val v = obj(Json.parse(f.readText()))
     val input = str(v["input_text"]) ?: Json.compact(v["input"] ?: throw AssertionError("no input"))
+    // Host limits the vector is evaluated under (absent: the defaults).
+    val limits = v["limits"]?.let { Json.compact(it) }
     val wantError = v["expect_error"]
     if (wantError != null) {
-        val e = failure { evaluate(input).close() }
+        val e = failure { evaluate(input, limits).close() }
         for ((k, want) in obj(wantError).members) {
             val got = when (k) {
                 "code" -> e.code.toString()
@@ -98,7 +100,7 @@ private fun runVector(f: File) {
         return
     }
     val want = Json.compact(v["expect_report"] ?: throw AssertionError("no expect_report"))
-    evaluate(input).use { report ->
+    evaluate(input, limits).use { report ->
         val got = report.canonicalJson()
         expect(got.toByteArray(Charsets.UTF_8).contentEquals(want.toByteArray(Charsets.UTF_8))) {
             "canonical report differs from expect_report\n  want: $want\n  got:  $got"

@@ -774,7 +774,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_partnerkit_ffi_fn_func_amount_in(`amount`: RustBuffer.ByValue,`currency`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_partnerkit_ffi_fn_func_evaluate(`inputJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_partnerkit_ffi_fn_func_evaluate(`inputJson`: RustBuffer.ByValue,`limitsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_partnerkit_ffi_fn_func_plan_json_schema(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -907,7 +907,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_partnerkit_ffi_checksum_func_amount_in() and 0xFFFF) != 14333) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_partnerkit_ffi_checksum_func_evaluate() and 0xFFFF) != 28388) {
+    if ((lib.uniffi_partnerkit_ffi_checksum_func_evaluate() and 0xFFFF) != 48042) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_func_plan_json_schema() and 0xFFFF) != 9472) {
@@ -3122,14 +3122,18 @@ public object FfiConverterTypeDecimal: FfiConverter<Decimal, RustBuffer.ByValue>
         /**
          * Evaluates an input document `{plan, partners, events, fx, as_of}` (SPEC §2) into its
          * report. Bad input is a `PartnerKitError` with the code and path of the value at fault.
+         *
+         * `limits_json` is the host's limits (SPEC §1) as a JSON object naming the ceilings to
+         * change, e.g. `{"max_events": 100000000}`; absent (the default), the core's defaults apply.
          */
-    @Throws(PartnerKitException::class) fun `evaluate`(`inputJson`: kotlin.String): Report {
+    @Throws(PartnerKitException::class) fun `evaluate`(`inputJson`: kotlin.String, `limitsJson`: kotlin.String? = null): Report {
             return FfiConverterTypeReport.lift(
     uniffiRustCallWithError(PartnerKitException) { _status ->
     UniffiLib.uniffi_partnerkit_ffi_fn_func_evaluate(
     
         
-        FfiConverterString.lower(`inputJson`),_status)
+        FfiConverterString.lower(`inputJson`),
+        FfiConverterOptionalString.lower(`limitsJson`),_status)
 }
     )
     }
