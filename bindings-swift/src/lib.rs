@@ -13,10 +13,12 @@ use partnerkit::guard;
 use rust_decimal::Decimal;
 
 mod convert;
+mod engine;
 mod error;
 mod plan;
 mod report;
 
+pub use engine::{Engine, PartnerBalance};
 pub use error::{ErrorCode, PartnerKitError};
 pub use plan::{Plan, ValidationIssue, validate_plan};
 pub use report::{
@@ -41,7 +43,7 @@ pub fn evaluate(
 }
 
 /// The host's limits: the defaults when none are given.
-fn limits(json: Option<&str>) -> partnerkit::Result<partnerkit::Limits> {
+pub(crate) fn limits(json: Option<&str>) -> partnerkit::Result<partnerkit::Limits> {
     json.map_or_else(
         || Ok(partnerkit::Limits::default()),
         partnerkit::Limits::from_json,
