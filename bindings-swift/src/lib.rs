@@ -5,7 +5,8 @@
 //! panic reaches the app as a `PartnerKitError` with code `Internal` and the app lives on),
 //! and converts. Documents cross as JSON, the canonical report is the core's own bytes, and
 //! only small records are mirrored (entries, statements, balances, validation issues,
-//! errors), with decimals as `Decimal` / `BigDecimal` and instants as dates.
+//! errors), with decimals as `Decimal` / `BigDecimal` and instants as dates. Two objects
+//! hold core state: a [`Report`] and the incremental [`Engine`].
 
 use std::sync::Arc;
 
