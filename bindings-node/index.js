@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Engine = nativeBinding.Engine
 module.exports.Plan = nativeBinding.Plan
 module.exports.Report = nativeBinding.Report
 module.exports._debugPanic = nativeBinding._debugPanic

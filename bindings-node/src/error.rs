@@ -25,7 +25,7 @@ pub fn call<T>(env: &Env, f: impl FnOnce() -> partnerkit::Result<T>) -> napi::Re
     partnerkit::guard(f).map_err(|e| to_js(env, &e))
 }
 
-/// An error about the arguments themselves (not the document), with an empty path.
-pub fn invalid(message: impl Into<String>) -> partnerkit::Error {
-    partnerkit::Error::new(partnerkit::ErrorCode::InvalidValue, "", message)
+/// An error about an argument itself (not its content), at `path` (`""`: the document).
+pub fn invalid(path: &str, message: impl Into<String>) -> partnerkit::Error {
+    partnerkit::Error::new(partnerkit::ErrorCode::InvalidValue, path, message)
 }

@@ -6,6 +6,7 @@
 //! JSON is the core's canonical bytes. Money is always a decimal string.
 
 mod convert;
+mod engine;
 mod error;
 mod plan;
 mod report;
@@ -14,36 +15,51 @@ use napi::bindgen_prelude::{AsyncTask, Unknown};
 use napi::{Env, Task};
 use napi_derive::napi;
 
+pub use engine::{Engine, PartnerBalance};
 pub use plan::{Plan, Problem};
 pub use report::{Balance, Report};
 
 /// Evaluates an input document `{plan, partners, events, fx, as_of}` (a JSON string or an
-/// object) and returns its report. Throws an `Error` with `code`, `path` and `message`.
-#[napi(ts_args_type = "input: string | InputDocument")]
-pub fn evaluate(env: Env, input: Unknown) -> napi::Result<Report> {
+/// object) under the host's `limits` (the fields to change, e.g. `{max_events: 100000000}`;
+/// the defaults otherwise) and returns its report. Throws an `Error` with `code`, `path` and
+/// `message`.
+#[napi(ts_args_type = "input: string | InputDocument, limits?: string | HostLimits | null")]
+pub fn evaluate(env: Env, input: Unknown, limits: Option<Unknown>) -> napi::Result<Report> {
     let text = convert::document_text(&env, "the input", input)?;
-    let report = error::call(&env, || partnerkit::evaluate_json(&text))?;
+    let limits = convert::limits_text(&env, limits)?;
+    let report = error::call(&env, || {
+        partnerkit::evaluate_json_with(&text, &convert::limits(limits.as_deref())?)
+    })?;
     Ok(Report::new(report))
 }
 
 /// Like `evaluate`, but parses and evaluates on a worker thread of the libuv pool and
 /// returns a promise; only turning an object input into JSON happens on the calling thread.
 #[napi(
-    ts_args_type = "input: string | InputDocument",
+    ts_args_type = "input: string | InputDocument, limits?: string | HostLimits | null",
     ts_return_type = "Promise<Report>"
 )]
-pub fn evaluate_async(env: Env, input: Unknown) -> napi::Result<AsyncTask<EvaluateTask>> {
+pub fn evaluate_async(
+    env: Env,
+    input: Unknown,
+    limits: Option<Unknown>,
+) -> napi::Result<AsyncTask<EvaluateTask>> {
     let text = convert::document_text(&env, "the input", input)?;
+    let limits = convert::limits_text(&env, limits)?;
     Ok(AsyncTask::new(EvaluateTask {
         text,
-        run: partnerkit::evaluate_json,
+        limits,
+        run: |text, limits| partnerkit::evaluate_json_with(text, &convert::limits(limits)?),
     }))
 }
 
 /// An evaluation run off the main thread.
 pub struct EvaluateTask {
     text: String,
-    run: fn(&str) -> partnerkit::Result<partnerkit::Report>,
+    /// The host limits as JSON text, read on the worker so that their errors reject the
+    /// promise like the document's.
+    limits: Option<String>,
+    run: fn(&str, Option<&str>) -> partnerkit::Result<partnerkit::Report>,
 }
 
 impl Task for EvaluateTask {
@@ -54,8 +70,9 @@ impl Task for EvaluateTask {
         // The core's error is carried to `resolve`, which runs on the main thread and can
         // build the JS `Error` with its code and path.
         let text = std::mem::take(&mut self.text);
+        let limits = self.limits.take();
         let run = self.run;
-        Ok(partnerkit::guard(|| run(&text)))
+        Ok(partnerkit::guard(|| run(&text, limits.as_deref())))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Report> {
@@ -75,9 +92,10 @@ pub fn debug_panic(env: Env, message: String) -> napi::Result<()> {
 pub fn debug_panic_async(message: String) -> AsyncTask<EvaluateTask> {
     AsyncTask::new(EvaluateTask {
         text: message,
-        run: |m| {
+        limits: None,
+        run: |m, _| {
             partnerkit::guard::debug_panic(m)?;
-            Err(error::invalid("debug_panic returned"))
+            Err(error::invalid("", "debug_panic returned"))
         },
     })
 }

@@ -1,8 +1,10 @@
 // The conformance suite through the Node API: every vector under tests/vectors/, read at test
 // time. A report must be byte for byte the vector's `expect_report` re-serialized compactly
 // (tests/vectors/README.md); an error must carry the vector's code and path. Each vector runs
-// with its input as an object, as a JSON string, and through evaluateAsync, and its report
-// object is checked against docs/report.schema.json.
+// under its host `limits` (if any) with its input as an object, as a JSON string, through
+// evaluateAsync, and through the incremental Engine (test/engine-feed.js): whole, and event by
+// event with a snapshot and restore half-way. Its report object is checked against
+// docs/report.schema.json.
 'use strict'
 
 const test = require('node:test')
@@ -12,6 +14,7 @@ const path = require('node:path')
 const Ajv2020 = require('ajv/dist/2020')
 
 const pk = require('..')
+const { feedOne, feedWhole } = require('./engine-feed.js')
 
 const root = path.join(__dirname, '..', '..')
 const vectorsDir = path.join(root, 'tests', 'vectors')
@@ -57,16 +60,18 @@ for (const file of files) {
   const text = typeof v.input_text === 'string' ? v.input_text : JSON.stringify(v.input)
 
   test(`vector ${name}`, async () => {
-    check(v, () => pk.evaluate(text))
-    if (v.input !== undefined) check(v, () => pk.evaluate(v.input))
+    check(v, () => pk.evaluate(text, v.limits))
+    if (v.input !== undefined) check(v, () => pk.evaluate(v.input, v.limits))
+    check(v, () => feedWhole(text, v.input?.as_of, v.limits))
     if (v.expect_error) {
-      await assert.rejects(pk.evaluateAsync(text), (err) => {
+      await assert.rejects(pk.evaluateAsync(text, v.limits), (err) => {
         for (const [k, want] of Object.entries(v.expect_error)) assert.equal(err[k], want, k)
         return true
       })
       return
     }
-    const report = await pk.evaluateAsync(text)
+    check(v, () => feedOne(v.input, v.limits))
+    const report = await pk.evaluateAsync(text, v.limits)
     assert.equal(report.toJson(), JSON.stringify(v.expect_report))
     const obj = report.toObject()
     assert.deepEqual(obj, v.expect_report)

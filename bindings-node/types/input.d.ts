@@ -68,9 +68,10 @@ export interface InputDocument {
    */
   fx?: FxRate[]
   /**
-   * An RFC 3339 instant with an offset, e.g. "2026-01-15T12:00:00Z".
+   * The instant the report is as of: later events are left out. Required to evaluate;
+   * an engine's starting document may leave it out.
    */
-  as_of: string
+  as_of?: Instant | null
 }
 /**
  * The plan. Read as a value first so that every problem in it is reported at once.
@@ -139,12 +140,7 @@ export interface PlanDocument {
   }
   lifecycle?: Lifecycle
   payouts?: Payouts
-  /**
-   * Fraud signals (SPEC §10).
-   */
-  fraud?: {
-    [k: string]: unknown | undefined
-  }
+  fraud?: Fraud
   /**
    * Which plan version a customer's payments use (SPEC §2.5).
    */
@@ -408,6 +404,68 @@ export interface Payouts {
   fx_date?: 'earned' | 'available' | 'statement'
 }
 /**
+ * Fraud signals (SPEC §10).
+ */
+export interface Fraud {
+  /**
+   * Touches of a partner on one of its own customers: blocked (the default) or only
+   * flagged.
+   */
+  self_referral?: 'flag' | 'block'
+  /**
+   * One partner's touches from one IP reaching too many distinct customers.
+   */
+  same_ip?: SameIp | null
+  /**
+   * Too many conversions for one partner in a short time (flag only).
+   */
+  velocity?: Velocity | null
+  /**
+   * Too many of a partner's attributed payments refunded (flag only).
+   */
+  refund_rate?: RefundRate | null
+}
+/**
+ * The same-IP signal.
+ */
+export interface SameIp {
+  /**
+   * How many distinct customers one partner may reach from one IP; touches that bring in
+   * further customers are flagged or blocked.
+   */
+  max_customers: number
+  /**
+   * `flag` (the default) or `block`.
+   */
+  action?: 'flag' | 'block'
+}
+/**
+ * The velocity signal.
+ */
+export interface Velocity {
+  /**
+   * Most attributed payments one partner may have within `per_hours`.
+   */
+  max_conversions: number
+  /**
+   * Length of the sliding window, in hours.
+   */
+  per_hours: number
+}
+/**
+ * The refund-rate signal.
+ */
+export interface RefundRate {
+  /**
+   * A decimal number written as a string, e.g. "49.99".
+   */
+  max: string
+  /**
+   * Attributed payments a partner needs before its rate is judged.
+   */
+  min_payments?: number
+}
+/**
  * Partner health metrics settings.
  */
 export interface Health {
@@ -560,7 +618,7 @@ export interface Event {
    */
   reason?: string | null
   /**
-   * assign: `[{partner, weight}]` (not supported by this version yet).
+   * assign: `[{partner, weight}]`.
    */
   partners?: {
     [k: string]: unknown | undefined

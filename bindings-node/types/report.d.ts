@@ -44,6 +44,13 @@ export type Exclusion =
   | {
       reason: 'not_selected_by_model'
     }
+  | {
+      reason: 'fraud_blocked'
+      /**
+       * The fraud signal that blocked the touch, e.g. same_ip.
+       */
+      flag: string
+    }
 /**
  * A calendar date, e.g. "2026-02-28".
  */
@@ -86,7 +93,7 @@ export interface ReportDocument {
     [k: string]: unknown | undefined
   }[]
   /**
-   * Fraud flags (empty in this version).
+   * Fraud flags: each signal raised, on which partner and events, and whether it blocked (SPEC §10).
    */
   flags: {
     [k: string]: unknown | undefined
@@ -164,6 +171,14 @@ export interface CommissionExplain {
     | {
         percent: Decimal
         of: Money
+        /**
+         * An amount with exactly its currency's minor-unit digits, e.g. "9.80".
+         */
+        whole?: string
+        /**
+         * An amount with exactly its currency's minor-unit digits, e.g. "9.80".
+         */
+        share?: string
       }
     | {
         flat: Money
@@ -203,11 +218,11 @@ export interface CommissionExplain {
  */
 export interface AttributionExplain {
   /**
-   * The attribution model, e.g. last_touch, first_touch.
+   * The attribution model: last_touch, first_touch, linear, time_decay, position_based, or assign (a manual assignment).
    */
   model: string
   /**
-   * What the decision is locked to, e.g. customer, touch.
+   * What the decision is locked to: customer, conversion, months, or assign.
    */
   lock: string
   /**
@@ -223,6 +238,26 @@ export interface AttributionExplain {
     partner: string
     weight: Decimal
   }[]
+  /**
+   * Why a manual assignment was made (model assign).
+   */
+  reason?: string
+  /**
+   * RFC 3339 instant in UTC, e.g. "2026-01-15T12:00:00Z".
+   */
+  locked_until?: string
+  /**
+   * A decimal in its shortest exact form, e.g. "20" or "0.5".
+   */
+  first?: string
+  /**
+   * A decimal in its shortest exact form, e.g. "20" or "0.5".
+   */
+  last?: string
+  /**
+   * time_decay: the half-life in days.
+   */
+  half_life_days?: number
 }
 /**
  * A touch considered for attribution.
@@ -350,9 +385,21 @@ export interface Metrics {
   conversions: number
   conversion_rate: string | null
   revenue: Money
+  /**
+   * An amount with exactly its currency's minor-unit digits, e.g. "9.80".
+   */
+  influenced_revenue: string
   commission: Money
   epc: Money | null
   cpa: Money | null
+  /**
+   * Partners activated.
+   */
+  activated: number
+  /**
+   * Partners inactive.
+   */
+  inactive: number
 }
 /**
  * One partner's counts and sums, in plan currency.
@@ -373,7 +420,19 @@ export interface PartnerMetrics {
   conversions: number
   conversion_rate: string | null
   revenue: Money
+  /**
+   * An amount with exactly its currency's minor-unit digits, e.g. "9.80".
+   */
+  influenced_revenue: string
   commission: Money
   epc: Money | null
   cpa: Money | null
+  /**
+   * First referral within health.activation_days of joined_at; null without joined_at.
+   */
+  activated: boolean | null
+  /**
+   * No touch and no attributed payment within health.inactive_days before as_of.
+   */
+  inactive: boolean
 }

@@ -126,6 +126,23 @@ pub fn document<'a>(obj: &'a Bound<'_, PyAny>, root: &str) -> PyResult<Cow<'a, s
     }
 }
 
+/// The JSON text of optional host limits (`None` means the defaults), written like any
+/// document: a float is refused at its path (`limits.max_events`).
+pub fn limits_text(limits: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    match limits {
+        Some(l) if !l.is_none() => document(l, "limits").map(|t| Some(t.into_owned())),
+        _ => Ok(None),
+    }
+}
+
+/// The core's limits from their JSON text (absent: the defaults). Errors name `limits.…`.
+pub fn limits(text: Option<&str>) -> partnerkit::Result<partnerkit::Limits> {
+    text.map_or_else(
+        || Ok(partnerkit::Limits::default()),
+        partnerkit::Limits::from_json,
+    )
+}
+
 /// One step of a document path, collected while a fault unwinds (nothing is built on the
 /// way down, so a correct document pays nothing for its error paths).
 enum Step {
@@ -177,6 +194,10 @@ impl Fault {
         }
         let (code, message) = match self.what {
             What::Python(e) => return e,
+            What::Float(repr) if root == "limits" => (
+                "InvalidValue",
+                format!("{repr} is a float: limits are whole numbers (pass an int)"),
+            ),
             What::Float(repr) => (
                 "InvalidValue",
                 format!(

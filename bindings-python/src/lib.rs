@@ -4,9 +4,11 @@
 //! its Python argument into the JSON document the core reads (`convert`), calls the core
 //! with the GIL released and panics contained (`error::run`), and hands the result back —
 //! reports as handles whose canonical JSON is the core's own bytes (`report`). The Python
-//! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views.
+//! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views;
+//! `engine` is the incremental engine behind a mutex.
 
 mod convert;
+mod engine;
 mod error;
 mod plan;
 mod report;
@@ -20,15 +22,26 @@ mod _native {
     #[pymodule_export]
     use crate::convert::Columns;
     #[pymodule_export]
+    use crate::engine::Engine;
+    #[pymodule_export]
     use crate::plan::Plan;
     #[pymodule_export]
     use crate::report::Report;
 
-    /// Evaluates an input document (a JSON `str`/`bytes`, or a `dict` of Python values).
+    /// Evaluates an input document (a JSON `str`/`bytes`, or a `dict` of Python values)
+    /// under the host's `limits` (a `dict` or JSON text of the fields to change).
     #[pyfunction]
-    fn evaluate(py: Python<'_>, input: &Bound<'_, PyAny>) -> PyResult<Report> {
+    #[pyo3(signature = (input, limits=None))]
+    fn evaluate(
+        py: Python<'_>,
+        input: &Bound<'_, PyAny>,
+        limits: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Report> {
         let text = crate::convert::document(input, "")?;
-        let report = crate::error::run(py, || partnerkit::evaluate_json(&text))?;
+        let limits = crate::convert::limits_text(limits)?;
+        let report = crate::error::run(py, || {
+            partnerkit::evaluate_json_with(&text, &crate::convert::limits(limits.as_deref())?)
+        })?;
         Ok(Report::new(report))
     }
 

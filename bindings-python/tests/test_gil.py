@@ -1,10 +1,14 @@
-"""The GIL is released while the core works: other Python threads run meanwhile."""
+"""The GIL is released while the core works (evaluating, or building an engine from a
+document): other Python threads run meanwhile."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Callable
+
+import pytest
 
 import partnerkit
 from test_errors import doc
@@ -47,9 +51,13 @@ def spin(seconds: float) -> int:
     return n
 
 
-def test_other_threads_run_during_evaluate() -> None:
+@pytest.mark.parametrize(
+    "call", [partnerkit.evaluate, partnerkit.Engine], ids=["evaluate", "Engine"]
+)
+def test_other_threads_run_during_core_work(call: Callable[[str], object]) -> None:
     # Text input: the whole call is core work, so with the GIL held this thread could not run
-    # at all until it returned (beyond a switch interval or two).
+    # at all until it returned (beyond a switch interval or two). An engine built from a
+    # document applies its events in the core just as `evaluate` does.
     text = slow_input()
     rate = spin(0.05) / 0.05  # loop turns per second on this machine, now
     started, done = threading.Event(), threading.Event()
@@ -58,7 +66,7 @@ def test_other_threads_run_during_evaluate() -> None:
     def worker() -> None:
         started.set()
         t0 = time.perf_counter()
-        partnerkit.evaluate(text)
+        call(text)
         took.append(time.perf_counter() - t0)
         done.set()
 

@@ -1,9 +1,11 @@
 """Every conformance vector through every way the Python API takes an input.
 
-Each vector goes in as JSON text, as the dict `json.loads` gives, as a dict of typed Python
-values (`Decimal`, aware `datetime`, `date`), with its events and partners as pandas
-DataFrames, and as pyarrow Tables. Every way must give the canonical report byte for byte
-(`expect_report`) or the expected error code and path (`expect_error`).
+Each vector goes in (under its host `limits`, if any) as JSON text, as the dict `json.loads`
+gives, as a dict of typed Python values (`Decimal`, aware `datetime`, `date`), with its events
+and partners as pandas DataFrames, as pyarrow Tables, and through the incremental `Engine`
+(whole, and event by event with a snapshot and restore half-way; `engine_feed.py`). Every way
+must give the canonical report byte for byte (`expect_report`) or the expected error code and
+path (`expect_error`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 
 import partnerkit
 from conftest import canonical, input_text, load, vector_params
+from engine_feed import feed_one, feed_whole
 
 
 def check(v: dict[str, Any], run: Any) -> None:
@@ -42,8 +45,12 @@ def check(v: dict[str, Any], run: Any) -> None:
 def test_text(path: Path) -> None:
     v = load(path)
     text = input_text(v)
-    check(v, lambda: partnerkit.evaluate(text))
-    check(v, lambda: partnerkit.evaluate(text.encode()))
+    limits = v.get("limits")
+    check(v, lambda: partnerkit.evaluate(text, limits))
+    check(v, lambda: partnerkit.evaluate(text.encode(), limits))
+    if limits is not None:
+        # Limits as JSON text too.
+        check(v, lambda: partnerkit.evaluate(text, json.dumps(limits)))
 
 
 @pytest.mark.parametrize("path", vector_params())
@@ -53,7 +60,7 @@ def test_dict(path: Path) -> None:
         # Text that is malformed on purpose has no dict form.
         assert v["expect_error"]["code"] == "InvalidJson"
         return
-    check(v, lambda: partnerkit.evaluate(v["input"]))
+    check(v, lambda: partnerkit.evaluate(v["input"], v.get("limits")))
 
 
 def typed(value: Any) -> Any:
@@ -89,7 +96,7 @@ def test_typed_dict(path: Path) -> None:
     if "input_text" in v:
         assert v["expect_error"]["code"] == "InvalidJson"
         return
-    check(v, lambda: partnerkit.evaluate(typed(v["input"])))
+    check(v, lambda: partnerkit.evaluate(typed(v["input"]), v.get("limits")))
 
 
 @pytest.mark.parametrize("path", vector_params())
@@ -102,7 +109,7 @@ def test_dataframes(path: Path) -> None:
     for key in ("events", "partners"):
         if key in doc:
             doc[key] = pd.DataFrame(typed(doc[key]))
-    check(v, lambda: partnerkit.evaluate(doc))
+    check(v, lambda: partnerkit.evaluate(doc, v.get("limits")))
 
 
 def arrow_table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -126,7 +133,16 @@ def test_arrow(path: Path) -> None:
                 # A column Arrow cannot type (a number among strings) is bad input anyway.
                 assert "expect_error" in v
                 return
-    check(v, lambda: partnerkit.evaluate(doc))
+    check(v, lambda: partnerkit.evaluate(doc, v.get("limits")))
+
+
+@pytest.mark.parametrize("path", vector_params())
+def test_engine(path: Path) -> None:
+    v = load(path)
+    as_of = v["input"]["as_of"] if "input" in v else None
+    check(v, lambda: feed_whole(input_text(v), as_of, v.get("limits")))
+    if "expect_report" in v:
+        check(v, lambda: feed_one(v["input"], v.get("limits")))
 
 
 def test_every_vector_is_found() -> None:
@@ -145,5 +161,5 @@ def test_report_json_round_trips_through_json() -> None:
     for p in vector_params():
         v = load(p.values[0])
         if "expect_report" in v:
-            text = partnerkit.evaluate(input_text(v)).to_json()
+            text = partnerkit.evaluate(input_text(v), v.get("limits")).to_json()
             assert canonical(json.loads(text)) == text

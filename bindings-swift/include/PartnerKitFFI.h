@@ -243,6 +243,66 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CLONE_ENGINE
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CLONE_ENGINE
+uint64_t uniffi_partnerkit_ffi_fn_clone_engine(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FREE_ENGINE
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FREE_ENGINE
+void uniffi_partnerkit_ffi_fn_free_engine(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CONSTRUCTOR_ENGINE_NEW
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CONSTRUCTOR_ENGINE_NEW
+uint64_t uniffi_partnerkit_ffi_fn_constructor_engine_new(RustBuffer document_json, RustBuffer limits_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CONSTRUCTOR_ENGINE_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CONSTRUCTOR_ENGINE_RESTORE
+uint64_t uniffi_partnerkit_ffi_fn_constructor_engine_restore(RustBuffer snapshot, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_ADD_FX
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_ADD_FX
+void uniffi_partnerkit_ffi_fn_method_engine_add_fx(uint64_t ptr, RustBuffer rates_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_APPLY
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_APPLY
+RustBuffer uniffi_partnerkit_ffi_fn_method_engine_apply(uint64_t ptr, RustBuffer events_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_APPLY_JSON
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_APPLY_JSON
+RustBuffer uniffi_partnerkit_ffi_fn_method_engine_apply_json(uint64_t ptr, RustBuffer events_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_BALANCES
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_BALANCES
+RustBuffer uniffi_partnerkit_ffi_fn_method_engine_balances(uint64_t ptr, RustBuffer partner, RustBuffer as_of, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_EVENTS_APPLIED
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_EVENTS_APPLIED
+uint64_t uniffi_partnerkit_ffi_fn_method_engine_events_applied(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_REPORT
+uint64_t uniffi_partnerkit_ffi_fn_method_engine_report(uint64_t ptr, RustBuffer as_of, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_SNAPSHOT
+RustBuffer uniffi_partnerkit_ffi_fn_method_engine_snapshot(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_UPSERT_PARTNER
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_UPSERT_PARTNER
+void uniffi_partnerkit_ffi_fn_method_engine_upsert_partner(uint64_t ptr, RustBuffer partner_json, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CLONE_PLAN
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CLONE_PLAN
 uint64_t uniffi_partnerkit_ffi_fn_clone_plan(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -345,7 +405,7 @@ RustBuffer uniffi_partnerkit_ffi_fn_func_amount_in(RustBuffer amount, RustBuffer
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FUNC_EVALUATE
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FUNC_EVALUATE
-uint64_t uniffi_partnerkit_ffi_fn_func_evaluate(RustBuffer input_json, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_partnerkit_ffi_fn_func_evaluate(RustBuffer input_json, RustBuffer limits_json, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_FUNC_PLAN_JSON_SCHEMA
@@ -661,6 +721,54 @@ uint16_t uniffi_partnerkit_ffi_checksum_func_validate_plan(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_ADD_FX
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_ADD_FX
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_add_fx(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_APPLY
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_APPLY
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_apply(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_APPLY_JSON
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_APPLY_JSON
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_apply_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_BALANCES
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_BALANCES
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_balances(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_EVENTS_APPLIED
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_EVENTS_APPLIED
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_events_applied(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_REPORT
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_SNAPSHOT
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_snapshot(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_UPSERT_PARTNER
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_UPSERT_PARTNER
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_upsert_partner(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_PLAN_CURRENCY
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_PLAN_CURRENCY
 uint16_t uniffi_partnerkit_ffi_checksum_method_plan_currency(void
@@ -730,6 +838,18 @@ uint16_t uniffi_partnerkit_ffi_checksum_method_report_statements(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_REPORT_UNATTRIBUTED
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_REPORT_UNATTRIBUTED
 uint16_t uniffi_partnerkit_ffi_checksum_method_report_unattributed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_CONSTRUCTOR_ENGINE_NEW
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_CONSTRUCTOR_ENGINE_NEW
+uint16_t uniffi_partnerkit_ffi_checksum_constructor_engine_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_CONSTRUCTOR_ENGINE_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_CONSTRUCTOR_ENGINE_RESTORE
+uint16_t uniffi_partnerkit_ffi_checksum_constructor_engine_restore(void
     
 );
 #endif

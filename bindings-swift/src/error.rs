@@ -42,6 +42,9 @@ pub enum ErrorCode {
     LateEvent,
     /// A size or arithmetic limit was exceeded.
     LimitExceeded,
+    /// Bytes given to `Engine.restore` are not a snapshot this version can read: not a
+    /// snapshot at all, truncated, corrupted, or written in a newer format.
+    InvalidSnapshot,
     /// A bug in partnerkit (a panic caught at the boundary): please report it.
     Internal,
 }
@@ -64,6 +67,7 @@ impl ErrorCode {
             ErrorCode::CyclicParent => Core::CyclicParent,
             ErrorCode::LateEvent => Core::LateEvent,
             ErrorCode::LimitExceeded => Core::LimitExceeded,
+            ErrorCode::InvalidSnapshot => Core::InvalidSnapshot,
             ErrorCode::Internal => Core::Internal,
         }
     }
@@ -86,6 +90,7 @@ impl From<Core> for ErrorCode {
             Core::CyclicParent => ErrorCode::CyclicParent,
             Core::LateEvent => ErrorCode::LateEvent,
             Core::LimitExceeded => ErrorCode::LimitExceeded,
+            Core::InvalidSnapshot => ErrorCode::InvalidSnapshot,
             // The core's codes are `#[non_exhaustive]`; a code added there without a twin
             // here fails this crate's `every_core_code_has_a_twin` test.
             _ => ErrorCode::Internal,

@@ -5,7 +5,8 @@
 //! panic reaches the app as a `PartnerKitError` with code `Internal` and the app lives on),
 //! and converts. Documents cross as JSON, the canonical report is the core's own bytes, and
 //! only small records are mirrored (entries, statements, balances, validation issues,
-//! errors), with decimals as `Decimal` / `BigDecimal` and instants as dates.
+//! errors), with decimals as `Decimal` / `BigDecimal` and instants as dates. Two objects
+//! hold core state: a [`Report`] and the incremental [`Engine`].
 
 use std::sync::Arc;
 
@@ -13,10 +14,12 @@ use partnerkit::guard;
 use rust_decimal::Decimal;
 
 mod convert;
+mod engine;
 mod error;
 mod plan;
 mod report;
 
+pub use engine::{Engine, PartnerBalance};
 pub use error::{ErrorCode, PartnerKitError};
 pub use plan::{Plan, ValidationIssue, validate_plan};
 pub use report::{
@@ -27,10 +30,25 @@ uniffi::setup_scaffolding!("partnerkit");
 
 /// Evaluates an input document `{plan, partners, events, fx, as_of}` (SPEC §2) into its
 /// report. Bad input is a `PartnerKitError` with the code and path of the value at fault.
-#[uniffi::export]
-pub fn evaluate(input_json: String) -> Result<Arc<Report>, PartnerKitError> {
-    let report = guard(|| partnerkit::evaluate_json(&input_json))?;
+///
+/// `limits_json` is the host's limits (SPEC §1) as a JSON object naming the ceilings to
+/// change, e.g. `{"max_events": 100000000}`; absent (the default), the core's defaults apply.
+#[uniffi::export(default(limits_json = None))]
+pub fn evaluate(
+    input_json: String,
+    limits_json: Option<String>,
+) -> Result<Arc<Report>, PartnerKitError> {
+    let report =
+        guard(|| partnerkit::evaluate_json_with(&input_json, &limits(limits_json.as_deref())?))?;
     Ok(Arc::new(Report::from(report)))
+}
+
+/// The host's limits: the defaults when none are given.
+pub(crate) fn limits(json: Option<&str>) -> partnerkit::Result<partnerkit::Limits> {
+    json.map_or_else(
+        || Ok(partnerkit::Limits::default()),
+        partnerkit::Limits::from_json,
+    )
 }
 
 /// `amount` as an input document may carry it in `currency`, with exactly the currency's

@@ -10,86 +10,21 @@ use serde_json::Value;
 // The vector walker shared with the core's suites.
 #[path = "../../core/tests/common/mod.rs"]
 mod common;
+mod run;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_partnerkit"))
 }
 
-/// Runs `partnerkit evaluate -` with `input` on stdin.
-fn evaluate(input: &str) -> (i32, String, String) {
-    evaluate_with(&[], input)
-}
-
-/// Runs `partnerkit evaluate <extra> -` with `input` on stdin.
-fn evaluate_with(extra: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = bin()
-        .arg("evaluate")
-        .args(extra)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn partnerkit");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 #[test]
 fn evaluate_reproduces_every_vector() {
-    let files = common::vector_files();
-    assert!(!files.is_empty());
-    let mut failures = Vec::new();
-    for f in &files {
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
-        let input = match v.get("input_text") {
-            Some(Value::String(s)) => s.clone(),
-            _ => serde_json::to_string(&v["input"]).unwrap(),
-        };
-        // Host limits a vector sets go through the CLI's --limits.
-        let limits = v.get("limits").map(Value::to_string);
-        let extra: Vec<&str> = match &limits {
-            Some(l) => vec!["--limits", l],
-            None => vec![],
-        };
-        let (code, stdout, stderr) = evaluate_with(&extra, &input);
-        let name = f.display().to_string();
-        if let Some(want) = v.get("expect_error") {
-            let got: Value = serde_json::from_str(stderr.trim()).unwrap_or(Value::Null);
-            let path_ok = want.get("path").is_none() || got["path"] == want["path"];
-            if code != 2 || got["code"] != want["code"] || !path_ok {
-                failures.push(format!(
-                    "{name}: want error {want}, got exit {code} stderr {stderr}"
-                ));
-            }
-            if !stdout.is_empty() {
-                failures.push(format!("{name}: stdout not empty on error"));
-            }
-        } else if let Some(want) = v.get("expect_report") {
-            let want = serde_json::to_string(want).unwrap();
-            if code != 0 || stdout.trim_end_matches('\n') != want {
-                failures.push(format!(
-                    "{name}: exit {code}, report differs from expect_report; stderr {stderr}"
-                ));
-            }
-        }
-    }
+    let failures = run::every_vector(&[&[]]);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn bad_input_is_json_on_stderr_with_exit_2() {
-    let (code, stdout, stderr) = evaluate("{not json");
+    let (code, stdout, stderr) = run::evaluate(&[], "{not json");
     assert_eq!(code, 2);
     assert!(stdout.is_empty());
     let e: Value = serde_json::from_str(stderr.trim()).unwrap();

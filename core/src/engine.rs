@@ -812,7 +812,9 @@ impl State {
                 ctr.conversions += 1;
                 ctr.revenue += plan_amount;
                 ctr.activity.last_active = Some(ev.at);
-                self.fraud.conversion(&doc.fraud, credit.partner, ev.at, id);
+                if doc.fraud.velocity.is_some() {
+                    self.fraud.conversion(&doc.fraud, credit.partner, ev.at, id);
+                }
                 credited_plan = plan_amount;
                 if self.incentives.on {
                     self.incentives

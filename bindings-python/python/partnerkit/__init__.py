@@ -2,10 +2,11 @@
 
 A thin layer over the Rust core. `evaluate` takes the same input document as the CLI —
 ``{plan, partners, events, fx, as_of}`` as a JSON ``str``/``bytes`` or a ``dict`` — and
-returns a `Report`. Money is `decimal.Decimal` (or a ``str``), never a ``float``; instants
-are aware `datetime`s (or RFC 3339 strings). ``events`` and ``partners`` may also be a
-pandas DataFrame or a pyarrow Table with columns named as the JSON fields. Errors are
-`PartnerkitError` subclasses carrying ``.code``, ``.path`` and ``.message``.
+returns a `Report`; an `Engine` takes the events one at a time as they arrive. Money is
+`decimal.Decimal` (or a ``str``), never a ``float``; instants are aware `datetime`s (or RFC
+3339 strings). ``events`` and ``partners`` may also be a pandas DataFrame or a pyarrow Table
+with columns named as the JSON fields. Errors are `PartnerkitError` subclasses carrying
+``.code``, ``.path`` and ``.message``.
 
     >>> import partnerkit
     >>> report = partnerkit.evaluate(open("input.json").read())  # doctest: +SKIP
@@ -18,7 +19,7 @@ import datetime as _dt
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from partnerkit import _native
 from partnerkit._errors import (
@@ -27,6 +28,7 @@ from partnerkit._errors import (
     CyclicParentError,
     InternalError,
     InvalidJsonError,
+    InvalidSnapshotError,
     InvalidValueError,
     LateEventError,
     LimitExceededError,
@@ -50,13 +52,17 @@ __all__ = [
     "ConflictingEventError",
     "CurrencyMismatchError",
     "CyclicParentError",
+    "Engine",
     "InternalError",
     "InvalidJsonError",
+    "InvalidSnapshotError",
     "InvalidValueError",
     "LateEventError",
     "LimitExceededError",
+    "Limits",
     "MissingFieldError",
     "MissingFxRateError",
+    "PartnerBalance",
     "PartnerkitError",
     "Plan",
     "RefundExceedsPaymentError",
@@ -81,24 +87,37 @@ _READERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def evaluate(input: str | bytes | Mapping[str, Any]) -> Report:
-    """Evaluates an input document ``{plan, partners, events, fx, as_of}``.
+# Host limits (`partnerkit::Limits`): the fields to change, e.g. {"max_events": 10**8}
+# (max_document_bytes, max_plan_bytes, max_depth, max_string_bytes, max_events, max_partners,
+# max_fx_rates, max_rules), as a mapping or JSON text; the others keep their defaults. An
+# unknown field is UnknownFieldError at `limits.<field>`.
+Limits: TypeAlias = Mapping[str, int] | str | bytes
 
-    ``input`` is JSON text, or a mapping of Python values: ``Decimal`` or ``str`` amounts,
-    aware ``datetime`` or RFC 3339 ``str`` instants, a `Plan` or a dict for ``plan``, and for
-    ``events``, ``partners`` and ``fx`` a list of dicts, a pandas DataFrame or a pyarrow
-    Table. The GIL is released while the core works.
 
-    Raises a `PartnerkitError` subclass (``.code``, ``.path``, ``.message``) for bad input.
-    """
+def _document(input: str | bytes | Mapping[str, Any]) -> Any:
+    """The document as `_native` takes it: tables among its values as `Columns`."""
     if isinstance(input, Mapping):
         doc = dict(input)
         for key, value in doc.items():
             columns = as_columns(value)
             if columns is not None:
                 doc[key] = columns
-        return Report(_native.evaluate(doc))
-    return Report(_native.evaluate(input))
+        return doc
+    return input
+
+
+def evaluate(input: str | bytes | Mapping[str, Any], limits: Limits | None = None) -> Report:
+    """Evaluates an input document ``{plan, partners, events, fx, as_of}``.
+
+    ``input`` is JSON text, or a mapping of Python values: ``Decimal`` or ``str`` amounts,
+    aware ``datetime`` or RFC 3339 ``str`` instants, a `Plan` or a dict for ``plan``, and for
+    ``events``, ``partners`` and ``fx`` a list of dicts, a pandas DataFrame or a pyarrow
+    Table. ``limits`` are the host's `Limits` (the defaults when ``None``). The GIL is
+    released while the core works.
+
+    Raises a `PartnerkitError` subclass (``.code``, ``.path``, ``.message``) for bad input.
+    """
+    return Report(_native.evaluate(_document(input), limits))
 
 
 def plan_json_schema() -> str:
@@ -153,6 +172,115 @@ class Report:
 
     def __repr__(self) -> str:
         return repr(self._report)
+
+
+class PartnerBalance(NamedTuple):
+    """A partner's balance in one currency according to an `Engine`: within holds, past
+    them and not yet paid, and settled by statements."""
+
+    pending: Decimal
+    available: Decimal
+    paid: Decimal
+
+
+class Engine:
+    """An incremental evaluation (SPEC §12): a plan, its partners and FX rates, and the
+    events applied so far, kept in memory; events are applied one at a time as they arrive.
+
+    ``engine.report(t)`` is byte for byte `evaluate` of the same inputs with ``as_of`` ``t``.
+    Events must come in canonical order ``(at, kind, id)``: an earlier one raises
+    `LateEventError`, whose message says how to recover (a new engine from the event log). A
+    redelivered event is ignored (and counted in the report's ``duplicates_ignored``); the same
+    id with other content raises `ConflictingEventError`. A call that fails changes nothing.
+    The GIL is released while the core works; threads may share an engine (calls take turns).
+    Engines pickle through `snapshot`.
+    """
+
+    __slots__ = ("_engine",)
+
+    def __init__(
+        self, document: str | bytes | Mapping[str, Any], limits: Limits | None = None
+    ) -> None:
+        """An engine for the ``plan``, ``partners`` and ``fx`` of ``document`` (JSON or a
+        mapping of Python values, as for `evaluate`). ``events`` and ``as_of`` are optional:
+        given, the events up to ``as_of`` (all of them without it) are applied at once."""
+        self._engine = _native.Engine(_document(document), limits)
+
+    @classmethod
+    def restore(cls, snapshot: bytes | bytearray | memoryview) -> Engine:
+        """An engine from `snapshot` bytes (of this version or any earlier one). Bytes that are
+        not a snapshot raise `InvalidSnapshotError`."""
+        data = snapshot if isinstance(snapshot, bytes) else memoryview(snapshot).tobytes()
+        engine = cls.__new__(cls)
+        engine._engine = _native.Engine.restore(data)
+        return engine
+
+    def apply(self, events: Any) -> list[dict[str, Any]]:
+        """Applies one event (a mapping) or several (a list of mappings, a pandas DataFrame, a
+        pyarrow Table, or JSON text; all or nothing) and returns the ledger entries they
+        wrote, typed like `Report.to_dict` (``Decimal`` amounts, UTC ``datetime``s), each with
+        its status as of its event."""
+        result: list[dict[str, Any]] = json.loads(self.apply_json(events), object_pairs_hook=_typed)
+        return result
+
+    def apply_json(self, events: Any) -> str:
+        """`apply`, returning the entries as the core's canonical JSON array."""
+        columns = as_columns(events)
+        return self._engine.apply_json(events if columns is None else columns)
+
+    def upsert_partner(self, partner: Mapping[str, Any] | str | bytes) -> None:
+        """Adds a partner, or updates one between events. Once events were applied, only
+        status changes after the last one may change: anything else would re-price applied
+        events, and raises `InvalidValueError` saying how to make the change."""
+        self._engine.upsert_partner(partner)
+
+    def add_fx(self, rates: Any) -> None:
+        """Adds FX rates (a mapping, a list, a table or JSON text) for the days to come; a
+        rate dated on or before the last applied event's day raises `LateEventError`."""
+        columns = as_columns(rates)
+        self._engine.add_fx(rates if columns is None else columns)
+
+    def report(self, as_of: str | _dt.datetime) -> Report:
+        """The report as of ``as_of`` (an aware ``datetime`` or RFC 3339 text)."""
+        return Report(self._engine.report(_instant(as_of)))
+
+    def balance(self, partner: str, as_of: str | _dt.datetime) -> dict[str, PartnerBalance]:
+        """A partner's `PartnerBalance` in each currency of its entries as of ``as_of``."""
+        doc = json.loads(self._engine.balance_json(partner, _instant(as_of)))
+        return {
+            b["currency"]: PartnerBalance(
+                Decimal(b["pending"]), Decimal(b["available"]), Decimal(b["paid"])
+            )
+            for b in doc["balances"]
+        }
+
+    def statements(self, partner: str, as_of: str | _dt.datetime) -> list[dict[str, Any]]:
+        """A partner's statements as of ``as_of``, typed like `Report.to_dict`."""
+        text = self._engine.statements_json(partner, _instant(as_of))
+        result: list[dict[str, Any]] = json.loads(text, object_pairs_hook=_typed)
+        return result
+
+    def snapshot(self) -> bytes:
+        """The engine as bytes: a versioned, checksummed format (the engine's inputs) that
+        `restore` reads back in this and every later version."""
+        return self._engine.snapshot()
+
+    @property
+    def events_applied(self) -> int:
+        """How many distinct events were applied (redeliveries not counted)."""
+        return self._engine.events_applied
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Engine], tuple[bytes]]:
+        # An engine travels to another process as its snapshot.
+        return (type(self).restore, (self.snapshot(),))
+
+    def __repr__(self) -> str:
+        return f"<Engine events_applied={self.events_applied}>"
+
+
+def _instant(value: str | _dt.datetime) -> str:
+    # A naive datetime writes no offset, which the core refuses at `as_of`.
+    return value.isoformat() if isinstance(value, _dt.datetime) else value
 
 
 def _typed(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -86,6 +86,11 @@ class LimitExceededError(PartnerkitError, ValueError):
     """A size or arithmetic limit was exceeded."""
 
 
+class InvalidSnapshotError(PartnerkitError, ValueError):
+    """Bytes given to `Engine.restore` are not a snapshot this version can read (not one at
+    all, truncated, corrupted, or written in a newer format)."""
+
+
 class InternalError(PartnerkitError):
     """A bug in partnerkit (a panic in the core included): please report it."""
 
@@ -105,6 +110,7 @@ ERRORS: dict[str, type[PartnerkitError]] = {
     "CyclicParent": CyclicParentError,
     "LateEvent": LateEventError,
     "LimitExceeded": LimitExceededError,
+    "InvalidSnapshot": InvalidSnapshotError,
     "Internal": InternalError,
 }
 """The exception class of each error code (a test checks it covers the core's codes)."""

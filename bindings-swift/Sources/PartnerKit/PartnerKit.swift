@@ -552,6 +552,24 @@ fileprivate struct FfiConverterString: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     typealias SwiftType = Date
 
@@ -591,6 +609,313 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
         writeInt(&buf, nanoseconds)
     }
 }
+
+
+
+
+/**
+ * An incremental evaluation: a plan, its partners and FX rates, and the events applied so
+ * far. `engine.report(t)` is byte for byte `evaluate` of the same inputs with `as_of: t`.
+ *
+ * Events must come in canonical order (`at`, then kind, then id): an earlier one is
+ * `LateEvent`. A redelivered event (same id, same content) is ignored; the same id with
+ * other content is `ConflictingEvent`. A call that fails changes nothing.
+ */
+public protocol EngineProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds FX rates (one `{date, from, to, rate}` object or an array) for events to come;
+     * a rate dated on or before the last applied event's day is `LateEvent`.
+     */
+    func addFx(ratesJson: String) throws 
+    
+    /**
+     * Applies one event (a JSON object) or several (a JSON array, all or nothing) and
+     * returns the ledger entries they wrote, sorted like a report's, each with its status
+     * as of the event that wrote it (`pending` or `available`). A redelivery writes nothing.
+     */
+    func apply(eventsJson: String) throws  -> [Entry]
+    
+    /**
+     * [`Engine::apply`], returning the entries as the core's canonical JSON array (each
+     * entry the same bytes, explanation included, as in a report as of its event).
+     */
+    func applyJson(eventsJson: String) throws  -> String
+    
+    /**
+     * A partner's balance in each currency of its entries as of `as_of`. An undeclared
+     * partner is `UnknownPartner`.
+     */
+    func balances(partner: String, asOf: Date) throws  -> [PartnerBalance]
+    
+    /**
+     * How many distinct events were applied (redeliveries not counted).
+     */
+    func eventsApplied() throws  -> UInt64
+    
+    /**
+     * The report as of `as_of`: byte for byte `evaluate` of the same plan, partners, FX
+     * rates and events with that `as_of`.
+     */
+    func report(asOf: Date) throws  -> Report
+    
+    /**
+     * The engine as bytes (a versioned, checksummed format that `Engine.restore` reads
+     * back in this and every later version).
+     */
+    func snapshot() throws  -> Data
+    
+    /**
+     * Adds a partner (a JSON object), or updates one between events: once events were
+     * applied, an existing partner may only gain status changes after the last one.
+     */
+    func upsertPartner(partnerJson: String) throws 
+    
+}
+/**
+ * An incremental evaluation: a plan, its partners and FX rates, and the events applied so
+ * far. `engine.report(t)` is byte for byte `evaluate` of the same inputs with `as_of: t`.
+ *
+ * Events must come in canonical order (`at`, then kind, then id): an earlier one is
+ * `LateEvent`. A redelivered event (same id, same content) is ignored; the same id with
+ * other content is `ConflictingEvent`. A call that fails changes nothing.
+ */
+open class Engine: EngineProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_partnerkit_ffi_fn_clone_engine(self.handle, $0) }
+    }
+    /**
+     * An engine for the plan, partners and FX rates of `document_json` (`{plan, partners,
+     * fx, events?, as_of?}`), with its events (up to `as_of`, if given) applied, under the
+     * host's limits (`limits_json`, as for `evaluate`; absent, the defaults).
+     */
+public convenience init(documentJson: String, limitsJson: String? = nil)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_constructor_engine_new(
+        FfiConverterString.lower(documentJson),
+        FfiConverterOptionString.lower(limitsJson),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_partnerkit_ffi_fn_free_engine(handle, $0) }
+    }
+
+    
+    /**
+     * Rebuilds an engine from `snapshot()` bytes (of this or an earlier version).
+     * Anything else — garbage, truncated or corrupted bytes — is a `PartnerKitError`.
+     */
+public static func restore(snapshot: Data)throws  -> Engine  {
+    return try  FfiConverterTypeEngine_lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_constructor_engine_restore(
+        FfiConverterData.lower(snapshot),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Adds FX rates (one `{date, from, to, rate}` object or an array) for events to come;
+     * a rate dated on or before the last applied event's day is `LateEvent`.
+     */
+open func addFx(ratesJson: String)throws   {try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_add_fx(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ratesJson),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Applies one event (a JSON object) or several (a JSON array, all or nothing) and
+     * returns the ledger entries they wrote, sorted like a report's, each with its status
+     * as of the event that wrote it (`pending` or `available`). A redelivery writes nothing.
+     */
+open func apply(eventsJson: String)throws  -> [Entry]  {
+    return try  FfiConverterSequenceTypeEntry.lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_apply(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(eventsJson),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * [`Engine::apply`], returning the entries as the core's canonical JSON array (each
+     * entry the same bytes, explanation included, as in a report as of its event).
+     */
+open func applyJson(eventsJson: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_apply_json(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(eventsJson),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A partner's balance in each currency of its entries as of `as_of`. An undeclared
+     * partner is `UnknownPartner`.
+     */
+open func balances(partner: String, asOf: Date)throws  -> [PartnerBalance]  {
+    return try  FfiConverterSequenceTypePartnerBalance.lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_balances(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(partner),
+        FfiConverterTimestamp.lower(asOf),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How many distinct events were applied (redeliveries not counted).
+     */
+open func eventsApplied()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_events_applied(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The report as of `as_of`: byte for byte `evaluate` of the same plan, partners, FX
+     * rates and events with that `as_of`.
+     */
+open func report(asOf: Date)throws  -> Report  {
+    return try  FfiConverterTypeReport_lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_report(
+            self.uniffiCloneHandle(),
+        FfiConverterTimestamp.lower(asOf),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The engine as bytes (a versioned, checksummed format that `Engine.restore` reads
+     * back in this and every later version).
+     */
+open func snapshot()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_snapshot(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a partner (a JSON object), or updates one between events: once events were
+     * applied, an existing partner may only gain status changes after the last one.
+     */
+open func upsertPartner(partnerJson: String)throws   {try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_upsert_partner(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(partnerJson),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngine: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Engine
+
+    public static func lift(_ handle: UInt64) throws -> Engine {
+        return Engine(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Engine) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Engine {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Engine, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngine_lift(_ handle: UInt64) throws -> Engine {
+    return try FfiConverterTypeEngine.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
+    return FfiConverterTypeEngine.lower(value)
+}
+
+
 
 
 
@@ -1278,6 +1603,97 @@ public func FfiConverterTypeEntry_lower(_ value: Entry) -> RustBuffer {
 
 
 /**
+ * What a partner holds in one currency as of an instant, according to an engine.
+ */
+public struct PartnerBalance: Equatable, Hashable {
+    /**
+     * ISO 4217 code.
+     */
+    public let currency: String
+    /**
+     * Sum of the entries still in their hold.
+     */
+    public let pending: Decimal
+    /**
+     * Sum of the entries past their hold and not yet paid by a statement (less what a
+     * statement wrote off).
+     */
+    public let available: Decimal
+    /**
+     * Sum of the entries settled by statements.
+     */
+    public let paid: Decimal
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * ISO 4217 code.
+         */currency: String, 
+        /**
+         * Sum of the entries still in their hold.
+         */pending: Decimal, 
+        /**
+         * Sum of the entries past their hold and not yet paid by a statement (less what a
+         * statement wrote off).
+         */available: Decimal, 
+        /**
+         * Sum of the entries settled by statements.
+         */paid: Decimal) {
+        self.currency = currency
+        self.pending = pending
+        self.available = available
+        self.paid = paid
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PartnerBalance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePartnerBalance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PartnerBalance {
+        return
+            try PartnerBalance(
+                currency: FfiConverterString.read(from: &buf), 
+                pending: FfiConverterTypeDecimal.read(from: &buf), 
+                available: FfiConverterTypeDecimal.read(from: &buf), 
+                paid: FfiConverterTypeDecimal.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PartnerBalance, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterTypeDecimal.write(value.pending, into: &buf)
+        FfiConverterTypeDecimal.write(value.available, into: &buf)
+        FfiConverterTypeDecimal.write(value.paid, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePartnerBalance_lift(_ buf: RustBuffer) throws -> PartnerBalance {
+    return try FfiConverterTypePartnerBalance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePartnerBalance_lower(_ value: PartnerBalance) -> RustBuffer {
+    return FfiConverterTypePartnerBalance.lower(value)
+}
+
+
+/**
  * A partner's statement for one closed period, in the statement currency.
  */
 public struct Statement: Equatable, Hashable {
@@ -1939,6 +2355,11 @@ public enum ErrorCode: Equatable, Hashable, CustomStringConvertible, CaseIterabl
      */
     case limitExceeded
     /**
+     * Bytes given to `Engine.restore` are not a snapshot this version can read: not a
+     * snapshot at all, truncated, corrupted, or written in a newer format.
+     */
+    case invalidSnapshot
+    /**
      * A bug in partnerkit (a panic caught at the boundary): please report it.
      */
     case `internal`
@@ -2002,7 +2423,9 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         
         case 14: return .limitExceeded
         
-        case 15: return .`internal`
+        case 15: return .invalidSnapshot
+        
+        case 16: return .`internal`
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2068,8 +2491,12 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
             writeInt(&buf, Int32(14))
         
         
-        case .`internal`:
+        case .invalidSnapshot:
             writeInt(&buf, Int32(15))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(16))
         
         }
     }
@@ -2383,6 +2810,31 @@ fileprivate struct FfiConverterSequenceTypeEntry: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePartnerBalance: FfiConverterRustBuffer {
+    typealias SwiftType = [PartnerBalance]
+
+    public static func write(_ value: [PartnerBalance], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePartnerBalance.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PartnerBalance] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PartnerBalance]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePartnerBalance.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeStatement: FfiConverterRustBuffer {
     typealias SwiftType = [Statement]
 
@@ -2532,12 +2984,16 @@ public func amountIn(amount: Decimal, currency: String)throws  -> Decimal  {
 /**
  * Evaluates an input document `{plan, partners, events, fx, as_of}` (SPEC §2) into its
  * report. Bad input is a `PartnerKitError` with the code and path of the value at fault.
+ *
+ * `limits_json` is the host's limits (SPEC §1) as a JSON object naming the ceilings to
+ * change, e.g. `{"max_events": 100000000}`; absent (the default), the core's defaults apply.
  */
-public func evaluate(inputJson: String)throws  -> Report  {
+public func evaluate(inputJson: String, limitsJson: String? = nil)throws  -> Report  {
     return try  FfiConverterTypeReport_lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
         uniffiCallStatus in
     uniffi_partnerkit_ffi_fn_func_evaluate(
-        FfiConverterString.lower(inputJson),uniffiCallStatus
+        FfiConverterString.lower(inputJson),
+        FfiConverterOptionString.lower(limitsJson),uniffiCallStatus
     )
 })
 }
@@ -2594,7 +3050,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_partnerkit_ffi_checksum_func_amount_in() != 14333) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_partnerkit_ffi_checksum_func_evaluate() != 28388) {
+    if (uniffi_partnerkit_ffi_checksum_func_evaluate() != 48042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_func_plan_json_schema() != 9472) {
@@ -2604,6 +3060,30 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_func_validate_plan() != 28348) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_add_fx() != 36920) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_apply() != 11027) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_apply_json() != 52901) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_balances() != 519) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_events_applied() != 54966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_report() != 50835) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_snapshot() != 60634) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_upsert_partner() != 54655) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_method_plan_currency() != 31665) {
@@ -2640,6 +3120,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_method_report_unattributed() != 63846) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_constructor_engine_new() != 46456) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_constructor_engine_restore() != 3291) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_constructor_plan_from_json() != 50556) {

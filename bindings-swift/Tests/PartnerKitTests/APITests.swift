@@ -42,7 +42,8 @@ final class APITests: XCTestCase {
         let names = [
             "InvalidJson", "UnknownField", "MissingField", "InvalidValue", "UnknownCurrency",
             "UnknownPartner", "UnknownPayment", "RefundExceedsPayment", "ConflictingEvent",
-            "CurrencyMismatch", "MissingFxRate", "CyclicParent", "LateEvent", "LimitExceeded", "Internal",
+            "CurrencyMismatch", "MissingFxRate", "CyclicParent", "LateEvent", "LimitExceeded",
+            "InvalidSnapshot", "Internal",
         ]
         XCTAssertEqual(names, ErrorCode.allCases.map { "\($0)" })
     }

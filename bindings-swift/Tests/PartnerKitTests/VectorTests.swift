@@ -74,9 +74,11 @@ final class VectorTests: XCTestCase {
         } else {
             input = try XCTUnwrap(vector["input"], "\(name): no input").compact
         }
+        // Host limits the vector is evaluated under (absent: the defaults).
+        let limits = vector["limits"]?.compact
         if let wantError = vector["expect_error"] {
             do {
-                _ = try evaluate(inputJson: input)
+                _ = try evaluate(inputJson: input, limitsJson: limits)
                 XCTFail("\(name): expected an error \(wantError.compact), evaluation succeeded")
             } catch PartnerKitError.Failed(let code, let path, _) {
                 for (key, want) in wantError.members {
@@ -90,7 +92,7 @@ final class VectorTests: XCTestCase {
             return
         }
         let want = try XCTUnwrap(vector["expect_report"], "\(name): no expect_report").compact
-        let report = try evaluate(inputJson: input)
+        let report = try evaluate(inputJson: input, limitsJson: limits)
         let got = try report.canonicalJson()
         // Bytes, not String ==: Swift compares strings by Unicode canonical equivalence.
         XCTAssertEqual(Array(want.utf8), Array(got.utf8), "\(name): canonical report differs\n  want: \(want)\n  got:  \(got)")

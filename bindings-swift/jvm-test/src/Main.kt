@@ -1,6 +1,7 @@
 // The JVM test of the Kotlin bindings (no Gradle or JUnit needed): every conformance vector
 // through `evaluate`, byte for byte, with the typed records checked against the canonical
-// JSON; then errors, panics, decimals and instants across the boundary. Prints
+// JSON, and through the incremental `Engine` (EngineTests.kt); then errors, panics,
+// decimals and instants across the boundary, and the Engine's own cases. Prints
 // `N passed, N failed` and exits non-zero on any failure.
 //
 //   java -Djna.library.path=DIR_OF_LIBPARTNERKIT_FFI -cp test.jar:jna.jar \
@@ -25,7 +26,7 @@ import kotlin.system.exitProcess
 private var passed = 0
 private var failed = 0
 
-private fun test(name: String, body: () -> Unit) {
+internal fun test(name: String, body: () -> Unit) {
     try {
         body()
         passed++
@@ -35,16 +36,16 @@ private fun test(name: String, body: () -> Unit) {
     }
 }
 
-private fun expect(ok: Boolean, what: () -> String) {
+internal fun expect(ok: Boolean, what: () -> String) {
     if (!ok) throw AssertionError(what())
 }
 
-private fun <T> expectEq(want: T, got: T, what: String) {
+internal fun <T> expectEq(want: T, got: T, what: String) {
     expect(want == got) { "$what: expected <$want>, got <$got>" }
 }
 
 /** Runs `body`, which must throw a PartnerKitException.Failed, and returns it. */
-private fun failure(body: () -> Unit): PartnerKitException.Failed {
+internal fun failure(body: () -> Unit): PartnerKitException.Failed {
     try {
         body()
     } catch (e: PartnerKitException.Failed) {
@@ -53,15 +54,15 @@ private fun failure(body: () -> Unit): PartnerKitException.Failed {
     throw AssertionError("expected a PartnerKitException, the call succeeded")
 }
 
-private fun str(v: Json?): String? = when (v) {
+internal fun str(v: Json?): String? = when (v) {
     null, Json.Null -> null
     is Json.Str -> v.value
     else -> throw AssertionError("expected a string, found ${Json.compact(v)}")
 }
 
-private fun obj(v: Json?): Json.Obj = v as? Json.Obj ?: throw AssertionError("expected an object")
+internal fun obj(v: Json?): Json.Obj = v as? Json.Obj ?: throw AssertionError("expected an object")
 
-private fun arr(v: Json?): List<Json> = (v as? Json.Arr)?.items ?: throw AssertionError("expected an array")
+internal fun arr(v: Json?): List<Json> = (v as? Json.Arr)?.items ?: throw AssertionError("expected an array")
 
 /** The canonical snake_case name of a uniffi enum constant (`TRUE_UP` -> `true_up`). */
 private fun snake(e: Enum<*>): String = e.name.lowercase()
@@ -75,7 +76,12 @@ fun main(args: Array<String>) {
         test("vector ${f.relativeTo(vectors)}") { runVector(f) }
     }
     println("vectors: ${files.size} run through Kotlin")
+    for (f in files) {
+        test("engine vector ${f.relativeTo(vectors)}") { engineVector(f) }
+    }
+    println("vectors: ${files.size} run through the Kotlin Engine")
     apiTests(root)
+    engineTests()
     println("$passed passed, $failed failed")
     exitProcess(if (failed == 0 && passed > 0) 0 else 1)
 }
@@ -84,9 +90,11 @@ fun main(args: Array<String>) {
 private fun runVector(f: File) {
     val v = obj(Json.parse(f.readText()))
     val input = str(v["input_text"]) ?: Json.compact(v["input"] ?: throw AssertionError("no input"))
+    // Host limits the vector is evaluated under (absent: the defaults).
+    val limits = v["limits"]?.let { Json.compact(it) }
     val wantError = v["expect_error"]
     if (wantError != null) {
-        val e = failure { evaluate(input).close() }
+        val e = failure { evaluate(input, limits).close() }
         for ((k, want) in obj(wantError).members) {
             val got = when (k) {
                 "code" -> e.code.toString()
@@ -98,7 +106,7 @@ private fun runVector(f: File) {
         return
     }
     val want = Json.compact(v["expect_report"] ?: throw AssertionError("no expect_report"))
-    evaluate(input).use { report ->
+    evaluate(input, limits).use { report ->
         val got = report.canonicalJson()
         expect(got.toByteArray(Charsets.UTF_8).contentEquals(want.toByteArray(Charsets.UTF_8))) {
             "canonical report differs from expect_report\n  want: $want\n  got:  $got"
@@ -181,7 +189,7 @@ private fun checkRecords(report: Report, doc: Json.Obj) {
     }
 }
 
-private val SMALL_INPUT = """
+internal val SMALL_INPUT = """
 {
   "plan": {"schema": "partnerkit/plan@1", "id": "affiliates", "currency": "USD",
            "rules": [{"id": "first-year", "when": {"within_months": 12}, "reward": {"percent": "20"}}]},
@@ -199,7 +207,8 @@ private fun apiTests(root: File) {
         val names = listOf(
             "InvalidJson", "UnknownField", "MissingField", "InvalidValue", "UnknownCurrency",
             "UnknownPartner", "UnknownPayment", "RefundExceedsPayment", "ConflictingEvent",
-            "CurrencyMismatch", "MissingFxRate", "CyclicParent", "LateEvent", "LimitExceeded", "Internal",
+            "CurrencyMismatch", "MissingFxRate", "CyclicParent", "LateEvent", "LimitExceeded",
+            "InvalidSnapshot", "Internal",
         )
         expectEq(names, ErrorCode.entries.map { it.toString() }, "ErrorCode names")
     }
@@ -306,26 +315,29 @@ private fun apiTests(root: File) {
     }
 
     test("cost of one evaluate of a small document") {
-        // A figure for the notes, never asserted. The machine may be shared, so the figure is
-        // this thread's CPU time per call (the Rust side runs on the calling thread), with
-        // the wall time beside it.
-        val threads = java.lang.management.ManagementFactory.getThreadMXBean()
-        fun perCall(body: () -> Unit): String {
-            val cpu0 = threads.currentThreadCpuTime
-            val wall0 = System.nanoTime()
-            var n = 0
-            while (threads.currentThreadCpuTime - cpu0 < 1_000_000_000L || n < 10) {
-                body()
-                n++
-            }
-            val cpu = (threads.currentThreadCpuTime - cpu0) / 1e3 / n
-            val wall = (System.nanoTime() - wall0) / 1e3 / n
-            return "%.1f us CPU (%.1f us wall, %d calls)".format(cpu, wall, n)
-        }
         perCall { evaluate(SMALL_INPUT).use { it.canonicalJson() } }
         println("timing: one evaluate of a small document from Kotlin: " + perCall { evaluate(SMALL_INPUT).close() })
         println("timing:   with canonicalJson(): " + perCall { evaluate(SMALL_INPUT).use { it.canonicalJson() } })
         println("timing:   with entries() and balances(): " + perCall { evaluate(SMALL_INPUT).use { it.entries(); it.balances("ana") } })
         println("timing:   amountIn() (one call across and back): " + perCall { amountIn(BigDecimal("49.9"), "USD") })
     }
+}
+
+/**
+ * A figure for the notes, never asserted: `body` run for about a second of CPU. The machine
+ * may be shared, so the figure is this thread's CPU time per call (the Rust side runs on the
+ * calling thread), with the wall time beside it.
+ */
+internal fun perCall(body: () -> Unit): String {
+    val threads = java.lang.management.ManagementFactory.getThreadMXBean()
+    val cpu0 = threads.currentThreadCpuTime
+    val wall0 = System.nanoTime()
+    var n = 0
+    while (threads.currentThreadCpuTime - cpu0 < 1_000_000_000L || n < 10) {
+        body()
+        n++
+    }
+    val cpu = (threads.currentThreadCpuTime - cpu0) / 1e3 / n
+    val wall = (System.nanoTime() - wall0) / 1e3 / n
+    return "%.1f us CPU (%.1f us wall, %d calls)".format(cpu, wall, n)
 }

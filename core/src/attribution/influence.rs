@@ -18,27 +18,31 @@ pub(crate) fn influencers(
     credits: &[Credit],
 ) -> SmallVec<[usize; 2]> {
     let mut out = SmallVec::new();
-    let widest = settings
-        .channels
-        .values()
-        .filter_map(|c| c.window_days)
-        .fold(settings.window_days, u32::max);
     let days = |n: u32| chrono::Duration::days(i64::from(n));
+    // The oldest instant a touch may have to count, computed only once a touch of an
+    // uncredited partner shows up: a renewal whose touches are all the credited partner's
+    // (the common case) costs no date arithmetic.
+    let mut oldest: Option<Option<Instant>> = None;
     // Touches are in canonical order: walk back from the newest and stop past the widest
-    // window, so a renewal long after the last touch costs one comparison.
+    // window.
     for t in touches.iter().rev() {
-        let age = at - t.at;
-        if age > days(widest) {
-            break;
-        }
-        if t.blocked.is_some()
-            || age > days(window_days(settings, t.channel))
-            || credits.iter().any(|c| c.partner == t.partner)
-            || out.contains(&t.partner)
-        {
+        if credits.iter().any(|c| c.partner == t.partner) || out.contains(&t.partner) {
             continue;
         }
-        out.push(t.partner);
+        let oldest = *oldest.get_or_insert_with(|| {
+            let widest = settings
+                .channels
+                .values()
+                .filter_map(|c| c.window_days)
+                .fold(settings.window_days, u32::max);
+            at.checked_sub_signed(days(widest))
+        });
+        if oldest.is_some_and(|o| t.at < o) {
+            break;
+        }
+        if t.blocked.is_none() && at - t.at <= days(window_days(settings, t.channel)) {
+            out.push(t.partner);
+        }
     }
     out
 }

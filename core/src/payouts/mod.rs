@@ -12,11 +12,17 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::engine::State;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::fx::AppliedRate;
 use crate::money::Currency;
 use crate::plan::{FxDate, NegativeBalance, PayoutCurrency};
 use crate::time::{Instant, Period, day_start, local_date};
+
+/// Statements one partner may have in a report: 1,200 periods is a century of months. A
+/// balance carried forward gives a statement every period, so without this ceiling a
+/// distant `as_of` (year 9999) turns a one-kilobyte input into a hundred thousand
+/// statements (found by fuzzing).
+pub const MAX_STATEMENTS_PER_PARTNER: usize = 1_200;
 
 /// What became of a statement as of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +172,7 @@ pub(crate) fn build_for(
         let mut carry = Decimal::ZERO;
         let mut unsettled: Vec<usize> = Vec::new();
         let mut per = first;
+        let mut emitted = 0usize;
         while per.end(tz) <= as_of {
             let lines_idx = buckets.get(&per).map(Vec::as_slice).unwrap_or(&[]);
             if lines_idx.is_empty() && carry.is_zero() {
@@ -241,6 +248,18 @@ pub(crate) fn build_for(
                 unsettled.clear();
             }
             carry = carried;
+            emitted += 1;
+            if emitted > MAX_STATEMENTS_PER_PARTNER {
+                return Err(Error::new(
+                    ErrorCode::LimitExceeded,
+                    "as_of",
+                    format!(
+                        "partner \"{partner}\" would have more than {MAX_STATEMENTS_PER_PARTNER} \
+                         statements by as_of (its balance carries forward every period): \
+                         max_statements_per_partner is {MAX_STATEMENTS_PER_PARTNER}"
+                    ),
+                ));
+            }
             out.push(Statement {
                 partner: partner.clone(),
                 period: per,

@@ -688,6 +688,22 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_partnerkit_ffi_checksum_func_validate_plan(
     ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_add_fx(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_apply(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_apply_json(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_balances(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_events_applied(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_report(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_snapshot(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_upsert_partner(
+    ): Int
     external fun uniffi_partnerkit_ffi_checksum_method_plan_currency(
     ): Int
     external fun uniffi_partnerkit_ffi_checksum_method_plan_id(
@@ -712,6 +728,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_partnerkit_ffi_checksum_method_report_unattributed(
     ): Int
+    external fun uniffi_partnerkit_ffi_checksum_constructor_engine_new(
+    ): Int
+    external fun uniffi_partnerkit_ffi_checksum_constructor_engine_restore(
+    ): Int
     external fun uniffi_partnerkit_ffi_checksum_constructor_plan_from_json(
     ): Int
     external fun ffi_partnerkit_ffi_uniffi_contract_version(
@@ -734,6 +754,30 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_partnerkit_ffi_fn_clone_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_partnerkit_ffi_fn_free_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_partnerkit_ffi_fn_constructor_engine_new(`documentJson`: RustBuffer.ByValue,`limitsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_partnerkit_ffi_fn_constructor_engine_restore(`snapshot`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_partnerkit_ffi_fn_method_engine_add_fx(`ptr`: Long,`ratesJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_partnerkit_ffi_fn_method_engine_apply(`ptr`: Long,`eventsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_partnerkit_ffi_fn_method_engine_apply_json(`ptr`: Long,`eventsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_partnerkit_ffi_fn_method_engine_balances(`ptr`: Long,`partner`: RustBuffer.ByValue,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_partnerkit_ffi_fn_method_engine_events_applied(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_partnerkit_ffi_fn_method_engine_report(`ptr`: Long,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_partnerkit_ffi_fn_method_engine_snapshot(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_partnerkit_ffi_fn_method_engine_upsert_partner(`ptr`: Long,`partnerJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_partnerkit_ffi_fn_clone_plan(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_partnerkit_ffi_fn_free_plan(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -774,7 +818,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_partnerkit_ffi_fn_func_amount_in(`amount`: RustBuffer.ByValue,`currency`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_partnerkit_ffi_fn_func_evaluate(`inputJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_partnerkit_ffi_fn_func_evaluate(`inputJson`: RustBuffer.ByValue,`limitsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_partnerkit_ffi_fn_func_plan_json_schema(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -907,7 +951,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_partnerkit_ffi_checksum_func_amount_in() and 0xFFFF) != 14333) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_partnerkit_ffi_checksum_func_evaluate() and 0xFFFF) != 28388) {
+    if ((lib.uniffi_partnerkit_ffi_checksum_func_evaluate() and 0xFFFF) != 48042) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_func_plan_json_schema() and 0xFFFF) != 9472) {
@@ -917,6 +961,30 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_func_validate_plan() and 0xFFFF) != 28348) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_add_fx() and 0xFFFF) != 36920) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_apply() and 0xFFFF) != 11027) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_apply_json() and 0xFFFF) != 52901) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_balances() and 0xFFFF) != 519) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_events_applied() and 0xFFFF) != 54966) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_report() and 0xFFFF) != 50835) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_snapshot() and 0xFFFF) != 60634) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_upsert_partner() and 0xFFFF) != 54655) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_method_plan_currency() and 0xFFFF) != 31665) {
@@ -953,6 +1021,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_method_report_unattributed() and 0xFFFF) != 63846) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_constructor_engine_new() and 0xFFFF) != 46456) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_constructor_engine_restore() and 0xFFFF) != 3291) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_constructor_plan_from_json() and 0xFFFF) != 50556) {
@@ -1218,6 +1292,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     }
 }
 
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
+    }
+}
+
 
 /**
  * @suppress
@@ -1258,6 +1351,489 @@ public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
         buf.putLong(sign * epochOffset.seconds)
         // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
         buf.putInt(epochOffset.nano)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * An incremental evaluation: a plan, its partners and FX rates, and the events applied so
+ * far. `engine.report(t)` is byte for byte `evaluate` of the same inputs with `as_of: t`.
+ *
+ * Events must come in canonical order (`at`, then kind, then id): an earlier one is
+ * `LateEvent`. A redelivered event (same id, same content) is ignored; the same id with
+ * other content is `ConflictingEvent`. A call that fails changes nothing.
+ */
+public interface EngineInterface {
+    
+    /**
+     * Adds FX rates (one `{date, from, to, rate}` object or an array) for events to come;
+     * a rate dated on or before the last applied event's day is `LateEvent`.
+     */
+    fun `addFx`(`ratesJson`: kotlin.String)
+    
+    /**
+     * Applies one event (a JSON object) or several (a JSON array, all or nothing) and
+     * returns the ledger entries they wrote, sorted like a report's, each with its status
+     * as of the event that wrote it (`pending` or `available`). A redelivery writes nothing.
+     */
+    fun `apply`(`eventsJson`: kotlin.String): List<Entry>
+    
+    /**
+     * [`Engine::apply`], returning the entries as the core's canonical JSON array (each
+     * entry the same bytes, explanation included, as in a report as of its event).
+     */
+    fun `applyJson`(`eventsJson`: kotlin.String): kotlin.String
+    
+    /**
+     * A partner's balance in each currency of its entries as of `as_of`. An undeclared
+     * partner is `UnknownPartner`.
+     */
+    fun `balances`(`partner`: kotlin.String, `asOf`: java.time.Instant): List<PartnerBalance>
+    
+    /**
+     * How many distinct events were applied (redeliveries not counted).
+     */
+    fun `eventsApplied`(): kotlin.ULong
+    
+    /**
+     * The report as of `as_of`: byte for byte `evaluate` of the same plan, partners, FX
+     * rates and events with that `as_of`.
+     */
+    fun `report`(`asOf`: java.time.Instant): Report
+    
+    /**
+     * The engine as bytes (a versioned, checksummed format that `Engine.restore` reads
+     * back in this and every later version).
+     */
+    fun `snapshot`(): kotlin.ByteArray
+    
+    /**
+     * Adds a partner (a JSON object), or updates one between events: once events were
+     * applied, an existing partner may only gain status changes after the last one.
+     */
+    fun `upsertPartner`(`partnerJson`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * An incremental evaluation: a plan, its partners and FX rates, and the events applied so
+ * far. `engine.report(t)` is byte for byte `evaluate` of the same inputs with `as_of: t`.
+ *
+ * Events must come in canonical order (`at`, then kind, then id): an earlier one is
+ * `LateEvent`. A redelivered event (same id, same content) is ignored; the same id with
+ * other content is `ConflictingEvent`. A call that fails changes nothing.
+ */
+open class Engine: Disposable, AutoCloseable, EngineInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * An engine for the plan, partners and FX rates of `document_json` (`{plan, partners,
+     * fx, events?, as_of?}`), with its events (up to `as_of`, if given) applied, under the
+     * host's limits (`limits_json`, as for `evaluate`; absent, the defaults).
+     */
+    constructor(`documentJson`: kotlin.String, `limitsJson`: kotlin.String? = null) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_constructor_engine_new(
+    
+        
+        FfiConverterString.lower(`documentJson`),
+        FfiConverterOptionalString.lower(`limitsJson`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_partnerkit_ffi_fn_free_engine(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_partnerkit_ffi_fn_clone_engine(handle, status)
+        }
+    }
+
+    
+    /**
+     * Adds FX rates (one `{date, from, to, rate}` object or an array) for events to come;
+     * a rate dated on or before the last applied event's day is `LateEvent`.
+     */
+    @Throws(PartnerKitException::class)override fun `addFx`(`ratesJson`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_add_fx(
+        it,
+        
+        FfiConverterString.lower(`ratesJson`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Applies one event (a JSON object) or several (a JSON array, all or nothing) and
+     * returns the ledger entries they wrote, sorted like a report's, each with its status
+     * as of the event that wrote it (`pending` or `available`). A redelivery writes nothing.
+     */
+    @Throws(PartnerKitException::class)override fun `apply`(`eventsJson`: kotlin.String): List<Entry> {
+            return FfiConverterSequenceTypeEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_apply(
+        it,
+        
+        FfiConverterString.lower(`eventsJson`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * [`Engine::apply`], returning the entries as the core's canonical JSON array (each
+     * entry the same bytes, explanation included, as in a report as of its event).
+     */
+    @Throws(PartnerKitException::class)override fun `applyJson`(`eventsJson`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_apply_json(
+        it,
+        
+        FfiConverterString.lower(`eventsJson`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A partner's balance in each currency of its entries as of `as_of`. An undeclared
+     * partner is `UnknownPartner`.
+     */
+    @Throws(PartnerKitException::class)override fun `balances`(`partner`: kotlin.String, `asOf`: java.time.Instant): List<PartnerBalance> {
+            return FfiConverterSequenceTypePartnerBalance.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_balances(
+        it,
+        
+        FfiConverterString.lower(`partner`),
+        FfiConverterTimestamp.lower(`asOf`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * How many distinct events were applied (redeliveries not counted).
+     */
+    @Throws(PartnerKitException::class)override fun `eventsApplied`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_events_applied(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The report as of `as_of`: byte for byte `evaluate` of the same plan, partners, FX
+     * rates and events with that `as_of`.
+     */
+    @Throws(PartnerKitException::class)override fun `report`(`asOf`: java.time.Instant): Report {
+            return FfiConverterTypeReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_report(
+        it,
+        
+        FfiConverterTimestamp.lower(`asOf`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The engine as bytes (a versioned, checksummed format that `Engine.restore` reads
+     * back in this and every later version).
+     */
+    @Throws(PartnerKitException::class)override fun `snapshot`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_snapshot(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds a partner (a JSON object), or updates one between events: once events were
+     * applied, an existing partner may only gain status changes after the last one.
+     */
+    @Throws(PartnerKitException::class)override fun `upsertPartner`(`partnerJson`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_upsert_partner(
+        it,
+        
+        FfiConverterString.lower(`partnerJson`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Rebuilds an engine from `snapshot()` bytes (of this or an earlier version).
+     * Anything else — garbage, truncated or corrupted bytes — is a `PartnerKitError`.
+     */
+    @Throws(PartnerKitException::class) fun `restore`(`snapshot`: kotlin.ByteArray): Engine {
+            return FfiConverterTypeEngine.lift(
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_constructor_engine_restore(
+    
+        
+        FfiConverterByteArray.lower(`snapshot`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEngine: FfiConverter<Engine, Long> {
+    override fun lower(value: Engine): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Engine {
+        return Engine(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Engine {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Engine) = 8UL
+
+    override fun write(value: Engine, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -2207,6 +2783,70 @@ public object FfiConverterTypeEntry: FfiConverterRustBuffer<Entry> {
 
 
 /**
+ * What a partner holds in one currency as of an instant, according to an engine.
+ */
+data class PartnerBalance (
+    /**
+     * ISO 4217 code.
+     */
+    val `currency`: kotlin.String
+    , 
+    /**
+     * Sum of the entries still in their hold.
+     */
+    val `pending`: Decimal
+    , 
+    /**
+     * Sum of the entries past their hold and not yet paid by a statement (less what a
+     * statement wrote off).
+     */
+    val `available`: Decimal
+    , 
+    /**
+     * Sum of the entries settled by statements.
+     */
+    val `paid`: Decimal
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePartnerBalance: FfiConverterRustBuffer<PartnerBalance> {
+    override fun read(buf: ByteBuffer): PartnerBalance {
+        return PartnerBalance(
+            FfiConverterString.read(buf),
+            FfiConverterTypeDecimal.read(buf),
+            FfiConverterTypeDecimal.read(buf),
+            FfiConverterTypeDecimal.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PartnerBalance) = (
+            FfiConverterString.allocationSize(value.`currency`) +
+            FfiConverterTypeDecimal.allocationSize(value.`pending`) +
+            FfiConverterTypeDecimal.allocationSize(value.`available`) +
+            FfiConverterTypeDecimal.allocationSize(value.`paid`)
+    )
+
+    override fun write(value: PartnerBalance, buf: ByteBuffer) {
+            FfiConverterString.write(value.`currency`, buf)
+            FfiConverterTypeDecimal.write(value.`pending`, buf)
+            FfiConverterTypeDecimal.write(value.`available`, buf)
+            FfiConverterTypeDecimal.write(value.`paid`, buf)
+    }
+}
+
+
+
+/**
  * A partner's statement for one closed period, in the statement currency.
  */
 data class Statement (
@@ -2670,6 +3310,11 @@ enum class ErrorCode {
      */
     LIMIT_EXCEEDED,
     /**
+     * Bytes given to `Engine.restore` are not a snapshot this version can read: not a
+     * snapshot at all, truncated, corrupted, or written in a newer format.
+     */
+    INVALID_SNAPSHOT,
+    /**
      * A bug in partnerkit (a panic caught at the boundary): please report it.
      */
     INTERNAL;
@@ -2970,6 +3615,34 @@ public object FfiConverterSequenceTypeEntry: FfiConverterRustBuffer<List<Entry>>
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePartnerBalance: FfiConverterRustBuffer<List<PartnerBalance>> {
+    override fun read(buf: ByteBuffer): List<PartnerBalance> {
+        val len = buf.getInt()
+        return List<PartnerBalance>(len) {
+            FfiConverterTypePartnerBalance.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PartnerBalance>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePartnerBalance.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PartnerBalance>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePartnerBalance.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeStatement: FfiConverterRustBuffer<List<Statement>> {
     override fun read(buf: ByteBuffer): List<Statement> {
         val len = buf.getInt()
@@ -3122,14 +3795,18 @@ public object FfiConverterTypeDecimal: FfiConverter<Decimal, RustBuffer.ByValue>
         /**
          * Evaluates an input document `{plan, partners, events, fx, as_of}` (SPEC §2) into its
          * report. Bad input is a `PartnerKitError` with the code and path of the value at fault.
+         *
+         * `limits_json` is the host's limits (SPEC §1) as a JSON object naming the ceilings to
+         * change, e.g. `{"max_events": 100000000}`; absent (the default), the core's defaults apply.
          */
-    @Throws(PartnerKitException::class) fun `evaluate`(`inputJson`: kotlin.String): Report {
+    @Throws(PartnerKitException::class) fun `evaluate`(`inputJson`: kotlin.String, `limitsJson`: kotlin.String? = null): Report {
             return FfiConverterTypeReport.lift(
     uniffiRustCallWithError(PartnerKitException) { _status ->
     UniffiLib.uniffi_partnerkit_ffi_fn_func_evaluate(
     
         
-        FfiConverterString.lower(`inputJson`),_status)
+        FfiConverterString.lower(`inputJson`),
+        FfiConverterOptionalString.lower(`limitsJson`),_status)
 }
     )
     }

@@ -1,0 +1,153 @@
+//! `Engine`: the incremental engine (SPEC §12) as a Python object.
+//!
+//! A service keeps one engine per program in memory, applies each webhook's event as it
+//! arrives and asks for balances and reports; `snapshot()` persists it and pickling goes
+//! through it. The core engine is held behind a mutex, locked only while the GIL is released
+//! (inside [`error::run`]), so threads may share an engine and a thread waiting for the lock
+//! never holds the GIL that the lock holder needs to finish.
+//!
+//! Events, partners and FX rates cross as JSON text like every document; entries, balances
+//! and statements come back as the core's canonical JSON, which the facade types.
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::report::Report;
+use crate::{convert, error};
+
+/// An incremental evaluation: a plan, its partners and FX rates, and the events applied so
+/// far. `report(t)` is byte for byte `evaluate` of the same inputs with `as_of` `t`.
+#[pyclass(module = "partnerkit._native", frozen)]
+pub struct Engine {
+    inner: Mutex<partnerkit::Engine>,
+}
+
+impl Engine {
+    fn wrap(inner: partnerkit::Engine) -> Engine {
+        Engine {
+            inner: Mutex::new(inner),
+        }
+    }
+
+    /// Runs `f` on the engine with the GIL released, inside the core's panic guard. A panic
+    /// while the engine is locked poisons the mutex: the engine may then hold half a change,
+    /// so every later call is refused (`Internal`) rather than answered from a state nobody
+    /// can vouch for.
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut partnerkit::Engine) -> partnerkit::Result<T> + Send,
+    ) -> PyResult<T> {
+        error::run(py, || {
+            let mut engine = self.inner.lock().map_err(|_| {
+                partnerkit::Error::new(
+                    partnerkit::ErrorCode::Internal,
+                    "",
+                    "an earlier call panicked inside this engine (a bug: please report it), so \
+                     its state cannot be trusted: restore it from a snapshot taken before, or \
+                     build a new engine from the event log",
+                )
+            })?;
+            f(&mut engine)
+        })
+    }
+}
+
+/// The document path of what is given: `one` for a single object (a dict), `many` for a
+/// list, a table or JSON text (whose own paths the core names).
+fn root<'a>(value: &Bound<'_, PyAny>, one: &'a str, many: &'a str) -> &'a str {
+    if value.is_instance_of::<PyDict>() {
+        one
+    } else {
+        many
+    }
+}
+
+#[pymethods]
+impl Engine {
+    /// An engine for the plan, partners and FX rates of `document` (JSON text or a dict),
+    /// with its events (up to `as_of`, if given) applied, under the host's `limits` (a dict
+    /// or JSON text of the fields to change).
+    #[new]
+    #[pyo3(signature = (document, limits=None))]
+    fn new(
+        py: Python<'_>,
+        document: &Bound<'_, PyAny>,
+        limits: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Engine> {
+        let text = convert::document(document, "")?;
+        let limits = convert::limits_text(limits)?;
+        let inner = error::run(py, || {
+            partnerkit::Engine::from_json_with(&text, &convert::limits(limits.as_deref())?)
+        })?;
+        Ok(Engine::wrap(inner))
+    }
+
+    /// Rebuilds an engine from `snapshot()` bytes; anything else is `InvalidSnapshot`.
+    #[staticmethod]
+    fn restore(py: Python<'_>, snapshot: &[u8]) -> PyResult<Engine> {
+        let inner = error::run(py, || partnerkit::Engine::restore(snapshot))?;
+        Ok(Engine::wrap(inner))
+    }
+
+    /// Applies one event (a dict) or several (a list, a table, or JSON text; all or
+    /// nothing) and returns the entries written as the core's canonical JSON array.
+    fn apply_json(&self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<String> {
+        let text = convert::document(events, root(events, "events[0]", "events"))?;
+        self.with(py, |e| e.apply_json(&text))
+    }
+
+    /// Adds a partner (a dict or JSON text), or updates one between events.
+    fn upsert_partner(&self, py: Python<'_>, partner: &Bound<'_, PyAny>) -> PyResult<()> {
+        let text = convert::document(partner, "partner")?;
+        self.with(py, |e| e.upsert_partner_json(&text))
+    }
+
+    /// Adds FX rates (a dict, a list, a table or JSON text) for events to come.
+    fn add_fx(&self, py: Python<'_>, rates: &Bound<'_, PyAny>) -> PyResult<()> {
+        let text = convert::document(rates, root(rates, "fx[0]", "fx"))?;
+        self.with(py, |e| e.add_fx_json(&text))
+    }
+
+    /// The report as of `as_of` (RFC 3339).
+    fn report(&self, py: Python<'_>, as_of: &str) -> PyResult<Report> {
+        let report = self.with(py, |e| {
+            let at = partnerkit::time::parse_instant(as_of).map_err(|m| {
+                partnerkit::Error::new(partnerkit::ErrorCode::InvalidValue, "as_of", m)
+            })?;
+            e.report(at)
+        })?;
+        Ok(Report::new(report))
+    }
+
+    /// A partner's balance as of `as_of`, as the core's JSON document.
+    fn balance_json(&self, py: Python<'_>, partner: &str, as_of: &str) -> PyResult<String> {
+        self.with(py, |e| e.balance_json(partner, as_of))
+    }
+
+    /// A partner's statements as of `as_of`, as the core's canonical JSON array.
+    fn statements_json(&self, py: Python<'_>, partner: &str, as_of: &str) -> PyResult<String> {
+        self.with(py, |e| e.statements_json(partner, as_of))
+    }
+
+    /// The engine as bytes: a versioned, checksummed format that `restore` reads back in this
+    /// and every later version.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.with(py, |e| Ok(e.snapshot()))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// How many distinct events were applied (redeliveries not counted).
+    #[getter]
+    fn events_applied(&self, py: Python<'_>) -> PyResult<u64> {
+        self.with(py, |e| Ok(e.events_applied()))
+    }
+
+    /// Panics inside the core while this engine is locked, so tests can show that the panic
+    /// arrives as `InternalError` and that the engine then refuses every call.
+    fn _debug_panic(&self, py: Python<'_>, message: &str) -> PyResult<()> {
+        self.with(py, |_| partnerkit::guard::debug_panic(message))
+    }
+}

@@ -1,0 +1,371 @@
+"""The incremental Engine from Python (the vector suite also feeds every vector through it):
+entries per event, ordering and redeliveries, snapshots and pickling, partners and FX rates
+between events, host limits, and errors for every misuse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import pickle
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import partnerkit
+from partnerkit import PartnerBalance
+
+ROOT = Path(__file__).parents[2]
+PLAN = {
+    "schema": "partnerkit/plan@1",
+    "id": "affiliates",
+    "currency": "USD",
+    "rules": [{"id": "base", "reward": {"percent": "20"}}],
+}
+START: dict[str, Any] = {"plan": PLAN, "partners": [{"id": "ana"}]}
+UTC = dt.UTC
+TOUCH = {
+    "id": "t1",
+    "kind": "touch",
+    "at": "2026-01-10T09:00:00Z",
+    "partner": "ana",
+    "customer": "c1",
+    "channel": "link",
+}
+PAYMENT = {
+    "id": "p1",
+    "kind": "payment",
+    "at": dt.datetime(2026, 1, 15, 12, tzinfo=UTC),
+    "customer": "c1",
+    "amount": Decimal("49.00"),
+    "currency": "USD",
+}
+REFUND = {
+    "id": "r1",
+    "kind": "refund",
+    "at": "2026-01-20T00:00:00Z",
+    "payment": "p1",
+    "amount": "19.60",
+}
+MARCH = "2026-03-01T00:00:00Z"
+
+
+def engine_with_payment() -> partnerkit.Engine:
+    engine = partnerkit.Engine(START)
+    engine.apply(TOUCH)
+    engine.apply(PAYMENT)
+    return engine
+
+
+@contextmanager
+def raises(code: str, path: str, message: str = "") -> Iterator[None]:
+    """Expects a coded error of exactly the class of its code."""
+    with pytest.raises(partnerkit.PartnerkitError) as info:
+        yield
+    err = info.value
+    assert (err.code, err.path) == (code, path), str(err)
+    assert type(err) is partnerkit._errors.ERRORS[code]
+    assert re.search(message, err.message), err.message
+
+
+def test_apply_returns_the_entries_each_event_wrote_typed() -> None:
+    engine = partnerkit.Engine(START)
+    assert engine.apply(TOUCH) == []
+    [entry] = engine.apply(PAYMENT)
+    # 49.00 × 20% = 9.80, held 30 days from 15 Jan: pending as of the payment.
+    assert entry["amount"] == Decimal("9.80") and str(entry["amount"]) == "9.80"
+    assert entry["status"] == "pending"
+    assert entry["available_at"] == dt.datetime(2026, 2, 14, 12, tzinfo=UTC)
+    assert entry["explain"]["reward"]["percent"] == Decimal("20")
+    # 19.60 of 49.00 refunded (40%): the reversal takes 40% of 9.80 = 3.92.
+    text = engine.apply_json(REFUND)
+    assert text.startswith('[{"id":"reversal:') and '"amount":"-3.92"' in text
+    assert engine.events_applied == 3
+    assert repr(engine) == "<Engine events_applied=3>"
+
+
+def test_reports_balances_and_statements_are_those_of_evaluate() -> None:
+    engine = engine_with_payment()
+    for as_of in ("2026-01-12T00:00:00Z", "2026-01-20T00:00:00Z", MARCH):
+        batch = partnerkit.evaluate({**START, "events": [PAYMENT, TOUCH], "as_of": as_of})
+        assert engine.report(as_of).to_json() == batch.to_json()
+        assert engine.statements("ana", as_of) == batch.to_dict()["statements"]
+    # An aware datetime in any zone stands for an instant.
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert engine.report(dt.datetime(2026, 3, 1, 1, tzinfo=paris)).to_json() == (
+        engine.report(MARCH).to_json()
+    )
+
+    # Earned 15 Jan with the default 30-day hold: available 14 Feb, so a credit of February's
+    # statement, which exists once February closes (1 Mar) and is due by then (its last day,
+    # NET 0): paid as of 1 March.
+    def usd(pending: str, available: str, paid: str) -> dict[str, PartnerBalance]:
+        return {"USD": PartnerBalance(Decimal(pending), Decimal(available), Decimal(paid))}
+
+    assert engine.balance("ana", "2026-01-20T00:00:00Z") == usd("9.80", "0.00", "0.00")
+    assert engine.balance("ana", "2026-02-28T23:59:59Z") == usd("0.00", "9.80", "0.00")
+    assert engine.balance("ana", dt.datetime(2026, 3, 1, tzinfo=UTC)) == usd("0.00", "0.00", "9.80")
+    assert engine.balance("ana", "2026-01-01T00:00:00Z") == {}
+    [february] = engine.statements("ana", MARCH)
+    assert (february["period"], february["payout"], february["status"]) == (
+        "2026-02",
+        Decimal("9.80"),
+        "paid",
+    )
+    assert february["due"] == dt.date(2026, 2, 28)
+
+
+def test_an_earlier_event_is_late_and_changes_nothing() -> None:
+    engine = engine_with_payment()
+    before = engine.snapshot()
+    early = {**TOUCH, "id": "t0", "at": "2026-01-11T00:00:00Z"}
+    with raises("LateEvent", "events[0]", "re-evaluate from the event log"):
+        engine.apply(early)
+    assert isinstance(partnerkit.LateEventError("LateEvent", "", ""), ValueError)
+    assert engine.events_applied == 2
+    assert engine.snapshot() == before
+
+
+def test_a_redelivery_is_a_counted_no_op_and_a_change_conflicts() -> None:
+    engine = engine_with_payment()
+    assert engine.apply(PAYMENT) == []
+    assert (
+        engine.apply_json(
+            '{"id": "t1", "kind": "touch", "at": "2026-01-10T09:00:00Z", '
+            '"partner": "ana", "customer": "c1", "channel": "link"}'
+        )
+        == "[]"
+    )
+    assert engine.events_applied == 2
+    assert engine.report(MARCH).to_dict()["duplicates_ignored"] == 2
+    with raises("ConflictingEvent", "events[0]", "already applied.*new id"):
+        engine.apply({**PAYMENT, "amount": Decimal("50.00")})
+    assert engine.report(MARCH).to_dict()["duplicates_ignored"] == 2
+
+
+def test_a_batch_is_all_or_nothing_in_canonical_order() -> None:
+    engine = partnerkit.Engine(START)
+    with raises("RefundExceedsPayment", "events[2].amount"):
+        engine.apply([PAYMENT, TOUCH, {**REFUND, "amount": "99.00"}])
+    assert engine.events_applied == 0
+    entries = engine.apply([REFUND, PAYMENT, TOUCH])
+    assert [e["amount"] for e in entries] == [Decimal("9.80"), Decimal("-3.92")]
+    # A DataFrame of events (a null cell is an absent field) works like a list.
+    other = partnerkit.Engine(START)
+    frame = pd.DataFrame([TOUCH, {**PAYMENT, "at": "2026-01-15T12:00:00Z"}, REFUND])
+    assert other.apply(frame) == entries
+
+
+def test_snapshots_restore_to_the_same_engine() -> None:
+    engine = engine_with_payment()
+    data = engine.snapshot()
+    assert isinstance(data, bytes) and data[:8] == b"PKENGINE"
+    want = engine.report(MARCH).to_json()
+    for back in (data, bytearray(data), memoryview(data)):
+        restored = partnerkit.Engine.restore(back)
+        assert restored.report(MARCH).to_json() == want
+        assert restored.snapshot() == data
+    # A restored engine goes on where the first one was.
+    restored = partnerkit.Engine.restore(data)
+    assert restored.apply(REFUND) == engine.apply(REFUND)
+    assert restored.snapshot() == engine.snapshot()
+
+
+def test_the_snapshot_checked_in_by_the_first_engine_restores_with_its_report() -> None:
+    snapshots = ROOT / "tests" / "snapshots"
+    engine = partnerkit.Engine.restore((snapshots / "engine-v1.snapshot").read_bytes())
+    want = (snapshots / "engine-v1.report.json").read_text(encoding="utf-8").strip()
+    assert engine.report("2026-07-20T00:00:00Z").to_json() == want
+
+
+def test_anything_but_a_snapshot_is_invalid() -> None:
+    data = engine_with_payment().snapshot()
+    flipped = bytearray(data)
+    flipped[-10] ^= 1
+    newer = bytearray(data)
+    newer[8:12] = (99).to_bytes(4, "little")
+    for bad, why in (
+        (b"", "empty"),
+        (b"not a snapshot at all, just some text", "not a partnerkit engine snapshot"),
+        (data[:-1], "truncated"),
+        (data + b"x", "padded"),
+        (bytes(flipped), "corrupt"),
+        (bytes(newer), "newer"),
+    ):
+        with raises("InvalidSnapshot", "snapshot", why):
+            partnerkit.Engine.restore(bad)
+    for wrong in ("PKENGINE", 42, None):
+        with pytest.raises(TypeError):
+            partnerkit.Engine.restore(wrong)  # type: ignore[arg-type]
+
+
+def restore_and_report(engine: partnerkit.Engine, refund: str) -> str:
+    """Runs in a worker process: the engine arrives pickled (as its snapshot)."""
+    engine.apply({**REFUND, "amount": refund})
+    return engine.report(MARCH).to_json()
+
+
+def test_engines_pickle_and_travel_to_worker_processes() -> None:
+    engine = engine_with_payment()
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(engine, protocol=protocol))
+        assert isinstance(back, partnerkit.Engine)
+        assert back.snapshot() == engine.snapshot()
+    refunds = ["19.60", "49.00", "0.01"]
+    want = [restore_and_report(pickle.loads(pickle.dumps(engine)), r) for r in refunds]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        assert list(pool.map(restore_and_report, [engine] * 3, refunds)) == want
+        with pytest.raises(partnerkit.RefundExceedsPaymentError) as info:
+            pool.submit(restore_and_report, engine, "49.01").result()
+    assert info.value.path == "events[0].amount"
+    # The parent's engine never saw the workers' refunds.
+    assert engine.events_applied == 2
+
+
+def test_partners_and_fx_rates_between_events() -> None:
+    engine = engine_with_payment()
+    engine.upsert_partner({"id": "bo"})
+    engine.apply(
+        {**TOUCH, "id": "t2", "at": "2026-01-16T00:00:00Z", "partner": "bo", "customer": "c2"}
+    )
+    with raises("InvalidValue", "partner.segment", "new engine from the event log"):
+        engine.upsert_partner('{"id": "ana", "segment": "gold"}')
+    with raises("UnknownField", "partner.extra"):
+        engine.upsert_partner({"id": "cy", "extra": 1})
+    engine.add_fx(
+        [{"date": dt.date(2026, 1, 17), "from": "EUR", "to": "USD", "rate": Decimal("1.1")}]
+    )
+    engine.add_fx({"date": "2026-01-18", "from": "EUR", "to": "USD", "rate": "1.2"})
+    with raises("LateEvent", "fx[1].date"):
+        engine.add_fx(
+            [
+                {"date": "2026-01-19", "from": "EUR", "to": "USD", "rate": "1.2"},
+                {"date": "2026-01-16", "from": "EUR", "to": "USD", "rate": "1.0"},
+            ]
+        )
+    with raises("InvalidValue", "fx[0].rate", "float"):
+        engine.add_fx({"date": "2026-01-19", "from": "EUR", "to": "USD", "rate": 1.3})
+    # A EUR payment earns in EUR (20% of 100.00 = 20.00); the rates convert it on bo's
+    # statement: available 18 Feb, so February's, converted at the latest rate on or before
+    # its end (1.2 from 18 Jan): 20.00 × 1.2 = 24.00 USD.
+    [entry] = engine.apply(
+        {
+            "id": "p2",
+            "kind": "payment",
+            "at": "2026-01-19T00:00:00Z",
+            "customer": "c2",
+            "amount": "100.00",
+            "currency": "EUR",
+        }
+    )
+    assert (entry["partner"], entry["amount"], entry["currency"]) == ("bo", Decimal("20.00"), "EUR")
+    [statement] = engine.statements("bo", MARCH)
+    assert (statement["currency"], statement["payout"]) == ("USD", Decimal("24.00"))
+
+
+def test_arguments_are_checked_with_coded_errors() -> None:
+    engine = engine_with_payment()
+    later = {**PAYMENT, "id": "p9", "at": "2026-02-01T00:00:00Z"}
+    with raises("InvalidValue", "events[0].amount", "float"):
+        engine.apply({**later, "amount": 5.0})
+    with raises("InvalidValue", "events[1].amount", "float"):
+        engine.apply([later, {**later, "id": "p10", "amount": 5.0}])
+    with raises("InvalidJson", "events[0]"):
+        engine.apply("{")
+    with raises("UnknownField", "events[0].coupon"):
+        engine.apply({**TOUCH, "id": "t9", "at": "2026-02-01T00:00:00Z", "coupon": "x"})
+    with raises("InvalidValue", "as_of"):
+        engine.report("yesterday")
+    with raises("InvalidValue", "as_of"):
+        engine.report(dt.datetime(2026, 3, 1))  # naive: which instant is it?
+    with raises("UnknownPartner", "partner"):
+        engine.balance("nobody", MARCH)
+    with raises("UnknownCurrency", "plan.currency"):
+        partnerkit.Engine({**START, "plan": {**PLAN, "currency": "XYZ"}})
+    assert engine.events_applied == 2
+
+
+def test_a_document_with_events_and_as_of_starts_where_evaluate_ends() -> None:
+    doc = {**START, "events": [REFUND, PAYMENT, TOUCH], "as_of": "2026-01-16T00:00:00Z"}
+    engine = partnerkit.Engine(doc)
+    # The refund is after as_of: left out, as evaluate leaves it out; apply it when it happens.
+    assert engine.events_applied == 2
+    assert engine.report(doc["as_of"]).to_json() == partnerkit.evaluate(doc).to_json()
+    assert engine.apply(REFUND)[0]["amount"] == Decimal("-3.92")
+
+
+def test_host_limits_reach_the_core() -> None:
+    doc = {**START, "events": [TOUCH, PAYMENT], "as_of": MARCH}
+    for limits in ({"max_events": 1}, '{"max_events": 1}', b'{"max_events": 1}'):
+        with raises("LimitExceeded", "events", "max_events is 1, and this has 2"):
+            partnerkit.evaluate(doc, limits)
+        with raises("LimitExceeded", "events"):
+            partnerkit.Engine(doc, limits)
+    want = partnerkit.evaluate(doc).to_json()
+    assert partnerkit.evaluate(doc, None).to_json() == want
+    assert partnerkit.evaluate(doc, {"max_events": 2}).to_json() == want
+    assert partnerkit.Engine(doc, {}).report(MARCH).to_json() == want
+    with raises("UnknownField", "limits.max_evnts"):
+        partnerkit.evaluate(doc, {"max_evnts": 1})
+    with raises("InvalidValue", "limits.max_events"):
+        partnerkit.evaluate(doc, {"max_events": -1})
+    with raises("InvalidValue", "limits.max_events", "whole numbers"):
+        partnerkit.evaluate(doc, {"max_events": 1.0})
+
+
+def test_a_panic_inside_a_locked_engine_poisons_only_that_engine() -> None:
+    engine = engine_with_payment()
+    data = engine.snapshot()
+    with raises("Internal", "", "panicked.*boom"):
+        engine._engine._debug_panic("boom")
+    for call in (
+        lambda: engine.apply(REFUND),
+        lambda: engine.report(MARCH),
+        engine.snapshot,
+        lambda: engine.events_applied,
+    ):
+        with raises("Internal", "", "cannot be trusted: restore it from a snapshot"):
+            call()
+    # The snapshot taken before still restores.
+    assert partnerkit.Engine.restore(data).apply(REFUND)[0]["amount"] == Decimal("-3.92")
+
+
+def test_threads_share_an_engine() -> None:
+    # One thread applies payments in order while others read reports: calls take turns on
+    # the engine, so every reader sees the state after some whole number of payments.
+    engine = partnerkit.Engine(START)
+    engine.apply(TOUCH)
+    payments = [
+        {**PAYMENT, "id": f"p{i:03}", "at": f"2026-01-15T12:{i // 60:02}:{i % 60:02}Z"}
+        for i in range(200)
+    ]
+    done = threading.Event()
+    seen: list[list[int]] = [[] for _ in range(3)]
+
+    def write() -> None:
+        for p in payments:
+            engine.apply(p)
+        done.set()
+
+    def read(k: int) -> None:
+        while not done.is_set():
+            seen[k].append(len(engine.report(MARCH)))
+
+    threads = [threading.Thread(target=write)]
+    threads += [threading.Thread(target=read, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for counts in seen:
+        assert counts == sorted(counts) and all(0 <= n <= 200 for n in counts)
+    batch = partnerkit.evaluate({**START, "events": [TOUCH, *payments], "as_of": MARCH})
+    assert engine.report(MARCH).to_json() == batch.to_json()
