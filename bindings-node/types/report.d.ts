@@ -52,6 +52,22 @@ export type Exclusion =
       flag: string
     }
 /**
+ * A metric value: money in the plan currency's digits for revenue and commission, a whole count otherwise.
+ */
+export type MetricValue = string
+/**
+ * Present (as "credit") when the reward is an account credit rather than cash (SPEC §8); absent for cash.
+ */
+export type Instrument = 'credit'
+/**
+ * A requirement's window as the plan writes it.
+ */
+export type Window =
+  | ('period' | 'lifetime')
+  | {
+      rolling_days: number
+    }
+/**
  * A calendar date, e.g. "2026-02-28".
  */
 export type CalendarDate = string
@@ -71,27 +87,21 @@ export interface ReportDocument {
    */
   entries: Entry[]
   /**
-   * Tier standings (empty in this version).
+   * The tier timeline: each partner's changes in order, partners sorted by id.
    */
-  tiers: {
-    [k: string]: unknown | undefined
-  }[]
+  tiers: TierChange[]
   /**
-   * Tier progress (empty in this version).
+   * Each partner's tier progress as of the report, sorted by partner id (plans with tiers).
    */
-  progress: {
-    [k: string]: unknown | undefined
-  }[]
+  progress: Progress[]
   /**
    * Sorted by partner, then period.
    */
   statements: Statement[]
   /**
-   * Two-sided referee rewards (empty in this version).
+   * Rewards to referred customers, by instant then customer.
    */
-  referee_rewards: {
-    [k: string]: unknown | undefined
-  }[]
+  referee_rewards: RefereeReward[]
   /**
    * Fraud flags: each signal raised, on which partner and events, and whether it blocked (SPEC §10).
    */
@@ -132,7 +142,13 @@ export interface Entry {
   status: 'pending' | 'available' | 'paid'
   earned_at: Instant
   available_at: Instant
-  explain: CommissionExplain | ReversalExplain | AdjustmentExplain
+  explain:
+    | CommissionExplain
+    | ReversalExplain
+    | AdjustmentExplain
+    | OverrideExplain
+    | TrueUpExplain
+    | BonusExplain
 }
 /**
  * Why a commission was earned: attribution, the rule, the base, the rate, the rounding, the limits.
@@ -152,6 +168,21 @@ export interface CommissionExplain {
     credited: Money
   } | null
   payment_number: number | null
+  /**
+   * The partner's tier when the event was earned (plans with tiers).
+   */
+  tier?: string
+  /**
+   * The plan version that priced the event (plan histories, SPEC §2.5).
+   */
+  plan_version?: {
+    index: number
+    effective_from: Instant
+    /**
+     * True when the customer's first-conversion version was used rather than the one in force.
+     */
+    grandfathered: boolean
+  }
   rules: {
     rule: string
     matched: boolean
@@ -187,6 +218,17 @@ export interface CommissionExplain {
         fx?: Rate
         share: Money
       }
+    | {
+        percent_by_tier: {
+          tier: string
+          percent: Decimal
+        }
+        of: Money
+      }
+    | {
+        tiered: BandExplain
+        of: Money
+      }
   computed: Decimal
   /**
    * half_up | half_even | down | up
@@ -212,6 +254,7 @@ export interface CommissionExplain {
    * The computation in one line, for humans.
    */
   formula: string
+  instrument?: Instrument
 }
 /**
  * Who got credit for the customer, decided once and locked.
@@ -294,6 +337,34 @@ export interface Rate {
   inverse: boolean
 }
 /**
+ * How a tiered (volume band) reward chose its rate(s) (SPEC §4).
+ */
+export interface BandExplain {
+  /**
+   * The metric measured.
+   */
+  metric: 'referrals' | 'conversions' | 'revenue' | 'commission' | 'active_customers'
+  mode: 'graduated' | 'this_event' | 'next_event' | 'retroactive'
+  /**
+   * The window the metric runs over: a period label (e.g. 2026-03), lifetime, or rolling N days.
+   */
+  window: string
+  window_start: Instant | null
+  before: MetricValue
+  after: MetricValue
+  /**
+   * The base paid in each band (one part unless graduated).
+   */
+  parts: {
+    /**
+     * A metric value: money in the plan currency's digits for revenue and commission, a whole count otherwise.
+     */
+    from: string
+    percent: Decimal
+    base: Money
+  }[]
+}
+/**
  * What a refund or chargeback took back of an entry.
  */
 export interface ReversalExplain {
@@ -321,12 +392,153 @@ export interface ReversalExplain {
    */
   effect: string
   formula: string
+  /**
+   * For an override's reversal: the child entry it follows and the share it keeps of the child's net.
+   */
+  follows?: {
+    child_entry: string
+    percent: Decimal
+    child_net: Money
+  }
+  instrument?: Instrument
 }
 /**
  * A manual bonus or penalty.
  */
 export interface AdjustmentExplain {
   reason: string
+}
+/**
+ * A parent's override: its share of one child entry (SPEC §7).
+ */
+export interface OverrideExplain {
+  override: {
+    /**
+     * 1 = parent, 2 = grandparent, ...
+     */
+    level: number
+    percent: Decimal
+    child: string
+    child_entry: string
+    /**
+     * Inactive parents skipped on the way up.
+     */
+    skipped: {
+      level: number
+      partner: string
+      status: 'active' | 'suspended' | 'terminated'
+    }[]
+  }
+  of: Money
+  computed: Decimal
+  rounding: string
+  amount: Money
+  formula: string
+}
+/**
+ * A retroactive true-up: every earlier event of the window topped up to the new band's rate.
+ */
+export interface TrueUpExplain {
+  tiered: BandExplain
+  percent: Decimal
+  events: {
+    event: string
+    base: Money
+    net_base: Money
+    paid: Money
+    target: Money
+    top_up: Money
+  }[]
+  amount: Money
+  formula: string
+  instrument?: Instrument
+}
+/**
+ * A milestone or period bonus (SPEC §6).
+ */
+export interface BonusExplain {
+  bonus: {
+    kind: 'milestone' | 'period'
+    /**
+     * The metric measured.
+     */
+    metric: 'referrals' | 'conversions' | 'revenue' | 'commission' | 'active_customers'
+    /**
+     * lifetime for milestones, the period label for period bonuses.
+     */
+    window: string
+    at_least: MetricValue
+    value: MetricValue
+  }
+  flat?: Money
+  percent?: Decimal
+  computed: Decimal
+  rounding: string
+  amount: Money
+  formula: string
+}
+/**
+ * One change of a partner's tier, with the metric values that decided it (SPEC §5).
+ */
+export interface TierChange {
+  partner: string
+  tier: string
+  from: string | null
+  reason:
+    | {
+        change: 'initial'
+        /**
+         * partner: the partner's declared tier; plan: the plan's initial level.
+         */
+        source: 'partner' | 'plan'
+      }
+    | {
+        change: 'promotion' | 'demotion'
+        previous: string
+        evaluation: 'period_end' | 'immediate'
+        period: string | null
+        event: string | null
+        evaluated_at: Instant
+        failed_periods: number | null
+        levels: {
+          level: string
+          holds: boolean
+          requires: ('any' | 'all') | null
+          requirements: {
+            /**
+             * The metric measured.
+             */
+            metric: 'referrals' | 'conversions' | 'revenue' | 'commission' | 'active_customers'
+            window: Window
+            window_start: Instant | null
+            value: MetricValue
+            at_least: MetricValue
+            met: boolean
+          }[]
+        }[]
+      }
+}
+/**
+ * A partner's tier progress for dashboards and apps (SPEC §11).
+ */
+export interface Progress {
+  partner: string
+  tier: string
+  next_tier: string | null
+  requires: ('any' | 'all') | null
+  /**
+   * The next tier's requirements.
+   */
+  requirements: {
+    /**
+     * The metric measured.
+     */
+    metric: 'referrals' | 'conversions' | 'revenue' | 'commission' | 'active_customers'
+    window: Window
+    current: MetricValue
+    target: MetricValue
+    remaining: MetricValue
+  }[]
 }
 /**
  * A partner's statement for one closed period.
@@ -366,6 +578,23 @@ export interface Line {
   fx: Rate | null
   fx_date: CalendarDate | null
   converted: Money
+}
+/**
+ * A reward to the referred customer (two-sided programs, SPEC §8).
+ */
+export interface RefereeReward {
+  customer: string
+  referred_by: string[]
+  kind: 'discount_percent' | 'credit' | 'free_months'
+  /**
+   * Money for a credit (in `currency`), a decimal for a discount percent or a count of free months.
+   */
+  value: string
+  currency: Currency | null
+  months: number | null
+  on: 'signup' | 'first_payment'
+  event: string
+  at: Instant
 }
 /**
  * Program-wide counts and sums, in plan currency.
