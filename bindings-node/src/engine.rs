@@ -178,6 +178,20 @@ impl Engine {
         convert::parse_json(env, &text)
     }
 
+    /// A partner's tier progress as of `asOf`: the same object as its item in the report's
+    /// `progress` (tier, next tier, and per requirement current / target / remaining), or
+    /// `null` when the plan in force has no tiers.
+    #[napi(ts_return_type = "Progress | null")]
+    pub fn progress<'env>(
+        &self,
+        env: &'env Env,
+        partner: String,
+        as_of: String,
+    ) -> napi::Result<Unknown<'env>> {
+        let text = self.with(env, |e| e.progress_json(&partner, &as_of))?;
+        convert::parse_json(env, &text)
+    }
+
     /// The engine as bytes (a versioned, checksummed format: `Engine.restore` reads it back
     /// in this and every later version).
     #[napi]

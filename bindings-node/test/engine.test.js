@@ -283,3 +283,24 @@ test('a panic while an engine is locked throws Internal; the engine then refuses
   // The snapshot taken before still restores; other engines were never affected.
   assert.equal(pk.Engine.restore(bytes).apply(refund)[0].amount, '-3.92')
 })
+
+test('progress is the report item for the partner, null without tiers', () => {
+  const v = JSON.parse(fs.readFileSync(path.join(root, 'tests/vectors/tiers/bronze_silver_gold.json'), 'utf8'))
+  const engine = pk.Engine.fromJson(v.input)
+  const want = pk.evaluate(v.input).toObject().progress
+  assert.deepEqual(want.map((p) => engine.progress(p.partner, v.input.as_of)), want)
+  // cy is bronze; silver needs 10 referrals or 5,000.00 of revenue this period, and cy has
+  // 200.00 of April revenue: 4,800.00 to go.
+  const cy = engine.progress('cy', v.input.as_of)
+  assert.deepEqual([cy.tier, cy.next_tier, cy.requires], ['bronze', 'silver', 'any'])
+  assert.deepEqual(cy.requirements[1], {
+    metric: 'revenue',
+    window: 'period',
+    current: '200.00',
+    target: '5000.00',
+    remaining: '4800.00',
+  })
+  const plain = pk.Engine.fromJson(start)
+  assert.equal(plain.progress('ana', '2026-03-01T00:00:00Z'), null)
+  assert.throws(() => engine.progress('zed', v.input.as_of), coded('UnknownPartner', 'partner'))
+})

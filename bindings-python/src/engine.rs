@@ -132,6 +132,12 @@ impl Engine {
         self.with(py, |e| e.statements_json(partner, as_of))
     }
 
+    /// A partner's tier progress as of `as_of`, as the core's canonical JSON (`null` when
+    /// the plan in force has no tiers).
+    fn progress_json(&self, py: Python<'_>, partner: &str, as_of: &str) -> PyResult<String> {
+        self.with(py, |e| e.progress_json(partner, as_of))
+    }
+
     /// The engine as bytes: a versioned, checksummed format that `restore` reads back in this
     /// and every later version.
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {

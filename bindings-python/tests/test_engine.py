@@ -5,6 +5,7 @@ between events, host limits, and errors for every misuse."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import pickle
 import re
@@ -369,3 +370,26 @@ def test_threads_share_an_engine() -> None:
         assert counts == sorted(counts) and all(0 <= n <= 200 for n in counts)
     batch = partnerkit.evaluate({**START, "events": [TOUCH, *payments], "as_of": MARCH})
     assert engine.report(MARCH).to_json() == batch.to_json()
+
+
+def test_progress_is_the_reports_item_for_the_partner() -> None:
+    vector = json.loads((ROOT / "tests/vectors/tiers/bronze_silver_gold.json").read_text())
+    doc = vector["input"]
+    engine = partnerkit.Engine(doc)
+    want = partnerkit.evaluate(doc).to_dict()["progress"]
+    assert [engine.progress(p["partner"], doc["as_of"]) for p in want] == want
+    # cy is bronze; silver needs 10 referrals or 5,000.00 of revenue this period, and cy
+    # has 200.00 of April revenue: 4,800.00 to go.
+    cy = engine.progress("cy", doc["as_of"])
+    assert cy is not None
+    assert (cy["tier"], cy["next_tier"], cy["requires"]) == ("bronze", "silver", "any")
+    revenue = cy["requirements"][1]
+    assert (revenue["current"], revenue["target"], revenue["remaining"]) == (
+        Decimal("200.00"),
+        Decimal("5000.00"),
+        Decimal("4800.00"),
+    )
+    # A plan without tiers has no progress to show; an unknown partner is an error.
+    assert engine_with_payment().progress("ana", MARCH) is None
+    with raises("UnknownPartner", "partner", "zed"):
+        engine.progress("zed", doc["as_of"])

@@ -288,6 +288,11 @@ RustBuffer uniffi_partnerkit_ffi_fn_method_engine_balances(uint64_t ptr, RustBuf
 uint64_t uniffi_partnerkit_ffi_fn_method_engine_events_applied(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_PROGRESS
+RustBuffer uniffi_partnerkit_ffi_fn_method_engine_progress(uint64_t ptr, RustBuffer partner, RustBuffer as_of, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_REPORT
 uint64_t uniffi_partnerkit_ffi_fn_method_engine_report(uint64_t ptr, RustBuffer as_of, RustCallStatus *_Nonnull out_status
@@ -748,6 +753,12 @@ uint16_t uniffi_partnerkit_ffi_checksum_method_engine_balances(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_EVENTS_APPLIED
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_EVENTS_APPLIED
 uint16_t uniffi_partnerkit_ffi_checksum_method_engine_events_applied(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_CHECKSUM_METHOD_ENGINE_PROGRESS
+uint16_t uniffi_partnerkit_ffi_checksum_method_engine_progress(void
     
 );
 #endif

@@ -43,6 +43,38 @@ pub struct PartnerBalance {
     pub paid: Decimal,
 }
 
+/// A partner's tier and what it still needs for the next one.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct TierProgress {
+    /// The partner id.
+    pub partner: String,
+    /// Its tier as of the instant asked.
+    pub tier: String,
+    /// The next tier up, or `null` at the top.
+    pub next_tier: Option<String>,
+    /// `"any"` or `"all"`: how the next tier's requirements combine (`null` at the top).
+    pub requires: Option<String>,
+    /// The next tier's requirements, in plan order.
+    pub requirements: Vec<TierRequirement>,
+}
+
+/// One requirement of the next tier: where the partner stands on its metric.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct TierRequirement {
+    /// `referrals`, `conversions`, `revenue`, `commission` or `active_customers`.
+    pub metric: String,
+    /// `period`, `lifetime` or `rolling_days`.
+    pub window: String,
+    /// The length of a `rolling_days` window; `null` otherwise.
+    pub rolling_days: Option<u32>,
+    /// The metric's value now (money in the plan currency for revenue and commission).
+    pub current: Decimal,
+    /// The value the tier requires.
+    pub target: Decimal,
+    /// What is left to reach it (zero when reached).
+    pub remaining: Decimal,
+}
+
 impl Engine {
     fn wrap(inner: partnerkit::Engine) -> Arc<Engine> {
         Arc::new(Engine {
@@ -139,6 +171,18 @@ impl Engine {
     ) -> Result<Vec<PartnerBalance>, PartnerKitError> {
         let text = self.with(|e| e.balance_json(&partner, &fmt_instant(instant(as_of)?)))?;
         Ok(guard(|| balances(&text))?)
+    }
+
+    /// A partner's progress toward its next tier as of `as_of` (SPEC §11): what a partner
+    /// dashboard shows ("3 more referrals this month to reach Gold"). `null` when the plan
+    /// in force has no tiers; an undeclared partner is `UnknownPartner`.
+    pub fn progress(
+        &self,
+        partner: String,
+        as_of: SystemTime,
+    ) -> Result<Option<TierProgress>, PartnerKitError> {
+        let text = self.with(|e| e.progress_json(&partner, &fmt_instant(instant(as_of)?)))?;
+        Ok(guard(|| progress(&text))?)
     }
 
     /// The engine as bytes (a versioned, checksummed format that `Engine.restore` reads
@@ -275,6 +319,60 @@ fn balances(text: &str) -> CoreResult<Vec<PartnerBalance>> {
             })
         })
         .collect()
+}
+
+/// The core's progress document as a record (`null` when the plan has no tiers).
+fn progress(text: &str) -> CoreResult<Option<TierProgress>> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        partner: String,
+        tier: String,
+        next_tier: Option<String>,
+        requires: Option<String>,
+        requirements: Vec<Row>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Window {
+        Named(String),
+        Rolling { rolling_days: u32 },
+    }
+    #[derive(serde::Deserialize)]
+    struct Row {
+        metric: String,
+        window: Window,
+        current: String,
+        target: String,
+        remaining: String,
+    }
+    let doc: Option<Doc> =
+        serde_json::from_str(text).map_err(|e| internal("progress JSON of the engine", e))?;
+    let Some(doc) = doc else { return Ok(None) };
+    let requirements = doc
+        .requirements
+        .into_iter()
+        .map(|r| {
+            let (window, rolling_days) = match r.window {
+                Window::Named(w) => (w, None),
+                Window::Rolling { rolling_days } => ("rolling_days".to_owned(), Some(rolling_days)),
+            };
+            Ok(TierRequirement {
+                metric: r.metric,
+                window,
+                rolling_days,
+                current: exact(&r.current)?,
+                target: exact(&r.target)?,
+                remaining: exact(&r.remaining)?,
+            })
+        })
+        .collect::<CoreResult<Vec<_>>>()?;
+    Ok(Some(TierProgress {
+        partner: doc.partner,
+        tier: doc.tier,
+        next_tier: doc.next_tier,
+        requires: doc.requires,
+        requirements,
+    }))
 }
 
 #[cfg(test)]

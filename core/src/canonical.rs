@@ -17,6 +17,7 @@ use crate::ledger::{
 use crate::money::{Currency, fmt_amount};
 use crate::payouts::{Line, Statement};
 use crate::report::{Metrics, Report, Status};
+use crate::tiers::progress::Progress;
 use crate::time::fmt_instant;
 
 /// Serializes `report` compactly (canonical) or indented.
@@ -50,6 +51,12 @@ pub(crate) fn entries_json(
 pub(crate) fn statements_json(statements: &[&Statement]) -> String {
     let views: Vec<StatementView> = statements.iter().map(|s| StatementView(s)).collect();
     serde_json::to_string(&views).unwrap_or_default()
+}
+
+/// One partner's tier progress as a canonical JSON object, the same bytes as its item in a
+/// report's `progress`.
+pub(crate) fn progress_json(progress: &Progress, currency: Currency) -> String {
+    incentives::progress_value(progress, currency).to_string()
 }
 
 /// Money with its currency's digits.

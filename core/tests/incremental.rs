@@ -329,8 +329,28 @@ fn run_vector(path: &Path) -> Vec<String> {
     }
     if batch.is_ok() {
         as_of_every_event(&v, &input, &mut failures);
+        progress_agrees(&input, &mut failures);
     }
     failures
+}
+
+/// `Engine::progress_json` gives each partner the same object as its item in the report's
+/// `progress`, and `null` for a partner the report has none for (a plan without tiers).
+fn progress_agrees(input: &Input, failures: &mut Vec<String>) {
+    let e = Engine::new(input).expect("engine");
+    let at = partnerkit::time::fmt_instant(input.as_of);
+    let report: Value =
+        serde_json::from_str(&e.report_json(&at).expect("report")).expect("report is JSON");
+    for p in &input.partners {
+        let want = report["progress"]
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["partner"] == p.id.as_str()))
+            .map_or_else(|| "null".to_owned(), Value::to_string);
+        let got = e.progress_json(&p.id, &at).expect("progress");
+        if got != want {
+            failures.push(format!("progress of {}: {got}\n  report: {want}", p.id));
+        }
+    }
 }
 
 #[test]

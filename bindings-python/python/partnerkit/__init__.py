@@ -260,6 +260,15 @@ class Engine:
         result: list[dict[str, Any]] = json.loads(text, object_pairs_hook=_typed)
         return result
 
+    def progress(self, partner: str, as_of: str | _dt.datetime) -> dict[str, Any] | None:
+        """A partner's tier progress as of ``as_of`` (SPEC §11): its tier, the next one,
+        and per requirement of the next tier the ``current`` value, the ``target`` and what
+        is ``remaining`` (as `Decimal`) — the same object as its item in the report's
+        ``progress``. ``None`` when the plan in force has no tiers."""
+        text = self._engine.progress_json(partner, _instant(as_of))
+        result: dict[str, Any] | None = json.loads(text, object_pairs_hook=_typed)
+        return result
+
     def snapshot(self) -> bytes:
         """The engine as bytes: a versioned, checksummed format (the engine's inputs) that
         `restore` reads back in this and every later version."""

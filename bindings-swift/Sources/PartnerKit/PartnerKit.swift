@@ -466,6 +466,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -654,6 +670,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func eventsApplied() throws  -> UInt64
     
     /**
+     * A partner's progress toward its next tier as of `as_of` (SPEC §11): what a partner
+     * dashboard shows ("3 more referrals this month to reach Gold"). `null` when the plan
+     * in force has no tiers; an undeclared partner is `UnknownPartner`.
+     */
+    func progress(partner: String, asOf: Date) throws  -> TierProgress?
+    
+    /**
      * The report as of `as_of`: byte for byte `evaluate` of the same plan, partners, FX
      * rates and events with that `as_of`.
      */
@@ -826,6 +849,22 @@ open func eventsApplied()throws  -> UInt64  {
         uniffiCallStatus in
     uniffi_partnerkit_ffi_fn_method_engine_events_applied(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A partner's progress toward its next tier as of `as_of` (SPEC §11): what a partner
+     * dashboard shows ("3 more referrals this month to reach Gold"). `null` when the plan
+     * in force has no tiers; an undeclared partner is `UnknownPartner`.
+     */
+open func progress(partner: String, asOf: Date)throws  -> TierProgress?  {
+    return try  FfiConverterOptionTypeTierProgress.lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
+        uniffiCallStatus in
+    uniffi_partnerkit_ffi_fn_method_engine_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(partner),
+        FfiConverterTimestamp.lower(asOf),uniffiCallStatus
     )
 })
 }
@@ -2012,6 +2051,214 @@ public func FfiConverterTypeStatementLine_lower(_ value: StatementLine) -> RustB
 
 
 /**
+ * A partner's tier and what it still needs for the next one.
+ */
+public struct TierProgress: Equatable, Hashable {
+    /**
+     * The partner id.
+     */
+    public let partner: String
+    /**
+     * Its tier as of the instant asked.
+     */
+    public let tier: String
+    /**
+     * The next tier up, or `null` at the top.
+     */
+    public let nextTier: String?
+    /**
+     * `"any"` or `"all"`: how the next tier's requirements combine (`null` at the top).
+     */
+    public let requires: String?
+    /**
+     * The next tier's requirements, in plan order.
+     */
+    public let requirements: [TierRequirement]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The partner id.
+         */partner: String, 
+        /**
+         * Its tier as of the instant asked.
+         */tier: String, 
+        /**
+         * The next tier up, or `null` at the top.
+         */nextTier: String?, 
+        /**
+         * `"any"` or `"all"`: how the next tier's requirements combine (`null` at the top).
+         */requires: String?, 
+        /**
+         * The next tier's requirements, in plan order.
+         */requirements: [TierRequirement]) {
+        self.partner = partner
+        self.tier = tier
+        self.nextTier = nextTier
+        self.requires = requires
+        self.requirements = requirements
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TierProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTierProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TierProgress {
+        return
+            try TierProgress(
+                partner: FfiConverterString.read(from: &buf), 
+                tier: FfiConverterString.read(from: &buf), 
+                nextTier: FfiConverterOptionString.read(from: &buf), 
+                requires: FfiConverterOptionString.read(from: &buf), 
+                requirements: FfiConverterSequenceTypeTierRequirement.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TierProgress, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.partner, into: &buf)
+        FfiConverterString.write(value.tier, into: &buf)
+        FfiConverterOptionString.write(value.nextTier, into: &buf)
+        FfiConverterOptionString.write(value.requires, into: &buf)
+        FfiConverterSequenceTypeTierRequirement.write(value.requirements, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTierProgress_lift(_ buf: RustBuffer) throws -> TierProgress {
+    return try FfiConverterTypeTierProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTierProgress_lower(_ value: TierProgress) -> RustBuffer {
+    return FfiConverterTypeTierProgress.lower(value)
+}
+
+
+/**
+ * One requirement of the next tier: where the partner stands on its metric.
+ */
+public struct TierRequirement: Equatable, Hashable {
+    /**
+     * `referrals`, `conversions`, `revenue`, `commission` or `active_customers`.
+     */
+    public let metric: String
+    /**
+     * `period`, `lifetime` or `rolling_days`.
+     */
+    public let window: String
+    /**
+     * The length of a `rolling_days` window; `null` otherwise.
+     */
+    public let rollingDays: UInt32?
+    /**
+     * The metric's value now (money in the plan currency for revenue and commission).
+     */
+    public let current: Decimal
+    /**
+     * The value the tier requires.
+     */
+    public let target: Decimal
+    /**
+     * What is left to reach it (zero when reached).
+     */
+    public let remaining: Decimal
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `referrals`, `conversions`, `revenue`, `commission` or `active_customers`.
+         */metric: String, 
+        /**
+         * `period`, `lifetime` or `rolling_days`.
+         */window: String, 
+        /**
+         * The length of a `rolling_days` window; `null` otherwise.
+         */rollingDays: UInt32?, 
+        /**
+         * The metric's value now (money in the plan currency for revenue and commission).
+         */current: Decimal, 
+        /**
+         * The value the tier requires.
+         */target: Decimal, 
+        /**
+         * What is left to reach it (zero when reached).
+         */remaining: Decimal) {
+        self.metric = metric
+        self.window = window
+        self.rollingDays = rollingDays
+        self.current = current
+        self.target = target
+        self.remaining = remaining
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TierRequirement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTierRequirement: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TierRequirement {
+        return
+            try TierRequirement(
+                metric: FfiConverterString.read(from: &buf), 
+                window: FfiConverterString.read(from: &buf), 
+                rollingDays: FfiConverterOptionUInt32.read(from: &buf), 
+                current: FfiConverterTypeDecimal.read(from: &buf), 
+                target: FfiConverterTypeDecimal.read(from: &buf), 
+                remaining: FfiConverterTypeDecimal.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TierRequirement, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.metric, into: &buf)
+        FfiConverterString.write(value.window, into: &buf)
+        FfiConverterOptionUInt32.write(value.rollingDays, into: &buf)
+        FfiConverterTypeDecimal.write(value.current, into: &buf)
+        FfiConverterTypeDecimal.write(value.target, into: &buf)
+        FfiConverterTypeDecimal.write(value.remaining, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTierRequirement_lift(_ buf: RustBuffer) throws -> TierRequirement {
+    return try FfiConverterTypeTierRequirement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTierRequirement_lower(_ value: TierRequirement) -> RustBuffer {
+    return FfiConverterTypeTierRequirement.lower(value)
+}
+
+
+/**
  * One problem of a plan document.
  */
 public struct ValidationIssue: Equatable, Hashable {
@@ -2711,6 +2958,30 @@ public func FfiConverterTypeStatementStatus_lower(_ value: StatementStatus) -> R
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -2727,6 +2998,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTierProgress: FfiConverterRustBuffer {
+    typealias SwiftType = TierProgress?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTierProgress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTierProgress.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2877,6 +3172,31 @@ fileprivate struct FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeStatementLine.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTierRequirement: FfiConverterRustBuffer {
+    typealias SwiftType = [TierRequirement]
+
+    public static func write(_ value: [TierRequirement], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTierRequirement.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TierRequirement] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TierRequirement]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTierRequirement.read(from: &buf))
         }
         return seq
     }
@@ -3075,6 +3395,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_method_engine_events_applied() != 54966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_partnerkit_ffi_checksum_method_engine_progress() != 58579) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_method_engine_report() != 50835) {

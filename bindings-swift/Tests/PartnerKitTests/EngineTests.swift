@@ -238,6 +238,31 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(unknown?.path, "partner")
     }
 
+    func testProgressIsTheReportsItemAndNilWithoutTiers() throws {
+        let file = repositoryRoot.appendingPathComponent("tests/vectors/tiers/bronze_silver_gold.json")
+        let vector = try JSON.parse(String(contentsOf: file, encoding: .utf8))
+        let input = try XCTUnwrap(vector["input"])
+        let asOf = try XCTUnwrap(documentInstant(input["as_of"]?.stringValue))
+        let engine = try Engine(documentJson: input.compact, limitsJson: nil)
+        // cy is bronze; silver needs 10 referrals or 5,000.00 of revenue this period, and cy
+        // has 200.00 of April revenue: 4,800.00 to go.
+        let cy = try XCTUnwrap(try engine.progress(partner: "cy", asOf: asOf))
+        XCTAssertEqual([cy.tier, cy.nextTier, cy.requires], ["bronze", "silver", "any"])
+        XCTAssertEqual(cy.requirements.map { "\($0.metric) \($0.window) \($0.current) \($0.target) \($0.remaining)" },
+                       ["referrals period 0 10 10", "revenue period \(dec("200.00")) \(dec("5000.00")) \(dec("4800.00"))"])
+        // Every partner's progress says what the report's `progress` says.
+        for p in vector["expect_report"]?["progress"]?.arrayValue ?? [] {
+            let partner = try XCTUnwrap(p["partner"]?.stringValue)
+            let got = try XCTUnwrap(try engine.progress(partner: partner, asOf: asOf))
+            XCTAssertEqual(got.tier, p["tier"]?.stringValue, partner)
+            XCTAssertEqual(got.nextTier, p["next_tier"]?.stringValue, partner)
+            XCTAssertEqual(got.requirements.map { $0.remaining },
+                           (p["requirements"]?.arrayValue ?? []).map { dec($0["remaining"]?.stringValue ?? "") }, partner)
+        }
+        XCTAssertEqual(failure { _ = try engine.progress(partner: "nobody", asOf: asOf) }?.code, .unknownPartner)
+        XCTAssertNil(try started().progress(partner: "ana", asOf: feb1))
+    }
+
     func testHostLimitsApplyToTheStartingDocument() throws {
         let e = failure { _ = try Engine(documentJson: smallInput, limitsJson: #"{"max_events": 1}"#) }
         XCTAssertEqual(e?.code, .limitExceeded)

@@ -130,7 +130,7 @@ private fun balanceText(e: Engine, partner: String, asOf: Instant): List<String>
         "${it.currency} ${it.pending.toPlainString()} ${it.available.toPlainString()} ${it.paid.toPlainString()}"
     }
 
-internal fun engineTests() {
+internal fun engineTests(root: File) {
     test("Engine: apply returns typed entries; the report is evaluate's, byte for byte") {
         Engine(ENGINE_DOC).use { e ->
             expectEq(emptyList<Any>(), e.apply(T1), "a touch writes no entry")
@@ -244,6 +244,33 @@ internal fun engineTests() {
             val unknown = failure { e.balances("nobody", FEB_1) }
             expectEq(ErrorCode.UNKNOWN_PARTNER to "partner", unknown.code to unknown.path, "unknown partner")
         }
+    }
+
+    test("Engine: a partner's tier progress, as in the report; null without tiers") {
+        val v = obj(Json.parse(File(root, "tests/vectors/tiers/bronze_silver_gold.json").readText()))
+        val input = obj(v["input"])
+        val asOf = instantOf(str(input["as_of"]))
+        Engine(Json.compact(input), null).use { e ->
+            // cy is bronze; silver needs 10 referrals or 5,000.00 of revenue this period, and
+            // cy has 200.00 of April revenue: 4,800.00 to go.
+            val cy = e.progress("cy", asOf) ?: throw AssertionError("cy has progress")
+            expectEq(listOf("bronze", "silver", "any"), listOf(cy.tier, cy.nextTier, cy.requires), "cy's tiers")
+            val r = cy.requirements.map {
+                "${it.metric} ${it.window} ${it.current.toPlainString()} ${it.target.toPlainString()} ${it.remaining.toPlainString()}"
+            }
+            expectEq(listOf("referrals period 0 10 10", "revenue period 200.00 5000.00 4800.00"), r, "cy's requirements")
+            // Every partner's progress says what the report's `progress` says.
+            for (p in arr(obj(v["expect_report"])["progress"]).map(::obj)) {
+                val got = e.progress(str(p["partner"])!!, asOf) ?: throw AssertionError("progress of ${p["partner"]}")
+                expectEq(str(p["tier"]), got.tier, "tier of ${p["partner"]}")
+                expectEq(str(p["next_tier"]), got.nextTier, "next tier of ${p["partner"]}")
+                val want = arr(p["requirements"]).map(::obj).map { str(it["remaining"]) }
+                expectEq(want, got.requirements.map { it.remaining.toPlainString() }, "remaining of ${p["partner"]}")
+            }
+            val unknown = failure { e.progress("nobody", asOf) }
+            expectEq(ErrorCode.UNKNOWN_PARTNER to "partner", unknown.code to unknown.path, "unknown partner")
+        }
+        started().use { e -> expectEq(null, e.progress("ana", FEB_1), "a plan without tiers") }
     }
 
     test("Engine: host limits apply to the starting document; bad limits are errors") {

@@ -81,7 +81,7 @@ fun main(args: Array<String>) {
     }
     println("vectors: ${files.size} run through the Kotlin Engine")
     apiTests(root)
-    engineTests()
+    engineTests(root)
     println("$passed passed, $failed failed")
     exitProcess(if (failed == 0 && passed > 0) 0 else 1)
 }

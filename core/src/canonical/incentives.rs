@@ -317,28 +317,26 @@ pub(super) struct ProgressList<'a>(pub &'a [Progress], pub Currency);
 
 impl Serialize for ProgressList<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let plan = self.1;
-        let items: Vec<Value> = self
-            .0
-            .iter()
-            .map(|p| {
-                json!({
-                    "partner": &*p.partner,
-                    "tier": &*p.tier,
-                    "next_tier": p.next_tier.as_deref(),
-                    "requires": p.requires.map(|r| r.as_str()),
-                    "requirements": p.requirements.iter().map(|r| json!({
-                        "metric": r.metric.as_str(),
-                        "window": window_json(r.window),
-                        "current": metric_value(r.metric, r.current, plan),
-                        "target": metric_value(r.metric, r.target, plan),
-                        "remaining": metric_value(r.metric, r.remaining, plan),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let items: Vec<Value> = self.0.iter().map(|p| progress_value(p, self.1)).collect();
         items.serialize(s)
     }
+}
+
+/// One partner's progress; metric values of money metrics in the plan currency's digits.
+pub(super) fn progress_value(p: &Progress, plan: Currency) -> Value {
+    json!({
+        "partner": &*p.partner,
+        "tier": &*p.tier,
+        "next_tier": p.next_tier.as_deref(),
+        "requires": p.requires.map(|r| r.as_str()),
+        "requirements": p.requirements.iter().map(|r| json!({
+            "metric": r.metric.as_str(),
+            "window": window_json(r.window),
+            "current": metric_value(r.metric, r.current, plan),
+            "target": metric_value(r.metric, r.target, plan),
+            "remaining": metric_value(r.metric, r.remaining, plan),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 pub(super) struct RefereeList<'a>(pub &'a [RefereeRecord]);

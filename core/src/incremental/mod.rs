@@ -167,6 +167,12 @@ impl Engine {
 
     /// Applies one event and returns the ledger entries it wrote, sorted like a report's
     /// (by `earned_at`, then id). Error paths name it `events[0]`.
+    ///
+    /// Entries of a period that closes between the previous event and this one (period
+    /// bonuses, `period_end` tier changes and what they price) are written by this call and
+    /// returned with its own. A period that closes after the last applied event is closed by
+    /// the query that asks past its end (`report`, `balance_json`, ...): its entries appear
+    /// there, not in any `apply` result, until a later event arrives and writes them.
     pub fn apply(&mut self, event: Event) -> Result<Vec<Entry>> {
         self.apply_at(event, 0)
     }

@@ -1,4 +1,5 @@
-//! What a host asks an engine about one partner: its balance and its statements.
+//! What a host asks an engine about one partner: its balance, its statements and its tier
+//! progress.
 //!
 //! Both need the partner's statements (an entry is paid once the statement that settled it
 //! is paid), and only that partner's: beyond one pass over the ledger, the cost is the
@@ -66,6 +67,26 @@ impl Engine {
         self.partner_view(at, pi, |_, statements, _| {
             crate::canonical::statements_json(&statements.iter().collect::<Vec<_>>())
         })
+    }
+
+    /// A partner's tier progress as of `as_of` (SPEC §11): the same object as the partner's
+    /// item in the report's `progress` — its tier, the next one, and per requirement the
+    /// current value, the target and what remains — or `null` when the plan in force has no
+    /// tiers. What a partner dashboard or an app shows, without building the whole report.
+    pub fn progress_json(&self, partner: &str, as_of: &str) -> Result<String> {
+        let at = instant(as_of)?;
+        let pi = self.check_partner(partner)?;
+        let state = self.state_as_of(at)?;
+        let id = &state.partner_ids[pi];
+        let currency = state.plan.doc().currency;
+        Ok(state
+            .progress(at)?
+            .iter()
+            .find(|p| p.partner == *id)
+            .map_or_else(
+                || "null".to_owned(),
+                |p| crate::canonical::progress_json(p, currency),
+            ))
     }
 
     /// Runs `f` on the state as of `as_of`, partner `pi`'s statements, and its entries

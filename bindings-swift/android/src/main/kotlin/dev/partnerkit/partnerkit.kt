@@ -698,6 +698,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_partnerkit_ffi_checksum_method_engine_events_applied(
     ): Int
+    external fun uniffi_partnerkit_ffi_checksum_method_engine_progress(
+    ): Int
     external fun uniffi_partnerkit_ffi_checksum_method_engine_report(
     ): Int
     external fun uniffi_partnerkit_ffi_checksum_method_engine_snapshot(
@@ -772,6 +774,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_partnerkit_ffi_fn_method_engine_events_applied(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_partnerkit_ffi_fn_method_engine_progress(`ptr`: Long,`partner`: RustBuffer.ByValue,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_partnerkit_ffi_fn_method_engine_report(`ptr`: Long,`asOf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_partnerkit_ffi_fn_method_engine_snapshot(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -976,6 +980,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_events_applied() and 0xFFFF) != 54966) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_progress() and 0xFFFF) != 58579) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_method_engine_report() and 0xFFFF) != 50835) {
@@ -1187,6 +1194,29 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUInt: FfiConverter<UInt, Int> {
+    override fun lift(value: Int): UInt {
+        return value.toUInt()
+    }
+
+    override fun read(buf: ByteBuffer): UInt {
+        return lift(buf.getInt())
+    }
+
+    override fun lower(value: UInt): Int {
+        return value.toInt()
+    }
+
+    override fun allocationSize(value: UInt) = 4UL
+
+    override fun write(value: UInt, buf: ByteBuffer) {
+        buf.putInt(value.toInt())
+    }
 }
 
 /**
@@ -1491,6 +1521,13 @@ public interface EngineInterface {
     fun `eventsApplied`(): kotlin.ULong
     
     /**
+     * A partner's progress toward its next tier as of `as_of` (SPEC §11): what a partner
+     * dashboard shows ("3 more referrals this month to reach Gold"). `null` when the plan
+     * in force has no tiers; an undeclared partner is `UnknownPartner`.
+     */
+    fun `progress`(`partner`: kotlin.String, `asOf`: java.time.Instant): TierProgress?
+    
+    /**
      * The report as of `as_of`: byte for byte `evaluate` of the same plan, partners, FX
      * rates and events with that `as_of`.
      */
@@ -1723,6 +1760,27 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_events_applied(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A partner's progress toward its next tier as of `as_of` (SPEC §11): what a partner
+     * dashboard shows ("3 more referrals this month to reach Gold"). `null` when the plan
+     * in force has no tiers; an undeclared partner is `UnknownPartner`.
+     */
+    @Throws(PartnerKitException::class)override fun `progress`(`partner`: kotlin.String, `asOf`: java.time.Instant): TierProgress? {
+            return FfiConverterOptionalTypeTierProgress.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PartnerKitException) { _status ->
+    UniffiLib.uniffi_partnerkit_ffi_fn_method_engine_progress(
+        it,
+        
+        FfiConverterString.lower(`partner`),
+        FfiConverterTimestamp.lower(`asOf`),_status)
 }
     }
     )
@@ -3085,6 +3143,156 @@ public object FfiConverterTypeStatementLine: FfiConverterRustBuffer<StatementLin
 
 
 /**
+ * A partner's tier and what it still needs for the next one.
+ */
+data class TierProgress (
+    /**
+     * The partner id.
+     */
+    val `partner`: kotlin.String
+    , 
+    /**
+     * Its tier as of the instant asked.
+     */
+    val `tier`: kotlin.String
+    , 
+    /**
+     * The next tier up, or `null` at the top.
+     */
+    val `nextTier`: kotlin.String?
+    , 
+    /**
+     * `"any"` or `"all"`: how the next tier's requirements combine (`null` at the top).
+     */
+    val `requires`: kotlin.String?
+    , 
+    /**
+     * The next tier's requirements, in plan order.
+     */
+    val `requirements`: List<TierRequirement>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTierProgress: FfiConverterRustBuffer<TierProgress> {
+    override fun read(buf: ByteBuffer): TierProgress {
+        return TierProgress(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeTierRequirement.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TierProgress) = (
+            FfiConverterString.allocationSize(value.`partner`) +
+            FfiConverterString.allocationSize(value.`tier`) +
+            FfiConverterOptionalString.allocationSize(value.`nextTier`) +
+            FfiConverterOptionalString.allocationSize(value.`requires`) +
+            FfiConverterSequenceTypeTierRequirement.allocationSize(value.`requirements`)
+    )
+
+    override fun write(value: TierProgress, buf: ByteBuffer) {
+            FfiConverterString.write(value.`partner`, buf)
+            FfiConverterString.write(value.`tier`, buf)
+            FfiConverterOptionalString.write(value.`nextTier`, buf)
+            FfiConverterOptionalString.write(value.`requires`, buf)
+            FfiConverterSequenceTypeTierRequirement.write(value.`requirements`, buf)
+    }
+}
+
+
+
+/**
+ * One requirement of the next tier: where the partner stands on its metric.
+ */
+data class TierRequirement (
+    /**
+     * `referrals`, `conversions`, `revenue`, `commission` or `active_customers`.
+     */
+    val `metric`: kotlin.String
+    , 
+    /**
+     * `period`, `lifetime` or `rolling_days`.
+     */
+    val `window`: kotlin.String
+    , 
+    /**
+     * The length of a `rolling_days` window; `null` otherwise.
+     */
+    val `rollingDays`: kotlin.UInt?
+    , 
+    /**
+     * The metric's value now (money in the plan currency for revenue and commission).
+     */
+    val `current`: Decimal
+    , 
+    /**
+     * The value the tier requires.
+     */
+    val `target`: Decimal
+    , 
+    /**
+     * What is left to reach it (zero when reached).
+     */
+    val `remaining`: Decimal
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTierRequirement: FfiConverterRustBuffer<TierRequirement> {
+    override fun read(buf: ByteBuffer): TierRequirement {
+        return TierRequirement(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterTypeDecimal.read(buf),
+            FfiConverterTypeDecimal.read(buf),
+            FfiConverterTypeDecimal.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TierRequirement) = (
+            FfiConverterString.allocationSize(value.`metric`) +
+            FfiConverterString.allocationSize(value.`window`) +
+            FfiConverterOptionalUInt.allocationSize(value.`rollingDays`) +
+            FfiConverterTypeDecimal.allocationSize(value.`current`) +
+            FfiConverterTypeDecimal.allocationSize(value.`target`) +
+            FfiConverterTypeDecimal.allocationSize(value.`remaining`)
+    )
+
+    override fun write(value: TierRequirement, buf: ByteBuffer) {
+            FfiConverterString.write(value.`metric`, buf)
+            FfiConverterString.write(value.`window`, buf)
+            FfiConverterOptionalUInt.write(value.`rollingDays`, buf)
+            FfiConverterTypeDecimal.write(value.`current`, buf)
+            FfiConverterTypeDecimal.write(value.`target`, buf)
+            FfiConverterTypeDecimal.write(value.`remaining`, buf)
+    }
+}
+
+
+
+/**
  * One problem of a plan document.
  */
 data class ValidationIssue (
@@ -3499,6 +3707,38 @@ public object FfiConverterTypeStatementStatus: FfiConverterRustBuffer<StatementS
 /**
  * @suppress
  */
+public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
+    override fun read(buf: ByteBuffer): kotlin.UInt? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUInt.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UInt?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUInt.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
     override fun read(buf: ByteBuffer): kotlin.String? {
         if (buf.get().toInt() == 0) {
@@ -3521,6 +3761,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTierProgress: FfiConverterRustBuffer<TierProgress?> {
+    override fun read(buf: ByteBuffer): TierProgress? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTierProgress.read(buf)
+    }
+
+    override fun allocationSize(value: TierProgress?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTierProgress.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TierProgress?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTierProgress.write(value, buf)
         }
     }
 }
@@ -3689,6 +3961,34 @@ public object FfiConverterSequenceTypeStatementLine: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeStatementLine.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTierRequirement: FfiConverterRustBuffer<List<TierRequirement>> {
+    override fun read(buf: ByteBuffer): List<TierRequirement> {
+        val len = buf.getInt()
+        return List<TierRequirement>(len) {
+            FfiConverterTypeTierRequirement.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TierRequirement>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTierRequirement.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TierRequirement>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTierRequirement.write(it, buf)
         }
     }
 }
