@@ -16,10 +16,9 @@ fn quickstart_script_prints_what_the_book_shows() {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
     let bin = Path::new(env!("CARGO_BIN_EXE_partnerkit"));
-    let path = std::env::join_paths(
-        std::iter::once(bin.parent().unwrap().to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(bin.parent().unwrap().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .unwrap();
     let out = Command::new("bash")
         .arg("quickstart.sh")
