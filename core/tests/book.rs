@@ -201,7 +201,14 @@ fn fields(
         if let Some(d) = field.get("description").and_then(Value::as_str) {
             let _ = write!(out, "{inner}{}  \n", prose(d, &inner));
         }
-        match example_of(field, defs) {
+        // A field without an example of its own takes its value in its object's example.
+        let from_owner = || {
+            s.get("examples")
+                .and_then(|e| e.get(0))
+                .and_then(|e| e.get(name))
+                .cloned()
+        };
+        match example_of(field, defs).or_else(from_owner) {
             Some(e) => {
                 let _ = writeln!(out, "{inner}Example: {}", json_block(&e, &inner));
             }

@@ -605,27 +605,21 @@ impl JsonSchema for Reward {
                 }
             }
         }
-        // An example for each kind's value, so that the plan reference shows every field
-        // with one (`tiered` refers to `Bands`, which has its own).
+        // An example of each kind, on the kind's alternative (not on its value's schema, which
+        // stays a plain reference so that generated types keep their names): the plan reference
+        // shows it for the kind's field. `tiered` refers to `Bands`, which has its own.
         let examples = [
-            ("percent", serde_json::json!("20")),
-            ("flat", serde_json::json!("50")),
-            (
-                "percent_by_tier",
-                serde_json::json!({"bronze": "10", "silver": "15", "gold": "20"}),
-            ),
+            serde_json::json!({"percent": "20"}),
+            serde_json::json!({"flat": "50"}),
+            serde_json::json!({"percent_by_tier": {"bronze": "10", "silver": "15", "gold": "20"}}),
         ];
         if let Some(one_of) = schema
             .as_object_mut()
             .and_then(|o| o.get_mut("oneOf"))
             .and_then(|v| v.as_array_mut())
         {
-            for variant in one_of {
-                for (key, example) in &examples {
-                    if let Some(p) = variant.pointer_mut(&format!("/properties/{key}")) {
-                        p["examples"] = serde_json::json!([example]);
-                    }
-                }
+            for (variant, example) in one_of.iter_mut().zip(examples) {
+                variant["examples"] = serde_json::json!([example]);
             }
         }
         schema.insert(
