@@ -199,7 +199,7 @@ fn fields(
         out.push_str("  \n");
         let inner = format!("{indent}  ");
         if let Some(d) = field.get("description").and_then(Value::as_str) {
-            let _ = write!(out, "{inner}{}  \n", prose(d, &inner));
+            let _ = writeln!(out, "{inner}{}  ", prose(d, &inner));
         }
         // A field without an example of its own takes its value in its object's example.
         let from_owner = || {
