@@ -297,9 +297,9 @@ fn plan_reference() -> (String, Vec<String>) {
     out.push_str(
         "Every field of a plan document (`\"schema\": \"partnerkit/plan@1\"`), generated from \
          the JSON Schema that partnerkit derives from the Rust types that read plans \
-         (`docs/plan.schema.json`, also printed by `partnerkit schema` and \
-         returned by `plan_json_schema()` in Python). Each field gives its type, whether it is required or its \
-         default, what it means and an example. Decimals are JSON strings (`\"20\"`, \
+         (`docs/plan.schema.json`, also printed by `partnerkit schema` and returned by \
+         `plan_json_schema()` in Python). Each field gives its type, whether it is required \
+         or its default, what it means and an example. Decimals are JSON strings (`\"20\"`, \
          `\"49.99\"`), never numbers. What the schema cannot say (ranges, references between \
          fields) is checked when the plan is validated; see [Semantics](../semantics.md).\n\n",
     );
