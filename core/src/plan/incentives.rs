@@ -11,11 +11,14 @@ use crate::time::PeriodUnit;
 /// Tier levels and how partners move between them (SPEC §5).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"levels": [{"id": "bronze"}, {"id": "silver", "requires": {"any": [{"metric": "referrals", "window": "period", "at_least": "10"}, {"metric": "revenue", "window": "period", "at_least": "5000"}]}}], "evaluation": "period_end", "period": "month", "demotion": {"after_periods": 2}}))]
 pub struct Tiers {
     /// Levels, lowest first.
+    #[schemars(example = serde_json::json!([{"id": "bronze"}, {"id": "silver", "requires": {"any": [{"metric": "referrals", "window": "period", "at_least": "10"}]}}]))]
     pub levels: Vec<Level>,
     /// The level every partner starts at (default: the first) and is never demoted below.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"bronze")]
     pub initial: Option<String>,
     /// When requirements are checked.
     #[serde(default)]
@@ -35,8 +38,10 @@ fn default_tier_period() -> PeriodUnit {
 /// One tier level.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"id": "silver", "requires": {"any": [{"metric": "referrals", "window": "period", "at_least": "10"}]}}))]
 pub struct Level {
     /// Level id, used by `percent_by_tier`, `when.tier` and partners' `tier`.
+    #[schemars(example = &"silver")]
     pub id: String,
     /// What a partner must reach to hold the level; absent only on the first level, which
     /// every partner holds.
@@ -47,6 +52,7 @@ pub struct Level {
 /// Requirements of a level: any one of them, or all of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"any": [{"metric": "referrals", "window": "period", "at_least": "10"}, {"metric": "revenue", "window": "period", "at_least": "5000"}]}))]
 pub enum Requires {
     /// At least one requirement holds.
     Any(Vec<Requirement>),
@@ -93,6 +99,7 @@ impl RequiresMode {
 /// One requirement: a partner metric over a window reaches a value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"metric": "referrals", "window": "period", "at_least": "10"}))]
 pub struct Requirement {
     /// The metric.
     pub metric: Metric,
@@ -100,6 +107,7 @@ pub struct Requirement {
     #[serde(default)]
     pub window: Window,
     /// The least value that meets the requirement (inclusive).
+    #[schemars(example = &"10")]
     pub at_least: Dec,
 }
 
@@ -192,6 +200,7 @@ impl Default for Demotion {
 /// A `tiered` reward: the rate depends on the partner's running metric (SPEC §4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"metric": "revenue", "period": "month", "mode": "graduated", "bands": [{"from": "0", "percent": "10"}, {"from": "5000", "percent": "15"}]}))]
 pub struct Bands {
     /// The running metric that selects the band.
     pub metric: Metric,
@@ -200,6 +209,7 @@ pub struct Bands {
     /// How a crossing is paid.
     pub mode: BandMode,
     /// Bands by increasing `from`; the first starts at 0.
+    #[schemars(example = serde_json::json!([{"from": "0", "percent": "10"}, {"from": "5000", "percent": "15"}]))]
     pub bands: Vec<Band>,
 }
 
@@ -248,18 +258,23 @@ impl BandMode {
 /// One band: from this running total on (inclusive), this percent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"from": "5000", "percent": "15"}))]
 pub struct Band {
     /// The running total at which the band starts (inclusive).
+    #[schemars(example = &"5000")]
     pub from: Dec,
     /// The percent paid in the band.
+    #[schemars(example = &"15")]
     pub percent: Dec,
 }
 
 /// A bonus (SPEC §6): a milestone paid once, or a period bonus paid at each period end.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"id": "ten-sales", "kind": "milestone", "metric": "conversions", "at_least": "10", "amount": "100"}))]
 pub struct Bonus {
     /// Unique id, written into bonus entries.
+    #[schemars(example = &"ten-sales")]
     pub id: String,
     /// Milestone or period.
     pub kind: BonusKind,
@@ -269,12 +284,15 @@ pub struct Bonus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<PeriodUnit>,
     /// The least value that earns the bonus (inclusive).
+    #[schemars(example = &"10")]
     pub at_least: Dec,
     /// A fixed bonus in plan currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"100")]
     pub amount: Option<Dec>,
     /// For period bonuses on a money metric: this percent of the period's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"2")]
     pub percent: Option<Dec>,
 }
 
@@ -301,25 +319,31 @@ impl BonusKind {
 /// One level of multi-level overrides (SPEC §7).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"level": 1, "percent": "10"}))]
 pub struct Override {
     /// 1 = the partner's parent, 2 = the parent's parent, ...
+    #[schemars(example = 1)]
     pub level: u32,
     /// The share of the child's commission the parent at this level earns.
+    #[schemars(example = &"10")]
     pub percent: Dec,
 }
 
 /// A reward for the referred customer (SPEC §8), for the host to apply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"kind": "credit", "value": "10", "on": "first_payment"}))]
 pub struct RefereeReward {
     /// What the customer gets.
     pub kind: RefereeKind,
     /// Percent off, credit amount (plan currency) or number of free months.
+    #[schemars(example = &"10")]
     pub value: Dec,
     /// Which event of the customer earns it.
     pub on: RefereeOn,
     /// For discounts: how many months the discount lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = 3)]
     pub months: Option<u32>,
 }
 

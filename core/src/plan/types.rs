@@ -22,16 +22,21 @@ pub const PLAN_SCHEMA: &str = "partnerkit/plan@1";
 #[schemars(title = "partnerkit plan")]
 pub struct PlanDoc {
     /// Always `"partnerkit/plan@1"`.
+    #[schemars(example = &"partnerkit/plan@1")]
     pub schema: String,
     /// Plan id, written into every report.
+    #[schemars(example = &"affiliates")]
     pub id: String,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"Affiliate program 2026")]
     pub name: Option<String>,
     /// Plan currency (ISO 4217): flat rewards, limits and thresholds are written in it.
+    #[schemars(example = &"USD")]
     pub currency: Currency,
     /// IANA time zone in which calendar periods (months, quarters) are cut.
     #[serde(default = "default_timezone")]
+    #[schemars(example = &"Europe/London")]
     pub timezone: String,
     /// How every ledger amount is rounded to its currency's minor unit.
     #[serde(default)]
@@ -44,6 +49,7 @@ pub struct PlanDoc {
     pub attribution: Attribution,
     /// Commission rules, in order.
     #[serde(default)]
+    #[schemars(example = serde_json::json!([{"id": "first-payment", "when": {"payment_number": {"max": 1}}, "reward": {"percent": "30"}}, {"id": "recurring", "when": {"within_months": 12}, "reward": {"percent": "10"}}]))]
     pub rules: Vec<Rule>,
     /// How several matching rules combine.
     #[serde(default)]
@@ -53,9 +59,11 @@ pub struct PlanDoc {
     pub tiers: Option<Tiers>,
     /// Milestone and period bonuses (SPEC §6).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = serde_json::json!([{"id": "first-sale", "kind": "milestone", "metric": "conversions", "at_least": "1", "amount": "25"}]))]
     pub bonuses: Vec<Bonus>,
     /// Multi-level overrides: a parent's share of its child's commission (SPEC §7).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = serde_json::json!([{"level": 1, "percent": "10"}, {"level": 2, "percent": "5"}]))]
     pub overrides: Vec<Override>,
     /// Two-sided referee rewards (SPEC §8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,15 +103,18 @@ pub enum CommissionBase {
 /// Attribution settings (SPEC §3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"model": "last_touch", "window_days": 60, "channels": {"coupon": {"window_days": 365}}, "lock": "customer"}))]
 pub struct Attribution {
     /// How eligible touches are weighted.
     #[serde(default)]
     pub model: Model,
     /// How old a touch may be at conversion, in days (inclusive).
     #[serde(default = "default_window")]
+    #[schemars(example = 60)]
     pub window_days: u32,
     /// Per-channel window and model overrides.
     #[serde(default)]
+    #[schemars(example = serde_json::json!({"coupon": {"window_days": 365}}))]
     pub channels: BTreeMap<Channel, ChannelSettings>,
     /// Channels from highest priority to lowest.
     #[serde(default = "default_priority")]
@@ -141,9 +152,11 @@ fn default_priority() -> Vec<Channel> {
 /// Per-channel overrides of the attribution settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"window_days": 365, "model": "first_touch"}))]
 pub struct ChannelSettings {
     /// Window for touches of this channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = 365)]
     pub window_days: Option<u32>,
     /// Model when this channel decides the conversion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,13 +205,16 @@ pub enum Model {
     /// Credit halves every `half_life_days` of touch age.
     TimeDecay {
         /// Half-life in days.
+        #[schemars(example = 7)]
         half_life_days: u32,
     },
     /// Shares for the first and last touches, the rest split among the middle ones.
     PositionBased {
         /// Share of the first touch.
+        #[schemars(example = &"0.4")]
         first: Dec,
         /// Share of the last touch.
+        #[schemars(example = &"0.4")]
         last: Dec,
     },
 }
@@ -232,6 +248,7 @@ pub enum Lock {
 /// Fraud signals (SPEC §10): what is flagged, and what is blocked from attribution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"self_referral": "block", "same_ip": {"max_customers": 3, "action": "flag"}}))]
 pub struct Fraud {
     /// Touches of a partner on one of its own customers: blocked (the default) or only
     /// flagged.
@@ -287,9 +304,11 @@ impl FraudAction {
 /// The same-IP signal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"max_customers": 3, "action": "block"}))]
 pub struct SameIp {
     /// How many distinct customers one partner may reach from one IP; touches that bring in
     /// further customers are flagged or blocked.
+    #[schemars(example = 3)]
     pub max_customers: u32,
     /// `flag` (the default) or `block`.
     #[serde(default)]
@@ -299,22 +318,28 @@ pub struct SameIp {
 /// The velocity signal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"max_conversions": 20, "per_hours": 24}))]
 pub struct Velocity {
     /// Most attributed payments one partner may have within `per_hours`.
+    #[schemars(example = 20)]
     pub max_conversions: u32,
     /// Length of the sliding window, in hours.
+    #[schemars(example = 24)]
     pub per_hours: u32,
 }
 
 /// The refund-rate signal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"max": "0.3", "min_payments": 10}))]
 pub struct RefundRate {
     /// Highest acceptable share of a partner's attributed payments that were refunded or
     /// charged back (0 to 1).
+    #[schemars(example = &"0.3")]
     pub max: Dec,
     /// Attributed payments a partner needs before its rate is judged.
     #[serde(default = "default_min_payments")]
+    #[schemars(example = 10)]
     pub min_payments: u32,
 }
 
@@ -325,8 +350,10 @@ fn default_min_payments() -> u32 {
 /// A commission rule: when it applies, what it pays, within which limits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"id": "first-year", "when": {"within_months": 12}, "reward": {"percent": "20"}, "limits": {"max_per_customer": "500"}}))]
 pub struct Rule {
     /// Unique id, written into entries and their ids.
+    #[schemars(example = &"first-year")]
     pub id: String,
     /// Conditions, all of which must hold.
     #[serde(default)]
@@ -365,60 +392,75 @@ impl RuleEvent {
 /// Conditions of a rule (SPEC §4); absent ones always hold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"segment": ["agency"], "within_months": 12}))]
 pub struct When {
     /// The event kind rewarded.
     #[serde(default)]
     pub event: RuleEvent,
     /// Only these partners.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!(["ana"]))]
     pub partner: Option<Vec<String>>,
     /// Only partners of these segments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!(["agency"]))]
     pub segment: Option<Vec<String>>,
     /// Only partners in these tiers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!(["gold"]))]
     pub tier: Option<Vec<String>>,
     /// Only payments for these products.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!(["pro-annual"]))]
     pub product: Option<Vec<String>>,
     /// Only when the partner's deciding touch came through these channels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Vec<Channel>>,
     /// Only when the partner's deciding touch carried one of these campaigns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!(["black-friday"]))]
     pub campaign: Option<Vec<String>>,
     /// Only the customer's n-th payments, inclusive bounds (1 = first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_number: Option<Range>,
     /// Only payments strictly before the customer's first payment + N calendar months.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = 12)]
     pub within_months: Option<u32>,
     /// Only events at or after this instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"2026-11-27T00:00:00Z")]
     pub from: Option<String>,
     /// Only events strictly before this instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"2026-12-01T00:00:00Z")]
     pub until: Option<String>,
     /// Only payments whose amount is at least this, in plan currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"100")]
     pub min_amount: Option<Dec>,
     /// Only payments in this currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"EUR")]
     pub currency: Option<Currency>,
     /// Only partners whose attributes include all of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = serde_json::json!({"region": "emea"}))]
     pub attributes: Option<BTreeMap<String, String>>,
 }
 
 /// Inclusive integer bounds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"min": 2, "max": 12}))]
 pub struct Range {
     /// Lowest value allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = 2)]
     pub min: Option<u32>,
     /// Highest value allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = 12)]
     pub max: Option<u32>,
 }
 
@@ -563,10 +605,28 @@ impl JsonSchema for Reward {
                 }
             }
         }
+        // An example of each kind, on the kind's alternative (not on its value's schema, which
+        // stays a plain reference so that generated types keep their names): the plan reference
+        // shows it for the kind's field. `tiered` refers to `Bands`, which has its own.
+        let examples = [
+            serde_json::json!({"percent": "20"}),
+            serde_json::json!({"flat": "50"}),
+            serde_json::json!({"percent_by_tier": {"bronze": "10", "silver": "15", "gold": "20"}}),
+        ];
+        if let Some(one_of) = schema
+            .as_object_mut()
+            .and_then(|o| o.get_mut("oneOf"))
+            .and_then(|v| v.as_array_mut())
+        {
+            for (variant, example) in one_of.iter_mut().zip(examples) {
+                variant["examples"] = serde_json::json!([example]);
+            }
+        }
         schema.insert(
             "description".into(),
             "What a rule pays: exactly one kind, and optionally `instrument`.".into(),
         );
+        schema.insert("examples".into(), serde_json::json!([{"percent": "20"}]));
         schema
     }
 }
@@ -574,15 +634,19 @@ impl JsonSchema for Reward {
 /// Floors and caps of one rule, in plan currency.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"max_per_customer": "500", "max_per_period": {"period": "month", "amount": "1000"}}))]
 pub struct Limits {
     /// Most one event can earn from this rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"100")]
     pub max_per_event: Option<Dec>,
     /// Least one matching event earns from this rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"1")]
     pub min_per_event: Option<Dec>,
     /// Most a partner can earn from one customer under this rule, net of reversals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"500")]
     pub max_per_customer: Option<Dec>,
     /// Most a partner can earn under this rule in one calendar period, net of reversals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -592,10 +656,12 @@ pub struct Limits {
 /// A cap per calendar period.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"period": "month", "amount": "1000"}))]
 pub struct PeriodCap {
     /// The period.
     pub period: PeriodUnit,
     /// The cap in plan currency.
+    #[schemars(example = &"1000")]
     pub amount: Dec,
 }
 
@@ -626,9 +692,11 @@ impl Combine {
 /// Holds and reversals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"hold_days": 60, "clawback": {"within_days": 90}, "negative_balance": "carry"}))]
 pub struct Lifecycle {
     /// Days an entry stays pending before it is available.
     #[serde(default = "default_hold")]
+    #[schemars(example = 60)]
     pub hold_days: u32,
     /// Whether money already available is taken back on refunds.
     #[serde(default)]
@@ -679,15 +747,18 @@ pub enum NegativeBalance {
 /// Statement settings (SPEC §9).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"period": "month", "threshold": "50", "net_days": 15, "currency": "partner", "fx_date": "earned"}))]
 pub struct Payouts {
     /// Statement period.
     #[serde(default = "default_payout_period")]
     pub period: PeriodUnit,
     /// Minimum closing balance paid out, in plan currency.
     #[serde(default)]
+    #[schemars(example = &"50")]
     pub threshold: Dec,
     /// Days after the period's last day that the payout is due.
     #[serde(default)]
+    #[schemars(example = 15)]
     pub net_days: u32,
     /// Which currency statements are in.
     #[serde(default)]
@@ -751,12 +822,15 @@ impl FxDate {
 /// Partner health metric settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({"activation_days": 30, "inactive_days": 90}))]
 pub struct Health {
     /// A partner is activated by a first referral within this many days of joining.
     #[serde(default = "default_activation")]
+    #[schemars(example = 30)]
     pub activation_days: u32,
     /// A partner is inactive with no touch and no conversion in this many days before as_of.
     #[serde(default = "default_inactive")]
+    #[schemars(example = 90)]
     pub inactive_days: u32,
 }
 
