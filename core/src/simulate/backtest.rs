@@ -247,6 +247,28 @@ pub fn compare_json(input: &str, plans: &[&str]) -> Result<Comparison> {
 }
 
 impl Comparison {
+    /// One flat row per plan: cost, CPA, referrals, revenue, earnings percentiles and the
+    /// winners and losers against the first plan (for tables and data frames).
+    pub fn summary_rows(&self) -> Vec<Value> {
+        let d = self.currency.digits();
+        let m = |x: Decimal| Value::String(fmt_amount(x, d));
+        self.plans
+            .iter()
+            .map(|p| {
+                let e = p.earnings.as_ref();
+                json!({
+                    "plan": p.plan, "cost": m(p.cost), "cpa": p.cpa.map(m),
+                    "referrals": p.referrals, "revenue": m(p.revenue),
+                    "earnings_mean": e.map(|s| s.mean.to_string()),
+                    "earnings_p5": e.map(|s| m(s.p5)), "earnings_p50": e.map(|s| m(s.p50)),
+                    "earnings_p95": e.map(|s| m(s.p95)), "earnings_max": m(p.earnings_max),
+                    "winners": p.winners, "losers": p.losers, "unchanged": p.unchanged,
+                    "won": m(p.won), "lost": m(p.lost),
+                })
+            })
+            .collect()
+    }
+
     /// The comparison as JSON (`"schema": "partnerkit/comparison@1"`).
     pub fn to_json(&self) -> String {
         let d = self.currency.digits();

@@ -26,7 +26,7 @@
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::generate::Pay;
+use super::generate::{NO_REFUND, Pay};
 use super::scenario::Scenario;
 use crate::money::Rounding;
 use crate::plan::{
@@ -37,11 +37,11 @@ use crate::time::{Instant, Period, add_days_local, add_months_local};
 
 #[derive(Clone, Debug)]
 enum Reward {
-    /// `round(amount × p / d)`.
-    Percent(i128, i128),
+    /// `round(amount × p / d)`, and the magic number of `d`.
+    Percent(i128, i128, u64),
     Flat(i64),
     /// A rate per tier level.
-    ByTier(Vec<(i128, i128)>),
+    ByTier(Vec<(i128, i128, u64)>),
 }
 
 #[derive(Clone, Debug)]
@@ -91,9 +91,10 @@ pub(crate) struct FastPlan {
     tz: Tz,
 }
 
-/// Decimal → (numerator, denominator) of `x / 100`.
-fn percent(x: Decimal) -> (i128, i128) {
-    (x.mantissa(), 100 * 10i128.pow(x.scale()))
+/// Decimal → (numerator, denominator, magic of the denominator) of `x / 100`.
+fn percent(x: Decimal) -> (i128, i128, u64) {
+    let d = 100 * 10i128.pow(x.scale());
+    (x.mantissa(), d, magic(d))
 }
 
 /// The least integer count of minor units `≥ x` at `digits`.
@@ -109,6 +110,40 @@ fn to_minor(x: Decimal, digits: u32) -> i64 {
 
 fn secs(t: Instant) -> i64 {
     t.timestamp()
+}
+
+/// `amount × p / d` rounded with the plan's mode. When the product and the divisor fit
+/// 32 bits (nearly every payment), the quotient comes from one multiplication by a
+/// precomputed `c = ⌈2^64 / d⌉` (Lemire, Kaser and Kurz 2019: `⌊c·n / 2^64⌋ = ⌊n / d⌋` for
+/// every 32-bit `n` and `d`), as a hardware division costs several times more; otherwise
+/// 128-bit arithmetic.
+fn mul_div_round(amount: i64, p: i128, d: i128, c: u64, mode: Rounding) -> i128 {
+    if let (Ok(p), Ok(d32)) = (u64::try_from(p), u32::try_from(d))
+        && let Ok(a) = u64::try_from(amount)
+        && let Some(n) = a.checked_mul(p)
+        && n <= u64::from(u32::MAX)
+        && c != 0
+    {
+        let d = u64::from(d32);
+        let q = ((u128::from(c) * u128::from(n)) >> 64) as u64;
+        let r = n - q * d;
+        let up = match mode {
+            Rounding::Down => false,
+            Rounding::Up => r > 0,
+            Rounding::HalfUp => 2 * r >= d,
+            Rounding::HalfEven => 2 * r > d || (2 * r == d && q % 2 == 1),
+        };
+        return i128::from(q + u64::from(up));
+    }
+    div_round(i128::from(amount) * p, d, mode)
+}
+
+/// `⌈2^64 / d⌉` for a divisor of 2..2^32 (0 when `d` is outside: no fast division).
+fn magic(d: i128) -> u64 {
+    match u32::try_from(d) {
+        Ok(d) if d > 1 => u64::MAX / u64::from(d) + 1,
+        _ => 0,
+    }
 }
 
 /// `n / d` rounded with the plan's mode, for `n ≥ 0`, `d > 0`.
@@ -166,8 +201,8 @@ impl FastPlan {
             }
             let reward = match &r.reward.kind {
                 RewardKind::Percent(p) => {
-                    let (a, b) = percent(p.get());
-                    Reward::Percent(a, b)
+                    let (a, b, c) = percent(p.get());
+                    Reward::Percent(a, b, c)
                 }
                 RewardKind::Flat(f) => Reward::Flat(to_minor(doc.rounding.round(f.get(), digits), digits)),
                 RewardKind::PercentByTier(rates) => Reward::ByTier(
@@ -312,11 +347,11 @@ impl FastPlan {
 
     fn price(&self, r: &Rule, level: usize, amount: i64) -> i64 {
         let raw = match &r.reward {
-            Reward::Percent(p, d) => div_round(i128::from(amount) * p, *d, self.rounding),
+            Reward::Percent(p, d, c) => mul_div_round(amount, *p, *d, *c, self.rounding),
             Reward::Flat(f) => i128::from(*f),
             Reward::ByTier(rates) => {
-                let (p, d) = rates.get(level).copied().unwrap_or((0, 1));
-                div_round(i128::from(amount) * p, d, self.rounding)
+                let (p, d, c) = rates.get(level).copied().unwrap_or((0, 1, 0));
+                mul_div_round(amount, p, d, c, self.rounding)
             }
         };
         let mut a = i64::try_from(raw).unwrap_or(i64::MAX);
@@ -347,11 +382,11 @@ pub(crate) struct Cust {
 /// Reusable buffers of the fast path (one set per thread).
 #[derive(Default)]
 pub(crate) struct Scratch {
-    /// (at, kind, customer, payment number, index into the payments); kind 0 pays, 1 refunds.
-    order: Vec<(i64, u8, u32, u32, u32)>,
     custs: Vec<Cust>,
     /// Net entries written per payment.
     written: Vec<i64>,
+    /// Indices of the refunded payments.
+    refunds: Vec<u32>,
 }
 
 /// What one partner earned in one run under one plan.
@@ -361,6 +396,30 @@ pub(crate) struct Outcome {
     pub earned: i64,
     /// Tier level at `as_of`.
     pub level: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_division_equals_division() {
+        let modes = [Rounding::HalfUp, Rounding::HalfEven, Rounding::Down, Rounding::Up];
+        for d in [100i128, 1000, 10_000, 100_000, 300, 7] {
+            let c = magic(d);
+            for amount in (0..5000).chain([4_294_967_295 / 99, 1 << 40]) {
+                for p in [1i128, 3, 25, 99, 125, 9999] {
+                    for mode in modes {
+                        assert_eq!(
+                            mul_div_round(amount, p, d, c, mode),
+                            div_round(i128::from(amount) * p, d, mode),
+                            "{amount} × {p} / {d} {mode:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -384,9 +443,104 @@ impl Metrics {
     }
 }
 
+/// One partner's walk through its events under one plan.
+struct Walk<'a> {
+    plan: &'a FastPlan,
+    mask: u64,
+    ends: &'a [i64],
+    clock: i64,
+    level: usize,
+    failed: u32,
+    next_end: usize,
+    period: Metrics,
+    life: Metrics,
+    earned: i64,
+}
+
+impl Walk<'_> {
+    /// Closes the periods that ended at or before `t` (evaluating those after the clock).
+    #[inline]
+    fn advance(&mut self, t: i64) {
+        while self.next_end < self.ends.len() && self.ends[self.next_end] <= t {
+            if self.ends[self.next_end] > self.clock {
+                self.plan
+                    .close(&mut self.level, &mut self.failed, &self.period, &self.life);
+            }
+            self.period = Metrics::default();
+            self.next_end += 1;
+        }
+    }
+
+    /// A full refund: revenue falls now; the payment's entries (`written`) are cancelled
+    /// while pending, else clawed back as the plan says.
+    fn refund(&mut self, pay: &Pay, written: i64) {
+        let at = pay.refund_at;
+        self.advance(at);
+        self.period.revenue -= pay.amount;
+        self.life.revenue -= pay.amount;
+        if written != 0 && self.plan.reverses(pay.at, at) {
+            self.earned -= written;
+            self.period.commission -= written;
+            self.life.commission -= written;
+        }
+    }
+
+    /// A payment: metrics, then the rules; returns what its entries add up to.
+    #[inline]
+    fn pay(&mut self, pay: &Pay, c: &mut Cust) -> i64 {
+        let at = pay.at;
+        self.advance(at);
+        if pay.n == 1 {
+            c.first = at;
+            self.period.referrals += 1;
+            self.life.referrals += 1;
+            self.life.active += 1;
+        }
+        let marker = self.next_end as u32 + 1;
+        if c.last_period != marker {
+            c.last_period = marker;
+            self.period.active += 1;
+        }
+        self.period.conversions += 1;
+        self.life.conversions += 1;
+        self.period.revenue += pay.amount;
+        self.life.revenue += pay.amount;
+        let plan = self.plan;
+        let mut w = 0i64;
+        let mut best: Option<i64> = None;
+        for (ri, r) in plan.rules.iter().enumerate() {
+            if self.mask & (1 << ri) == 0 || !plan.matches(r, self.level, at, pay.n, pay.amount, c)
+            {
+                continue;
+            }
+            let a = plan.price(r, self.level, pay.amount);
+            match plan.combine {
+                Combine::FirstMatch => {
+                    w = a;
+                    break;
+                }
+                Combine::Sum => w += a,
+                Combine::Max => {
+                    if best.is_none_or(|b| a > b) {
+                        best = Some(a);
+                    }
+                }
+            }
+        }
+        if let Some(b) = best {
+            w = b;
+        }
+        self.earned += w;
+        self.period.commission += w;
+        self.life.commission += w;
+        w
+    }
+}
+
 impl FastPlan {
-    /// Prices partner `p`'s generated payments (`pays`, of `customers` customers);
-    /// `clock` is the run's first event (periods ending at or before it are not evaluated).
+    /// Prices partner `p`'s generated payments (`pays`, of `customers` customers, in
+    /// canonical order); `clock` is the run's first event (periods ending at or before it
+    /// are not evaluated).
     pub(crate) fn partner(
         &self,
         p: u32,
@@ -395,103 +549,45 @@ impl FastPlan {
         clock: i64,
         s: &mut Scratch,
     ) -> Outcome {
-        let mask = self.masks[p as usize];
-        s.order.clear();
-        for (i, pay) in pays.iter().enumerate() {
-            s.order.push((pay.at, 0, pay.cust, pay.n, i as u32));
-            if let Some(r) = pay.refund_at {
-                s.order.push((r, 1, pay.cust, pay.n, i as u32));
-            }
-        }
-        // Canonical order: instant, kind rank (payment before refund), then id, which for
-        // one partner's generated ids is (customer, payment number).
-        s.order.sort_unstable();
         s.custs.clear();
         s.custs.resize(customers as usize, Cust::default());
         s.written.clear();
         s.written.resize(pays.len(), 0);
-        let no_ends: &[i64] = &[];
-        let ends = self.tiers.as_ref().map_or(no_ends, |t| &t.ends[..]);
-        let mut level = self.tiers.as_ref().map_or(0, |t| t.floor);
-        let mut failed = 0u32;
-        let mut next_end = 0usize;
-        let mut period = Metrics::default();
-        let mut life = Metrics::default();
-        let mut earned = 0i64;
-        for k in 0..s.order.len() {
-            let (at, kind, cust, n, idx) = s.order[k];
-            while next_end < ends.len() && ends[next_end] <= at {
-                if ends[next_end] > clock {
-                    self.close(&mut level, &mut failed, &period, &life);
-                }
-                period = Metrics::default();
-                next_end += 1;
+        // Refunds come a fixed delay after their payments, so they are in canonical order
+        // too; they are few, so they wait in their own list and go in before the first
+        // payment after them (at one instant a payment goes first: kind rank).
+        s.refunds.clear();
+        s.refunds
+            .extend((0..pays.len() as u32).filter(|&i| pays[i as usize].refund_at != NO_REFUND));
+        let mut w = Walk {
+            plan: self,
+            mask: self.masks[p as usize],
+            ends: self.tiers.as_ref().map_or(&[][..], |t| &t.ends[..]),
+            clock,
+            level: self.tiers.as_ref().map_or(0, |t| t.floor),
+            failed: 0,
+            next_end: 0,
+            period: Metrics::default(),
+            life: Metrics::default(),
+            earned: 0,
+        };
+        let mut j = 0;
+        for (i, pay) in pays.iter().enumerate() {
+            while j < s.refunds.len() && pays[s.refunds[j] as usize].refund_at < pay.at {
+                let k = s.refunds[j] as usize;
+                w.refund(&pays[k], s.written[k]);
+                j += 1;
             }
-            let pay = &pays[idx as usize];
-            let c = &mut s.custs[cust as usize];
-            if kind == 1 {
-                // A full refund: revenue falls now; each entry is cancelled while pending,
-                // else clawed back as the plan says.
-                period.revenue -= pay.amount;
-                life.revenue -= pay.amount;
-                let w = s.written[idx as usize];
-                if w != 0 && self.reverses(pay.at, at) {
-                    earned -= w;
-                    period.commission -= w;
-                    life.commission -= w;
-                }
-                continue;
-            }
-            if n == 1 {
-                c.first = at;
-                period.referrals += 1;
-                life.referrals += 1;
-                life.active += 1;
-            }
-            if c.last_period != next_end as u32 + 1 {
-                c.last_period = next_end as u32 + 1;
-                period.active += 1;
-            }
-            period.conversions += 1;
-            life.conversions += 1;
-            period.revenue += pay.amount;
-            life.revenue += pay.amount;
-            let mut w = 0i64;
-            let mut best: Option<i64> = None;
-            for (ri, r) in self.rules.iter().enumerate() {
-                if mask & (1 << ri) == 0 || !self.matches(r, level, at, n, pay.amount, c) {
-                    continue;
-                }
-                let a = self.price(r, level, pay.amount);
-                match self.combine {
-                    Combine::FirstMatch => {
-                        w = a;
-                        break;
-                    }
-                    Combine::Sum => w += a,
-                    Combine::Max => {
-                        if best.is_none_or(|b| a > b) {
-                            best = Some(a);
-                        }
-                    }
-                }
-            }
-            if let Some(b) = best {
-                w = b;
-            }
-            s.written[idx as usize] = w;
-            earned += w;
-            period.commission += w;
-            life.commission += w;
+            s.written[i] = w.pay(pay, &mut s.custs[pay.cust as usize]);
         }
-        while next_end < ends.len() {
-            if ends[next_end] > clock {
-                self.close(&mut level, &mut failed, &period, &life);
-            }
-            period = Metrics::default();
-            next_end += 1;
+        for &k in &s.refunds[j..] {
+            w.refund(&pays[k as usize], s.written[k as usize]);
         }
-        Outcome { earned, level }
+        w.advance(i64::MAX);
+        Outcome {
+            earned: w.earned,
+            level: w.level,
+        }
     }
 
     fn matches(&self, r: &Rule, level: usize, at: i64, n: u32, amount: i64, c: &mut Cust) -> bool {

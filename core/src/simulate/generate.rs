@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 use rust_decimal::Decimal;
@@ -78,6 +78,17 @@ fn minor(x: f64, scale: f64) -> i64 {
     }
 }
 
+/// `p · 2^64` as the threshold of a Bernoulli(p) draw on a uniform `u64` (p = 1: always).
+fn below(p: f64) -> u64 {
+    if p >= 1.0 {
+        u64::MAX
+    } else if p > 0.0 {
+        (p * 18_446_744_073_709_551_616.0) as u64
+    } else {
+        0
+    }
+}
+
 /// One partner's parameters in one run.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Params {
@@ -116,9 +127,12 @@ pub(crate) struct Pay {
     pub n: u32,
     /// Minor units of the scenario currency.
     pub amount: i64,
-    /// When it is refunded in full, if it is by the horizon's end.
-    pub refund_at: Option<i64>,
+    /// When it is refunded in full, if it is by the horizon's end; else [`NO_REFUND`].
+    pub refund_at: i64,
 }
+
+/// `Pay::refund_at` of a payment not refunded by the horizon's end.
+pub(crate) const NO_REFUND: i64 = i64::MAX;
 
 /// What one partner's customers did in one run.
 #[derive(Clone, Copy, Debug, Default)]
@@ -155,8 +169,30 @@ impl Calendar {
     }
 }
 
-/// Generates partner `p`'s payments of run `run` into `out` (cleared first), customer by
-/// customer (not in time order).
+/// A customer still paying: its offset into each month, its index and its price.
+#[derive(Clone, Copy, Debug)]
+struct Sub {
+    offset: i64,
+    cust: u32,
+    amount: i64,
+    n: u32,
+}
+
+/// Reusable buffers of the generator (one set per thread).
+#[derive(Default)]
+pub(crate) struct GenScratch {
+    active: Vec<Sub>,
+    fresh: Vec<Sub>,
+    next: Vec<Sub>,
+}
+
+/// Generates partner `p`'s payments of run `run` into `out` (cleared first), in canonical
+/// order: by instant, then customer (a payment's id is `p{partner}-{customer}-{n}`).
+///
+/// Month by month: the month's new customers (a Poisson count, each with a uniform offset
+/// into the month and an amount), merged with the customers still subscribed, pay in order
+/// of offset; each payment may be refunded, and a subscriber may churn after it. A renewal
+/// falls at the same offset into its month, clamped to the month's last second.
 pub(crate) fn payments(
     sc: &Scenario,
     cal: &Calendar,
@@ -164,8 +200,10 @@ pub(crate) fn payments(
     run: u32,
     p: u32,
     out: &mut Vec<Pay>,
+    g: &mut GenScratch,
 ) -> Drawn {
     out.clear();
+    g.active.clear();
     let pop = &sc.pops[sc.pop_of(p)];
     let prm = params(sc, key, run, p);
     let mut drawn = Drawn::default();
@@ -178,40 +216,68 @@ pub(crate) fn payments(
     let months = cal.starts.len();
     let amount_of = pop.order.as_ref().or(pop.price.as_ref());
     let subscription = pop.price.is_some();
+    // Bernoulli draws compare a uniform 64-bit integer with p·2^64 (one draw, no float).
+    let refund_below = below(prm.refund);
+    let churn_below = below(prm.churn);
     for m in 0..months {
         let k = poisson.sample(&mut r) as u64;
+        g.fresh.clear();
         for _ in 0..k {
             let offset = r.random_range(0..cal.lens[m]);
             let amount = amount_of.map_or(1, |s| minor(draw(s, &mut r), cal.scale));
-            let cust = drawn.customers;
+            g.fresh.push(Sub {
+                offset,
+                cust: drawn.customers,
+                amount,
+                n: 1,
+            });
             drawn.customers += 1;
             let conv = cal.starts[m] + offset;
             drawn.first = Some(drawn.first.map_or(conv, |f: i64| f.min(conv)));
-            let mut i = m;
-            let mut n = 1;
-            loop {
-                // A renewal falls at the same offset into its month, clamped to the month.
-                let at = cal.starts[i] + offset.min(cal.lens[i] - 1);
-                let refund = prm.refund > 0.0 && r.random::<f64>() < prm.refund;
-                let refund_at = (refund && at + cal.refund_after <= cal.end)
-                    .then_some(at + cal.refund_after);
-                drawn.sales += amount;
-                if refund_at.is_some() {
-                    drawn.sales -= amount;
-                }
-                out.push(Pay {
-                    at,
-                    cust,
-                    n,
-                    amount,
-                    refund_at,
-                });
+        }
+        // Stable: equal offsets keep customer order.
+        g.fresh.sort_by_key(|s| s.offset);
+        let first = out.len();
+        let (mut i, mut j) = (0, 0);
+        g.next.clear();
+        while i < g.active.len() || j < g.fresh.len() {
+            let take_active = j >= g.fresh.len()
+                || (i < g.active.len()
+                    && (g.active[i].offset, g.active[i].cust) < (g.fresh[j].offset, g.fresh[j].cust));
+            let sub = if take_active {
                 i += 1;
-                n += 1;
-                if !subscription || i >= months || r.random::<f64>() < prm.churn {
-                    break;
-                }
+                g.active[i - 1]
+            } else {
+                j += 1;
+                g.fresh[j - 1]
+            };
+            let at = cal.starts[m] + sub.offset.min(cal.lens[m] - 1);
+            let refund = refund_below > 0 && r.next_u64() < refund_below;
+            let refund_at = if refund && at + cal.refund_after <= cal.end {
+                at + cal.refund_after
+            } else {
+                NO_REFUND
+            };
+            drawn.sales += if refund_at == NO_REFUND { sub.amount } else { 0 };
+            out.push(Pay {
+                at,
+                cust: sub.cust,
+                n: sub.n,
+                amount: sub.amount,
+                refund_at,
+            });
+            if subscription && m + 1 < months && r.next_u64() >= churn_below {
+                g.next.push(Sub { n: sub.n + 1, ..sub });
             }
+        }
+        std::mem::swap(&mut g.active, &mut g.next);
+        // Offsets past a short month's end all fall on its last second: there the id (the
+        // customer) orders them.
+        let month = &mut out[first..];
+        let clamp = cal.starts[m] + cal.lens[m] - 1;
+        let tail = month.partition_point(|p| p.at < clamp);
+        if month.len() - tail > 1 {
+            month[tail..].sort_by_key(|p| p.cust);
         }
     }
     drawn
@@ -265,6 +331,7 @@ pub(crate) fn events(sc: &Scenario, cal: &Calendar, key: &[u8; 32], run: u32) ->
     let digits = currency.digits();
     let mut events = Vec::new();
     let mut buf = Vec::new();
+    let mut g = GenScratch::default();
     let mut sales = 0;
     let ev = |id: String, at: i64, body: Body| Event {
         id: Arc::from(id.as_str()),
@@ -283,7 +350,7 @@ pub(crate) fn events(sc: &Scenario, cal: &Calendar, key: &[u8; 32], run: u32) ->
     };
     for p in 0..sc.partners {
         let pid = sc.partner_id(p);
-        sales += payments(sc, cal, key, run, p, &mut buf).sales;
+        sales += payments(sc, cal, key, run, p, &mut buf, &mut g).sales;
         for pay in &buf {
             let c = format!("{p:06}-{:07}", pay.cust);
             let customer = format!("c{c}");
@@ -299,7 +366,8 @@ pub(crate) fn events(sc: &Scenario, cal: &Calendar, key: &[u8; 32], run: u32) ->
                 ));
             }
             let pay_id = format!("p{c}-{:03}", pay.n);
-            if let Some(r) = pay.refund_at {
+            if pay.refund_at != NO_REFUND {
+                let r = pay.refund_at;
                 events.push(ev(
                     format!("r{c}-{:03}", pay.n),
                     r,

@@ -27,13 +27,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-pub use backtest::{Comparison, PartnerRow, PlanComparison, compare, compare_json};
+pub use backtest::{Comparison, PartnerRow, PlanComparison, compare, compare_json, plan_or_history};
 pub use scenario::{
     Dist, Population, SCENARIO_SCHEMA, Scenario, ScenarioDoc, Subscription,
     json_schema as scenario_json_schema,
 };
 pub use stats::Summary;
-pub use sweep::{Axis, SweepPoint, parse_axis, sweep};
+pub use sweep::{Axis, SweepPoint, parse_axis, sweep, table_json};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::Input;
@@ -232,6 +232,7 @@ fn levels(plan: &Plan) -> Vec<String> {
 #[derive(Default)]
 struct Scratches {
     pays: Vec<Pay>,
+    generator: generate::GenScratch,
     fast: Scratch,
     /// Per fast plan: each partner's outcome.
     outcomes: Vec<Vec<Outcome>>,
@@ -338,7 +339,15 @@ impl Ctx<'_> {
         }
         let (mut first, mut sales, mut customers) = (None::<i64>, 0i64, 0u64);
         for p in 0..self.sc.partners {
-            let d = generate::payments(self.sc, &self.cal, &self.key, run, p, &mut s.pays);
+            let d = generate::payments(
+                self.sc,
+                &self.cal,
+                &self.key,
+                run,
+                p,
+                &mut s.pays,
+                &mut s.generator,
+            );
             if let Some(f) = d.first {
                 first = Some(first.map_or(f, |x| x.min(f)));
             }
@@ -464,5 +473,11 @@ impl Simulation {
     /// per-segment and per-tier distributions and every run.
     pub fn to_json(&self) -> String {
         output::simulation_json(self).to_string()
+    }
+
+    /// One flat row per plan with mean/p5/p50/p95 of each summary quantity
+    /// (`cost_p50`, `cpa_mean`, ...), as JSON objects.
+    pub fn summary_rows(&self) -> Vec<serde_json::Value> {
+        output::summary_rows(self)
     }
 }

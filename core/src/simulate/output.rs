@@ -111,3 +111,27 @@ pub(super) fn simulation_json(sim: &Simulation) -> Value {
         "plans": plans,
     })
 }
+
+/// One flat row per plan: the plan, its path, and mean/p5/p50/p95 of each summary
+/// quantity as `{quantity}_{stat}` (for tables and data frames).
+pub(super) fn summary_rows(sim: &Simulation) -> Vec<Value> {
+    (0..sim.plans.len())
+        .map(|i| {
+            let p = &sim.plans[i];
+            let mut row = Map::new();
+            row.insert("plan".into(), Value::String(p.plan.clone()));
+            row.insert("path".into(), Value::String(p.path.into()));
+            for (k, s) in summary(sim, i) {
+                for (stat, v) in [
+                    ("mean", s.as_ref().map(|s| s.mean)),
+                    ("p5", s.as_ref().map(|s| s.p5)),
+                    ("p50", s.as_ref().map(|s| s.p50)),
+                    ("p95", s.as_ref().map(|s| s.p95)),
+                ] {
+                    row.insert(format!("{k}_{stat}"), opt(v));
+                }
+            }
+            Value::Object(row)
+        })
+        .collect()
+}

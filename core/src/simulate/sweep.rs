@@ -152,6 +152,33 @@ pub fn sweep(base: &Value, axes: &[Axis]) -> Result<Vec<SweepPoint>> {
     Ok(points)
 }
 
+/// A sweep's table as JSON (`"schema": "partnerkit/sweep@1"`): one row per grid point,
+/// the value of each axis under its pointer, then the point's summary row.
+pub fn table_json(axes: &[Axis], points: &[SweepPoint], rows: &[Value]) -> String {
+    let rows: Vec<Value> = points
+        .iter()
+        .zip(rows)
+        .map(|(p, r)| {
+            let mut row = serde_json::Map::new();
+            for (a, v) in axes.iter().zip(&p.values) {
+                row.insert(a.pointer.clone(), v.clone());
+            }
+            if let Some(o) = r.as_object() {
+                for (k, v) in o {
+                    row.insert(k.clone(), v.clone());
+                }
+            }
+            Value::Object(row)
+        })
+        .collect();
+    serde_json::json!({
+        "schema": "partnerkit/sweep@1",
+        "axes": axes.iter().map(|a| a.pointer.clone()).collect::<Vec<_>>(),
+        "rows": rows,
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
