@@ -24,6 +24,8 @@ pub struct Axis {
 pub struct SweepPoint {
     /// The value of each axis, in axis order.
     pub values: Vec<Value>,
+    /// The plan document with those values.
+    pub doc: Value,
     /// The plan with those values.
     pub plan: Plan,
 }
@@ -147,7 +149,7 @@ pub fn sweep(base: &Value, axes: &[Axis]) -> Result<Vec<SweepPoint>> {
                 format!("at {}: {}", at.join(", "), e.message()),
             )
         })?;
-        points.push(SweepPoint { values, plan });
+        points.push(SweepPoint { values, doc, plan });
     }
     Ok(points)
 }
