@@ -63,9 +63,7 @@ def plan(pid: str = "p", percent: str = "20") -> dict[str, Any]:
 
 def tiered() -> dict[str, Any]:
     doc = plan("tiered")
-    doc["rules"] = [
-        {"id": "t", "reward": {"percent_by_tier": {"bronze": "15", "gold": "30"}}}
-    ]
+    doc["rules"] = [{"id": "t", "reward": {"percent_by_tier": {"bronze": "15", "gold": "30"}}}]
     doc["tiers"] = {
         "levels": [
             {"id": "bronze"},
@@ -115,12 +113,24 @@ def backtest_input() -> dict[str, Any]:
     events = []
     for i, (partner, amount) in enumerate([("ana", "100.00"), ("bo", "40.00"), ("ana", "60.00")]):
         events.append(
-            {"id": f"t{i}", "kind": "touch", "at": f"2026-01-0{i + 1}T10:00:00Z",
-             "partner": partner, "customer": f"c{i}", "channel": "link"}
+            {
+                "id": f"t{i}",
+                "kind": "touch",
+                "at": f"2026-01-0{i + 1}T10:00:00Z",
+                "partner": partner,
+                "customer": f"c{i}",
+                "channel": "link",
+            }
         )
         events.append(
-            {"id": f"p{i}", "kind": "payment", "at": f"2026-01-0{i + 1}T11:00:00Z",
-             "customer": f"c{i}", "amount": amount, "currency": "USD"}
+            {
+                "id": f"p{i}",
+                "kind": "payment",
+                "at": f"2026-01-0{i + 1}T11:00:00Z",
+                "customer": f"c{i}",
+                "amount": amount,
+                "currency": "USD",
+            }
         )
     return {
         "partners": [{"id": "ana", "segment": "affiliate"}, {"id": "bo", "segment": "agency"}],
@@ -184,7 +194,10 @@ def test_sweep_fans_out_on_dask_with_the_same_table() -> None:
     local = partnerkit.sweep(scenario, plan(), vary)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
             dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
@@ -200,7 +213,10 @@ def test_docs_example_draws_the_cost_distributions(tmp_path: Path) -> None:
     script = ROOT / "docs" / "examples" / "plot_cost_distributions.py"
     done = subprocess.run(
         [sys.executable, str(script), str(out), "--runs", "60", "--partners", "200"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -50,10 +50,17 @@ def main() -> None:
         costs = group["cost"].astype(float)
         ax.hist(costs, bins=30, alpha=0.55, label=name)
         for stat, style in (("p5", ":"), ("p50", "-"), ("p95", ":")):
-            ax.axvline(float(summary.loc[name, f"cost_{stat}"]), linestyle=style, linewidth=1,
-                       color=ax.patches[-1].get_facecolor(), alpha=1.0)
-    ax.set_title(f"Partner cost over {args.runs} simulated years "
-                 f"({scenario_partners(doc)} partners): p5 / p50 / p95")
+            ax.axvline(
+                float(summary.loc[name, f"cost_{stat}"]),
+                linestyle=style,
+                linewidth=1,
+                color=ax.patches[-1].get_facecolor(),
+                alpha=1.0,
+            )
+    ax.set_title(
+        f"Partner cost over {args.runs} simulated years "
+        f"({scenario_partners(doc)} partners): p5 / p50 / p95"
+    )
     ax.set_xlabel(f"net partner cost ({doc['currency']})")
     ax.set_ylabel("runs")
     ax.legend()

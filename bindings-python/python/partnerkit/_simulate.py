@@ -142,7 +142,7 @@ class Comparison:
                     "cpa": _dec(p["cpa"]),
                     "referrals": p["referrals"],
                     "revenue": _dec(p["revenue"]),
-                    **{f"earnings_{k}": _dec(e.get(k)) for k in ("mean", "p5", "p50", "p95", "max")},
+                    **{f"earnings_{k}": _dec(e.get(k)) for k in (*_STATS, "max")},
                     **{k: _dec(v) for k, v in p["versus_first"].items()},
                 }
             )
@@ -166,8 +166,12 @@ class Comparison:
         """One row per plan and segment: partners and cost."""
         pd = _pandas()
         rows = [
-            {"plan": p["plan"], "segment": s["segment"], "partners": s["partners"],
-             "cost": Decimal(s["cost"])}
+            {
+                "plan": p["plan"],
+                "segment": s["segment"],
+                "partners": s["partners"],
+                "cost": Decimal(s["cost"]),
+            }
             for p in self._doc["plans"]
             for s in p["segments"]
         ]
@@ -212,9 +216,7 @@ def simulate(
     GIL is released while the core works. Use `Simulation.summary` and `Simulation.runs`
     for DataFrames.
     """
-    return Simulation(
-        _native.simulate_json(scenario, list(plans), runs, seed, threads, engine)
-    )
+    return Simulation(_native.simulate_json(scenario, list(plans), runs, seed, threads, engine))
 
 
 def compare(input: str | bytes | Mapping[str, Any], plans: Sequence[PlanLike]) -> Comparison:
