@@ -139,9 +139,7 @@ def one_run(scenario: dict[str, Any], plan: dict[str, Any], rng: np.random.Gener
     }
 
 
-def simulate(
-    scenario: dict[str, Any], plan: dict[str, Any], runs: int, seed: int
-) -> pd.DataFrame:
+def simulate(scenario: dict[str, Any], plan: dict[str, Any], runs: int, seed: int) -> pd.DataFrame:
     """Every run as a row, like ``partnerkit.Simulation.runs()``."""
     rng = np.random.default_rng(seed)
     rows = [one_run(scenario, plan, rng) for _ in range(runs)]

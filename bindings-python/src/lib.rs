@@ -30,7 +30,9 @@ mod _native {
     #[pymodule_export]
     use crate::report::Report;
     #[pymodule_export]
-    use crate::simulate::{Scenario, compare_json, scenario_json_schema, simulate_json, sweep_points};
+    use crate::simulate::{
+        Scenario, compare_json, scenario_json_schema, simulate_json, sweep_points,
+    };
 
     /// Evaluates an input document (a JSON `str`/`bytes`, or a `dict` of Python values)
     /// under the host's `limits` (a `dict` or JSON text of the fields to change).

@@ -91,7 +91,11 @@ impl Scenario {
 
     fn __repr__(&self) -> String {
         let head: String = self.text.chars().take(60).collect();
-        let more = if self.text.chars().nth(60).is_some() { "..." } else { "" };
+        let more = if self.text.chars().nth(60).is_some() {
+            "..."
+        } else {
+            ""
+        };
         format!("<Scenario {head}{more}>")
     }
 }
@@ -145,8 +149,16 @@ pub fn simulate_json(
             sc = sc.with_runs(runs.unwrap_or(sc.runs()), seed.unwrap_or(sc.doc().seed))?;
         }
         let plans = parse_plans(&plans)?;
-        let path = if engine { EvalPath::Engine } else { EvalPath::Auto };
-        let opts = Options { threads, path, progress: None };
+        let path = if engine {
+            EvalPath::Engine
+        } else {
+            EvalPath::Auto
+        };
+        let opts = Options {
+            threads,
+            path,
+            progress: None,
+        };
         Ok(simulate::simulate(&sc, &plans, &opts)?.to_json())
     })
 }
@@ -197,7 +209,12 @@ pub fn sweep_points(
         let points = simulate::sweep(&v, &axes)?;
         Ok(points
             .into_iter()
-            .map(|p| (serde_json::Value::Array(p.values).to_string(), p.doc.to_string()))
+            .map(|p| {
+                (
+                    serde_json::Value::Array(p.values).to_string(),
+                    p.doc.to_string(),
+                )
+            })
             .collect::<Vec<_>>())
     })?;
     Ok(points

@@ -149,7 +149,9 @@ impl RunArgs {
         simulate::RunOpts {
             runs: self.runs,
             seed: self.seed,
-            threads: self.threads.map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
+            threads: self
+                .threads
+                .map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
             engine: self.engine,
         }
     }

@@ -26,7 +26,11 @@ fn plans(paths: &[String]) -> Result<Vec<Plan>, Error> {
         let root = format!("plans[{i}]");
         let text = read(p)?;
         let v: Value = serde_json::from_str(&text).map_err(|e| {
-            Error::new(ErrorCode::InvalidJson, &root, format!("{p}: not well-formed JSON: {e}"))
+            Error::new(
+                ErrorCode::InvalidJson,
+                &root,
+                format!("{p}: not well-formed JSON: {e}"),
+            )
         })?;
         out.push(simulate::plan_or_history(&v, &root)?);
     }
@@ -82,7 +86,12 @@ fn run_sim(sc: &Scenario, plans: &[Plan], o: &RunOpts) -> Result<Simulation, Err
 }
 
 /// `partnerkit simulate SCENARIO --plan A --plan B`.
-pub fn simulate_cmd(path: &str, plan_paths: &[String], o: &RunOpts, json: bool) -> Result<String, Error> {
+pub fn simulate_cmd(
+    path: &str,
+    plan_paths: &[String],
+    o: &RunOpts,
+    json: bool,
+) -> Result<String, Error> {
     let sc = scenario(path, o)?;
     let plans = plans(plan_paths)?;
     let started = std::time::Instant::now();
@@ -96,7 +105,10 @@ pub fn simulate_cmd(path: &str, plan_paths: &[String], o: &RunOpts, json: bool) 
 /// `partnerkit compare INPUT --plan A --plan B`.
 pub fn compare_cmd(input: &str, plan_paths: &[String], json: bool) -> Result<String, Error> {
     let input = read(input)?;
-    let texts = plan_paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+    let texts = plan_paths
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let cmp = simulate::compare_json(&input, &refs)?;
     if json {
@@ -116,7 +128,11 @@ pub fn sweep_cmd(
 ) -> Result<String, Error> {
     let base_text = read(base)?;
     let base: Value = serde_json::from_str(&base_text).map_err(|e| {
-        Error::new(ErrorCode::InvalidJson, "plan", format!("{base}: not well-formed JSON: {e}"))
+        Error::new(
+            ErrorCode::InvalidJson,
+            "plan",
+            format!("{base}: not well-formed JSON: {e}"),
+        )
     })?;
     let axes = vary
         .iter()
@@ -136,7 +152,11 @@ pub fn sweep_cmd(
         (None, Some(i)) => {
             let text = read(i)?;
             let mut doc: Value = serde_json::from_str(&text).map_err(|e| {
-                Error::new(ErrorCode::InvalidJson, "", format!("{i}: not well-formed JSON: {e}"))
+                Error::new(
+                    ErrorCode::InvalidJson,
+                    "",
+                    format!("{i}: not well-formed JSON: {e}"),
+                )
             })?;
             if let Some(obj) = doc.as_object_mut() {
                 obj.remove("plan_history");
@@ -164,7 +184,13 @@ pub fn sweep_cmd(
 fn render(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for r in rows {
@@ -207,9 +233,20 @@ fn simulation_table(sim: &Simulation, took: std::time::Duration) -> String {
         took.as_secs_f64()
     );
     let mut rows = vec![
-        ["plan", "path", "cost p5", "cost p50", "cost p95", "CPA p50", "ROI p50", "customers p50", "earnings p50", "earnings p95"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "plan",
+            "path",
+            "cost p5",
+            "cost p50",
+            "cost p95",
+            "CPA p50",
+            "ROI p50",
+            "customers p50",
+            "earnings p50",
+            "earnings p95",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for (i, p) in sim.plans.iter().enumerate() {
         let s = sim.summary(i);
@@ -237,10 +274,12 @@ fn simulation_table(sim: &Simulation, took: std::time::Duration) -> String {
     }
     // Per segment: the median cost of each plan.
     out.push_str("\nCost per segment (p50 over runs)\n");
-    let mut rows = vec![std::iter::once("segment".to_owned())
-        .chain(std::iter::once("partners".to_owned()))
-        .chain(sim.plans.iter().map(|p| p.plan.clone()))
-        .collect::<Vec<_>>()];
+    let mut rows = vec![
+        std::iter::once("segment".to_owned())
+            .chain(std::iter::once("partners".to_owned()))
+            .chain(sim.plans.iter().map(|p| p.plan.clone()))
+            .collect::<Vec<_>>(),
+    ];
     for (si, (name, n)) in sim.segments.iter().enumerate() {
         let mut row = vec![name.clone(), n.to_string()];
         for p in &sim.plans {
@@ -251,7 +290,10 @@ fn simulation_table(sim: &Simulation, took: std::time::Duration) -> String {
     }
     out.push_str(&render(&rows));
     for p in sim.plans.iter().filter(|p| !p.levels.is_empty()) {
-        out.push_str(&format!("\nTier mix at the horizon's end, {} (partners: p5 / p50 / p95)\n", p.plan));
+        out.push_str(&format!(
+            "\nTier mix at the horizon's end, {} (partners: p5 / p50 / p95)\n",
+            p.plan
+        ));
         let mut rows = vec![["tier", "p5", "p50", "p95"].map(String::from).to_vec()];
         for (li, l) in p.levels.iter().enumerate() {
             let v: Vec<Decimal> = p.runs.iter().map(|r| Decimal::from(r.tiers[li])).collect();
@@ -276,9 +318,21 @@ fn comparison_table(c: &Comparison) -> String {
         c.plans.first().map_or("-", |p| p.plan.as_str())
     );
     let mut rows = vec![
-        ["plan", "cost", "CPA", "referrals", "earnings p50", "p95", "max", "winners", "won", "losers", "lost"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "plan",
+            "cost",
+            "CPA",
+            "referrals",
+            "earnings p50",
+            "p95",
+            "max",
+            "winners",
+            "won",
+            "losers",
+            "lost",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for p in &c.plans {
         rows.push(vec![
@@ -304,9 +358,11 @@ fn comparison_table(c: &Comparison) -> String {
         .collect();
     segs.sort();
     segs.dedup();
-    let mut rows = vec![std::iter::once("segment".to_owned())
-        .chain(c.plans.iter().map(|p| p.plan.clone()))
-        .collect::<Vec<_>>()];
+    let mut rows = vec![
+        std::iter::once("segment".to_owned())
+            .chain(c.plans.iter().map(|p| p.plan.clone()))
+            .collect::<Vec<_>>(),
+    ];
     for s in &segs {
         let mut row = vec![s.clone().unwrap_or_else(|| "(none)".into())];
         for p in &c.plans {
@@ -338,7 +394,11 @@ fn comparison_table(c: &Comparison) -> String {
                 "\nLargest changes, {} versus {}\n",
                 c.plans[last].plan, c.plans[0].plan
             ));
-            let mut rows = vec![["partner", "before", "after", "change"].map(String::from).to_vec()];
+            let mut rows = vec![
+                ["partner", "before", "after", "change"]
+                    .map(String::from)
+                    .to_vec(),
+            ];
             for (d, id) in moved.iter().take(10) {
                 let r = c.partners.iter().find(|r| r.partner == *id);
                 if let Some(r) = r {
@@ -357,15 +417,31 @@ fn comparison_table(c: &Comparison) -> String {
 }
 
 fn sweep_table(axes: &[Axis], points: &[SweepPoint], rows: &[Value], mc: bool) -> String {
-    let cols: &[&str] = if mc {
-        &["cost_p5", "cost_p50", "cost_p95", "cpa_p50", "roi_p50", "earnings_p50_p50"]
+    let cols: &[(&str, &str)] = if mc {
+        &[
+            ("cost_p5", "cost p5"),
+            ("cost_p50", "cost p50"),
+            ("cost_p95", "cost p95"),
+            ("cpa_p50", "CPA p50"),
+            ("roi_p50", "ROI p50"),
+            ("earnings_p50_p50", "median partner p50"),
+        ]
     } else {
-        &["cost", "cpa", "referrals", "earnings_p50", "winners", "losers", "won", "lost"]
+        &[
+            ("cost", "cost"),
+            ("cpa", "CPA"),
+            ("referrals", "referrals"),
+            ("earnings_p50", "earnings p50"),
+            ("winners", "winners"),
+            ("losers", "losers"),
+            ("won", "won"),
+            ("lost", "lost"),
+        ]
     };
     let mut table = vec![
         axes.iter()
             .map(|a| a.pointer.clone())
-            .chain(cols.iter().map(|c| c.replace('_', " ")))
+            .chain(cols.iter().map(|c| c.1.to_owned()))
             .collect::<Vec<_>>(),
     ];
     for (p, r) in points.iter().zip(rows) {
@@ -374,7 +450,7 @@ fn sweep_table(axes: &[Axis], points: &[SweepPoint], rows: &[Value], mc: bool) -
             .iter()
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
             .collect();
-        for c in cols {
+        for (c, _) in cols {
             row.push(match &r[*c] {
                 Value::Null => "-".into(),
                 Value::String(s) => s.clone(),

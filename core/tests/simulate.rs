@@ -58,9 +58,7 @@ fn tiers(period: &str, window: &str, demotion: Value) -> Value {
 fn fast_plans(currency: &str) -> Vec<Value> {
     // Amounts fit every currency's minor unit (JPY has none).
     let amt = |usd: &'static str, jpy: &'static str| if currency == "JPY" { jpy } else { usd };
-    let base = |rules: Value| {
-        json!({"schema": "partnerkit/plan@1", "id": "p", "currency": currency, "rules": rules})
-    };
+    let base = |rules: Value| json!({"schema": "partnerkit/plan@1", "id": "p", "currency": currency, "rules": rules});
     let mut out = vec![
         base(json!([{"id": "all", "reward": {"percent": "12.5"}}])),
         base(json!([
@@ -96,16 +94,30 @@ fn fast_plans(currency: &str) -> Vec<Value> {
                    {"id": "by-tier", "reward": {"percent_by_tier": {"bronze": "10", "silver": "15", "gold": "20"}}}],
                "combine": "sum"})
     };
-    out.push(by_tier(tiers("month", "period", json!({"after_periods": 1})), "UTC"));
-    out.push(by_tier(tiers("month", "lifetime", json!("never")), "Europe/London"));
-    out.push(by_tier(tiers("quarter", "period", json!({"after_periods": 2})), "Asia/Tokyo"));
+    out.push(by_tier(
+        tiers("month", "period", json!({"after_periods": 1})),
+        "UTC",
+    ));
+    out.push(by_tier(
+        tiers("month", "lifetime", json!("never")),
+        "Europe/London",
+    ));
+    out.push(by_tier(
+        tiers("quarter", "period", json!({"after_periods": 2})),
+        "Asia/Tokyo",
+    ));
     let mut initial = by_tier(tiers("month", "period", json!({"after_periods": 1})), "UTC");
     initial["tiers"]["initial"] = json!("silver");
     out.push(initial);
     out
 }
 
-fn run(sc: &Scenario, plans: &[Plan], path: EvalPath, threads: Option<usize>) -> simulate::Simulation {
+fn run(
+    sc: &Scenario,
+    plans: &[Plan],
+    path: EvalPath,
+    threads: Option<usize>,
+) -> simulate::Simulation {
     simulate::simulate(
         sc,
         plans,
@@ -120,7 +132,13 @@ fn run(sc: &Scenario, plans: &[Plan], path: EvalPath, threads: Option<usize>) ->
 
 #[test]
 fn fast_path_equals_evaluate() {
-    for (currency, seed, refund_after) in [("USD", 7, 14), ("USD", 99, 40), ("JPY", 3, 0), ("BHD", 11, 5), ("USD", 5, 20)] {
+    for (currency, seed, refund_after) in [
+        ("USD", 7, 14),
+        ("USD", 99, 40),
+        ("JPY", 3, 0),
+        ("BHD", 11, 5),
+        ("USD", 5, 20),
+    ] {
         let sc = mixed(currency, 3, seed, refund_after);
         let plans: Vec<Plan> = fast_plans(currency).into_iter().map(plan).collect();
         let fast = run(&sc, &plans, EvalPath::Auto, None);
@@ -131,8 +149,17 @@ fn fast_path_equals_evaluate() {
             assert_eq!(f.runs, e.runs, "plan {i} in {currency}, seed {seed}");
         }
         // Something happened: the comparison is not between two empty runs.
-        assert!(fast.plans.iter().all(|p| p.runs.iter().all(|r| r.customers > 0)));
-        assert!(fast.plans[6].runs.iter().any(|r| r.tiers[1] + r.tiers[2] > 0));
+        assert!(
+            fast.plans
+                .iter()
+                .all(|p| p.runs.iter().all(|r| r.customers > 0))
+        );
+        assert!(
+            fast.plans[6]
+                .runs
+                .iter()
+                .any(|r| r.tiers[1] + r.tiers[2] > 0)
+        );
     }
 }
 
@@ -148,7 +175,8 @@ fn fast_path_clock_starts_at_the_first_event() {
             "order_value": {"fixed": "100"}}]
     }));
     let mut t = fast_plans("USD")[6].clone();
-    t["tiers"]["levels"][1]["requires"] = json!({"any": [{"metric": "referrals", "at_least": "0"}]});
+    t["tiers"]["levels"][1]["requires"] =
+        json!({"any": [{"metric": "referrals", "at_least": "0"}]});
     let plans = vec![plan(t)];
     let fast = run(&sc, &plans, EvalPath::Auto, None);
     let engine = run(&sc, &plans, EvalPath::Engine, None);
@@ -158,12 +186,17 @@ fn fast_path_clock_starts_at_the_first_event() {
 #[test]
 fn unsupported_plans_go_through_evaluate() {
     let sc = mixed("USD", 2, 1, 14);
-    let p = plan(json!({"schema": "partnerkit/plan@1", "id": "bands", "currency": "USD",
+    let p = plan(
+        json!({"schema": "partnerkit/plan@1", "id": "bands", "currency": "USD",
         "rules": [{"id": "b", "reward": {"tiered": {"metric": "revenue", "period": "month",
-            "mode": "graduated", "bands": [{"from": "0", "percent": "10"}, {"from": "500", "percent": "20"}]}}}]}));
+            "mode": "graduated", "bands": [{"from": "0", "percent": "10"}, {"from": "500", "percent": "20"}]}}}]}),
+    );
     let sim = run(&sc, &[p], EvalPath::Auto, None);
     assert_eq!(sim.plans[0].path, "engine");
-    assert_eq!(sim.plans[0].engine_because.as_deref(), Some("rule b pays volume bands"));
+    assert_eq!(
+        sim.plans[0].engine_because.as_deref(),
+        Some("rule b pays volume bands")
+    );
     assert!(sim.plans[0].runs[0].cost > Decimal::ZERO);
 }
 
@@ -179,7 +212,13 @@ fn same_seed_same_bytes_on_any_thread_count() {
     assert_eq!(one, four);
     assert_eq!(one, default);
     // Another seed gives other numbers.
-    let other = run(&sc.with_runs(40, 2027).unwrap(), &plans, EvalPath::Auto, Some(2)).to_json();
+    let other = run(
+        &sc.with_runs(40, 2027).unwrap(),
+        &plans,
+        EvalPath::Auto,
+        Some(2),
+    )
+    .to_json();
     assert_ne!(one, other);
     // The engine path is reproducible across thread counts too.
     let small = sc.with_runs(3, 1).unwrap();
@@ -212,15 +251,37 @@ fn mean_cost_matches_the_analytic_expectation() {
             "order_value": {"lognormal": {"median": "50", "sigma": "0.5"}},
             "refund_rate": {"fixed": "0.1"}}]
     }));
-    let p = plan(json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
-        "rules": [{"id": "r", "reward": {"percent": "10"}}]}));
+    let p = plan(
+        json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
+        "rules": [{"id": "r", "reward": {"percent": "10"}}]}),
+    );
     let sim = run(&sc, &[p], EvalPath::Auto, None);
     let f = |d: Decimal| d.to_string().parse::<f64>().unwrap();
     let mean_order = 50.0 * (0.125f64).exp();
     for (name, values, expected) in [
-        ("cost", sim.plans[0].runs.iter().map(|r| f(r.cost)).collect::<Vec<_>>(), 1200.0 * mean_order * 0.1 * 0.9),
-        ("sales", sim.plans[0].runs.iter().map(|r| f(r.sales)).collect(), 1200.0 * mean_order * 0.9),
-        ("customers", sim.plans[0].runs.iter().map(|r| r.customers as f64).collect(), 1200.0),
+        (
+            "cost",
+            sim.plans[0]
+                .runs
+                .iter()
+                .map(|r| f(r.cost))
+                .collect::<Vec<_>>(),
+            1200.0 * mean_order * 0.1 * 0.9,
+        ),
+        (
+            "sales",
+            sim.plans[0].runs.iter().map(|r| f(r.sales)).collect(),
+            1200.0 * mean_order * 0.9,
+        ),
+        (
+            "customers",
+            sim.plans[0]
+                .runs
+                .iter()
+                .map(|r| r.customers as f64)
+                .collect(),
+            1200.0,
+        ),
     ] {
         let (mean, se) = mean_se(&values);
         assert!(
@@ -232,7 +293,10 @@ fn mean_cost_matches_the_analytic_expectation() {
     // ROI = (margin × sales − cost) / cost = (0.5 × 10 × cost − cost) / cost = 4 exactly
     // whenever each commission is 10% of its order to the cent; within rounding otherwise.
     let roi = sim.plans[0].runs[0].roi.unwrap();
-    assert!((roi - Decimal::from(4)).abs() < Decimal::new(1, 2), "roi {roi}");
+    assert!(
+        (roi - Decimal::from(4)).abs() < Decimal::new(1, 2),
+        "roi {roi}"
+    );
 }
 
 #[test]
@@ -245,10 +309,16 @@ fn summary_uses_nearest_rank() {
     let summary = sim.summary(0);
     let cost = summary[0].1.as_ref().unwrap();
     // 20 runs: p5 is the 1st value, p50 the 10th, p95 the 19th.
-    assert_eq!((cost.p5, cost.p50, cost.p95), (costs[0], costs[9], costs[18]));
+    assert_eq!(
+        (cost.p5, cost.p50, cost.p95),
+        (costs[0], costs[9], costs[18])
+    );
     let v: Value = serde_json::from_str(&sim.to_json()).unwrap();
     assert_eq!(v["schema"], "partnerkit/simulation@1");
-    assert_eq!(v["plans"][0]["summary"]["cost"]["p50"], costs[9].to_string());
+    assert_eq!(
+        v["plans"][0]["summary"]["cost"]["p50"],
+        costs[9].to_string()
+    );
     assert_eq!(v["plans"][0]["runs"].as_array().unwrap().len(), 20);
 }
 
@@ -274,7 +344,12 @@ fn backtest_equals_separate_evaluations() {
         assert_eq!(c.referrals, report.program.referrals);
         assert_eq!(c.revenue, report.program.revenue);
         for row in &cmp.partners {
-            let m = &report.partners.iter().find(|(id, _)| **id == *row.partner).unwrap().1;
+            let m = &report
+                .partners
+                .iter()
+                .find(|(id, _)| **id == *row.partner)
+                .unwrap()
+                .1;
             assert_eq!(row.earnings[i], m.commission, "{}", row.partner);
         }
         let seg_total: Decimal = c.segments.iter().map(|s| s.2).sum();
@@ -283,10 +358,14 @@ fn backtest_equals_separate_evaluations() {
     // Winners and losers against the first plan add up to the difference in cost.
     let b = &cmp.plans[1];
     assert_eq!(b.won - b.lost, b.cost - cmp.plans[0].cost);
-    assert_eq!(b.winners + b.losers + b.unchanged, cmp.partners.len() as u64);
+    assert_eq!(
+        b.winners + b.losers + b.unchanged,
+        cmp.partners.len() as u64
+    );
     assert!(!cmp.plans[0].tiers.is_empty() && cmp.plans[1].tiers.is_empty());
     // A plan error names the plan.
-    let err = simulate::compare_json(&input.to_string(), &[&plans[0], "{\"schema\": 1}"]).unwrap_err();
+    let err =
+        simulate::compare_json(&input.to_string(), &[&plans[0], "{\"schema\": 1}"]).unwrap_err();
     assert_eq!(err.path(), "plans[1].schema");
 }
 
@@ -302,8 +381,11 @@ fn sweep_tabulates_the_grid() {
     // Same events, percent 10/20/30: the cost rises with the percent.
     let p50 = |i: usize| sim.summary(i)[0].1.as_ref().unwrap().p50;
     assert!(p50(0) < p50(1) && p50(1) < p50(2));
-    let err = simulate::sweep(&base, &[simulate::parse_axis("/rules/0/reward/percent=150").unwrap()])
-        .unwrap_err();
+    let err = simulate::sweep(
+        &base,
+        &[simulate::parse_axis("/rules/0/reward/percent=150").unwrap()],
+    )
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidValue);
     assert_eq!(err.path(), "plan.rules[0].reward.percent");
     let err = simulate::sweep(&base, &[simulate::parse_axis("/rules/9/x=1").unwrap()]).unwrap_err();
@@ -332,7 +414,10 @@ fn bad_scenarios_list_every_problem() {
         got,
         vec![
             (ErrorCode::UnknownField, "scenario.colour"),
-            (ErrorCode::UnknownField, "scenario.populations[2].touches_per_mont"),
+            (
+                ErrorCode::UnknownField,
+                "scenario.populations[2].touches_per_mont"
+            ),
         ],
         "{errors:?}"
     );
@@ -349,31 +434,57 @@ fn bad_scenarios_list_every_problem() {
             (ErrorCode::InvalidValue, "scenario.start"),
             (ErrorCode::InvalidValue, "scenario.months"),
             (ErrorCode::InvalidValue, "scenario.margin"),
-            (ErrorCode::InvalidValue, "scenario.populations[0].conversion_rate.fixed"),
+            (
+                ErrorCode::InvalidValue,
+                "scenario.populations[0].conversion_rate.fixed"
+            ),
             (ErrorCode::InvalidValue, "scenario.populations[1]"),
-            (ErrorCode::InvalidValue, "scenario.populations[1].touches_per_month.fixed"),
-            (ErrorCode::InvalidValue, "scenario.populations[1].conversion_rate.lognormal"),
+            (
+                ErrorCode::InvalidValue,
+                "scenario.populations[1].touches_per_month.fixed"
+            ),
+            (
+                ErrorCode::InvalidValue,
+                "scenario.populations[1].conversion_rate.lognormal"
+            ),
         ],
         "{errors:?}"
     );
     let err = Scenario::from_json(&v.to_string()).unwrap_err();
-    assert!(err.message().contains("and 7 more problems"), "{}", err.message());
-    assert_eq!(Scenario::from_json("{").unwrap_err().code(), ErrorCode::InvalidJson);
+    assert!(
+        err.message().contains("and 7 more problems"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(
+        Scenario::from_json("{").unwrap_err().code(),
+        ErrorCode::InvalidJson
+    );
     // A plan in another currency than the scenario's.
     let sc = mixed("USD", 1, 1, 14);
-    let eur = plan(json!({"schema": "partnerkit/plan@1", "id": "e", "currency": "EUR", "rules": []}));
+    let eur =
+        plan(json!({"schema": "partnerkit/plan@1", "id": "e", "currency": "EUR", "rules": []}));
     let err = simulate::simulate(&sc, &[eur], &Options::default()).unwrap_err();
-    assert_eq!((err.code(), err.path()), (ErrorCode::CurrencyMismatch, "plans[0].currency"));
+    assert_eq!(
+        (err.code(), err.path()),
+        (ErrorCode::CurrencyMismatch, "plans[0].currency")
+    );
     // A plan naming a partner the scenario does not have.
-    let p = plan(json!({"schema": "partnerkit/plan@1", "id": "x", "currency": "USD",
-        "rules": [{"id": "r", "when": {"partner": ["nobody"]}, "reward": {"percent": "5"}}]}));
+    let p = plan(
+        json!({"schema": "partnerkit/plan@1", "id": "x", "currency": "USD",
+        "rules": [{"id": "r", "when": {"partner": ["nobody"]}, "reward": {"percent": "5"}}]}),
+    );
     let err = simulate::simulate(&sc, &[p], &Options::default()).unwrap_err();
-    assert_eq!((err.code(), err.path()), (ErrorCode::UnknownPartner, "plans[0]"));
+    assert_eq!(
+        (err.code(), err.path()),
+        (ErrorCode::UnknownPartner, "plans[0]")
+    );
 }
 
 #[test]
 fn shipped_scenario_schema_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario.schema.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario.schema.json");
     let generated = simulate::scenario_json_schema();
     if std::env::var_os("PARTNERKIT_BLESS").is_some() {
         std::fs::write(&path, &generated).expect("write schema");

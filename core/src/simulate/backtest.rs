@@ -103,8 +103,11 @@ pub fn compare(input: &Input, plans: &[Plan]) -> Result<Comparison> {
     let mut input = input.clone();
     let n = input.partners.len();
     let ids: Vec<String> = input.partners.iter().map(|p| p.id.clone()).collect();
-    let position: BTreeMap<String, usize> =
-        ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
+    let position: BTreeMap<String, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), i))
+        .collect();
     let segments: Vec<Option<String>> = input.partners.iter().map(|p| p.segment.clone()).collect();
     let mut rows: Vec<PartnerRow> = ids
         .iter()
@@ -119,8 +122,7 @@ pub fn compare(input: &Input, plans: &[Plan]) -> Result<Comparison> {
     let mut out = Vec::with_capacity(plans.len());
     for (i, plan) in plans.iter().enumerate() {
         input.plan = plan.clone();
-        let report = crate::evaluate(&input)
-            .map_err(|e| located(e, i))?;
+        let report = crate::evaluate(&input).map_err(|e| located(e, i))?;
         let mut earned = vec![Decimal::ZERO; n];
         for (id, m) in &report.partners {
             if let Some(&k) = position.get(&**id) {
@@ -146,7 +148,10 @@ pub fn compare(input: &Input, plans: &[Plan]) -> Result<Comparison> {
             let e = by_segment.entry(segments[k].clone()).or_default();
             e.0 += 1;
             e.1 += earned[k];
-            if let Some(l) = tier[k].as_ref().and_then(|t| levels.iter().position(|x| x == t)) {
+            if let Some(l) = tier[k]
+                .as_ref()
+                .and_then(|t| levels.iter().position(|x| x == t))
+            {
                 let e = by_tier.entry(l).or_default();
                 e.0 += 1;
                 e.1 += earned[k];
@@ -166,7 +171,8 @@ pub fn compare(input: &Input, plans: &[Plan]) -> Result<Comparison> {
                 unchanged += 1;
             }
             row.earnings.push(earned[k]);
-            row.tiers.push(if has_tiers { tier[k].clone() } else { None });
+            row.tiers
+                .push(if has_tiers { tier[k].clone() } else { None });
         }
         let digits = currency.digits();
         out.push(PlanComparison {
@@ -175,7 +181,10 @@ pub fn compare(input: &Input, plans: &[Plan]) -> Result<Comparison> {
             cpa: report.program.cpa(digits, plan.doc().rounding),
             referrals: report.program.referrals,
             revenue: report.program.revenue,
-            segments: by_segment.into_iter().map(|(s, (c, a))| (s, c, a)).collect(),
+            segments: by_segment
+                .into_iter()
+                .map(|(s, (c, a))| (s, c, a))
+                .collect(),
             tiers: by_tier
                 .into_iter()
                 .map(|(l, (c, a))| (levels[l].clone(), c, a))
@@ -236,11 +245,19 @@ pub fn compare_json(input: &str, plans: &[&str]) -> Result<Comparison> {
     };
     let mut doc = crate::json::json_value(input, "")?;
     let Some(obj) = doc.as_object_mut() else {
-        return Err(Error::new(ErrorCode::InvalidValue, "", "expected an input object"));
+        return Err(Error::new(
+            ErrorCode::InvalidValue,
+            "",
+            "expected an input object",
+        ));
     };
     obj.remove("plan");
     obj.remove("plan_history");
-    let key = if first.is_array() { "plan_history" } else { "plan" };
+    let key = if first.is_array() {
+        "plan_history"
+    } else {
+        "plan"
+    };
     obj.insert(key.into(), first.clone());
     let input = Input::from_json(&doc.to_string())?;
     compare(&input, &parsed)

@@ -194,17 +194,26 @@ impl FastPlan {
         let mut rules = Vec::new();
         for (i, r) in doc.rules.iter().enumerate() {
             if r.when.event != RuleEvent::Payment {
-                return Err(format!("rule {} rewards {} events", r.id, r.when.event.as_str()));
+                return Err(format!(
+                    "rule {} rewards {} events",
+                    r.id,
+                    r.when.event.as_str()
+                ));
             }
             if r.limits.max_per_customer.is_some() || r.limits.max_per_period.is_some() {
-                return Err(format!("rule {} has a per-customer or per-period cap", r.id));
+                return Err(format!(
+                    "rule {} has a per-customer or per-period cap",
+                    r.id
+                ));
             }
             let reward = match &r.reward.kind {
                 RewardKind::Percent(p) => {
                     let (a, b, c) = percent(p.get());
                     Reward::Percent(a, b, c)
                 }
-                RewardKind::Flat(f) => Reward::Flat(to_minor(doc.rounding.round(f.get(), digits), digits)),
+                RewardKind::Flat(f) => {
+                    Reward::Flat(to_minor(doc.rounding.round(f.get(), digits), digits))
+                }
                 RewardKind::PercentByTier(rates) => Reward::ByTier(
                     levels
                         .iter()
@@ -231,9 +240,9 @@ impl FastPlan {
                     .map(|list| levels.iter().map(|l| list.contains(l)).collect()),
                 from: win.from.map(secs),
                 until: win.until.map(secs),
-                number: w
-                    .payment_number
-                    .map_or((0, u32::MAX), |n| (n.min.unwrap_or(0), n.max.unwrap_or(u32::MAX))),
+                number: w.payment_number.map_or((0, u32::MAX), |n| {
+                    (n.min.unwrap_or(0), n.max.unwrap_or(u32::MAX))
+                }),
                 within_months: w.within_months,
                 min_amount: w.min_amount.map(|m| ceil_minor(m.get(), digits)),
             });
@@ -247,12 +256,15 @@ impl FastPlan {
                 for (i, r) in doc.rules.iter().enumerate() {
                     let w = &r.when;
                     let listed = |l: &Option<Vec<String>>, v: Option<&str>| {
-                        l.as_ref().is_none_or(|l| v.is_some_and(|v| l.iter().any(|x| x == v)))
+                        l.as_ref()
+                            .is_none_or(|l| v.is_some_and(|v| l.iter().any(|x| x == v)))
                     };
                     let ok = listed(&w.partner, Some(&p.id))
                         && listed(&w.segment, p.segment.as_deref())
                         && (w.tier.is_none() || doc.tiers.is_some())
-                        && w.channel.as_ref().is_none_or(|c| c.contains(&Channel::Link))
+                        && w.channel
+                            .as_ref()
+                            .is_none_or(|c| c.contains(&Channel::Link))
                         && w.campaign.is_none()
                         && w.product.is_none()
                         && w.currency.is_none_or(|c| c == sc.doc.currency)
@@ -289,7 +301,10 @@ impl FastPlan {
                                 reqs.push(Req {
                                     metric: q.metric,
                                     lifetime,
-                                    at_least: ceil_minor(q.at_least.get(), if money { digits } else { 0 }),
+                                    at_least: ceil_minor(
+                                        q.at_least.get(),
+                                        if money { digits } else { 0 },
+                                    ),
                                 });
                             }
                             Some((matches!(r, Requires::All(_)), reqs))
@@ -404,7 +419,12 @@ mod tests {
 
     #[test]
     fn fast_division_equals_division() {
-        let modes = [Rounding::HalfUp, Rounding::HalfEven, Rounding::Down, Rounding::Up];
+        let modes = [
+            Rounding::HalfUp,
+            Rounding::HalfEven,
+            Rounding::Down,
+            Rounding::Up,
+        ];
         for d in [100i128, 1000, 10_000, 100_000, 300, 7] {
             let c = magic(d);
             for amount in (0..5000).chain([4_294_967_295 / 99, 1 << 40]) {

@@ -107,8 +107,14 @@ pub(crate) fn params(sc: &Scenario, key: &[u8; 32], run: u32, p: u32) -> Params 
     let mut r = rng(key, run, p, PARAMS);
     let touches = draw(&pop.touches, &mut r);
     let conversion = draw(&pop.conversion, &mut r).clamp(0.0, 1.0);
-    let churn = pop.churn.as_ref().map_or(1.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
-    let refund = pop.refund.as_ref().map_or(0.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+    let churn = pop
+        .churn
+        .as_ref()
+        .map_or(1.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+    let refund = pop
+        .refund
+        .as_ref()
+        .map_or(0.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
     Params {
         touches,
         conversion,
@@ -243,7 +249,8 @@ pub(crate) fn payments(
         while i < g.active.len() || j < g.fresh.len() {
             let take_active = j >= g.fresh.len()
                 || (i < g.active.len()
-                    && (g.active[i].offset, g.active[i].cust) < (g.fresh[j].offset, g.fresh[j].cust));
+                    && (g.active[i].offset, g.active[i].cust)
+                        < (g.fresh[j].offset, g.fresh[j].cust));
             let sub = if take_active {
                 i += 1;
                 g.active[i - 1]
@@ -258,7 +265,11 @@ pub(crate) fn payments(
             } else {
                 NO_REFUND
             };
-            drawn.sales += if refund_at == NO_REFUND { sub.amount } else { 0 };
+            drawn.sales += if refund_at == NO_REFUND {
+                sub.amount
+            } else {
+                0
+            };
             out.push(Pay {
                 at,
                 cust: sub.cust,
@@ -267,7 +278,10 @@ pub(crate) fn payments(
                 refund_at,
             });
             if subscription && m + 1 < months && r.next_u64() >= churn_below {
-                g.next.push(Sub { n: sub.n + 1, ..sub });
+                g.next.push(Sub {
+                    n: sub.n + 1,
+                    ..sub
+                });
             }
         }
         std::mem::swap(&mut g.active, &mut g.next);
@@ -284,7 +298,13 @@ pub(crate) fn payments(
 }
 
 /// Partner `p`'s touches that did not convert, per month.
-pub(crate) fn other_touches(sc: &Scenario, cal: &Calendar, key: &[u8; 32], run: u32, p: u32) -> Vec<u64> {
+pub(crate) fn other_touches(
+    sc: &Scenario,
+    cal: &Calendar,
+    key: &[u8; 32],
+    run: u32,
+    p: u32,
+) -> Vec<u64> {
     let prm = params(sc, key, run, p);
     let lambda = prm.touches * (1.0 - prm.conversion);
     let Ok(poisson) = Poisson::new(lambda) else {
@@ -396,7 +416,11 @@ pub(crate) fn events(sc: &Scenario, cal: &Calendar, key: &[u8; 32], run: u32) ->
         for (m, &n) in other_touches(sc, cal, key, run, p).iter().enumerate() {
             for j in 0..n {
                 let v = format!("{p:06}-{m:03}-{j:06}");
-                events.push(ev(format!("n{v}"), touch_at(cal, m, j, n), touch(&pid, format!("v{v}"))));
+                events.push(ev(
+                    format!("n{v}"),
+                    touch_at(cal, m, j, n),
+                    touch(&pid, format!("v{v}")),
+                ));
             }
         }
     }

@@ -27,7 +27,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-pub use backtest::{Comparison, PartnerRow, PlanComparison, compare, compare_json, plan_or_history};
+pub use backtest::{
+    Comparison, PartnerRow, PlanComparison, compare, compare_json, plan_or_history,
+};
 pub use scenario::{
     Dist, Population, SCENARIO_SCHEMA, Scenario, ScenarioDoc, Subscription,
     json_schema as scenario_json_schema,

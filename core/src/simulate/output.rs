@@ -40,7 +40,10 @@ pub(super) fn summary(sim: &Simulation, i: usize) -> Vec<(&'static str, Option<S
         ("cpa", over(runs, |r| r.cpa, d)),
         ("roi", over(runs, |r| r.roi, 4)),
         ("sales", over(runs, |r| Some(r.sales), d)),
-        ("customers", over(runs, |r| Some(Decimal::from(r.customers)), 2)),
+        (
+            "customers",
+            over(runs, |r| Some(Decimal::from(r.customers)), 2),
+        ),
         ("earnings_p50", over(runs, |r| Some(r.earnings_p50), d)),
         ("earnings_p95", over(runs, |r| Some(r.earnings_p95), d)),
     ]

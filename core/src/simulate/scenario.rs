@@ -495,16 +495,30 @@ fn population(p: &Population, at: &str, first: u32, issues: &mut Issues) -> Opti
         ),
         _ => {}
     }
-    let touches = sampler(&p.touches_per_month, &join(at, "touches_per_month"), Kind::Count, issues);
-    let conversion = sampler(&p.conversion_rate, &join(at, "conversion_rate"), Kind::Rate, issues);
+    let touches = sampler(
+        &p.touches_per_month,
+        &join(at, "touches_per_month"),
+        Kind::Count,
+        issues,
+    );
+    let conversion = sampler(
+        &p.conversion_rate,
+        &join(at, "conversion_rate"),
+        Kind::Rate,
+        issues,
+    );
     let order = p
         .order_value
         .as_ref()
         .map(|d| sampler(d, &join(at, "order_value"), Kind::Money, issues));
-    let price = p
-        .subscription
-        .as_ref()
-        .map(|s| sampler(&s.price, &join(at, "subscription.price"), Kind::Money, issues));
+    let price = p.subscription.as_ref().map(|s| {
+        sampler(
+            &s.price,
+            &join(at, "subscription.price"),
+            Kind::Money,
+            issues,
+        )
+    });
     let churn = p.subscription.as_ref().map(|s| {
         sampler(
             &s.monthly_churn,

@@ -42,7 +42,9 @@ pub fn parse_axis(spec: &str) -> Result<Axis> {
         )));
     };
     if !pointer.starts_with('/') {
-        return Err(bad(format!("a JSON pointer starts with '/', found {pointer:?}")));
+        return Err(bad(format!(
+            "a JSON pointer starts with '/', found {pointer:?}"
+        )));
     }
     let values = if let Some((range, step)) = values.split_once(':')
         && let Some((from, to)) = range.split_once("..")
@@ -96,6 +98,19 @@ pub fn parse_axis(spec: &str) -> Result<Axis> {
 /// axis varies fastest), each validated as a plan. A pointer must name an existing value
 /// of the base plan; a decimal string given for a JSON number there is written as a number.
 pub fn sweep(base: &Value, axes: &[Axis]) -> Result<Vec<SweepPoint>> {
+    // A pointer may name a setting the base plan leaves at its default
+    // (`/lifecycle/hold_days`): the default is written into the base first, so the sweep
+    // varies what the plan really uses.
+    let mut base = base.clone();
+    if axes.iter().any(|a| base.pointer(&a.pointer).is_none())
+        && let Ok(plan) = Plan::from_value(&base, "plan")
+        && let Ok(filled) = serde_json::to_value(plan.doc())
+    {
+        for a in axes {
+            materialize(&mut base, &filled, &a.pointer);
+        }
+    }
+    let base = &base;
     let mut total = 1usize;
     for (i, a) in axes.iter().enumerate() {
         if base.pointer(&a.pointer).is_none() {
@@ -128,7 +143,9 @@ pub fn sweep(base: &Value, axes: &[Axis]) -> Result<Vec<SweepPoint>> {
             let mut v = a.values[j].clone();
             if let Some(slot) = doc.pointer_mut(&a.pointer) {
                 if slot.is_number()
-                    && let Some(n) = v.as_str().and_then(|s| serde_json::from_str::<Value>(s).ok())
+                    && let Some(n) = v
+                        .as_str()
+                        .and_then(|s| serde_json::from_str::<Value>(s).ok())
                     && n.is_number()
                 {
                     v = n;
@@ -152,6 +169,30 @@ pub fn sweep(base: &Value, axes: &[Axis]) -> Result<Vec<SweepPoint>> {
         points.push(SweepPoint { values, doc, plan });
     }
     Ok(points)
+}
+
+/// Copies into `doc` the part of `filled` (the same plan with its defaults written out) that
+/// `pointer` needs: the first missing object on the way, whole.
+fn materialize(doc: &mut Value, filled: &Value, pointer: &str) {
+    if doc.pointer(pointer).is_some() {
+        return;
+    }
+    let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
+    let mut prefix = String::new();
+    for t in tokens {
+        let next = format!("{prefix}/{t}");
+        if doc.pointer(&next).is_none() {
+            let key = t.replace("~1", "/").replace("~0", "~");
+            if let (Some(parent), Some(v)) = (
+                doc.pointer_mut(&prefix).and_then(Value::as_object_mut),
+                filled.pointer(&next),
+            ) {
+                parent.insert(key, v.clone());
+            }
+            return;
+        }
+        prefix = next;
+    }
 }
 
 /// A sweep's table as JSON (`"schema": "partnerkit/sweep@1"`): one row per grid point,
@@ -188,9 +229,19 @@ mod tests {
     #[test]
     fn ranges_and_lists() {
         let a = parse_axis("/rules/0/reward/percent=10..30:5").unwrap();
-        assert_eq!(a.values, ["10", "15", "20", "25", "30"].map(|s| Value::String(s.into())));
+        assert_eq!(
+            a.values,
+            ["10", "15", "20", "25", "30"].map(|s| Value::String(s.into()))
+        );
         let a = parse_axis("/x=1.5,true,\"a\"").unwrap();
-        assert_eq!(a.values, vec![Value::String("1.5".into()), Value::Bool(true), Value::String("a".into())]);
+        assert_eq!(
+            a.values,
+            vec![
+                Value::String("1.5".into()),
+                Value::Bool(true),
+                Value::String("a".into())
+            ]
+        );
         assert!(parse_axis("/x=3..1:1").is_err());
         assert!(parse_axis("x=1").is_err());
     }
