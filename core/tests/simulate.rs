@@ -477,7 +477,10 @@ fn bad_scenarios_list_every_problem() {
     let err = simulate::simulate(&sc, &[p], &Options::default()).unwrap_err();
     assert_eq!(
         (err.code(), err.path()),
-        (ErrorCode::UnknownPartner, "plans[0]")
+        (
+            ErrorCode::UnknownPartner,
+            "plans[0].rules[0].when.partner[0]"
+        )
     );
 }
 

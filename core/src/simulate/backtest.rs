@@ -206,7 +206,8 @@ pub fn compare(input: &Input, plans: &[Plan]) -> Result<Comparison> {
     })
 }
 
-fn located(e: Error, i: usize) -> Error {
+/// `e` with its `plan` path (`plan.rules[0]`) moved under `plans[i]`.
+pub(crate) fn located(e: Error, i: usize) -> Error {
     let path = if e.path().starts_with("plan") {
         e.path().replacen("plan", &format!("plans[{i}]"), 1)
     } else {

@@ -61,7 +61,7 @@ fn draw(s: &Sampler, r: &mut ChaCha8Rng) -> f64 {
         }
         Sampler::Normal(n) => n.sample(r).max(0.0),
         Sampler::Lognormal(_, _, l) => l.sample(r),
-        Sampler::Beta(b) => b.sample(r),
+        Sampler::Beta(_, _, b) => b.sample(r),
     }
 }
 
@@ -105,7 +105,7 @@ pub(crate) struct Params {
 pub(crate) fn params(sc: &Scenario, key: &[u8; 32], run: u32, p: u32) -> Params {
     let pop = &sc.pops[sc.pop_of(p)];
     let mut r = rng(key, run, p, PARAMS);
-    let touches = draw(&pop.touches, &mut r);
+    let touches = draw(&pop.touches, &mut r).min(super::scenario::MAX_TOUCHES_PER_MONTH);
     let conversion = draw(&pop.conversion, &mut r).clamp(0.0, 1.0);
     let churn = pop
         .churn

@@ -153,7 +153,7 @@ pub fn simulate(sc: &Scenario, plans: &[Plan], opts: &Options<'_>) -> Result<Sim
             fx: Vec::new(),
             as_of: sc.as_of(),
         })
-        .map_err(|e| Error::new(e.code(), format!("plans[{i}]"), e.message().to_owned()))?;
+        .map_err(|e| backtest::located(e, i))?;
         paths.push(match (opts.path, FastPlan::compile(plan, sc)) {
             (EvalPath::Auto, Ok(f)) => Path::Fast(Box::new(f)),
             (EvalPath::Auto, Err(why)) => Path::Engine(why),

@@ -27,9 +27,12 @@ pub const MAX_MONTHS: u32 = 240;
 pub const MAX_RUNS: u32 = 1_000_000;
 /// Most partners a scenario may have, over all populations (the input limit's default).
 pub const MAX_PARTNERS: u64 = 1_000_000;
-/// Most expected conversions per partner and month: beyond it a typo (a rate of `"5"` for
-/// 5%) would make a run generate billions of events.
+/// Most expected conversions per partner and month (mean touches × mean conversion rate):
+/// beyond it a typo would make a run generate billions of events.
 pub const MAX_CONVERSIONS_PER_MONTH: f64 = 10_000.0;
+/// The most touches a month one partner may draw: a far tail of a wide lognormal is capped
+/// here, so one draw cannot exhaust memory.
+pub const MAX_TOUCHES_PER_MONTH: f64 = 1_000_000.0;
 
 /// A scenario document, as written.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -147,7 +150,8 @@ pub(crate) enum Sampler {
     Normal(rand_distr::Normal<f64>),
     /// Median, sigma and the distribution.
     Lognormal(f64, f64, rand_distr::LogNormal<f64>),
-    Beta(rand_distr::Beta<f64>),
+    /// Alpha, beta and the distribution.
+    Beta(f64, f64, rand_distr::Beta<f64>),
 }
 
 /// One population, compiled.
@@ -532,14 +536,14 @@ fn population(p: &Population, at: &str, first: u32, issues: &mut Issues) -> Opti
         .as_ref()
         .map(|d| sampler(d, &join(at, "refund_rate"), Kind::Rate, issues));
     if let (Some(t), Some(c)) = (&touches, &conversion)
-        && t.upper() * c.upper() > MAX_CONVERSIONS_PER_MONTH
+        && t.mean() * c.mean() > MAX_CONVERSIONS_PER_MONTH
     {
         issues.push(
             ErrorCode::LimitExceeded,
             join(at, "touches_per_month"),
             format!(
-                "a partner could expect more than {MAX_CONVERSIONS_PER_MONTH} conversions a \
-                 month (touches × conversion rate); is a rate written as a percent?"
+                "a partner would expect more than {MAX_CONVERSIONS_PER_MONTH} conversions a \
+                 month on average (mean touches × mean conversion rate)"
             ),
         );
     }
@@ -570,15 +574,14 @@ enum Kind {
 }
 
 impl Sampler {
-    /// A bound that draws rarely exceed, for sanity limits: the value for fixed and
-    /// uniform, mean + 6 sd for normal, median × e^(6 sigma) for lognormal, 1 for beta.
-    fn upper(&self) -> f64 {
+    /// The mean (of the untruncated normal), for the sanity limit.
+    fn mean(&self) -> f64 {
         match self {
             Sampler::Fixed(v) => *v,
-            Sampler::Uniform(_, b) => *b,
-            Sampler::Normal(n) => n.mean() + 6.0 * n.std_dev(),
-            Sampler::Lognormal(median, sigma, _) => median * (6.0 * sigma).exp(),
-            Sampler::Beta(_) => 1.0,
+            Sampler::Uniform(a, b) => (a + b) / 2.0,
+            Sampler::Normal(n) => n.mean(),
+            Sampler::Lognormal(median, sigma, _) => median * (sigma * sigma / 2.0).exp(),
+            Sampler::Beta(a, b, _) => a / (a + b),
         }
     }
 }
@@ -693,7 +696,7 @@ fn sampler(d: &Dist, path: &str, kind: Kind, issues: &mut Issues) -> Option<Samp
                 return None;
             }
             match rand_distr::Beta::new(f(*alpha), f(*beta)) {
-                Ok(b) => Sampler::Beta(b),
+                Ok(b) => Sampler::Beta(f(*alpha), f(*beta), b),
                 Err(_) => return None,
             }
         }
