@@ -117,6 +117,7 @@ fn secs(t: Instant) -> i64 {
 /// precomputed `c = ⌈2^64 / d⌉` (Lemire, Kaser and Kurz 2019: `⌊c·n / 2^64⌋ = ⌊n / d⌋` for
 /// every 32-bit `n` and `d`), as a hardware division costs several times more; otherwise
 /// 128-bit arithmetic.
+#[inline(always)]
 fn mul_div_round(amount: i64, p: i128, d: i128, c: u64, mode: Rounding) -> i128 {
     if let (Ok(p), Ok(d32)) = (u64::try_from(p), u32::try_from(d))
         && let Ok(a) = u64::try_from(amount)
@@ -360,6 +361,7 @@ impl FastPlan {
         add_days_local(self.tz, at, n).map_or(i64::MAX, secs)
     }
 
+    #[inline(always)]
     fn price(&self, r: &Rule, level: usize, amount: i64) -> i64 {
         let raw = match &r.reward {
             Reward::Percent(p, d, c) => mul_div_round(amount, *p, *d, *c, self.rounding),
@@ -479,7 +481,9 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     /// Closes the periods that ended at or before `t` (evaluating those after the clock).
-    #[inline]
+    // Forced: left to itself the compiler keeps these calls in the per-payment loop, and
+    // inlining them saves about a tenth of a simulation's time.
+    #[inline(always)]
     fn advance(&mut self, t: i64) {
         while self.next_end < self.ends.len() && self.ends[self.next_end] <= t {
             if self.ends[self.next_end] > self.clock {
@@ -610,6 +614,7 @@ impl FastPlan {
         }
     }
 
+    #[inline(always)]
     fn matches(&self, r: &Rule, level: usize, at: i64, n: u32, amount: i64, c: &mut Cust) -> bool {
         if let Some(t) = &r.tiers
             && !t.get(level).copied().unwrap_or(false)
