@@ -370,6 +370,28 @@ fn backtest_equals_separate_evaluations() {
 }
 
 #[test]
+fn backtest_takes_plan_histories() {
+    // The same events under a plan history (grandfathering) and under its first version
+    // alone: each side equals its own evaluation.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/plans");
+    let text = std::fs::read_to_string(dir.join("plan_change_with_grandfathering.json")).unwrap();
+    let vector: Value = serde_json::from_str(&text).unwrap();
+    let input = &vector["input"];
+    let history = input["plan_history"].clone();
+    let first = history[0]["plan"].clone();
+    let plans = [history.to_string(), first.to_string()];
+    let cmp = simulate::compare_json(&input.to_string(), &[&plans[0], &plans[1]]).unwrap();
+    let with_history = partnerkit::evaluate_json(&input.to_string()).unwrap();
+    assert_eq!(cmp.plans[0].cost, with_history.program.commission);
+    let mut doc = input.clone();
+    doc.as_object_mut().unwrap().remove("plan_history");
+    doc["plan"] = first;
+    let alone = partnerkit::evaluate_json(&doc.to_string()).unwrap();
+    assert_eq!(cmp.plans[1].cost, alone.program.commission);
+    assert_ne!(cmp.plans[0].cost, cmp.plans[1].cost);
+}
+
+#[test]
 fn sweep_tabulates_the_grid() {
     let sc = mixed("USD", 5, 3, 14);
     let base = fast_plans("USD")[0].clone();
