@@ -22,6 +22,9 @@ cd bindings-python
 echo "== python: ruff"
 ../.venv/bin/ruff check .
 ../.venv/bin/ruff format --check .
+# The simulator's example and comparison scripts, under the binding's settings.
+../.venv/bin/ruff check --config pyproject.toml ../docs/examples ../bench
+../.venv/bin/ruff format --config pyproject.toml --check ../docs/examples ../bench
 
 echo "== python: mypy (strict) and stubtest"
 ../.venv/bin/python -m mypy python/partnerkit
@@ -31,3 +34,6 @@ echo "== python: mypy (strict) and stubtest"
 
 echo "== python: pytest"
 ../.venv/bin/python -m pytest -q -p no:cacheprovider
+
+echo "== python: the simulator against plain numpy/pandas (small sizes; prints figures)"
+(cd ../bench && ../.venv/bin/python simulate_compare.py --runs 20 --partners 500)

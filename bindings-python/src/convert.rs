@@ -305,6 +305,8 @@ impl<'py> Writer<'py> {
             self.table(c.get(), v.py(), depth)?;
         } else if let Ok(p) = v.cast::<Plan>() {
             self.out.extend_from_slice(p.get().text().as_bytes());
+        } else if let Ok(s) = v.cast::<crate::simulate::Scenario>() {
+            self.out.extend_from_slice(s.get().text().as_bytes());
         } else if let Ok(i) = v.extract::<i64>() {
             // Integers of other libraries (numpy's int64) through `__index__`.
             self.out.extend_from_slice(i.to_string().as_bytes());

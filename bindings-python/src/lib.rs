@@ -5,13 +5,15 @@
 //! with the GIL released and panics contained (`error::run`), and hands the result back —
 //! reports as handles whose canonical JSON is the core's own bytes (`report`). The Python
 //! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views;
-//! `engine` is the incremental engine behind a mutex.
+//! `engine` is the incremental engine behind a mutex; `simulate` the simulator's scenario
+//! and functions (Monte Carlo, backtests, sweeps), whose results cross as the core's JSON.
 
 mod convert;
 mod engine;
 mod error;
 mod plan;
 mod report;
+mod simulate;
 
 /// The module `partnerkit._native`.
 #[pyo3::pymodule]
@@ -27,6 +29,10 @@ mod _native {
     use crate::plan::Plan;
     #[pymodule_export]
     use crate::report::Report;
+    #[pymodule_export]
+    use crate::simulate::{
+        Scenario, compare_json, scenario_json_schema, simulate_json, sweep_points,
+    };
 
     /// Evaluates an input document (a JSON `str`/`bytes`, or a `dict` of Python values)
     /// under the host's `limits` (a `dict` or JSON text of the fields to change).

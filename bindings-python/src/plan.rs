@@ -18,6 +18,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan holding `text` (already JSON: a grid point of a sweep, written by the core).
+    pub fn from_text(text: String) -> Plan {
+        Plan { text }
+    }
+
     /// The document's JSON text.
     pub fn text(&self) -> &str {
         &self.text

@@ -3,11 +3,13 @@
 //! `evaluate` prints the canonical report (exit 0) or `{"code","path","message"}` on stderr
 //! (exit 2), computed in batch or, with `--incremental`, event by event through the engine; `explain` puts entries' explanations in words; `validate` lists every problem of
 //! a plan; `schema` prints the plan JSON Schema; `demo` runs an embedded SaaS affiliate
-//! program and summarises it for humans.
+//! program and summarises it for humans; `simulate`, `compare` and `sweep` run the simulator
+//! (Monte Carlo, backtests, parameter sweeps) and print tables, or JSON with `--json`.
 
 mod demo;
 mod explain;
 mod incremental;
+mod simulate;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -64,8 +66,56 @@ enum Command {
         /// Plan document (`-` for stdin).
         plan: String,
     },
-    /// Print the plan JSON Schema.
-    Schema,
+    /// Print the plan JSON Schema (`--scenario`: the scenario document's).
+    Schema {
+        /// The scenario document's schema instead of the plan's.
+        #[arg(long)]
+        scenario: bool,
+    },
+    /// Monte Carlo: generate SCENARIO.json's runs and evaluate each plan on them.
+    Simulate {
+        /// Scenario document (`-` for stdin).
+        scenario: String,
+        /// A plan (or plan history) document; repeat to compare plans.
+        #[arg(long = "plan", value_name = "PLAN.json", required = true)]
+        plans: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Print the whole result as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Backtest: evaluate INPUT.json's events under each plan and compare them.
+    Compare {
+        /// Input document ({partners, events, fx, as_of}; a `plan` in it is ignored).
+        input: String,
+        /// A plan (or plan history) document; repeat; the first is the baseline.
+        #[arg(long = "plan", value_name = "PLAN.json", required = true)]
+        plans: Vec<String>,
+        /// Print the comparison as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Vary BASE.json's parameters over a grid and tabulate a simulation or backtest of each.
+    Sweep {
+        /// The base plan document.
+        base: String,
+        /// POINTER=V1,V2,... or POINTER=FROM..TO:STEP, e.g. /rules/0/reward/percent=10..30:5;
+        /// repeat for a grid.
+        #[arg(long, value_name = "POINTER=VALUES", required = true)]
+        vary: Vec<String>,
+        /// Simulate each point on this scenario (Monte Carlo).
+        #[arg(long, conflicts_with = "input")]
+        scenario: Option<String>,
+        /// Backtest each point on this input document.
+        #[arg(long)]
+        input: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Print the table as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the embedded sample program and print a readable summary.
     Demo {
         /// Print the demo's input document instead of running it.
@@ -75,6 +125,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How a Monte Carlo simulation runs.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Override the scenario's number of runs.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: Option<u32>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: one per core); the numbers do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// Evaluate every plan with the engine on the generated events (slow; for checks).
+    #[arg(long)]
+    engine: bool,
+}
+
+impl RunArgs {
+    fn opts(&self) -> simulate::RunOpts {
+        simulate::RunOpts {
+            runs: self.runs,
+            seed: self.seed,
+            threads: self
+                .threads
+                .map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
+            engine: self.engine,
+        }
+    }
+}
+
+fn print(result: Result<String, Error>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            emit(&text);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
 }
 
 fn read(path: &str) -> Result<String, Error> {
@@ -193,10 +283,38 @@ fn main() -> ExitCode {
             ));
             ExitCode::from(2)
         }
-        Command::Schema => {
-            emit(&partnerkit::json_schema());
+        Command::Schema { scenario } => {
+            emit(&if scenario {
+                partnerkit::simulate::scenario_json_schema()
+            } else {
+                partnerkit::json_schema()
+            });
             ExitCode::SUCCESS
         }
+        Command::Simulate {
+            scenario,
+            plans,
+            run,
+            json,
+        } => print(simulate::simulate_cmd(&scenario, &plans, &run.opts(), json)),
+        Command::Compare { input, plans, json } => {
+            print(simulate::compare_cmd(&input, &plans, json))
+        }
+        Command::Sweep {
+            base,
+            vary,
+            scenario,
+            input,
+            run,
+            json,
+        } => print(simulate::sweep_cmd(
+            &base,
+            &vary,
+            scenario.as_deref(),
+            input.as_deref(),
+            &run.opts(),
+            json,
+        )),
         Command::Demo { input, json } => {
             if input {
                 emit(demo::INPUT);

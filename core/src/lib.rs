@@ -44,6 +44,7 @@ pub mod money;
 pub mod payouts;
 pub mod plan;
 pub mod report;
+pub mod simulate;
 pub mod tiers;
 pub mod time;
 

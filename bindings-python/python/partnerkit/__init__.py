@@ -6,7 +6,8 @@ returns a `Report`; an `Engine` takes the events one at a time as they arrive. M
 `decimal.Decimal` (or a ``str``), never a ``float``; instants are aware `datetime`s (or RFC
 3339 strings). ``events`` and ``partners`` may also be a pandas DataFrame or a pyarrow Table
 with columns named as the JSON fields. Errors are `PartnerkitError` subclasses carrying
-``.code``, ``.path`` and ``.message``.
+``.code``, ``.path`` and ``.message``. The simulator (`simulate`, `compare`, `sweep`) answers
+"what would this plan cost" with pandas DataFrames.
 
     >>> import partnerkit
     >>> report = partnerkit.evaluate(open("input.json").read())  # doctest: +SKIP
@@ -41,7 +42,16 @@ from partnerkit._errors import (
     UnknownPartnerError,
     UnknownPaymentError,
 )
-from partnerkit._native import Plan
+from partnerkit._native import Plan, Scenario
+from partnerkit._simulate import (
+    Comparison,
+    Simulation,
+    compare,
+    scenario_json_schema,
+    simulate,
+    sweep,
+    sweep_points,
+)
 from partnerkit._tables import as_columns
 
 if TYPE_CHECKING:
@@ -49,6 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Balance",
+    "Comparison",
     "ConflictingEventError",
     "CurrencyMismatchError",
     "CyclicParentError",
@@ -67,12 +78,19 @@ __all__ = [
     "Plan",
     "RefundExceedsPaymentError",
     "Report",
+    "Scenario",
+    "Simulation",
     "UnknownCurrencyError",
     "UnknownFieldError",
     "UnknownPartnerError",
     "UnknownPaymentError",
+    "compare",
     "evaluate",
     "plan_json_schema",
+    "scenario_json_schema",
+    "simulate",
+    "sweep",
+    "sweep_points",
 ]
 
 # How each typed string of the canonical report is read, by key (the core's FIELD_TYPES).

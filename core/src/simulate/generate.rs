@@ -1,0 +1,428 @@
+//! Event generation: what each partner's audience does in one run.
+//!
+//! Every random draw comes from a counter-based generator (ChaCha8) keyed by the seed and
+//! addressed by `(run, partner, stream)`: a partner's draws do not depend on which thread
+//! generates it, in which order, or on any other partner, so the same seed gives the same
+//! events on any number of threads. Three streams per partner keep the parts independent:
+//! its parameters, its customers (conversions, amounts, refunds, churn) and its other
+//! touches, so the fast path can skip the touches it does not need without changing a draw.
+//!
+//! Floats are used for the statistics only: every amount becomes an exact count of minor
+//! units (at least one) before any plan sees it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Poisson};
+use rust_decimal::Decimal;
+
+use super::scenario::{Sampler, Scenario};
+use crate::input::{Body, Event, Partner, Payment, Touch};
+use crate::plan::Channel;
+use crate::time::Instant;
+
+const PARAMS: u64 = 0;
+const CUSTOMERS: u64 = 1;
+const TOUCHES: u64 = 2;
+
+/// The ChaCha8 key for `seed` (SplitMix64 spreads the 64 bits over the 256-bit key).
+pub(crate) fn key(seed: u64) -> [u8; 32] {
+    let mut x = seed;
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_exact_mut(8) {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
+}
+
+/// The generator of `(run, partner, stream)`: a stream of ChaCha8 under the seed's key.
+fn rng(key: &[u8; 32], run: u32, partner: u32, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::from_seed(*key);
+    // run < 2^30 (MAX_RUNS), partner < 2^32, stream < 4: the stream id is unique.
+    r.set_stream((u64::from(run) << 34) | (u64::from(partner) << 2) | stream);
+    r
+}
+
+fn draw(s: &Sampler, r: &mut ChaCha8Rng) -> f64 {
+    match s {
+        Sampler::Fixed(v) => *v,
+        Sampler::Uniform(a, b) => {
+            if a < b {
+                r.random_range(*a..*b)
+            } else {
+                *a
+            }
+        }
+        Sampler::Normal(n) => n.sample(r).max(0.0),
+        Sampler::Lognormal(_, _, l) => l.sample(r),
+        Sampler::Beta(_, _, b) => b.sample(r),
+    }
+}
+
+/// A generated amount in minor units: rounded half away from zero, at least one unit (a
+/// payment of nothing is not a payment), at most 10^15 units.
+fn minor(x: f64, scale: f64) -> i64 {
+    let v = (x * scale).round();
+    if v.is_nan() || v < 1.0 {
+        1
+    } else if v > 1e15 {
+        1_000_000_000_000_000
+    } else {
+        v as i64
+    }
+}
+
+/// `p · 2^64` as the threshold of a Bernoulli(p) draw on a uniform `u64` (p = 1: always).
+fn below(p: f64) -> u64 {
+    if p >= 1.0 {
+        u64::MAX
+    } else if p > 0.0 {
+        (p * 18_446_744_073_709_551_616.0) as u64
+    } else {
+        0
+    }
+}
+
+/// One partner's parameters in one run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Params {
+    /// Mean touches per month.
+    pub touches: f64,
+    /// Conversion rate.
+    pub conversion: f64,
+    /// Monthly churn (subscriptions).
+    pub churn: f64,
+    /// Refund rate.
+    pub refund: f64,
+}
+
+pub(crate) fn params(sc: &Scenario, key: &[u8; 32], run: u32, p: u32) -> Params {
+    let pop = &sc.pops[sc.pop_of(p)];
+    let mut r = rng(key, run, p, PARAMS);
+    let touches = draw(&pop.touches, &mut r).min(super::scenario::MAX_TOUCHES_PER_MONTH);
+    let conversion = draw(&pop.conversion, &mut r).clamp(0.0, 1.0);
+    let churn = pop
+        .churn
+        .as_ref()
+        .map_or(1.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+    let refund = pop
+        .refund
+        .as_ref()
+        .map_or(0.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+    Params {
+        touches,
+        conversion,
+        churn,
+        refund,
+    }
+}
+
+/// A generated payment. Instants are Unix seconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pay {
+    pub at: i64,
+    /// The customer's index among the partner's customers.
+    pub cust: u32,
+    /// 1 for the customer's first payment.
+    pub n: u32,
+    /// Minor units of the scenario currency.
+    pub amount: i64,
+    /// When it is refunded in full, if it is by the horizon's end; else [`NO_REFUND`].
+    pub refund_at: i64,
+}
+
+/// `Pay::refund_at` of a payment not refunded by the horizon's end.
+pub(crate) const NO_REFUND: i64 = i64::MAX;
+
+/// What one partner's customers did in one run.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Drawn {
+    pub customers: u32,
+    /// Payments less refunds, minor units, up to the horizon's end.
+    pub sales: i64,
+    /// The partner's earliest conversion.
+    pub first: Option<i64>,
+}
+
+/// Precomputed calendar of a scenario: month starts and lengths in Unix seconds.
+#[derive(Clone, Debug)]
+pub(crate) struct Calendar {
+    pub starts: Vec<i64>,
+    pub lens: Vec<i64>,
+    pub end: i64,
+    pub refund_after: i64,
+    pub scale: f64,
+}
+
+impl Calendar {
+    pub fn new(sc: &Scenario) -> Calendar {
+        let starts: Vec<i64> = sc.month_starts.iter().map(|t| t.timestamp()).collect();
+        let lens = starts.windows(2).map(|w| w[1] - w[0]).collect();
+        let end = starts[starts.len() - 1];
+        Calendar {
+            starts: starts[..starts.len() - 1].to_vec(),
+            lens,
+            end,
+            refund_after: i64::from(sc.doc.refund_after_days) * 86_400,
+            scale: 10f64.powi(sc.doc.currency.digits() as i32),
+        }
+    }
+}
+
+/// A customer still paying: its offset into each month, its index and its price.
+#[derive(Clone, Copy, Debug)]
+struct Sub {
+    offset: i64,
+    cust: u32,
+    amount: i64,
+    n: u32,
+}
+
+/// Reusable buffers of the generator (one set per thread).
+#[derive(Default)]
+pub(crate) struct GenScratch {
+    active: Vec<Sub>,
+    fresh: Vec<Sub>,
+    next: Vec<Sub>,
+}
+
+/// Generates partner `p`'s payments of run `run` into `out` (cleared first), in canonical
+/// order: by instant, then customer (a payment's id is `p{partner}-{customer}-{n}`).
+///
+/// Month by month: the month's new customers (a Poisson count, each with a uniform offset
+/// into the month and an amount), merged with the customers still subscribed, pay in order
+/// of offset; each payment may be refunded, and a subscriber may churn after it. A renewal
+/// falls at the same offset into its month, clamped to the month's last second.
+pub(crate) fn payments(
+    sc: &Scenario,
+    cal: &Calendar,
+    key: &[u8; 32],
+    run: u32,
+    p: u32,
+    out: &mut Vec<Pay>,
+    g: &mut GenScratch,
+) -> Drawn {
+    out.clear();
+    g.active.clear();
+    let pop = &sc.pops[sc.pop_of(p)];
+    let prm = params(sc, key, run, p);
+    let mut drawn = Drawn::default();
+    let lambda = prm.touches * prm.conversion;
+    let Ok(poisson) = Poisson::new(lambda) else {
+        // λ = 0 (or not finite): nobody converts.
+        return drawn;
+    };
+    let mut r = rng(key, run, p, CUSTOMERS);
+    let months = cal.starts.len();
+    let amount_of = pop.order.as_ref().or(pop.price.as_ref());
+    let subscription = pop.price.is_some();
+    // Bernoulli draws compare a uniform 64-bit integer with p·2^64 (one draw, no float).
+    let refund_below = below(prm.refund);
+    let churn_below = below(prm.churn);
+    for m in 0..months {
+        let k = poisson.sample(&mut r) as u64;
+        g.fresh.clear();
+        for _ in 0..k {
+            let offset = r.random_range(0..cal.lens[m]);
+            let amount = amount_of.map_or(1, |s| minor(draw(s, &mut r), cal.scale));
+            g.fresh.push(Sub {
+                offset,
+                cust: drawn.customers,
+                amount,
+                n: 1,
+            });
+            drawn.customers += 1;
+            let conv = cal.starts[m] + offset;
+            drawn.first = Some(drawn.first.map_or(conv, |f: i64| f.min(conv)));
+        }
+        // Stable: equal offsets keep customer order.
+        g.fresh.sort_by_key(|s| s.offset);
+        let first = out.len();
+        let (mut i, mut j) = (0, 0);
+        g.next.clear();
+        while i < g.active.len() || j < g.fresh.len() {
+            let take_active = j >= g.fresh.len()
+                || (i < g.active.len()
+                    && (g.active[i].offset, g.active[i].cust)
+                        < (g.fresh[j].offset, g.fresh[j].cust));
+            let sub = if take_active {
+                i += 1;
+                g.active[i - 1]
+            } else {
+                j += 1;
+                g.fresh[j - 1]
+            };
+            let at = cal.starts[m] + sub.offset.min(cal.lens[m] - 1);
+            let refund = refund_below > 0 && r.next_u64() < refund_below;
+            let refund_at = if refund && at + cal.refund_after <= cal.end {
+                at + cal.refund_after
+            } else {
+                NO_REFUND
+            };
+            drawn.sales += if refund_at == NO_REFUND {
+                sub.amount
+            } else {
+                0
+            };
+            out.push(Pay {
+                at,
+                cust: sub.cust,
+                n: sub.n,
+                amount: sub.amount,
+                refund_at,
+            });
+            if subscription && m + 1 < months && r.next_u64() >= churn_below {
+                g.next.push(Sub {
+                    n: sub.n + 1,
+                    ..sub
+                });
+            }
+        }
+        std::mem::swap(&mut g.active, &mut g.next);
+        // Offsets past a short month's end all fall on its last second: there the id (the
+        // customer) orders them.
+        let month = &mut out[first..];
+        let clamp = cal.starts[m] + cal.lens[m] - 1;
+        let tail = month.partition_point(|p| p.at < clamp);
+        if month.len() - tail > 1 {
+            month[tail..].sort_by_key(|p| p.cust);
+        }
+    }
+    drawn
+}
+
+/// Partner `p`'s touches that did not convert, per month.
+pub(crate) fn other_touches(
+    sc: &Scenario,
+    cal: &Calendar,
+    key: &[u8; 32],
+    run: u32,
+    p: u32,
+) -> Vec<u64> {
+    let prm = params(sc, key, run, p);
+    let lambda = prm.touches * (1.0 - prm.conversion);
+    let Ok(poisson) = Poisson::new(lambda) else {
+        return vec![0; cal.starts.len()];
+    };
+    let mut r = rng(key, run, p, TOUCHES);
+    (0..cal.starts.len())
+        .map(|_| poisson.sample(&mut r) as u64)
+        .collect()
+}
+
+/// The instant of the `j`-th of `n` other touches of month `m`: spread evenly from the
+/// month's start (no draw: the count is the random part).
+pub(crate) fn touch_at(cal: &Calendar, m: usize, j: u64, n: u64) -> i64 {
+    cal.starts[m] + (i128::from(cal.lens[m]) * i128::from(j) / i128::from(n.max(1))) as i64
+}
+
+fn instant(secs: i64) -> Instant {
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+/// The partner records of a scenario: ids `{segment}-{index:06}`, no parent, no tier.
+pub(crate) fn partners(sc: &Scenario) -> Vec<Partner> {
+    (0..sc.partners)
+        .map(|p| Partner {
+            id: sc.partner_id(p),
+            segment: Some(sc.pops[sc.pop_of(p)].segment.clone()),
+            parent: None,
+            joined_at: None,
+            status: Vec::new(),
+            tier: None,
+            own_customers: Vec::new(),
+            attributes: BTreeMap::new(),
+            payout_currency: None,
+        })
+        .collect()
+}
+
+/// The events of run `run`, as documents would state them: for each customer a link touch,
+/// a signup and its first payment at the conversion instant, its renewals and refunds; and
+/// each partner's other touches, on visitors who never buy. Also the run's sales.
+pub(crate) fn events(sc: &Scenario, cal: &Calendar, key: &[u8; 32], run: u32) -> (Vec<Event>, i64) {
+    let currency = sc.doc.currency;
+    let digits = currency.digits();
+    let mut events = Vec::new();
+    let mut buf = Vec::new();
+    let mut g = GenScratch::default();
+    let mut sales = 0;
+    let ev = |id: String, at: i64, body: Body| Event {
+        id: Arc::from(id.as_str()),
+        at: instant(at),
+        body,
+    };
+    let touch = |partner: &str, customer: String| {
+        Body::Touch(Touch {
+            partner: partner.to_owned(),
+            customer,
+            channel: Channel::Link,
+            campaign: None,
+            ip: None,
+            meta: BTreeMap::new(),
+        })
+    };
+    for p in 0..sc.partners {
+        let pid = sc.partner_id(p);
+        sales += payments(sc, cal, key, run, p, &mut buf, &mut g).sales;
+        for pay in &buf {
+            let c = format!("{p:06}-{:07}", pay.cust);
+            let customer = format!("c{c}");
+            if pay.n == 1 {
+                events.push(ev(format!("t{c}"), pay.at, touch(&pid, customer.clone())));
+                events.push(ev(
+                    format!("s{c}"),
+                    pay.at,
+                    Body::Signup {
+                        customer: customer.clone(),
+                        qualified: None,
+                    },
+                ));
+            }
+            let pay_id = format!("p{c}-{:03}", pay.n);
+            if pay.refund_at != NO_REFUND {
+                let r = pay.refund_at;
+                events.push(ev(
+                    format!("r{c}-{:03}", pay.n),
+                    r,
+                    Body::Refund {
+                        payment: pay_id.clone(),
+                        amount: Decimal::new(pay.amount, digits),
+                        currency: None,
+                    },
+                ));
+            }
+            events.push(ev(
+                pay_id,
+                pay.at,
+                Body::Payment(Payment {
+                    customer,
+                    amount: Decimal::new(pay.amount, digits),
+                    currency,
+                    tax: Decimal::ZERO,
+                    discount: Decimal::ZERO,
+                    product: None,
+                    subscription: None,
+                    order: None,
+                }),
+            ));
+        }
+        for (m, &n) in other_touches(sc, cal, key, run, p).iter().enumerate() {
+            for j in 0..n {
+                let v = format!("{p:06}-{m:03}-{j:06}");
+                events.push(ev(
+                    format!("n{v}"),
+                    touch_at(cal, m, j, n),
+                    touch(&pid, format!("v{v}")),
+                ));
+            }
+        }
+    }
+    (events, sales)
+}
