@@ -56,8 +56,10 @@ impl Engine {
             let mut partners = self.state.partners.clone();
             partners[i] = partner;
             let table = FxTable::new(&self.fx)?;
+            let limits = self.state.limits.clone();
             self.state =
                 State::new(self.state.plan.clone(), partners, table).map_err(|e| named(e, i))?;
+            self.state.limits = limits;
             return Ok(());
         }
         let Partner {

@@ -114,6 +114,7 @@ impl Engine {
     pub fn from_json_with(json: &str, limits: &Limits) -> Result<Engine> {
         let (input, _) = limits.parse_input_doc(json, false)?;
         let mut engine = Engine::start(input.plan, input.partners, input.fx)?;
+        engine.state.limits = limits.clone();
         engine.take_log(input.events, input.as_of)?;
         Ok(engine)
     }
@@ -383,6 +384,7 @@ impl Engine {
             self.state.partners.clone(),
             FxTable::new(&self.fx)?,
         )?;
+        state.limits = self.state.limits.clone();
         for (i, ev) in events.iter().enumerate() {
             state.apply(ev, i)?;
         }
@@ -463,14 +465,25 @@ impl Engine {
         })
     }
 
-    /// Rebuilds an engine from [`Engine::snapshot`] bytes by replaying its events.
-    /// Anything else (garbage, truncated or corrupted bytes, a newer format) is
-    /// `InvalidSnapshot`, with a message saying which.
+    /// Rebuilds an engine from [`Engine::snapshot`] bytes by replaying its events, under
+    /// the default [`Limits`] (a snapshot does not carry the host's limits: see
+    /// [`Engine::restore_with`]). Anything else (garbage, truncated or corrupted bytes, a
+    /// newer format) is `InvalidSnapshot`, with a message saying which.
     pub fn restore(bytes: &[u8]) -> Result<Engine> {
+        Engine::restore_with(bytes, &Limits::default())
+    }
+
+    /// [`Engine::restore`] under the host's `limits`, which the snapshot's document must
+    /// meet like any input (an engine started with raised limits is restored with them).
+    pub fn restore_with(bytes: &[u8], limits: &Limits) -> Result<Engine> {
         let contents = snapshot::read(bytes)?;
         let input = contents.input;
+        limits
+            .check_input(&input)
+            .map_err(|e| snapshot::inner(&e))?;
         let mut engine =
             Engine::start(input.plan, input.partners, input.fx).map_err(|e| snapshot::inner(&e))?;
+        engine.state.limits = limits.clone();
         for (i, ev) in input.events.iter().enumerate() {
             if let Some(last) = engine.log.last()
                 && ev.order_key() <= last.order_key()
