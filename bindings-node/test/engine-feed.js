@@ -40,7 +40,7 @@ function canonicalOrder(events, asOf) {
 // The whole document at once: `new Engine(document)` applies its events up to `as_of`;
 // a snapshot and restore, then the report as of `as_of`.
 function feedWhole(text, asOf, limits) {
-  const engine = pk.Engine.restore(new pk.Engine(text, limits).snapshot())
+  const engine = pk.Engine.restore(new pk.Engine(text, limits).snapshot(), limits)
   return engine.report(asOf)
 }
 
@@ -56,7 +56,7 @@ function feedOne(input, limits) {
   for (const e of order.slice(0, half)) written.push(...engine.apply(e))
   const bytes = engine.snapshot()
   assert.ok(Buffer.isBuffer(bytes))
-  engine = pk.Engine.restore(bytes)
+  engine = pk.Engine.restore(bytes, limits)
   assert.deepEqual(engine.snapshot(), bytes, 'a restored engine snapshots to the same bytes')
   for (const e of order.slice(half)) written.push(...JSON.parse(engine.applyJson(JSON.stringify(e))))
   assert.equal(engine.eventsApplied, new Set(order.map((e) => e.id)).size)

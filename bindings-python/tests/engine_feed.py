@@ -45,7 +45,7 @@ def canonical_order(events: list[dict[str, Any]], as_of: str) -> list[dict[str, 
 def feed_whole(text: str, as_of: str | None, limits: Any) -> partnerkit.Report:
     """The whole document at once (its events up to `as_of` applied), a snapshot and restore,
     then the report as of `as_of`."""
-    engine = partnerkit.Engine.restore(partnerkit.Engine(text, limits).snapshot())
+    engine = partnerkit.Engine.restore(partnerkit.Engine(text, limits).snapshot(), limits)
     assert as_of is not None, "an engine over malformed text cannot be built"
     return engine.report(as_of)
 

@@ -473,16 +473,27 @@ impl Engine {
         Engine::restore_with(bytes, &Limits::default())
     }
 
-    /// [`Engine::restore`] under the host's `limits`, which the snapshot's document must
+    /// [`Engine::restore`] under the host's `limits`, which the snapshot's content must
     /// meet like any input (an engine started with raised limits is restored with them).
+    /// Content over a limit is `LimitExceeded` at `snapshot.<path>`: the bytes are sound,
+    /// the host's limits are lower than those they were written under.
     pub fn restore_with(bytes: &[u8], limits: &Limits) -> Result<Engine> {
+        let inner = |e: Error| {
+            if e.code() == ErrorCode::LimitExceeded {
+                let path = format!("snapshot.{}", e.path());
+                Error::new(
+                    ErrorCode::LimitExceeded,
+                    path.trim_end_matches('.'),
+                    e.message(),
+                )
+            } else {
+                snapshot::inner(&e)
+            }
+        };
         let contents = snapshot::read(bytes)?;
         let input = contents.input;
-        limits
-            .check_input(&input)
-            .map_err(|e| snapshot::inner(&e))?;
-        let mut engine =
-            Engine::start(input.plan, input.partners, input.fx).map_err(|e| snapshot::inner(&e))?;
+        limits.check_input(&input).map_err(inner)?;
+        let mut engine = Engine::start(input.plan, input.partners, input.fx).map_err(inner)?;
         engine.state.limits = limits.clone();
         for (i, ev) in input.events.iter().enumerate() {
             if let Some(last) = engine.log.last()
@@ -494,7 +505,7 @@ impl Engine {
                     "events out of canonical order",
                 )));
             }
-            engine.state.apply(ev, i).map_err(|e| snapshot::inner(&e))?;
+            engine.state.apply(ev, i).map_err(inner)?;
             engine.seen.insert(ev.id.clone(), engine.log.len());
             engine.log.push(ev.clone());
         }
