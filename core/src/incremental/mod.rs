@@ -119,9 +119,38 @@ impl Engine {
         Ok(engine)
     }
 
-    /// An engine with no events yet.
+    /// An engine with no events yet, under the default [`Limits`].
     pub fn from_parts(plan: Plan, partners: Vec<Partner>, fx: Vec<FxRate>) -> Result<Engine> {
-        Engine::start(plan, checked_partners(&partners)?, checked_rates(&fx)?)
+        Engine::from_parts_with(plan, partners, fx, &Limits::default())
+    }
+
+    /// [`Engine::from_parts`] under the host's `limits`: the parts are checked against them
+    /// like an input document, and the engine keeps them for the limits only evaluation can
+    /// count (touches per customer, statements per partner).
+    pub fn from_parts_with(
+        plan: Plan,
+        partners: Vec<Partner>,
+        fx: Vec<FxRate>,
+        limits: &Limits,
+    ) -> Result<Engine> {
+        limits.check_plan(&plan, "plan")?;
+        let counts = [
+            (
+                "partners",
+                partners.len(),
+                limits.max_partners,
+                "max_partners",
+            ),
+            ("fx", fx.len(), limits.max_fx_rates, "max_fx_rates"),
+        ];
+        for (path, n, max, name) in counts {
+            if n > max {
+                return Err(crate::limits::exceeded(path, name, n, max));
+            }
+        }
+        let mut engine = Engine::start(plan, checked_partners(&partners)?, checked_rates(&fx)?)?;
+        engine.state.limits = limits.clone();
+        Ok(engine)
     }
 
     /// An engine over checked parts.
@@ -290,6 +319,16 @@ impl Engine {
             && events[i].order_key() < last.order_key()
         {
             return Err(late(&events[i], last, index[i]));
+        }
+        // The log is the engine's input: it holds at most `max_events` distinct events.
+        let max = self.state.limits.max_events;
+        if self.log.len() + fresh.len() > max {
+            return Err(crate::limits::exceeded(
+                "events",
+                "max_events",
+                self.log.len() + fresh.len(),
+                max,
+            ));
         }
         let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
         let taken: Vec<Item> = fresh
