@@ -143,8 +143,14 @@ impl Limits {
     pub fn check_plan(&self, plan: &Plan, root: &str) -> Result<()> {
         let versions = plan.versions();
         if versions.len() > self.max_plan_versions {
+            // A single plan is one version (only a host allowing none refuses it).
+            let path = if versions[0].0.is_some() {
+                "plan_history"
+            } else {
+                root
+            };
             return Err(exceeded(
-                "plan_history",
+                path,
                 "max_plan_versions",
                 versions.len(),
                 self.max_plan_versions,
