@@ -61,9 +61,15 @@ function feedOne(input, limits) {
   for (const e of order.slice(half)) written.push(...JSON.parse(engine.applyJson(JSON.stringify(e))))
   assert.equal(engine.eventsApplied, new Set(order.map((e) => e.id)).size)
   const report = engine.report(asOf)
-  // Every entry of the report was returned by the call that applied its event, and once.
+  // Every entry of the report was returned by the call that applied its event, and once;
+  // except entries of periods that only the report's `as_of` closed (earned after the last
+  // event: period bonuses, tier true-ups), which no call wrote.
   const byId = (list) => list.map((e) => `${e.id} ${e.amount} ${e.currency}`).sort()
-  assert.deepEqual(byId(written), byId(report.toObject().entries))
+  const last = order.at(-1)?.at
+  const byEvents = JSON.parse(report.toJson()).entries.filter(
+    (e) => last !== undefined && compareInstants(e.earned_at, last) <= 0,
+  )
+  assert.deepEqual(byId(written), byId(byEvents))
   return report
 }
 

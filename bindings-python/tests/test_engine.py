@@ -321,7 +321,6 @@ def test_host_limits_reach_the_core() -> None:
         partnerkit.evaluate(doc, {"max_events": 1.0})
 
 
-
 def test_an_engine_keeps_its_limits_through_restore_and_pickling() -> None:
     limits = {"max_touches_per_customer": 1}
     engine = partnerkit.Engine(START, limits)
@@ -387,6 +386,7 @@ def test_host_limits_typed_dict_names_exactly_the_core_limits() -> None:
         with pytest.raises(partnerkit.LimitExceededError) as info:
             partnerkit.evaluate(doc, {name: 0})
         assert info.value.message.startswith(f"{name} is 0,"), info.value.message
+
 
 def test_a_panic_inside_a_locked_engine_poisons_only_that_engine() -> None:
     engine = engine_with_payment()
