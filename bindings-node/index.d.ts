@@ -40,6 +40,11 @@ export interface HostLimits {
   max_touches_per_customer?: number
   /** Statements one partner may have in a report (default 1,200: a century of months). */
   max_statements_per_partner?: number
+  /**
+   * Period ends (each evaluates tiers and period bonuses for every partner) between the first
+   * event and the last event or `as_of` (default 1,200: a century of months).
+   */
+  max_periods?: number
 }
 
 /**

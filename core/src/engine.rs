@@ -274,7 +274,7 @@ impl State {
     pub(crate) fn apply(&mut self, ev: &Event, pos: usize) -> Result<()> {
         // Periods that ended at or before the event close first (tiers, period bonuses);
         // what the event changed then feeds metrics, milestones and tiers.
-        self.close_periods(ev.at)?;
+        self.close_periods(ev.at, || Loc(pos).to_string())?;
         let first = self.entries.len();
         self.apply_event(ev, pos)?;
         self.after_event(ev, first)

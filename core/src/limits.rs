@@ -54,6 +54,9 @@ pub struct Limits {
     pub max_touches_per_customer: usize,
     /// Statements one partner may have in a report (default 1,200: a century of months).
     pub max_statements_per_partner: usize,
+    /// Period ends (each evaluates tiers and period bonuses for every partner) between the
+    /// first event and the last event or `as_of` (default 1,200: a century of months).
+    pub max_periods: usize,
 }
 
 impl Default for Limits {
@@ -74,6 +77,7 @@ impl Default for Limits {
             max_plan_versions: 1_000,
             max_touches_per_customer: 1_000,
             max_statements_per_partner: 1_200,
+            max_periods: 1_200,
         }
     }
 }

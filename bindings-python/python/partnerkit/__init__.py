@@ -125,6 +125,9 @@ class HostLimits(TypedDict, total=False):
     """Touches one customer may have; the one past it is refused at its event (default 1,000)."""
     max_statements_per_partner: int
     """Statements one partner may have in a report (default 1,200: a century of months)."""
+    max_periods: int
+    """Period ends (each evaluates tiers and period bonuses for every partner) between the first
+    event and the last event or ``as_of`` (default 1,200: a century of months)."""
 
 
 # Host limits as `HostLimits`, any mapping of those fields, or JSON text of one.
