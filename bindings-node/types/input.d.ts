@@ -40,6 +40,25 @@ export type Decimal = string
  */
 export type Currency = string
 /**
+ * How a reward is given to the partner.
+ */
+export type Instrument = 'cash' | 'credit'
+/**
+ * Requirements of a level: any one of them, or all of them.
+ */
+export type Requires =
+  | {
+      any: Requirement[]
+    }
+  | {
+      all: Requirement[]
+    }
+/**
+ * A calendar period unit, written `"month"`, `"quarter"` or `"year"` in
+ * plans.
+ */
+export type PeriodUnit = 'month' | 'quarter' | 'year'
+/**
  * An RFC 3339 instant with an offset, e.g. "2026-01-15T12:00:00Z".
  */
 export type Instant = string
@@ -50,7 +69,7 @@ export type Instant = string
 export interface InputDocument {
   plan?: PlanDocument
   /**
-   * Plan versions `[{effective_from, plan}]` (SPEC §2.5; not supported by this version yet).
+   * Plan versions `[{effective_from, plan}]` in the order they take effect (SPEC §2.5), instead of `plan`.
    */
   plan_history?: {
     [k: string]: unknown | undefined
@@ -117,36 +136,26 @@ export interface PlanDocument {
   /**
    * Tier levels (SPEC §5).
    */
-  tiers?: {
-    [k: string]: unknown | undefined
-  }
+  tiers?: Tiers | null
   /**
-   * Bonuses (SPEC §6).
+   * Milestone and period bonuses (SPEC §6).
    */
-  bonuses?: {
-    [k: string]: unknown | undefined
-  }
+  bonuses?: Bonus[]
   /**
-   * Multi-level overrides (SPEC §7).
+   * Multi-level overrides: a parent's share of its child's commission (SPEC §7).
    */
-  overrides?: {
-    [k: string]: unknown | undefined
-  }
+  overrides?: Override[]
   /**
    * Two-sided referee rewards (SPEC §8).
    */
-  referee_reward?: {
-    [k: string]: unknown | undefined
-  }
+  referee_reward?: RefereeReward | null
   lifecycle?: Lifecycle
   payouts?: Payouts
   fraud?: Fraud
   /**
    * Which plan version a customer's payments use (SPEC §2.5).
    */
-  grandfather?: {
-    [k: string]: unknown | undefined
-  }
+  grandfather?: 'none' | 'customer'
   health?: Health
 }
 /**
@@ -232,17 +241,21 @@ export interface Rule {
   reward:
     | {
         percent: Decimal
+        instrument?: Instrument
       }
     | {
         flat: Decimal
+        instrument?: Instrument
       }
     | {
         percent_by_tier: {
           [k: string]: Decimal
         }
+        instrument?: Instrument
       }
     | {
-        tiered: unknown
+        tiered: Bands
+        instrument?: Instrument
       }
   limits?: Limits
 }
@@ -323,6 +336,47 @@ export interface Range {
   max?: number | null
 }
 /**
+ * A `tiered` reward: the rate depends on the partner's running metric (SPEC §4).
+ */
+export interface Bands {
+  /**
+   * The running metric that selects the band.
+   */
+  metric: 'referrals' | 'conversions' | 'revenue' | 'commission' | 'active_customers'
+  /**
+   * Over which time the metric runs.
+   */
+  period:
+    | 'month'
+    | 'quarter'
+    | 'year'
+    | 'lifetime'
+    | {
+        rolling_days: number
+      }
+  /**
+   * How a crossing is paid.
+   */
+  mode: 'graduated' | 'this_event' | 'next_event' | 'retroactive'
+  /**
+   * Bands by increasing `from`; the first starts at 0.
+   */
+  bands: Band[]
+}
+/**
+ * One band: from this running total on (inclusive), this percent.
+ */
+export interface Band {
+  /**
+   * A decimal number written as a string, e.g. "49.99".
+   */
+  from: string
+  /**
+   * A decimal number written as a string, e.g. "49.99".
+   */
+  percent: string
+}
+/**
  * Floors and caps.
  */
 export interface Limits {
@@ -357,6 +411,138 @@ export interface PeriodCap {
   amount: string
 }
 /**
+ * Tier levels and how partners move between them (SPEC §5).
+ */
+export interface Tiers {
+  /**
+   * Levels, lowest first.
+   */
+  levels: Level[]
+  /**
+   * The level every partner starts at (default: the first) and is never demoted below.
+   */
+  initial?: string | null
+  /**
+   * When requirements are checked.
+   */
+  evaluation?: 'period_end' | 'immediate'
+  /**
+   * The calendar period of `"period"` windows, period-end evaluation and demotion.
+   */
+  period?: 'month' | 'quarter' | 'year'
+  /**
+   * When a partner that no longer qualifies moves down.
+   */
+  demotion?:
+    | 'never'
+    | {
+        after_periods: number
+      }
+}
+/**
+ * One tier level.
+ */
+export interface Level {
+  /**
+   * Level id, used by `percent_by_tier`, `when.tier` and partners' `tier`.
+   */
+  id: string
+  /**
+   * What a partner must reach to hold the level; absent only on the first level, which
+   * every partner holds.
+   */
+  requires?: Requires | null
+}
+/**
+ * One requirement: a partner metric over a window reaches a value.
+ */
+export interface Requirement {
+  /**
+   * The metric.
+   */
+  metric: 'referrals' | 'conversions' | 'revenue' | 'commission' | 'active_customers'
+  /**
+   * Over which time it is measured (default: the current calendar period).
+   */
+  window?:
+    | 'period'
+    | 'lifetime'
+    | {
+        rolling_days: number
+      }
+  /**
+   * A decimal number written as a string, e.g. "49.99".
+   */
+  at_least: string
+}
+/**
+ * A bonus (SPEC §6): a milestone paid once, or a period bonus paid at each period end.
+ */
+export interface Bonus {
+  /**
+   * Unique id, written into bonus entries.
+   */
+  id: string
+  /**
+   * Milestone or period.
+   */
+  kind: 'milestone' | 'period'
+  /**
+   * The metric measured.
+   */
+  metric: 'referrals' | 'conversions' | 'revenue' | 'commission' | 'active_customers'
+  /**
+   * For period bonuses: the calendar period measured and paid.
+   */
+  period?: PeriodUnit | null
+  /**
+   * A decimal number written as a string, e.g. "49.99".
+   */
+  at_least: string
+  /**
+   * A fixed bonus in plan currency.
+   */
+  amount?: Decimal | null
+  /**
+   * For period bonuses on a money metric: this percent of the period's value.
+   */
+  percent?: Decimal | null
+}
+/**
+ * One level of multi-level overrides (SPEC §7).
+ */
+export interface Override {
+  /**
+   * 1 = the partner's parent, 2 = the parent's parent, ...
+   */
+  level: number
+  /**
+   * A decimal number written as a string, e.g. "49.99".
+   */
+  percent: string
+}
+/**
+ * A reward for the referred customer (SPEC §8), for the host to apply.
+ */
+export interface RefereeReward {
+  /**
+   * What the customer gets.
+   */
+  kind: 'discount_percent' | 'credit' | 'free_months'
+  /**
+   * A decimal number written as a string, e.g. "49.99".
+   */
+  value: string
+  /**
+   * Which event of the customer earns it.
+   */
+  on: 'signup' | 'first_payment'
+  /**
+   * For discounts: how many months the discount lasts.
+   */
+  months?: number | null
+}
+/**
  * Holds, clawbacks and negative balances.
  */
 export interface Lifecycle {
@@ -383,7 +569,8 @@ export interface Lifecycle {
  */
 export interface Payouts {
   /**
-   * Statement period.
+   * A calendar period unit, written `"month"`, `"quarter"` or `"year"` in
+   * plans.
    */
   period?: 'month' | 'quarter' | 'year'
   /**

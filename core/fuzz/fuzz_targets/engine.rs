@@ -33,7 +33,11 @@ fuzz_target!(|data: &[u8]| {
         if line == "S" {
             let bytes = engine.snapshot();
             let back = Engine::restore(&bytes).expect("an engine's own snapshot restores");
-            assert_eq!(back.snapshot(), bytes, "a restored engine snapshots the same");
+            assert_eq!(
+                back.snapshot(),
+                bytes,
+                "a restored engine snapshots the same"
+            );
             engine = back;
             continue;
         }
