@@ -26,6 +26,25 @@ export interface HostLimits {
   max_fx_rates?: number
   /** Rules in one plan (default 1,000). */
   max_rules?: number
+  /** Bands of one `tiered` reward (default 100). */
+  max_bands?: number
+  /** Tier levels in one plan (default 100). */
+  max_tier_levels?: number
+  /** The deepest override level: how many parents up a commission is shared (default 10). */
+  max_override_levels?: number
+  /** Bonuses in one plan (default 100). */
+  max_bonuses?: number
+  /** Versions in one `plan_history` (default 1,000). */
+  max_plan_versions?: number
+  /** Touches one customer may have; the one past it is refused at its event (default 1,000). */
+  max_touches_per_customer?: number
+  /** Statements one partner may have in a report (default 1,200: a century of months). */
+  max_statements_per_partner?: number
+  /**
+   * Period ends (each evaluates tiers and period bonuses for every partner) between the first
+   * event and the last event or `as_of` (default 1,200: a century of months).
+   */
+  max_periods?: number
 }
 
 /**
@@ -49,8 +68,12 @@ export declare class Engine {
   constructor(document: string | InputDocument, limits?: string | HostLimits | null)
   /** The same as `new Engine(document, limits)`. */
   static fromJson(document: string | InputDocument, limits?: string | HostLimits | null): Engine
-  /** Rebuilds an engine from `snapshot()` bytes. Anything else is `InvalidSnapshot`. */
-  static restore(snapshot: Buffer | Uint8Array): Engine
+  /**
+   * Rebuilds an engine from `snapshot()` bytes, under the host's `limits` (a snapshot
+   * does not carry them: pass those the engine was built with). Anything else is
+   * `InvalidSnapshot`.
+   */
+  static restore(snapshot: Buffer | Uint8Array, limits?: string | HostLimits | null): Engine
   /**
    * Applies one event, or an array of them (all or nothing), given as objects or JSON
    * text, and returns the ledger entries they wrote, with their status as of their event.

@@ -99,11 +99,19 @@ impl Engine {
         Engine::start(&env, document, limits)
     }
 
-    /// Rebuilds an engine from `snapshot()` bytes. Anything else is `InvalidSnapshot`.
-    #[napi(factory, ts_args_type = "snapshot: Buffer | Uint8Array")]
-    pub fn restore(env: Env, snapshot: Unknown) -> napi::Result<Engine> {
+    /// Rebuilds an engine from `snapshot()` bytes, under the host's `limits` (a snapshot
+    /// does not carry them: pass those the engine was built with). Anything else is
+    /// `InvalidSnapshot`.
+    #[napi(
+        factory,
+        ts_args_type = "snapshot: Buffer | Uint8Array, limits?: string | HostLimits | null"
+    )]
+    pub fn restore(env: Env, snapshot: Unknown, limits: Option<Unknown>) -> napi::Result<Engine> {
         let bytes = bytes(&env, snapshot)?;
-        let inner = error::call(&env, || partnerkit::Engine::restore(&bytes))?;
+        let limits = convert::limits_text(&env, limits)?;
+        let inner = error::call(&env, || {
+            partnerkit::Engine::restore_with(&bytes, &convert::limits(limits.as_deref())?)
+        })?;
         Ok(Engine::wrap(inner))
     }
 

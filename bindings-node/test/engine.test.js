@@ -252,10 +252,19 @@ test('HostLimits in index.d.ts names exactly the fields of the core Limits', () 
   const core = fs.readFileSync(path.join(root, 'core', 'src', 'limits.rs'), 'utf8')
   const fields = [...core.matchAll(/^ {4}pub (max_\w+): usize,$/gm)].map((m) => m[1])
   assert.deepEqual(declared, fields)
-  // Each is a limit the core enforces: at 0, a one-of-everything document exceeds it.
+  // Each is a limit the core enforces: at 0, a one-of-everything document exceeds it (a
+  // band, a tier level, an override, a bonus, a touch, a closed statement).
+  const bands = [{ from: '0', percent: '10' }]
   const doc = {
-    ...start,
-    events: [touch],
+    plan: {
+      ...plan,
+      rules: [{ id: 'vol', reward: { tiered: { metric: 'revenue', period: 'month', mode: 'graduated', bands } } }],
+      tiers: { levels: [{ id: 'base' }] },
+      overrides: [{ level: 1, percent: '5' }],
+      bonuses: [{ id: 'first', kind: 'milestone', metric: 'referrals', at_least: '1', amount: '5.00' }],
+    },
+    partners: [{ id: 'ana' }],
+    events: [touch, payment],
     fx: [{ date: '2026-01-01', from: 'EUR', to: 'USD', rate: '1.1' }],
     as_of: '2026-03-01T00:00:00Z',
   }

@@ -85,10 +85,19 @@ impl Engine {
         Ok(Engine::wrap(inner))
     }
 
-    /// Rebuilds an engine from `snapshot()` bytes; anything else is `InvalidSnapshot`.
+    /// Rebuilds an engine from `snapshot()` bytes, under the host's `limits` (a snapshot
+    /// does not carry them); anything else is `InvalidSnapshot`.
     #[staticmethod]
-    fn restore(py: Python<'_>, snapshot: &[u8]) -> PyResult<Engine> {
-        let inner = error::run(py, || partnerkit::Engine::restore(snapshot))?;
+    #[pyo3(signature = (snapshot, limits=None))]
+    fn restore(
+        py: Python<'_>,
+        snapshot: &[u8],
+        limits: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Engine> {
+        let limits = convert::limits_text(limits)?;
+        let inner = error::run(py, || {
+            partnerkit::Engine::restore_with(snapshot, &convert::limits(limits.as_deref())?)
+        })?;
         Ok(Engine::wrap(inner))
     }
 

@@ -322,6 +322,73 @@ def test_host_limits_reach_the_core() -> None:
         partnerkit.evaluate(doc, {"max_events": 1.0})
 
 
+def test_an_engine_keeps_its_limits_through_restore_and_pickling() -> None:
+    limits = {"max_touches_per_customer": 1}
+    engine = partnerkit.Engine(START, limits)
+    engine.apply(TOUCH)
+    second = {**TOUCH, "id": "t2", "at": "2026-01-11T09:00:00Z"}
+    with raises("LimitExceeded", "events[0]", "^max_touches_per_customer is 1,"):
+        engine.apply(second)
+    for back in (
+        partnerkit.Engine.restore(engine.snapshot(), limits),
+        pickle.loads(pickle.dumps(engine)),
+    ):
+        with raises("LimitExceeded", "events[0]"):
+            back.apply(second)
+    # Restored without limits, the defaults apply; a snapshot over the given ones is refused.
+    assert partnerkit.Engine.restore(engine.snapshot()).apply(second) == []
+    with raises("LimitExceeded", "snapshot.events"):
+        partnerkit.Engine.restore(engine.snapshot(), {"max_events": 0})
+
+
+def test_host_limits_typed_dict_names_exactly_the_core_limits() -> None:
+    core = (ROOT / "core" / "src" / "limits.rs").read_text()
+    fields = re.findall(r"^ {4}pub (max_\w+): usize,$", core, re.M)
+    assert list(partnerkit.HostLimits.__annotations__) == fields
+    # Each is a limit the core enforces: at 0, a one-of-everything document exceeds it (a
+    # band, a tier level, an override, a bonus, a touch, a closed statement).
+    bands = [{"from": "0", "percent": "10"}]
+    plan = {
+        **START["plan"],
+        "rules": [
+            {
+                "id": "vol",
+                "reward": {
+                    "tiered": {
+                        "metric": "revenue",
+                        "period": "month",
+                        "mode": "graduated",
+                        "bands": bands,
+                    }
+                },
+            }
+        ],
+        "tiers": {"levels": [{"id": "base"}]},
+        "overrides": [{"level": 1, "percent": "5"}],
+        "bonuses": [
+            {
+                "id": "first",
+                "kind": "milestone",
+                "metric": "referrals",
+                "at_least": "1",
+                "amount": "5.00",
+            }
+        ],
+    }
+    doc = {
+        "plan": plan,
+        "partners": [{"id": "ana"}],
+        "events": [TOUCH, PAYMENT],
+        "fx": [{"date": "2026-01-01", "from": "EUR", "to": "USD", "rate": "1.1"}],
+        "as_of": MARCH,
+    }
+    partnerkit.evaluate(doc)
+    for name in fields:
+        with pytest.raises(partnerkit.LimitExceededError) as info:
+            partnerkit.evaluate(doc, {name: 0})
+        assert info.value.message.startswith(f"{name} is 0,"), info.value.message
+
+
 def test_a_panic_inside_a_locked_engine_poisons_only_that_engine() -> None:
     engine = engine_with_payment()
     data = engine.snapshot()

@@ -260,7 +260,7 @@ uint64_t uniffi_partnerkit_ffi_fn_constructor_engine_new(RustBuffer document_jso
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CONSTRUCTOR_ENGINE_RESTORE
 #define UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_CONSTRUCTOR_ENGINE_RESTORE
-uint64_t uniffi_partnerkit_ffi_fn_constructor_engine_restore(RustBuffer snapshot, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_partnerkit_ffi_fn_constructor_engine_restore(RustBuffer snapshot, RustBuffer limits_json, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PARTNERKIT_FFI_FN_METHOD_ENGINE_ADD_FX

@@ -121,11 +121,18 @@ impl Engine {
         Ok(Engine::wrap(inner))
     }
 
-    /// Rebuilds an engine from `snapshot()` bytes (of this or an earlier version).
-    /// Anything else — garbage, truncated or corrupted bytes — is a `PartnerKitError`.
-    #[uniffi::constructor]
-    pub fn restore(snapshot: Vec<u8>) -> Result<Arc<Engine>, PartnerKitError> {
-        let inner = guard(|| partnerkit::Engine::restore(&snapshot))?;
+    /// Rebuilds an engine from `snapshot()` bytes (of this or an earlier version), under
+    /// the host's limits (`limits_json`; a snapshot does not carry them: pass those the
+    /// engine was built with). Anything else — garbage, truncated or corrupted bytes — is a
+    /// `PartnerKitError`.
+    #[uniffi::constructor(default(limits_json = None))]
+    pub fn restore(
+        snapshot: Vec<u8>,
+        limits_json: Option<String>,
+    ) -> Result<Arc<Engine>, PartnerKitError> {
+        let inner = guard(|| {
+            partnerkit::Engine::restore_with(&snapshot, &limits(limits_json.as_deref())?)
+        })?;
         Ok(Engine::wrap(inner))
     }
 

@@ -12,12 +12,16 @@ use partnerkit::{Engine, Error, Limits, Report};
 pub fn evaluate(text: &str, every: Option<usize>, limits: &Limits) -> Result<Report, Error> {
     let input = limits.parse_input(text)?;
     let order = input.feed_order()?;
-    let mut engine =
-        Engine::from_parts(input.plan.clone(), input.partners.clone(), input.fx.clone())?;
+    let mut engine = Engine::from_parts_with(
+        input.plan.clone(),
+        input.partners.clone(),
+        input.fx.clone(),
+        limits,
+    )?;
     for (k, &i) in order.iter().enumerate() {
         engine.apply_at(input.events[i].clone(), i)?;
         if every.is_some_and(|n| (k + 1) % n == 0) {
-            engine = Engine::restore(&engine.snapshot())?;
+            engine = Engine::restore_with(&engine.snapshot(), limits)?;
         }
     }
     engine.report(input.as_of)

@@ -10,15 +10,19 @@ cd "$(dirname "$0")"
 secs="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(plan events evaluate)
+[ ${#targets[@]} -eq 0 ] && targets=(plan events evaluate engine)
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   echo "== fuzz $t for ${secs}s"
   # -timeout: an input taking over 10 s is a hang; -rss_limit_mb: memory must stay bounded.
-  cargo fuzz run -s none --release "$t" "corpus/$t" -- \
+  # libFuzzer without -jobs is one process on one core, so the machine's other core stays
+  # free (-jobs=N would fork workers that log to files instead). The build goes to the
+  # workspace's target/fuzz, not a second target directory.
+  cargo fuzz run -s none --release --target-dir ../../target/fuzz "$t" "corpus/$t" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="artifacts/$t/" -print_final_stats=1 2>&1 | tee "artifacts/$t.log" | grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+== ERROR|SUMMARY)" || true
-  if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* "artifacts/$t"/oom-* >/dev/null 2>&1; then
+  # Any one kind of finding fails the run (`ls` of all three globs would need all three).
+  if find "artifacts/$t" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | grep -q .; then
     echo "finding in $t: see core/fuzz/artifacts/$t/" >&2
     exit 1
   fi

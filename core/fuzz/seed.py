@@ -2,10 +2,13 @@
 """Seeds the fuzz corpora from the conformance vectors.
 
 Each vector gives the `evaluate` target its whole input document, the `plan` target its plan
-(and each plan of a plan history), and the `events` target its event list. Files are named by
+(and each plan of a plan history), the `events` target its event list, and the `engine`
+target its starting document (without events and `as_of`) on the first line and its events
+in canonical order one per line, with an `S` line (snapshot and restore) after every third. Files are named by
 the SHA-1 of their content, as libFuzzer names the inputs it keeps, so reseeding is idempotent.
 """
 
+import datetime
 import hashlib
 import json
 import pathlib
@@ -19,6 +22,35 @@ def put(target: str, text: str) -> None:
     d.mkdir(parents=True, exist_ok=True)
     data = text.encode()
     (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+# The engine's canonical order: instant, then kind in this order, then id (input.rs `Kind`).
+KINDS = ["touch", "assign", "signup", "payment", "refund", "chargeback", "adjustment"]
+
+
+def order_key(event: object) -> tuple:
+    if not isinstance(event, dict):
+        return (datetime.datetime.max.replace(tzinfo=datetime.timezone.utc), 99, "")
+    try:
+        at = datetime.datetime.fromisoformat(str(event.get("at", "")).replace("Z", "+00:00"))
+        if at.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        at = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+    kind = event.get("kind")
+    rank = KINDS.index(kind) if kind in KINDS else 99
+    return (at, rank, str(event.get("id", "")))
+
+
+def engine_stream(inp: dict) -> str:
+    start = {k: v for k, v in inp.items() if k not in ("events", "as_of")}
+    lines = [json.dumps(start, separators=(",", ":"))]
+    events = inp.get("events") if isinstance(inp.get("events"), list) else []
+    for k, event in enumerate(sorted(events, key=order_key)):
+        lines.append(json.dumps(event, separators=(",", ":")))
+        if k % 3 == 2:
+            lines.append("S")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -38,6 +70,7 @@ def main() -> None:
             put("plan", json.dumps(plan, separators=(",", ":")))
         if isinstance(inp.get("events"), list):
             put("events", json.dumps(inp["events"], separators=(",", ":")))
+        put("engine", engine_stream(inp))
 
 
 if __name__ == "__main__":

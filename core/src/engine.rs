@@ -150,6 +150,9 @@ pub(crate) struct State {
     rule_ids: Vec<Arc<str>>,
     /// Tiers, bands, bonuses, overrides, referee rewards (`incentives/`).
     pub(crate) incentives: Incentives,
+    /// The host's limits: the fold enforces those that only evaluation can see (touches per
+    /// customer, statements per partner); the rest were checked on the input.
+    pub(crate) limits: Limits,
 }
 
 impl State {
@@ -223,6 +226,7 @@ impl State {
             rewards_signups,
             rule_ids,
             incentives,
+            limits: Limits::default(),
         })
     }
 
@@ -270,7 +274,7 @@ impl State {
     pub(crate) fn apply(&mut self, ev: &Event, pos: usize) -> Result<()> {
         // Periods that ended at or before the event close first (tiers, period bonuses);
         // what the event changed then feeds metrics, milestones and tiers.
-        self.close_periods(ev.at)?;
+        self.close_periods(ev.at, || Loc(pos).to_string())?;
         let first = self.entries.len();
         self.apply_event(ev, pos)?;
         self.after_event(ev, first)
@@ -501,11 +505,18 @@ impl State {
             at: ev.at,
             blocked,
         };
-        self.customers
-            .entry(customer.clone())
-            .or_default()
-            .touches
-            .push(rec);
+        let touches = &mut self.customers.entry(customer.clone()).or_default().touches;
+        // Every conversion weighs and explains all of a customer's touches: a flood of
+        // touches for one customer would make each conversion cost (and report) as much.
+        if touches.len() >= self.limits.max_touches_per_customer {
+            return Err(crate::limits::exceeded(
+                &path.to_string(),
+                "max_touches_per_customer",
+                touches.len() + 1,
+                self.limits.max_touches_per_customer,
+            ));
+        }
+        touches.push(rec);
         // Pay per click: paid to the touch's partner directly, when it may earn.
         if !self
             .plan
@@ -1171,10 +1182,19 @@ pub(crate) fn canonical_order(events: &[Event], as_of: Instant) -> Result<(Vec<u
     Ok((keys.into_iter().map(|(_, i)| i).collect(), dups))
 }
 
-/// Evaluates a whole input: the reference path (SPEC §12 batch).
+/// Evaluates a whole input: the reference path (SPEC §12 batch), under the default
+/// [`Limits`] for what only evaluation can count (touches per customer, statements per
+/// partner).
 pub fn evaluate(input: &Input) -> Result<Report> {
+    evaluate_with(input, &Limits::default())
+}
+
+/// [`evaluate`] under the host's `limits`. The input's own counts are not checked here
+/// ([`Limits::check_input`] does that, and [`Limits::parse_input`] calls it).
+pub fn evaluate_with(input: &Input, limits: &Limits) -> Result<Report> {
     let fx = FxTable::new(&input.fx)?;
     let mut state = State::new(input.plan.clone(), input.partners.clone(), fx)?;
+    state.limits = limits.clone();
     let (order, dups) = canonical_order(&input.events, input.as_of)?;
     state.duplicates_ignored = dups;
     let payments = order
@@ -1215,5 +1235,5 @@ pub fn evaluate_json(json: &str) -> Result<Report> {
 
 /// Parses an input document under the host's `limits` and evaluates it.
 pub fn evaluate_json_with(json: &str, limits: &Limits) -> Result<Report> {
-    evaluate(&limits.parse_input(json)?)
+    evaluate_with(&limits.parse_input(json)?, limits)
 }

@@ -48,7 +48,7 @@ pub mod simulate;
 pub mod tiers;
 pub mod time;
 
-pub use engine::{evaluate, evaluate_json, evaluate_json_with};
+pub use engine::{evaluate, evaluate_json, evaluate_json_with, evaluate_with};
 pub use limits::Limits;
 
 /// The README's Rust example, compiled and run as a doctest so that it stays true.

@@ -12,7 +12,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::Input;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanDoc, RewardKind};
 
 /// Ceilings on the size of inputs. `Limits::default()` is what [`crate::evaluate_json`] uses.
 ///
@@ -38,6 +38,25 @@ pub struct Limits {
     pub max_fx_rates: usize,
     /// Rules in one plan (default 1,000).
     pub max_rules: usize,
+    /// Bands of one `tiered` reward (default 100).
+    pub max_bands: usize,
+    /// Tier levels in one plan (default 100).
+    pub max_tier_levels: usize,
+    /// The deepest override level, i.e. how many parents up a commission is shared
+    /// (default 10).
+    pub max_override_levels: usize,
+    /// Bonuses in one plan (default 100).
+    pub max_bonuses: usize,
+    /// Versions in one `plan_history` (default 1,000).
+    pub max_plan_versions: usize,
+    /// Touches one customer may have: attribution weighs all of them at each conversion it
+    /// decides, and explains each (default 1,000).
+    pub max_touches_per_customer: usize,
+    /// Statements one partner may have in a report (default 1,200: a century of months).
+    pub max_statements_per_partner: usize,
+    /// Period ends (each evaluates tiers and period bonuses for every partner) between the
+    /// first event and the last event or `as_of` (default 1,200: a century of months).
+    pub max_periods: usize,
 }
 
 impl Default for Limits {
@@ -51,11 +70,19 @@ impl Default for Limits {
             max_partners: 1_000_000,
             max_fx_rates: 1_000_000,
             max_rules: 1_000,
+            max_bands: 100,
+            max_tier_levels: 100,
+            max_override_levels: 10,
+            max_bonuses: 100,
+            max_plan_versions: 1_000,
+            max_touches_per_customer: 1_000,
+            max_statements_per_partner: 1_200,
+            max_periods: 1_200,
         }
     }
 }
 
-fn exceeded(path: &str, limit: &str, value: usize, max: usize) -> Error {
+pub(crate) fn exceeded(path: &str, limit: &str, value: usize, max: usize) -> Error {
     Error::new(
         ErrorCode::LimitExceeded,
         path,
@@ -115,9 +142,38 @@ impl Limits {
         self.check_plan(&input.plan, "plan")
     }
 
-    /// Checks the counts and written size of a parsed plan; `root` prefixes error paths.
+    /// Checks the counts and written size of a parsed plan, every version of a history;
+    /// `root` prefixes error paths (`plan`, or empty for a plan document of its own).
     pub fn check_plan(&self, plan: &Plan, root: &str) -> Result<()> {
-        let rules = plan.doc().rules.len();
+        let versions = plan.versions();
+        if versions.len() > self.max_plan_versions {
+            // A single plan is one version (only a host allowing none refuses it).
+            let path = if versions[0].0.is_some() {
+                "plan_history"
+            } else {
+                root
+            };
+            return Err(exceeded(
+                path,
+                "max_plan_versions",
+                versions.len(),
+                self.max_plan_versions,
+            ));
+        }
+        for (v, (at, version)) in versions.iter().enumerate() {
+            // A version sits at `plan_history[v].plan` of the input document.
+            let vroot = match at {
+                Some(_) => format!("plan_history[{v}].plan"),
+                None => root.to_owned(),
+            };
+            self.check_plan_doc(version.doc(), &vroot)?;
+        }
+        Ok(())
+    }
+
+    /// Checks one plan document's counts and its size written compactly.
+    fn check_plan_doc(&self, doc: &PlanDoc, root: &str) -> Result<()> {
+        let rules = doc.rules.len();
         if rules > self.max_rules {
             return Err(exceeded(
                 &join(root, "rules"),
@@ -126,8 +182,51 @@ impl Limits {
                 self.max_rules,
             ));
         }
+        for (i, r) in doc.rules.iter().enumerate() {
+            if let RewardKind::Tiered(b) = &r.reward.kind
+                && b.bands.len() > self.max_bands
+            {
+                return Err(exceeded(
+                    &join(root, &format!("rules[{i}].reward.tiered.bands")),
+                    "max_bands",
+                    b.bands.len(),
+                    self.max_bands,
+                ));
+            }
+        }
+        if let Some(t) = &doc.tiers
+            && t.levels.len() > self.max_tier_levels
+        {
+            return Err(exceeded(
+                &join(root, "tiers.levels"),
+                "max_tier_levels",
+                t.levels.len(),
+                self.max_tier_levels,
+            ));
+        }
+        // Levels are distinct and start at 1 (validation), so bounding the deepest one also
+        // bounds how many there are.
+        for (i, o) in doc.overrides.iter().enumerate() {
+            let level = usize::try_from(o.level).unwrap_or(usize::MAX);
+            if level > self.max_override_levels {
+                return Err(exceeded(
+                    &join(root, &format!("overrides[{i}].level")),
+                    "max_override_levels",
+                    level,
+                    self.max_override_levels,
+                ));
+            }
+        }
+        if doc.bonuses.len() > self.max_bonuses {
+            return Err(exceeded(
+                &join(root, "bonuses"),
+                "max_bonuses",
+                doc.bonuses.len(),
+                self.max_bonuses,
+            ));
+        }
         // A plan embedded in an input has no text of its own: measure it written compactly.
-        let bytes = serde_json::to_string(plan.doc()).map_or(0, |s| s.len());
+        let bytes = serde_json::to_string(doc).map_or(0, |s| s.len());
         if bytes > self.max_plan_bytes {
             return Err(exceeded(root, "max_plan_bytes", bytes, self.max_plan_bytes));
         }

@@ -547,3 +547,95 @@ fn clones_are_independent_and_the_engine_crosses_threads() {
     .unwrap();
     assert_eq!(shared.lock().unwrap().events_applied(), 3);
 }
+
+#[test]
+fn an_engine_keeps_its_limits_through_apply_replay_and_restore() {
+    let limits = partnerkit::Limits::from_json(r#"{"max_touches_per_customer": 2}"#).unwrap();
+    let doc = json!({"plan": plan(), "partners": [{"id": "ana"}]}).to_string();
+    let mut e = Engine::from_json_with(&doc, &limits).unwrap();
+    apply(&mut e, &touch("t1", "2026-01-10T09:00:00Z", "ana", "c1")).unwrap();
+    apply(&mut e, &touch("t2", "2026-01-11T09:00:00Z", "ana", "c1")).unwrap();
+    let third = touch("t3", "2026-01-12T09:00:00Z", "ana", "c1");
+    let (code, path, message) = code_path(apply(&mut e, &third));
+    assert_eq!(
+        (code, path.as_str()),
+        (ErrorCode::LimitExceeded, "events[0]")
+    );
+    assert!(
+        message.starts_with("max_touches_per_customer is 2,"),
+        "{message}"
+    );
+    // The failed call changed nothing, and the rebuilt state kept the limit.
+    assert_eq!(e.events_applied(), 2);
+    assert_eq!(code_path(apply(&mut e, &third)).0, ErrorCode::LimitExceeded);
+    // Restored under the same limits: still enforced. Under the defaults: accepted.
+    let bytes = e.snapshot();
+    let mut back = Engine::restore_with(&bytes, &limits).unwrap();
+    assert_eq!(
+        code_path(apply(&mut back, &third)).0,
+        ErrorCode::LimitExceeded
+    );
+    let mut free = Engine::restore(&bytes).unwrap();
+    apply(&mut free, &third).unwrap();
+    // A snapshot over the host's limits is LimitExceeded at its place in the snapshot (the
+    // bytes are sound), not InvalidSnapshot.
+    let tight = partnerkit::Limits::from_json(r#"{"max_touches_per_customer": 1}"#).unwrap();
+    let (code, path, _) = code_path(Engine::restore_with(&bytes, &tight));
+    assert_eq!(
+        (code, path.as_str()),
+        (ErrorCode::LimitExceeded, "snapshot.events[1]")
+    );
+    let few = partnerkit::Limits::from_json(r#"{"max_events": 1}"#).unwrap();
+    let (code, path, _) = code_path(Engine::restore_with(&bytes, &few));
+    assert_eq!(
+        (code, path.as_str()),
+        (ErrorCode::LimitExceeded, "snapshot.events")
+    );
+}
+
+#[test]
+fn statements_per_partner_bind_engine_reports_and_queries() {
+    let limits = partnerkit::Limits::from_json(r#"{"max_statements_per_partner": 1}"#).unwrap();
+    let doc = json!({"plan": plan(), "partners": [{"id": "ana"}]}).to_string();
+    let mut e = Engine::from_json_with(&doc, &limits).unwrap();
+    // A negative balance, available at once, carries forward: a statement every month.
+    let adjustment = json!({"id": "a1", "kind": "adjustment", "at": "2026-01-05T10:00:00Z",
+        "partner": "ana", "amount": "-10.00", "currency": "USD", "reason": "clawback"});
+    apply(&mut e, &adjustment).unwrap();
+    // January has closed by 15 February: one statement; by 15 March February too: two.
+    e.report_json("2026-02-15T00:00:00Z").unwrap();
+    let (code, path, _) = code_path(e.report_json("2026-03-15T00:00:00Z"));
+    assert_eq!((code, path.as_str()), (ErrorCode::LimitExceeded, "as_of"));
+    let (code, _, _) = code_path(e.statements_json("ana", "2026-03-15T00:00:00Z"));
+    assert_eq!(code, ErrorCode::LimitExceeded);
+}
+
+#[test]
+fn an_engine_holds_no_more_events_partners_or_rates_than_its_limits() {
+    let limits =
+        partnerkit::Limits::from_json(r#"{"max_events": 2, "max_partners": 2, "max_fx_rates": 1}"#)
+            .unwrap();
+    let doc = json!({"plan": plan(), "partners": [{"id": "ana"}]}).to_string();
+    let mut e = Engine::from_json_with(&doc, &limits).unwrap();
+    apply(&mut e, &touch("t1", "2026-01-10T09:00:00Z", "ana", "c1")).unwrap();
+    apply(&mut e, &pay("p1", "2026-01-15T12:00:00Z", "c1", "100.00")).unwrap();
+    // A redelivery is not a new event; a third distinct one is one too many.
+    apply(&mut e, &pay("p1", "2026-01-15T12:00:00Z", "c1", "100.00")).unwrap();
+    let (code, path, message) = code_path(apply(
+        &mut e,
+        &refund("r1", "2026-01-20T00:00:00Z", "p1", "10.00"),
+    ));
+    assert_eq!((code, path.as_str()), (ErrorCode::LimitExceeded, "events"));
+    assert!(
+        message.starts_with("max_events is 2, and this has 3"),
+        "{message}"
+    );
+    assert_eq!(e.events_applied(), 2);
+    e.upsert_partner_json(r#"{"id": "ben"}"#).unwrap();
+    let (code, path, _) = code_path(e.upsert_partner_json(r#"{"id": "cy"}"#));
+    assert_eq!((code, path.as_str()), (ErrorCode::LimitExceeded, "partner"));
+    let rate = |d: &str| format!(r#"{{"date": "{d}", "from": "EUR", "to": "USD", "rate": "1.1"}}"#);
+    e.add_fx_json(&rate("2026-02-01")).unwrap();
+    let (code, path, _) = code_path(e.add_fx_json(&rate("2026-02-02")));
+    assert_eq!((code, path.as_str()), (ErrorCode::LimitExceeded, "fx"));
+}

@@ -20,7 +20,7 @@ import datetime as _dt
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict
 
 from partnerkit import _native
 from partnerkit._errors import (
@@ -64,6 +64,7 @@ __all__ = [
     "CurrencyMismatchError",
     "CyclicParentError",
     "Engine",
+    "HostLimits",
     "InternalError",
     "InvalidJsonError",
     "InvalidSnapshotError",
@@ -105,11 +106,50 @@ _READERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-# Host limits (`partnerkit::Limits`): the fields to change, e.g. {"max_events": 10**8}
-# (max_document_bytes, max_plan_bytes, max_depth, max_string_bytes, max_events, max_partners,
-# max_fx_rates, max_rules), as a mapping or JSON text; the others keep their defaults. An
-# unknown field is UnknownFieldError at `limits.<field>`.
-Limits: TypeAlias = Mapping[str, int] | str | bytes
+class HostLimits(TypedDict, total=False):
+    """Host limits (`partnerkit::Limits`): name only the fields to change, e.g.
+    ``{"max_events": 10**8}``; the others keep their defaults. Exceeding one is
+    `LimitExceededError` at the path where it was exceeded; an unknown field is
+    `UnknownFieldError` at ``limits.<field>``. (A test keeps the keys equal to the core's.)
+    """
+
+    max_document_bytes: int
+    """Bytes of a whole input document (default 1 GiB)."""
+    max_plan_bytes: int
+    """Bytes of a plan as written (default 1 MiB)."""
+    max_depth: int
+    """Nesting depth of objects and arrays (default 64)."""
+    max_string_bytes: int
+    """Bytes of one JSON string, key or value, as written (default 4 KiB)."""
+    max_events: int
+    """Events in one input (default 50 million)."""
+    max_partners: int
+    """Partners in one input (default 1 million)."""
+    max_fx_rates: int
+    """FX rates in one input (default 1 million)."""
+    max_rules: int
+    """Rules in one plan (default 1,000)."""
+    max_bands: int
+    """Bands of one ``tiered`` reward (default 100)."""
+    max_tier_levels: int
+    """Tier levels in one plan (default 100)."""
+    max_override_levels: int
+    """The deepest override level: how many parents up a commission is shared (default 10)."""
+    max_bonuses: int
+    """Bonuses in one plan (default 100)."""
+    max_plan_versions: int
+    """Versions in one ``plan_history`` (default 1,000)."""
+    max_touches_per_customer: int
+    """Touches one customer may have; the one past it is refused at its event (default 1,000)."""
+    max_statements_per_partner: int
+    """Statements one partner may have in a report (default 1,200: a century of months)."""
+    max_periods: int
+    """Period ends (each evaluates tiers and period bonuses for every partner) between the first
+    event and the last event or ``as_of`` (default 1,200: a century of months)."""
+
+
+# Host limits as `HostLimits`, any mapping of those fields, or JSON text of one.
+Limits: TypeAlias = HostLimits | Mapping[str, int] | str | bytes
 
 
 def _document(input: str | bytes | Mapping[str, Any]) -> Any:
@@ -211,10 +251,10 @@ class Engine:
     redelivered event is ignored (and counted in the report's ``duplicates_ignored``); the same
     id with other content raises `ConflictingEventError`. A call that fails changes nothing.
     The GIL is released while the core works; threads may share an engine (calls take turns).
-    Engines pickle through `snapshot`.
+    Engines pickle through `snapshot`, with the limits they were built or restored with.
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_engine", "_limits")
 
     def __init__(
         self, document: str | bytes | Mapping[str, Any], limits: Limits | None = None
@@ -223,14 +263,19 @@ class Engine:
         mapping of Python values, as for `evaluate`). ``events`` and ``as_of`` are optional:
         given, the events up to ``as_of`` (all of them without it) are applied at once."""
         self._engine = _native.Engine(_document(document), limits)
+        self._limits = limits
 
     @classmethod
-    def restore(cls, snapshot: bytes | bytearray | memoryview) -> Engine:
-        """An engine from `snapshot` bytes (of this version or any earlier one). Bytes that are
-        not a snapshot raise `InvalidSnapshotError`."""
+    def restore(
+        cls, snapshot: bytes | bytearray | memoryview, limits: Limits | None = None
+    ) -> Engine:
+        """An engine from `snapshot` bytes (of this version or any earlier one), under the
+        host's ``limits`` (a snapshot does not carry them: pass those the engine was built
+        with). Bytes that are not a snapshot raise `InvalidSnapshotError`."""
         data = snapshot if isinstance(snapshot, bytes) else memoryview(snapshot).tobytes()
         engine = cls.__new__(cls)
-        engine._engine = _native.Engine.restore(data)
+        engine._engine = _native.Engine.restore(data, limits)
+        engine._limits = limits
         return engine
 
     def apply(self, events: Any) -> list[dict[str, Any]]:
@@ -297,9 +342,11 @@ class Engine:
         """How many distinct events were applied (redeliveries not counted)."""
         return self._engine.events_applied
 
-    def __reduce__(self) -> tuple[Callable[[bytes], Engine], tuple[bytes]]:
-        # An engine travels to another process as its snapshot.
-        return (type(self).restore, (self.snapshot(),))
+    def __reduce__(
+        self,
+    ) -> tuple[Callable[[bytes, Limits | None], Engine], tuple[bytes, Limits | None]]:
+        # An engine travels to another process as its snapshot and its limits.
+        return (type(self).restore, (self.snapshot(), self._limits))
 
     def __repr__(self) -> str:
         return f"<Engine events_applied={self.events_applied}>"

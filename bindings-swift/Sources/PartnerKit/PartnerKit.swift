@@ -770,14 +770,17 @@ public convenience init(documentJson: String, limitsJson: String? = nil)throws  
 
     
     /**
-     * Rebuilds an engine from `snapshot()` bytes (of this or an earlier version).
-     * Anything else — garbage, truncated or corrupted bytes — is a `PartnerKitError`.
+     * Rebuilds an engine from `snapshot()` bytes (of this or an earlier version), under
+     * the host's limits (`limits_json`; a snapshot does not carry them: pass those the
+     * engine was built with). Anything else — garbage, truncated or corrupted bytes — is a
+     * `PartnerKitError`.
      */
-public static func restore(snapshot: Data)throws  -> Engine  {
+public static func restore(snapshot: Data, limitsJson: String? = nil)throws  -> Engine  {
     return try  FfiConverterTypeEngine_lift(try rustCallWithError(FfiConverterTypePartnerKitError_lift) {
         uniffiCallStatus in
     uniffi_partnerkit_ffi_fn_constructor_engine_restore(
-        FfiConverterData.lower(snapshot),uniffiCallStatus
+        FfiConverterData.lower(snapshot),
+        FfiConverterOptionString.lower(limitsJson),uniffiCallStatus
     )
 })
 }
@@ -3448,7 +3451,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_partnerkit_ffi_checksum_constructor_engine_new() != 46456) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_partnerkit_ffi_checksum_constructor_engine_restore() != 3291) {
+    if (uniffi_partnerkit_ffi_checksum_constructor_engine_restore() != 45910) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_partnerkit_ffi_checksum_constructor_plan_from_json() != 50556) {

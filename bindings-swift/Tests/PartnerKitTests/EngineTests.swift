@@ -124,7 +124,7 @@ final class EngineTests: XCTestCase {
         for (k, event) in ordered.enumerated() {
             if k == ordered.count / 2 {
                 let bytes = try engine.snapshot()
-                let back = try Engine.restore(snapshot: bytes)
+                let back = try Engine.restore(snapshot: bytes, limitsJson: limits)
                 XCTAssertEqual(try back.snapshot(), bytes, "\(name): a restored engine snapshots to the same bytes")
                 XCTAssertEqual(try back.eventsApplied(), try engine.eventsApplied(), "\(name): eventsApplied after restore")
                 engine = back

@@ -80,7 +80,7 @@ internal fun engineVector(f: File) {
         for ((k, ev) in ordered.withIndex()) {
             if (k == ordered.size / 2) {
                 val bytes = engine.snapshot()
-                val back = Engine.restore(bytes)
+                val back = Engine.restore(bytes, limits)
                 expect(back.snapshot().contentEquals(bytes)) { "a restored engine snapshots to the same bytes" }
                 expectEq(engine.eventsApplied(), back.eventsApplied(), "eventsApplied after restore")
                 engine.close()

@@ -10,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let parsed = partnerkit::Plan::from_json(text);
     let problems = partnerkit::Plan::validate_json(text);
     // The two entry points must agree on whether the plan is acceptable.
-    assert_eq!(parsed.is_ok(), problems.is_empty(), "from_json and validate_json disagree");
+    assert_eq!(
+        parsed.is_ok(),
+        problems.is_empty(),
+        "from_json and validate_json disagree"
+    );
     for p in &problems {
         // Every problem must serialize as the stable error JSON.
         let _ = p.to_json();

@@ -22,7 +22,7 @@ use smallvec::SmallVec;
 use crate::commission::bands::{self, RetroItem};
 use crate::commission::referee::RefereeRecord;
 use crate::engine::{HashMap, State, make_id};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::input::{Body, Event, Partner, PartnerStatus};
 use crate::ledger::{BandWhy, Entry, EntryKind, Explain, TrueUpWhy};
 use crate::money::Currency;
@@ -79,6 +79,8 @@ pub(crate) struct Incentives {
     pub units: Vec<PeriodUnit>,
     /// Periods are closed up to this instant (none before the first event).
     pub clock: Option<Instant>,
+    /// Period ends closed so far (bounded by `Limits::max_periods`).
+    pub closed: usize,
     /// Retroactive books: (plan version, rule, partner) → events paid, in time order.
     pub retro: BTreeMap<(usize, usize, usize), Vec<RetroItem>>,
     /// Milestones already crossed: (bonus id, partner).
@@ -229,8 +231,13 @@ pub(crate) fn active_before(p: &Partner, t: Instant) -> bool {
 impl State {
     /// Closes every period that ended after the last close and at or before `until`:
     /// evaluates tiers and pays period bonuses at each period end, in time order. The
-    /// first call (the first event) only starts the clock.
-    pub(crate) fn close_periods(&mut self, until: Instant) -> Result<()> {
+    /// first call (the first event) only starts the clock. `path` names what brought
+    /// `until` (an event, or `as_of`) should the period ends exceed `max_periods`.
+    pub(crate) fn close_periods(
+        &mut self,
+        until: Instant,
+        path: impl Fn() -> String,
+    ) -> Result<()> {
         if self.incentives.units.is_empty() {
             return Ok(());
         }
@@ -248,6 +255,22 @@ impl State {
             let Some(end) = next.filter(|e| *e <= until && *e > clock) else {
                 break;
             };
+            // Every period end evaluates every partner: an event or `as_of` centuries after
+            // the first event would do so at each of a million month ends (found by fuzzing).
+            let max = self.limits.max_periods;
+            if self.incentives.closed >= max {
+                return Err(Error::new(
+                    ErrorCode::LimitExceeded,
+                    path(),
+                    format!(
+                        "max_periods is {max}, and more period ends (tier evaluations, period \
+                         bonuses) fall between the first event and {} (the host can raise it \
+                         through Limits)",
+                        crate::time::fmt_instant(until)
+                    ),
+                ));
+            }
+            self.incentives.closed += 1;
             for u in &units {
                 let p = Period::containing(*u, tz, clock);
                 if p.end(tz) == end {
@@ -270,7 +293,7 @@ impl State {
     /// Closes everything up to `as_of` before a report. An incremental engine does this on a
     /// copy of its state: an event may still come between its last event and `as_of`.
     pub(crate) fn settle(&mut self, as_of: Instant) -> Result<()> {
-        self.close_periods(as_of)
+        self.close_periods(as_of, || "as_of".to_owned())
     }
 
     /// One period end: tiers of that period unit are evaluated, then its period bonuses.

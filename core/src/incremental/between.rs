@@ -45,6 +45,16 @@ impl Engine {
         };
         let Ok(i) = self.check_partner(&partner.id) else {
             let index = self.state.partners.len();
+            // The engine's partners are its input's: the same ceiling holds.
+            let max = self.state.limits.max_partners;
+            if index >= max {
+                return Err(crate::limits::exceeded(
+                    "partner",
+                    "max_partners",
+                    index + 1,
+                    max,
+                ));
+            }
             return self.state.add_partner(partner).map_err(|e| named(e, index));
         };
         let current = &self.state.partners[i];
@@ -56,8 +66,10 @@ impl Engine {
             let mut partners = self.state.partners.clone();
             partners[i] = partner;
             let table = FxTable::new(&self.fx)?;
+            let limits = self.state.limits.clone();
             self.state =
                 State::new(self.state.plan.clone(), partners, table).map_err(|e| named(e, i))?;
+            self.state.limits = limits;
             return Ok(());
         }
         let Partner {
@@ -153,6 +165,15 @@ impl Engine {
             }
         }
         let n = self.fx.len();
+        let max = self.state.limits.max_fx_rates;
+        if n + rates.len() > max {
+            return Err(crate::limits::exceeded(
+                "fx",
+                "max_fx_rates",
+                n + rates.len(),
+                max,
+            ));
+        }
         let mut all = self.fx.clone();
         all.extend(rates);
         let table = FxTable::new(&all).map_err(|e| {

@@ -114,13 +114,43 @@ impl Engine {
     pub fn from_json_with(json: &str, limits: &Limits) -> Result<Engine> {
         let (input, _) = limits.parse_input_doc(json, false)?;
         let mut engine = Engine::start(input.plan, input.partners, input.fx)?;
+        engine.state.limits = limits.clone();
         engine.take_log(input.events, input.as_of)?;
         Ok(engine)
     }
 
-    /// An engine with no events yet.
+    /// An engine with no events yet, under the default [`Limits`].
     pub fn from_parts(plan: Plan, partners: Vec<Partner>, fx: Vec<FxRate>) -> Result<Engine> {
-        Engine::start(plan, checked_partners(&partners)?, checked_rates(&fx)?)
+        Engine::from_parts_with(plan, partners, fx, &Limits::default())
+    }
+
+    /// [`Engine::from_parts`] under the host's `limits`: the parts are checked against them
+    /// like an input document, and the engine keeps them for the limits only evaluation can
+    /// count (touches per customer, statements per partner).
+    pub fn from_parts_with(
+        plan: Plan,
+        partners: Vec<Partner>,
+        fx: Vec<FxRate>,
+        limits: &Limits,
+    ) -> Result<Engine> {
+        limits.check_plan(&plan, "plan")?;
+        let counts = [
+            (
+                "partners",
+                partners.len(),
+                limits.max_partners,
+                "max_partners",
+            ),
+            ("fx", fx.len(), limits.max_fx_rates, "max_fx_rates"),
+        ];
+        for (path, n, max, name) in counts {
+            if n > max {
+                return Err(crate::limits::exceeded(path, name, n, max));
+            }
+        }
+        let mut engine = Engine::start(plan, checked_partners(&partners)?, checked_rates(&fx)?)?;
+        engine.state.limits = limits.clone();
+        Ok(engine)
     }
 
     /// An engine over checked parts.
@@ -296,6 +326,16 @@ impl Engine {
         {
             return Err(late(&events[i], last, index[i]));
         }
+        // The log is the engine's input: it holds at most `max_events` distinct events.
+        let max = self.state.limits.max_events;
+        if self.log.len() + fresh.len() > max {
+            return Err(crate::limits::exceeded(
+                "events",
+                "max_events",
+                self.log.len() + fresh.len(),
+                max,
+            ));
+        }
         let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
         let taken: Vec<Item> = fresh
             .into_iter()
@@ -389,6 +429,7 @@ impl Engine {
             self.state.partners.clone(),
             FxTable::new(&self.fx)?,
         )?;
+        state.limits = self.state.limits.clone();
         for (i, ev) in events.iter().enumerate() {
             state.apply(ev, i)?;
         }
@@ -469,14 +510,36 @@ impl Engine {
         })
     }
 
-    /// Rebuilds an engine from [`Engine::snapshot`] bytes by replaying its events.
-    /// Anything else (garbage, truncated or corrupted bytes, a newer format) is
-    /// `InvalidSnapshot`, with a message saying which.
+    /// Rebuilds an engine from [`Engine::snapshot`] bytes by replaying its events, under
+    /// the default [`Limits`] (a snapshot does not carry the host's limits: see
+    /// [`Engine::restore_with`]). Anything else (garbage, truncated or corrupted bytes, a
+    /// newer format) is `InvalidSnapshot`, with a message saying which.
     pub fn restore(bytes: &[u8]) -> Result<Engine> {
+        Engine::restore_with(bytes, &Limits::default())
+    }
+
+    /// [`Engine::restore`] under the host's `limits`, which the snapshot's content must
+    /// meet like any input (an engine started with raised limits is restored with them).
+    /// Content over a limit is `LimitExceeded` at `snapshot.<path>`: the bytes are sound,
+    /// the host's limits are lower than those they were written under.
+    pub fn restore_with(bytes: &[u8], limits: &Limits) -> Result<Engine> {
+        let inner = |e: Error| {
+            if e.code() == ErrorCode::LimitExceeded {
+                let path = format!("snapshot.{}", e.path());
+                Error::new(
+                    ErrorCode::LimitExceeded,
+                    path.trim_end_matches('.'),
+                    e.message(),
+                )
+            } else {
+                snapshot::inner(&e)
+            }
+        };
         let contents = snapshot::read(bytes)?;
         let input = contents.input;
-        let mut engine =
-            Engine::start(input.plan, input.partners, input.fx).map_err(|e| snapshot::inner(&e))?;
+        limits.check_input(&input).map_err(inner)?;
+        let mut engine = Engine::start(input.plan, input.partners, input.fx).map_err(inner)?;
+        engine.state.limits = limits.clone();
         for (i, ev) in input.events.iter().enumerate() {
             if let Some(last) = engine.log.last()
                 && ev.order_key() <= last.order_key()
@@ -487,7 +550,7 @@ impl Engine {
                     "events out of canonical order",
                 )));
             }
-            engine.state.apply(ev, i).map_err(|e| snapshot::inner(&e))?;
+            engine.state.apply(ev, i).map_err(inner)?;
             engine.seen.insert(ev.id.clone(), engine.log.len());
             engine.log.push(ev.clone());
         }

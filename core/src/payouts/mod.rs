@@ -18,12 +18,6 @@ use crate::money::Currency;
 use crate::plan::{FxDate, NegativeBalance, PayoutCurrency};
 use crate::time::{Instant, Period, day_start, local_date};
 
-/// Statements one partner may have in a report: 1,200 periods is a century of months. A
-/// balance carried forward gives a statement every period, so without this ceiling a
-/// distant `as_of` (year 9999) turns a one-kilobyte input into a hundred thousand
-/// statements (found by fuzzing).
-pub const MAX_STATEMENTS_PER_PARTNER: usize = 1_200;
-
 /// What became of a statement as of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatementStatus {
@@ -249,14 +243,18 @@ pub(crate) fn build_for(
             }
             carry = carried;
             emitted += 1;
-            if emitted > MAX_STATEMENTS_PER_PARTNER {
+            // A balance carried forward gives a statement every period, so without this
+            // ceiling a distant `as_of` (year 9999) turns a one-kilobyte input into a hundred
+            // thousand statements (found by fuzzing).
+            let max = state.limits.max_statements_per_partner;
+            if emitted > max {
                 return Err(Error::new(
                     ErrorCode::LimitExceeded,
                     "as_of",
                     format!(
-                        "partner \"{partner}\" would have more than {MAX_STATEMENTS_PER_PARTNER} \
-                         statements by as_of (its balance carries forward every period): \
-                         max_statements_per_partner is {MAX_STATEMENTS_PER_PARTNER}"
+                        "max_statements_per_partner is {max}, and partner \"{partner}\" would \
+                         have more by as_of: its balance carries forward every period (the host \
+                         can raise it through Limits)"
                     ),
                 ));
             }

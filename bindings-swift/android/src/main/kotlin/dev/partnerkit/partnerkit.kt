@@ -762,7 +762,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_partnerkit_ffi_fn_constructor_engine_new(`documentJson`: RustBuffer.ByValue,`limitsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_partnerkit_ffi_fn_constructor_engine_restore(`snapshot`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_partnerkit_ffi_fn_constructor_engine_restore(`snapshot`: RustBuffer.ByValue,`limitsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_partnerkit_ffi_fn_method_engine_add_fx(`ptr`: Long,`ratesJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1033,7 +1033,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_partnerkit_ffi_checksum_constructor_engine_new() and 0xFFFF) != 46456) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_partnerkit_ffi_checksum_constructor_engine_restore() and 0xFFFF) != 3291) {
+    if ((lib.uniffi_partnerkit_ffi_checksum_constructor_engine_restore() and 0xFFFF) != 45910) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_partnerkit_ffi_checksum_constructor_plan_from_json() and 0xFFFF) != 50556) {
@@ -1851,16 +1851,19 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     companion object {
         
     /**
-     * Rebuilds an engine from `snapshot()` bytes (of this or an earlier version).
-     * Anything else — garbage, truncated or corrupted bytes — is a `PartnerKitError`.
+     * Rebuilds an engine from `snapshot()` bytes (of this or an earlier version), under
+     * the host's limits (`limits_json`; a snapshot does not carry them: pass those the
+     * engine was built with). Anything else — garbage, truncated or corrupted bytes — is a
+     * `PartnerKitError`.
      */
-    @Throws(PartnerKitException::class) fun `restore`(`snapshot`: kotlin.ByteArray): Engine {
+    @Throws(PartnerKitException::class) fun `restore`(`snapshot`: kotlin.ByteArray, `limitsJson`: kotlin.String? = null): Engine {
             return FfiConverterTypeEngine.lift(
     uniffiRustCallWithError(PartnerKitException) { _status ->
     UniffiLib.uniffi_partnerkit_ffi_fn_constructor_engine_restore(
     
         
-        FfiConverterByteArray.lower(`snapshot`),_status)
+        FfiConverterByteArray.lower(`snapshot`),
+        FfiConverterOptionalString.lower(`limitsJson`),_status)
 }
     )
     }
