@@ -30,6 +30,7 @@ mod canonical;
 mod commission;
 pub mod dec;
 mod engine;
+pub mod fast;
 pub mod error;
 pub mod fx;
 pub mod guard;
