@@ -7,6 +7,7 @@
 //! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views;
 //! `engine` is the incremental engine behind a mutex.
 
+mod arrow;
 mod convert;
 mod engine;
 mod error;
@@ -19,6 +20,8 @@ mod _native {
     use pyo3::prelude::*;
     use pyo3::types::PyDict;
 
+    #[pymodule_export]
+    use crate::arrow::evaluate_arrow;
     #[pymodule_export]
     use crate::convert::Columns;
     #[pymodule_export]

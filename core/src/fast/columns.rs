@@ -64,6 +64,12 @@ impl Strings {
         &self.bytes[self.offsets[i]..self.offsets[i + 1]]
     }
 
+    /// String `i` as bytes (no character-boundary checks: hashing needs only the bytes).
+    #[inline]
+    pub fn get_bytes(&self, i: usize) -> &[u8] {
+        &self.bytes.as_bytes()[self.offsets[i]..self.offsets[i + 1]]
+    }
+
     /// How many strings.
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -227,6 +233,40 @@ impl Events {
         self.discount.push(discount);
         self.currency.push(currency);
         self.payment.push(payment);
+    }
+
+    /// Appends a touch whose partner and customer are already interned (indices into
+    /// [`Events::partners`] and [`Events::customers`]).
+    pub fn push_touch_interned(&mut self, id: &str, at: i64, partner: u32, customer: u32, c: Channel) {
+        self.row(id, Kind::Touch, at, partner, customer, c, 0, 0, 0, None, NONE);
+    }
+
+    /// Appends a payment whose customer is already interned.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_payment_interned(
+        &mut self,
+        id: &str,
+        at: i64,
+        customer: u32,
+        amount: i64,
+        tax: i64,
+        discount: i64,
+        currency: Currency,
+    ) {
+        self.row(id, Kind::Payment, at, NONE, customer, Channel::Link, amount, tax, discount, Some(currency), NONE);
+    }
+
+    /// Appends a refund or chargeback whose payment id is already interned.
+    pub fn push_reversal_interned(
+        &mut self,
+        id: &str,
+        at: i64,
+        payment: u32,
+        amount: Option<i64>,
+        currency: Option<Currency>,
+    ) {
+        let kind = if amount.is_some() { Kind::Refund } else { Kind::Chargeback };
+        self.row(id, kind, at, NONE, NONE, Channel::Link, amount.unwrap_or(0), 0, 0, currency, payment);
     }
 
     /// Appends a touch.

@@ -290,7 +290,9 @@ impl FastPlan {
         }
         let max_month = match &l.max_per_period {
             None => None,
-            Some(c) if c.period == PeriodUnit::Month => Some(Fixed::of(c.amount.get(), "cap")?),
+            Some(c) if c.period == PeriodUnit::Month && !c.amount.get().is_sign_negative() => {
+                Some(Fixed::of(c.amount.get(), "cap")?)
+            }
             Some(_) => return Err("a max_per_period cap other than monthly".into()),
         };
         let min_event = l

@@ -97,6 +97,7 @@ struct Book<'a> {
 }
 
 impl Book<'_> {
+#[inline(never)]
     fn close(&mut self, end: i64, digits: u32) {
         for i in 0..self.current.len() {
             if self.joined[i] >= end {
@@ -157,43 +158,144 @@ impl Book<'_> {
     }
 }
 
-/// The ledger being written, in canonical event order.
-#[derive(Default)]
-struct Out {
+/// One ledger entry as the fold reads and writes it.
+#[derive(Clone, Copy)]
+struct Rec {
+    amount: i64,
+    earned: i64,
+    available: i64,
+    event: u32,
+    partner: u32,
+    customer: u32,
+    /// The reversed entry, or NONE.
+    reverses: u32,
+    kind: EntryKind,
+}
+
+/// The ledger being written, as the columns it will have (entries go straight into the
+/// [`Ledger`]'s vectors: no second copy of ten million entries).
+struct Cols {
     kind: Vec<EntryKind>,
     partner: Vec<u32>,
     event: Vec<u32>,
     customer: Vec<u32>,
     reverses: Vec<u32>,
-    amount: Vec<i64>,
+    amount: Vec<i128>,
     earned: Vec<i64>,
     available: Vec<i64>,
 }
 
-impl Out {
-    #[allow(clippy::too_many_arguments)]
+impl Cols {
+    fn with_capacity(n: usize) -> Cols {
+        Cols {
+            kind: Vec::with_capacity(n),
+            partner: Vec::with_capacity(n),
+            event: Vec::with_capacity(n),
+            customer: Vec::with_capacity(n),
+            reverses: Vec::with_capacity(n),
+            amount: Vec::with_capacity(n),
+            earned: Vec::with_capacity(n),
+            available: Vec::with_capacity(n),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.kind.len()
+    }
+
     #[inline]
-    fn push(
-        &mut self,
-        kind: EntryKind,
-        partner: u32,
-        event: u32,
-        customer: u32,
-        reverses: u32,
-        amount: i64,
-        earned: i64,
-        available: i64,
-    ) -> u32 {
-        let i = self.kind.len() as u32;
-        self.kind.push(kind);
-        self.partner.push(partner);
-        self.event.push(event);
-        self.customer.push(customer);
-        self.reverses.push(reverses);
-        self.amount.push(amount);
-        self.earned.push(earned);
-        self.available.push(available);
-        i
+    fn push(&mut self, e: Rec) {
+        self.kind.push(e.kind);
+        self.partner.push(e.partner);
+        self.event.push(e.event);
+        self.customer.push(e.customer);
+        self.reverses.push(e.reverses);
+        self.amount.push(i128::from(e.amount));
+        self.earned.push(e.earned);
+        self.available.push(e.available);
+    }
+
+    fn get(&self, i: usize) -> Rec {
+        Rec {
+            kind: self.kind[i],
+            partner: self.partner[i],
+            event: self.event[i],
+            customer: self.customer[i],
+            reverses: self.reverses[i],
+            // Written from an i64 by `push`.
+            amount: self.amount[i] as i64,
+            earned: self.earned[i],
+            available: self.available[i],
+        }
+    }
+}
+
+/// The month of an instant, remembered across calls: instants come nearly in order, so
+/// the calendar arithmetic runs once a month rather than once an entry.
+struct Months {
+    lo: i64,
+    hi: i64,
+    m: i64,
+}
+
+impl Months {
+    fn new() -> Months {
+        Months {
+            lo: 0,
+            hi: 0,
+            m: 0,
+        }
+    }
+
+    #[inline]
+    fn of(&mut self, ns: i64) -> i64 {
+        if ns >= self.lo && ns < self.hi {
+            return self.m;
+        }
+        let m = cal::month_of(ns);
+        self.lo = cal::month_start(m);
+        self.hi = cal::month_start(m + 1);
+        self.m = m;
+        m
+    }
+}
+
+/// `a × b / den` rounded with `mode`, in 64 bits when the product fits.
+#[inline]
+fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
+    match a.checked_mul(b) {
+        Some(p) => i128::from(round_div64(p, den, mode)),
+        None => round_div(i128::from(a) * i128::from(b), i128::from(den), mode),
+    }
+}
+
+/// [`round_div`] in 64 bits.
+#[inline]
+fn round_div64(num: i64, den: i64, mode: Rounding) -> i64 {
+    let q = num / den;
+    let r = num % den;
+    if r == 0 {
+        return q;
+    }
+    let away = q + num.signum();
+    let twice = 2 * r.abs();
+    match mode {
+        Rounding::Down => q,
+        Rounding::Up => away,
+        Rounding::HalfUp => {
+            if twice >= den {
+                away
+            } else {
+                q
+            }
+        }
+        Rounding::HalfEven => {
+            if twice > den || (twice == den && q % 2 != 0) {
+                away
+            } else {
+                q
+            }
+        }
     }
 }
 
@@ -227,66 +329,89 @@ fn partner_index<'a>(
     Ok(index)
 }
 
-/// Event ids must be unique: a repeated id is a duplicate to drop or a conflict to report,
-/// which the canonical path does. Ids are grouped by hash (sorted), compared on a match.
-fn check_unique(ev: &Events) -> Result<(), Bail> {
+/// The hash of every event id (the same seed as the canonical path's duplicate check).
+#[inline(never)]
+fn id_hashes(ev: &Events) -> Vec<u64> {
     let hasher = foldhash::fast::FixedState::with_seed(0x7061_7274_6e65_726b);
-    let mut h: Vec<u64> = (0..ev.len())
-        .map(|i| std::hash::BuildHasher::hash_one(&hasher, ev.id.get(i)))
-        .collect();
+    (0..ev.len())
+        .map(|i| std::hash::BuildHasher::hash_one(&hasher, ev.id.get_bytes(i)))
+        .collect()
+}
+
+/// Event ids must be unique: a repeated id is a duplicate to drop or a conflict to report,
+/// which the canonical path does. Ids are grouped by hash (radix-sorted); equal hashes hand
+/// the input over.
+#[inline(never)]
+fn check_unique(mut h: Vec<u64>) -> Result<(), Bail> {
     radix_sort(&mut h);
-    for w in h.windows(2) {
-        if w[0] == w[1] {
-            // Rare: a real duplicate or a 64-bit collision; either way the canonical path
-            // sorts it out exactly.
-            return bail("repeated event ids");
-        }
+    if h.windows(2).any(|w| w[0] == w[1]) {
+        // A real duplicate or a 64-bit collision; either way the canonical path sorts it
+        // out exactly.
+        return bail("repeated event ids");
     }
     Ok(())
 }
 
-/// LSD radix sort of 64-bit keys, 16 bits a pass.
+/// Sorts 64-bit keys: one counting pass on the top 11 bits into 2,048 buckets, then each
+/// bucket (a few thousand keys, cache-resident) sorted on its own. Equal keys share a
+/// bucket, so adjacent-pair checks see them.
 fn radix_sort(v: &mut Vec<u64>) {
-    if v.len() < 4096 {
+    const BITS: u32 = 11;
+    if v.len() < 1 << 14 {
         v.sort_unstable();
         return;
     }
-    let mut tmp = vec![0u64; v.len()];
-    for pass in 0..4 {
-        let shift = pass * 16;
-        let mut count = vec![0usize; 1 << 16];
-        for &x in v.iter() {
-            count[((x >> shift) & 0xffff) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in count.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &x in v.iter() {
-            let k = ((x >> shift) & 0xffff) as usize;
-            tmp[count[k]] = x;
-            count[k] += 1;
-        }
-        std::mem::swap(v, &mut tmp);
+    let bucket = |x: u64| (x >> (64 - BITS)) as usize;
+    let mut count = vec![0usize; (1 << BITS) + 1];
+    for &x in v.iter() {
+        count[bucket(x) + 1] += 1;
     }
+    for k in 1..count.len() {
+        count[k] += count[k - 1];
+    }
+    let starts = count.clone();
+    let mut tmp = vec![0u64; v.len()];
+    for &x in v.iter() {
+        let b = bucket(x);
+        tmp[count[b]] = x;
+        count[b] += 1;
+    }
+    for w in starts.windows(2) {
+        tmp[w[0]..w[1]].sort_unstable();
+    }
+    *v = tmp;
 }
 
-/// The rows to apply (at ≤ as_of) in canonical order: (at, kind rank, id).
+/// The rows to apply (at ≤ as_of) in canonical order: (at, kind rank, id). Logs usually
+/// come in order: one pass checks it as it collects, comparing ids only at equal instants.
+#[inline(never)]
 fn canonical_rows(ev: &Events, as_of: i64) -> Vec<u32> {
-    let mut rows: Vec<u32> = (0..ev.len() as u32)
-        .filter(|&i| ev.at[i as usize] <= as_of)
-        .collect();
-    let cmp = |a: &u32, b: &u32| {
-        let (a, b) = (*a as usize, *b as usize);
-        ev.at[a]
-            .cmp(&ev.at[b])
-            .then(ev.kind[a].cmp(&ev.kind[b]))
-            .then_with(|| ev.id.get(a).cmp(ev.id.get(b)))
-    };
-    if !rows.is_sorted_by(|a, b| cmp(a, b) != Ordering::Greater) {
-        rows.sort_unstable_by(cmp);
+    let mut rows: Vec<u32> = Vec::with_capacity(ev.len());
+    let mut sorted = true;
+    let mut prev: Option<usize> = None;
+    for (i, &at) in ev.at.iter().enumerate() {
+        if at > as_of {
+            continue;
+        }
+        if let Some(p) = prev
+            && sorted
+        {
+            let pa = ev.at[p];
+            if pa > at || (pa == at && (ev.kind[p], ev.id.get(p)) >= (ev.kind[i], ev.id.get(i))) {
+                sorted = false;
+            }
+        }
+        prev = Some(i);
+        rows.push(i as u32);
+    }
+    if !sorted {
+        rows.sort_unstable_by(|a, b| {
+            let (a, b) = (*a as usize, *b as usize);
+            ev.at[a]
+                .cmp(&ev.at[b])
+                .then(ev.kind[a].cmp(&ev.kind[b]))
+                .then_with(|| ev.id.get(a).cmp(ev.id.get(b)))
+        });
     }
     rows
 }
@@ -308,19 +433,40 @@ pub(crate) fn run(
             None => return bail("a touch names an undeclared partner"),
         }
     }
-    check_unique(ev)?;
-    // Payments that refunds name: their row, found through the id hashes of payments.
+    let hashes = id_hashes(ev);
+    // Payments that refunds name: found by id hash among the payments, then compared.
     let n_refs = ev.payments.strings.len();
     let mut ref_slot = vec![NONE; if n_refs > 0 { ev.len() } else { 0 }];
     if n_refs > 0 {
+        let hasher = foldhash::fast::FixedState::with_seed(0x7061_7274_6e65_726b);
+        let mut named: std::collections::HashMap<u64, u32, foldhash::fast::RandomState> =
+            Default::default();
+        named.reserve(n_refs);
+        for k in 0..n_refs {
+            let h = std::hash::BuildHasher::hash_one(&hasher, ev.payments.strings.get_bytes(k));
+            named.insert(h, k as u32);
+        }
         for i in 0..ev.len() {
             if ev.kind[i] == Kind::Payment
-                && let Some(s) = ev.payments.find(ev.id.get(i))
+                && let Some(&k) = named.get(&hashes[i])
+                && ev.payments.strings.get(k as usize) == ev.id.get(i)
             {
-                ref_slot[i] = s;
+                ref_slot[i] = k;
+            }
+        }
+        // Two named payments with one hash: the map kept one; find the other by string.
+        if named.len() < n_refs {
+            for i in 0..ev.len() {
+                if ev.kind[i] == Kind::Payment
+                    && ref_slot[i] == NONE
+                    && let Some(k) = ev.payments.find(ev.id.get(i))
+                {
+                    ref_slot[i] = k;
+                }
             }
         }
     }
+    check_unique(hashes)?;
     let rows = canonical_rows(ev, as_of);
 
     let digits = plan.digits;
@@ -379,34 +525,38 @@ pub(crate) fn run(
         }
     }
     // Tier clock: the month whose end is the next close, once the first event came.
-    let mut clock_month: Option<i64> = None;
+    let mut clock_month = rows.first().map_or(0, |&r| cal::month_of(ev.at[r as usize]));
+    let mut next_close = cal::month_start(clock_month + 1);
+    let mut months = Months::new();
 
-    let mut out = Out::default();
-    let per_payment = rows.len();
-    out.kind.reserve(per_payment);
-    out.partner.reserve(per_payment);
-    out.event.reserve(per_payment);
-    out.customer.reserve(per_payment);
-    out.reverses.reserve(per_payment);
-    out.amount.reserve(per_payment);
-    out.earned.reserve(per_payment);
-    out.available.reserve(per_payment);
-
-    let pct_den = |f: &super::compile::Fixed| pow10(f.scale + 2);
+    let mut out = Cols::with_capacity(rows.len());
+    // Percentages as (mantissa, 10^(scale + 2)) in 64 bits: the compiler checked scales.
+    let pct64 = |f: &super::compile::Fixed| -> (i64, i64) {
+        (f.mantissa as i64, pow10(f.scale + 2) as i64)
+    };
+    let rates: Vec<(i64, i64)> = match &plan.price {
+        Price::Percent(f) => vec![pct64(f)],
+        Price::ByTier(by) => by.iter().map(pct64).collect(),
+        Price::Flat(_) => Vec::new(),
+    };
+    let flat = match &plan.price {
+        Price::Flat(f) => Some(*f),
+        _ => None,
+    };
+    // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
+    // floor(cap) − used for whole-unit `used` (caps are not negative).
+    let cap_floor = plan.max_month.map(|c| c.to_minor(digits, Rounding::Down));
     for &row in &rows {
         let r = row as usize;
         let at = ev.at[r];
-        if let Some(b) = book.as_mut() {
-            match clock_month {
-                None => clock_month = Some(cal::month_of(at)),
-                Some(mut m) => {
-                    while cal::month_start(m + 1) <= at {
-                        b.close(cal::month_start(m + 1), digits);
-                        m += 1;
-                    }
-                    clock_month = Some(m);
-                }
+        if at >= next_close
+            && let Some(b) = book.as_mut()
+        {
+            while cal::month_start(clock_month + 1) <= at {
+                b.close(cal::month_start(clock_month + 1), digits);
+                clock_month += 1;
             }
+            next_close = cal::month_start(clock_month + 1);
         }
         match ev.kind[r] {
             Kind::Touch => {
@@ -447,20 +597,15 @@ pub(crate) fn run(
                 let mut entry = NONE;
                 if p != UNATTRIBUTED {
                     let pi = p as usize;
-                    let pct = match &plan.price {
-                        Price::Percent(f) => Some(f),
-                        Price::ByTier(by) => {
+                    let mut amt = match flat {
+                        Some(f) => f,
+                        None => {
                             let l = book.as_ref().map_or(0, |b| usize::from(b.current[pi]));
-                            by.get(l)
+                            let Some(&(m, den)) = rates.get(l) else {
+                                return bail("a tier without a rate");
+                            };
+                            mul_div(base, m, den, rounding)
                         }
-                        Price::Flat(_) => None,
-                    };
-                    let mut amt = match (&plan.price, pct) {
-                        (Price::Flat(f), _) => *f,
-                        (_, Some(f)) => {
-                            round_div(i128::from(base) * f.mantissa, pct_den(f), rounding)
-                        }
-                        (_, None) => return bail("a tier without a rate"),
                     };
                     if let Some(min) = plan.min_event
                         && amt < min
@@ -472,21 +617,13 @@ pub(crate) fn run(
                     {
                         amt = max;
                     }
-                    let month = if plan.max_month.is_some() {
-                        (cal::month_of(at) - m0) as usize
+                    let month = if cap_floor.is_some() {
+                        (months.of(at) - m0) as usize
                     } else {
                         0
                     };
-                    if let Some(cap) = plan.max_month {
-                        let used = i128::from(tally[pi * span + month]);
-                        // room = max(cap − used, 0), rounded down to minor units.
-                        let s = cap.scale;
-                        let num = cap.mantissa * pow10(digits) - used * pow10(s);
-                        let room = if num <= 0 {
-                            0
-                        } else {
-                            round_div(num, pow10(s), Rounding::Down)
-                        };
+                    if let Some(cap) = cap_floor {
+                        let room = (cap - i128::from(tally[pi * span + month])).max(0);
                         if amt > room {
                             amt = room;
                         }
@@ -495,17 +632,18 @@ pub(crate) fn run(
                         return bail("an amount beyond 64-bit minor units");
                     };
                     if a64 != 0 {
-                        entry = out.push(
-                            EntryKind::Commission,
-                            p,
-                            row,
-                            c as u32,
-                            NONE,
-                            a64,
-                            at,
-                            at + plan.hold_ns,
-                        );
-                        if plan.max_month.is_some() {
+                        entry = out.len() as u32;
+                        out.push(Rec {
+                            kind: EntryKind::Commission,
+                            partner: p,
+                            event: row,
+                            customer: c as u32,
+                            reverses: NONE,
+                            amount: a64,
+                            earned: at,
+                            available: at + plan.hold_ns,
+                        });
+                        if cap_floor.is_some() {
                             tally[pi * span + month] += a64;
                         }
                     }
@@ -568,7 +706,8 @@ pub(crate) fn run(
                 rec.refunded = total;
                 if rec.entry != NONE {
                     let idx = rec.entry as usize;
-                    let e = out.amount[idx];
+                    let orig = out.get(idx);
+                    let e = orig.amount;
                     let target = if full {
                         e
                     } else {
@@ -581,8 +720,8 @@ pub(crate) fn run(
                     let delta = target - rec.accounted;
                     rec.accounted = target;
                     if delta != 0 {
-                        let orig_available = out.available[idx];
-                        let earned = out.earned[idx];
+                        let orig_available = orig.available;
+                        let earned = orig.earned;
                         let available = if at < orig_available {
                             Some(orig_available)
                         } else {
@@ -595,20 +734,19 @@ pub(crate) fn run(
                             }
                         };
                         if let Some(available) = available {
-                            let pi = out.partner[idx];
-                            let cu = out.customer[idx];
-                            out.push(
-                                EntryKind::Reversal,
-                                pi,
-                                row,
-                                cu,
-                                idx as u32,
-                                -delta,
-                                at,
+                            let pi = orig.partner;
+                            out.push(Rec {
+                                kind: EntryKind::Reversal,
+                                partner: pi,
+                                event: row,
+                                customer: orig.customer,
+                                reverses: idx as u32,
+                                amount: -delta,
+                                earned: at,
                                 available,
-                            );
-                            if plan.max_month.is_some() {
-                                let month = (cal::month_of(earned) - m0) as usize;
+                            });
+                            if cap_floor.is_some() {
+                                let month = (months.of(earned) - m0) as usize;
                                 tally[pi as usize * span + month] -= delta;
                             }
                             if let Some(b) = book.as_mut() {
@@ -648,6 +786,7 @@ pub(crate) fn run(
 /// Attribution at a customer's first conversion: the eligible touches (within the window),
 /// the best-ranked channel among them, then the latest (or, under first touch or for deal
 /// registrations, the earliest) by instant then event id.
+#[inline(never)]
 fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64) -> Option<u32> {
     let mut best: Option<&TouchRec> = None;
     let mut k = head;
@@ -691,8 +830,9 @@ fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64
 }
 
 /// Statement fates per partner per month (as payouts build them), then each entry's status.
-fn settle(plan: &FastPlan, n_partners: usize, out: &Out, as_of: i64) -> Result<Vec<Status>, Bail> {
-    let n = out.kind.len();
+#[inline(never)]
+fn settle(plan: &FastPlan, n_partners: usize, out: &Cols, as_of: i64) -> Result<Vec<Status>, Bail> {
+    let n = out.len();
     let mut status = vec![Status::Pending; n];
     if n == 0 {
         return Ok(status);
@@ -708,16 +848,23 @@ fn settle(plan: &FastPlan, n_partners: usize, out: &Out, as_of: i64) -> Result<V
     if n_partners.saturating_mul(span) > 200_000_000 {
         return bail("statements over too many partner-months for the fast path's table");
     }
+    let mut months = Months::new();
+    let month: Vec<u32> = out
+        .available
+        .iter()
+        .map(|&a| (months.of(a) - m0) as u32)
+        .collect();
     let mut sums = vec![0i128; n_partners * span];
     let mut any = vec![false; n_partners * span];
-    for i in 0..n {
-        let k = out.partner[i] as usize * span + (cal::month_of(out.available[i]) - m0) as usize;
-        sums[k] += i128::from(out.amount[i]);
+    for ((&p, &a), &m) in out.partner.iter().zip(&out.amount).zip(&month) {
+        let k = p as usize * span + m as usize;
+        sums[k] += a;
         any[k] = true;
     }
     // Per partner-month: whether its entries end up on a paid statement.
     let mut paid = vec![false; n_partners * span];
     let digits = plan.digits;
+    let mut unsettled: Vec<usize> = Vec::new();
     for p in 0..n_partners {
         let row = p * span;
         let Some(first) = (0..span).find(|&m| any[row + m]) else {
@@ -725,7 +872,7 @@ fn settle(plan: &FastPlan, n_partners: usize, out: &Out, as_of: i64) -> Result<V
         };
         let last_with = (0..span).rev().find(|&m| any[row + m]).unwrap_or(first);
         let mut carry: i128 = 0;
-        let mut unsettled: Vec<usize> = Vec::new();
+        unsettled.clear();
         let mut emitted = 0usize;
         let mut m = first;
         loop {
@@ -766,12 +913,17 @@ fn settle(plan: &FastPlan, n_partners: usize, out: &Out, as_of: i64) -> Result<V
             m += 1;
         }
     }
-    for i in 0..n {
-        if as_of < out.available[i] {
+    for (((&a, &p), &m), st) in out
+        .available
+        .iter()
+        .zip(&out.partner)
+        .zip(&month)
+        .zip(status.iter_mut())
+    {
+        if as_of < a {
             continue;
         }
-        let k = out.partner[i] as usize * span + (cal::month_of(out.available[i]) - m0) as usize;
-        status[i] = if paid[k] {
+        *st = if paid[p as usize * span + m as usize] {
             Status::Paid
         } else {
             Status::Available
@@ -781,14 +933,15 @@ fn settle(plan: &FastPlan, n_partners: usize, out: &Out, as_of: i64) -> Result<V
 }
 
 /// Puts the ledger in report order (`earned_at`, then id) and attaches the names.
+#[inline(never)]
 fn finish(
     plan: &FastPlan,
     partners: &[Partner],
     ev: &Events,
-    out: Out,
+    out: Cols,
     status: Vec<Status>,
 ) -> Result<Ledger, Bail> {
-    let n = out.kind.len();
+    let n = out.len();
     let mut partner_names = super::columns::Strings::with_capacity(partners.len(), 0);
     for p in partners {
         partner_names.push(&p.id);
@@ -809,7 +962,7 @@ fn finish(
         ids: Ids::Derived {
             reverses: out.reverses,
         },
-        amount: out.amount.into_iter().map(i128::from).collect(),
+        amount: out.amount,
         currency: vec![plan.currency; n],
         earned_at: out.earned,
         available_at: out.available,
