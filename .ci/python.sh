@@ -22,6 +22,9 @@ cd bindings-python
 echo "== python: ruff"
 ../.venv/bin/ruff check .
 ../.venv/bin/ruff format --check .
+# The benchmark script at the repository root follows the binding's style rules.
+../.venv/bin/ruff check --config pyproject.toml ../bench
+../.venv/bin/ruff format --check --config pyproject.toml ../bench
 
 echo "== python: mypy (strict) and stubtest"
 ../.venv/bin/python -m mypy python/partnerkit
@@ -31,3 +34,6 @@ echo "== python: mypy (strict) and stubtest"
 
 echo "== python: pytest"
 ../.venv/bin/python -m pytest -q -p no:cacheprovider
+
+echo "== python: bench/compare.py smoke test (the four implementations agree; times not checked)"
+../.venv/bin/python ../bench/compare.py --events 20000

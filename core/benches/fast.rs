@@ -141,7 +141,11 @@ fn fast(c: &mut Criterion) {
     let partners = partners();
     let t = Instant::now();
     let ev = events(n);
-    eprintln!("built {} events as columns in {:.2?}", ev.len(), t.elapsed());
+    eprintln!(
+        "built {} events as columns in {:.2?}",
+        ev.len(),
+        t.elapsed()
+    );
     let opts = Options::default();
     // One run outside criterion, to say what the ledger holds.
     let out = program
@@ -198,15 +202,18 @@ mod arrow {
                     .expect("imports")
             })
         });
-        group.bench_function(format!("arrow_import_and_evaluate_{}m", n / 1_000_000), |b| {
-            b.iter_with_large_drop(|| {
-                let ev = events_from_batches(std::slice::from_ref(black_box(&batch)), currency)
-                    .expect("imports");
-                program
-                    .evaluate_columns(partners, &ev, as_of(), &Options::default())
-                    .expect("evaluates")
-            })
-        });
+        group.bench_function(
+            format!("arrow_import_and_evaluate_{}m", n / 1_000_000),
+            |b| {
+                b.iter_with_large_drop(|| {
+                    let ev = events_from_batches(std::slice::from_ref(black_box(&batch)), currency)
+                        .expect("imports");
+                    program
+                        .evaluate_columns(partners, &ev, as_of(), &Options::default())
+                        .expect("evaluates")
+                })
+            },
+        );
     }
 }
 

@@ -48,10 +48,16 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
     match (&canonical, &fast) {
         (Err(c), Err(f)) => {
             if c.to_json() != f.to_json() {
-                errs.push(format!("{name}: errors differ: {} vs {}", c.to_json(), f.to_json()));
+                errs.push(format!(
+                    "{name}: errors differ: {} vs {}",
+                    c.to_json(),
+                    f.to_json()
+                ));
             }
             if let Some(Ok(_)) = &columns {
-                errs.push(format!("{name}: columns evaluated an input the canonical path rejects"));
+                errs.push(format!(
+                    "{name}: columns evaluated an input the canonical path rejects"
+                ));
             }
             false
         }
@@ -59,11 +65,16 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
             let want = canonical_lines(report);
             let got = out.ledger.to_json_lines();
             if want != got {
-                errs.push(format!("{name}: ledgers differ ({:?})\n want:\n{want}\n got:\n{got}", out.path));
+                errs.push(format!(
+                    "{name}: ledgers differ ({:?})\n want:\n{want}\n got:\n{got}",
+                    out.path
+                ));
             }
             let back = Ledger::from_report(report, false).expect("report fits the columns");
             if back.to_json_lines() != want {
-                errs.push(format!("{name}: Ledger::from_report differs from the report"));
+                errs.push(format!(
+                    "{name}: Ledger::from_report differs from the report"
+                ));
             }
             match columns {
                 Some(Ok(c)) => {
@@ -71,7 +82,10 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
                         errs.push(format!("{name}: column ledger differs ({:?})", c.path));
                     }
                     if c.path != out.path {
-                        errs.push(format!("{name}: paths differ: {:?} vs {:?}", c.path, out.path));
+                        errs.push(format!(
+                            "{name}: paths differ: {:?} vs {:?}",
+                            c.path, out.path
+                        ));
                     }
                 }
                 Some(Err(e)) => errs.push(format!("{name}: columns failed: {}", e.to_json())),
@@ -82,7 +96,8 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
             let col = ex.ledger.explain.as_ref().expect("explain column");
             let v: Value = serde_json::from_str(&report.to_canonical_json()).expect("JSON");
             for (i, e) in v["entries"].as_array().expect("entries").iter().enumerate() {
-                if e["explain"].to_string() != col.get(i) {
+                let want = e["explain"].to_string();
+                if want.as_str() != col.get(i) {
                     errs.push(format!("{name}: explanation {i} differs"));
                 }
             }
@@ -105,7 +120,11 @@ fn every_vector_gives_the_canonical_ledger() {
     let (mut native, mut total) = (0, 0);
     for f in vector_files() {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let name = f.strip_prefix(vectors_dir()).unwrap_or(&f).display().to_string();
+        let name = f
+            .strip_prefix(vectors_dir())
+            .unwrap_or(&f)
+            .display()
+            .to_string();
         let limits = match v.get("limits") {
             Some(l) => Limits::from_json(&l.to_string()).expect("limits"),
             None => Limits::default(),
@@ -120,7 +139,12 @@ fn every_vector_gives_the_canonical_ledger() {
         }
     }
     eprintln!("fast path: {native} of {total} parsed vectors ran natively, the rest fell back");
-    assert!(errs.is_empty(), "{} difference(s):\n{}", errs.len(), errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "{} difference(s):\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
     assert!(total > 150, "only {total} vectors parsed");
     assert!(native >= 20, "only {native} vectors ran natively");
 }
@@ -151,7 +175,11 @@ fn plan(r: &mut Rng) -> Value {
     let currency = r.pick(&["USD", "JPY", "BHD"]);
     // Plan amounts must fit the currency's minor unit: decimals only where it has them.
     let dec = |r: &mut Rng, whole: &'static str, frac: &'static str| {
-        if currency == "JPY" || r.below(2) == 0 { whole } else { frac }
+        if currency == "JPY" || r.below(2) == 0 {
+            whole
+        } else {
+            frac
+        }
     };
     let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
     let tiers = r.below(2) == 0;
@@ -170,10 +198,16 @@ fn plan(r: &mut Rng) -> Value {
         );
     }
     if r.below(3) == 0 {
-        limits.insert("max_per_event".into(), serde_json::json!(dec(r, "25", "9.99")));
+        limits.insert(
+            "max_per_event".into(),
+            serde_json::json!(dec(r, "25", "9.99")),
+        );
     }
     if r.below(3) == 0 {
-        limits.insert("min_per_event".into(), serde_json::json!(dec(r, "1", "0.51")));
+        limits.insert(
+            "min_per_event".into(),
+            serde_json::json!(dec(r, "1", "0.51")),
+        );
     }
     let clawback = match r.below(3) {
         0 => serde_json::json!("always"),
@@ -208,7 +242,11 @@ fn plan(r: &mut Rng) -> Value {
         let window = |r: &mut Rng| r.pick(&["period", "lifetime"]);
         let (w1, w2) = (window(r), window(r));
         let money = |m: &str| m == "revenue" || m == "commission";
-        let gold = if money(m2) { dec(r, "300", "300.5") } else { "300" };
+        let gold = if money(m2) {
+            dec(r, "300", "300.5")
+        } else {
+            "300"
+        };
         p["tiers"] = serde_json::json!({
             "levels": [
                 {"id": "bronze"},
@@ -265,7 +303,9 @@ fn input(r: &mut Rng, plan: Value) -> String {
     for k in 0..n {
         // Coarse instants make same-instant ties common.
         let t = start + r.below(200) * day / 2 + r.below(3) * 3600;
-        let at = chrono::DateTime::from_timestamp(t as i64, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let at = chrono::DateTime::from_timestamp(t as i64, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let customer = format!("c{}", r.below(12));
         match r.below(10) {
             0..=3 => events.push(serde_json::json!({
@@ -275,7 +315,11 @@ fn input(r: &mut Rng, plan: Value) -> String {
             })),
             4..=7 => {
                 let amount = r.below(30_000) + 1;
-                let tax = if r.below(3) == 0 { r.below(amount / 10 + 1) } else { 0 };
+                let tax = if r.below(3) == 0 {
+                    r.below(amount / 10 + 1)
+                } else {
+                    0
+                };
                 let id = format!("p{k}");
                 events.push(serde_json::json!({
                     "id": id, "kind": "payment", "at": at, "customer": customer,
@@ -288,7 +332,11 @@ fn input(r: &mut Rng, plan: Value) -> String {
                 let (id, amount, refunded) = payments[i].clone();
                 // Reversals come after their payment: ids sort after it at one instant too.
                 let later = format!("2026-12-{:02}T00:00:00Z", 1 + r.below(28));
-                let at = if r.below(2) == 0 { later } else { "2026-08-01T00:00:00Z".to_owned() };
+                let at = if r.below(2) == 0 {
+                    later
+                } else {
+                    "2026-08-01T00:00:00Z".to_owned()
+                };
                 if r.below(4) == 0 {
                     events.push(serde_json::json!({"id": format!("x{k}"), "kind": "chargeback", "at": at, "payment": id}));
                     payments[i].2 = amount;
@@ -301,7 +349,11 @@ fn input(r: &mut Rng, plan: Value) -> String {
             _ => {}
         }
     }
-    let as_of = r.pick(&["2026-05-15T00:00:00Z", "2026-09-01T00:00:00Z", "2027-03-01T00:00:00Z"]);
+    let as_of = r.pick(&[
+        "2026-05-15T00:00:00Z",
+        "2026-09-01T00:00:00Z",
+        "2027-03-01T00:00:00Z",
+    ]);
     serde_json::json!({"plan": plan, "partners": ps, "events": events, "as_of": as_of}).to_string()
 }
 
@@ -315,7 +367,10 @@ fn generated_inputs_run_natively_and_agree() {
         let text = input(&mut r, p);
         let input = match Input::from_json(&text) {
             Ok(i) => i,
-            Err(e) => panic!("case {case}: generated input does not parse: {}\n{text}", e.to_json()),
+            Err(e) => panic!(
+                "case {case}: generated input does not parse: {}\n{text}",
+                e.to_json()
+            ),
         };
         let before = errs.len();
         ran += 1;
@@ -330,5 +385,10 @@ fn generated_inputs_run_natively_and_agree() {
         }
     }
     eprintln!("{native} of {ran} generated inputs ran natively");
-    assert!(errs.is_empty(), "{} problem(s):\n{}", errs.len(), errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "{} problem(s):\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
 }

@@ -51,8 +51,8 @@ use crate::money::Currency;
 use crate::plan::Channel;
 
 const COLUMNS: [&str; 11] = [
-    "id", "kind", "at", "partner", "customer", "channel", "amount", "currency", "tax",
-    "discount", "payment",
+    "id", "kind", "at", "partner", "customer", "channel", "amount", "currency", "tax", "discount",
+    "payment",
 ];
 
 /// A string column of any of Arrow's string layouts.
@@ -159,7 +159,10 @@ impl<'a> Amounts<'a> {
                         format!("a negative decimal scale ({s}) is not supported"),
                     )
                 })?;
-                Amounts::Decimal(a.as_primitive::<arrow_array::types::Decimal128Type>(), scale)
+                Amounts::Decimal(
+                    a.as_primitive::<arrow_array::types::Decimal128Type>(),
+                    scale,
+                )
             }
             DataType::Float16 | DataType::Float32 | DataType::Float64 => {
                 return Err(Error::new(
@@ -436,10 +439,19 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
                     ("partner", partner.get(i).is_some()),
                     ("customer", customer.get(i).is_some()),
                     ("channel", channel.get(i).is_some()),
-                    ("amount", !matches!(amount, Amounts::Absent) && amount_valid(&amount, i)),
+                    (
+                        "amount",
+                        !matches!(amount, Amounts::Absent) && amount_valid(&amount, i),
+                    ),
                     ("currency", currency.get(i).is_some()),
-                    ("tax", !matches!(tax, Amounts::Absent) && amount_valid(&tax, i)),
-                    ("discount", !matches!(discount, Amounts::Absent) && amount_valid(&discount, i)),
+                    (
+                        "tax",
+                        !matches!(tax, Amounts::Absent) && amount_valid(&tax, i),
+                    ),
+                    (
+                        "discount",
+                        !matches!(discount, Amounts::Absent) && amount_valid(&discount, i),
+                    ),
                     ("payment", payment.get(i).is_some()),
                 ];
                 for (f, here) in present {
@@ -532,7 +544,13 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
                                 "refund amount must be greater than 0",
                             ));
                         }
-                        Some(to_minor(v, REFUND_DIGITS, "any currency", &|| path("amount"), false)?)
+                        Some(to_minor(
+                            v,
+                            REFUND_DIGITS,
+                            "any currency",
+                            &|| path("amount"),
+                            false,
+                        )?)
                     } else {
                         None
                     };
@@ -593,7 +611,9 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
     let idx = |v: &[u32]| {
         Int32Array::new(
             ScalarBuffer::from(v.iter().map(|&x| x as i32).collect::<Vec<_>>()),
-            Some(NullBuffer::from(v.iter().map(|&x| x != NONE).collect::<Vec<_>>())),
+            Some(NullBuffer::from(
+                v.iter().map(|&x| x != NONE).collect::<Vec<_>>(),
+            )),
         )
     };
     let is = |k: crate::input::Kind| -> Vec<bool> { ev.kind.iter().map(|x| *x == k).collect() };
@@ -668,23 +688,49 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
             Int32Array::new(ScalarBuffer::from(kind), None),
             Arc::new(kinds),
         )?,
-        Arc::new(TimestampNanosecondArray::new(ScalarBuffer::from(ev.at.clone()), None).with_timezone("UTC")),
-        dict(idx(&masked(&ev.partner, &touch)), Arc::new(string_array(&ev.partners.strings)?))?,
-        dict(idx(&masked(&ev.customer, &customer_rows)), Arc::new(string_array(&ev.customers.strings)?))?,
+        Arc::new(
+            TimestampNanosecondArray::new(ScalarBuffer::from(ev.at.clone()), None)
+                .with_timezone("UTC"),
+        ),
         dict(
-            Int32Array::new(ScalarBuffer::from(channel), Some(NullBuffer::from(touch.clone()))),
-            Arc::new(strings_of(["coupon", "deal_registration", "link", "manual"])?),
+            idx(&masked(&ev.partner, &touch)),
+            Arc::new(string_array(&ev.partners.strings)?),
+        )?,
+        dict(
+            idx(&masked(&ev.customer, &customer_rows)),
+            Arc::new(string_array(&ev.customers.strings)?),
+        )?,
+        dict(
+            Int32Array::new(
+                ScalarBuffer::from(channel),
+                Some(NullBuffer::from(touch.clone())),
+            ),
+            Arc::new(strings_of([
+                "coupon",
+                "deal_registration",
+                "link",
+                "manual",
+            ])?),
         )?,
         dec(amount, amount_valid)?,
         dict(idx(&currency), Arc::new(string_array(&codes)?))?,
         dec(scaled(&ev.tax), pay.clone())?,
         dec(scaled(&ev.discount), pay.clone())?,
-        dict(idx(&masked(&ev.payment, &reversal_rows)), Arc::new(string_array(&ev.payments.strings)?))?,
+        dict(
+            idx(&masked(&ev.payment, &reversal_rows)),
+            Arc::new(string_array(&ev.payments.strings)?),
+        )?,
     ];
     let fields: Vec<Field> = COLUMNS
         .iter()
         .zip(&columns)
-        .map(|(name, c)| Field::new(*name, c.data_type().clone(), *name != "id" && *name != "kind" && *name != "at"))
+        .map(|(name, c)| {
+            Field::new(
+                *name,
+                c.data_type().clone(),
+                *name != "id" && *name != "kind" && *name != "at",
+            )
+        })
         .collect();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
 }
@@ -747,7 +793,10 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
     let keys = |v: &[u32]| -> Int32Array {
         let valid: Vec<bool> = v.iter().map(|&x| x != NONE).collect();
         let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
-        Int32Array::new(ScalarBuffer::from(v.iter().map(|&x| x as i32).collect::<Vec<_>>()), nulls)
+        Int32Array::new(
+            ScalarBuffer::from(v.iter().map(|&x| x as i32).collect::<Vec<_>>()),
+            nulls,
+        )
     };
     let dict = |k: Int32Array, values: &Strings| -> Result<ArrayRef> {
         Ok(Arc::new(
@@ -800,9 +849,24 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
         })
         .collect();
     let ts = |v: &[i64]| -> ArrayRef {
-        Arc::new(TimestampNanosecondArray::new(ScalarBuffer::from(v.to_vec()), None).with_timezone("UTC"))
+        Arc::new(
+            TimestampNanosecondArray::new(ScalarBuffer::from(v.to_vec()), None)
+                .with_timezone("UTC"),
+        )
     };
-    let mut names = vec!["id", "partner", "kind", "event", "customer", "rule", "amount", "currency", "status", "earned_at", "available_at"];
+    let mut names = vec![
+        "id",
+        "partner",
+        "kind",
+        "event",
+        "customer",
+        "rule",
+        "amount",
+        "currency",
+        "status",
+        "earned_at",
+        "available_at",
+    ];
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(string_array(&ids)?),
         dict(keys(&l.partner), &l.partner_names)?,
@@ -840,7 +904,11 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
 ///
 /// As [`ledger_to_batch`].
 pub fn totals_to_batch(totals: &[Total]) -> Result<RecordBatch> {
-    let scale = totals.iter().map(|t| t.currency.digits()).max().unwrap_or(2);
+    let scale = totals
+        .iter()
+        .map(|t| t.currency.digits())
+        .max()
+        .unwrap_or(2);
     let mut partner = Strings::default();
     let mut currency = Strings::default();
     for t in totals {
@@ -871,7 +939,17 @@ pub fn totals_to_batch(totals: &[Total]) -> Result<RecordBatch> {
         dec(&|t| t.available)?,
         dec(&|t| t.paid)?,
     ];
-    let names = ["partner", "currency", "entries", "earned", "reversed", "net", "pending", "available", "paid"];
+    let names = [
+        "partner",
+        "currency",
+        "entries",
+        "earned",
+        "reversed",
+        "net",
+        "pending",
+        "available",
+        "paid",
+    ];
     let fields: Vec<Field> = names
         .iter()
         .zip(&columns)

@@ -81,8 +81,16 @@ mod tests {
             let m = month_of(ns);
             let p = Period::containing(PeriodUnit::Month, tz, t);
             assert_eq!(m, i64::from(p.year) * 12 + i64::from(p.index) - 1, "{s}");
-            assert_eq!(month_start(m), p.start(tz).timestamp_nanos_opt().unwrap(), "{s}");
-            assert_eq!(month_start(m + 1), p.end(tz).timestamp_nanos_opt().unwrap(), "{s}");
+            assert_eq!(
+                month_start(m),
+                p.start(tz).timestamp_nanos_opt().unwrap(),
+                "{s}"
+            );
+            assert_eq!(
+                month_start(m + 1),
+                p.end(tz).timestamp_nanos_opt().unwrap(),
+                "{s}"
+            );
             let last = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
                 .unwrap()
                 .checked_add_signed(chrono::TimeDelta::days(month_last_day(m)))

@@ -175,7 +175,8 @@ pub fn minor128(d: Decimal, digits: u32) -> Option<i128> {
         }
         return minor128(r.trunc_with_scale(digits), digits);
     }
-    d.mantissa().checked_mul(10i128.checked_pow(digits - d.scale())?)
+    d.mantissa()
+        .checked_mul(10i128.checked_pow(digits - d.scale())?)
 }
 
 impl Events {
@@ -237,8 +238,27 @@ impl Events {
 
     /// Appends a touch whose partner and customer are already interned (indices into
     /// [`Events::partners`] and [`Events::customers`]).
-    pub fn push_touch_interned(&mut self, id: &str, at: i64, partner: u32, customer: u32, c: Channel) {
-        self.row(id, Kind::Touch, at, partner, customer, c, 0, 0, 0, None, NONE);
+    pub fn push_touch_interned(
+        &mut self,
+        id: &str,
+        at: i64,
+        partner: u32,
+        customer: u32,
+        c: Channel,
+    ) {
+        self.row(
+            id,
+            Kind::Touch,
+            at,
+            partner,
+            customer,
+            c,
+            0,
+            0,
+            0,
+            None,
+            NONE,
+        );
     }
 
     /// Appends a payment whose customer is already interned.
@@ -253,7 +273,19 @@ impl Events {
         discount: i64,
         currency: Currency,
     ) {
-        self.row(id, Kind::Payment, at, NONE, customer, Channel::Link, amount, tax, discount, Some(currency), NONE);
+        self.row(
+            id,
+            Kind::Payment,
+            at,
+            NONE,
+            customer,
+            Channel::Link,
+            amount,
+            tax,
+            discount,
+            Some(currency),
+            NONE,
+        );
     }
 
     /// Appends a refund or chargeback whose payment id is already interned.
@@ -265,8 +297,24 @@ impl Events {
         amount: Option<i64>,
         currency: Option<Currency>,
     ) {
-        let kind = if amount.is_some() { Kind::Refund } else { Kind::Chargeback };
-        self.row(id, kind, at, NONE, NONE, Channel::Link, amount.unwrap_or(0), 0, 0, currency, payment);
+        let kind = if amount.is_some() {
+            Kind::Refund
+        } else {
+            Kind::Chargeback
+        };
+        self.row(
+            id,
+            kind,
+            at,
+            NONE,
+            NONE,
+            Channel::Link,
+            amount.unwrap_or(0),
+            0,
+            0,
+            currency,
+            payment,
+        );
     }
 
     /// Appends a touch.
@@ -401,8 +449,16 @@ impl Events {
             let at = ns_instant(self.at[i]);
             let body = match self.kind[i] {
                 Kind::Touch => Body::Touch(Touch {
-                    partner: self.partners.strings.get(self.partner[i] as usize).to_owned(),
-                    customer: self.customers.strings.get(self.customer[i] as usize).to_owned(),
+                    partner: self
+                        .partners
+                        .strings
+                        .get(self.partner[i] as usize)
+                        .to_owned(),
+                    customer: self
+                        .customers
+                        .strings
+                        .get(self.customer[i] as usize)
+                        .to_owned(),
                     channel: self.channel[i],
                     campaign: None,
                     ip: None,
@@ -412,7 +468,11 @@ impl Events {
                     let c = self.currency[i].unwrap_or(currency);
                     let d = c.digits();
                     Body::Payment(Payment {
-                        customer: self.customers.strings.get(self.customer[i] as usize).to_owned(),
+                        customer: self
+                            .customers
+                            .strings
+                            .get(self.customer[i] as usize)
+                            .to_owned(),
                         amount: Decimal::new(self.amount[i], d),
                         currency: c,
                         tax: Decimal::new(self.tax[i], d),
@@ -423,12 +483,20 @@ impl Events {
                     })
                 }
                 Kind::Refund => Body::Refund {
-                    payment: self.payments.strings.get(self.payment[i] as usize).to_owned(),
+                    payment: self
+                        .payments
+                        .strings
+                        .get(self.payment[i] as usize)
+                        .to_owned(),
                     amount: Decimal::new(self.amount[i], REFUND_DIGITS).normalize(),
                     currency: self.currency[i],
                 },
                 _ => Body::Chargeback {
-                    payment: self.payments.strings.get(self.payment[i] as usize).to_owned(),
+                    payment: self
+                        .payments
+                        .strings
+                        .get(self.payment[i] as usize)
+                        .to_owned(),
                     currency: self.currency[i],
                 },
             };

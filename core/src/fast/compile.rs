@@ -9,9 +9,8 @@ use rust_decimal::Decimal;
 
 use crate::money::{Currency, Rounding};
 use crate::plan::{
-    Channel, Clawback, CommissionBase, Combine, Demotion, FraudAction, Lock, Metric,
-    NegativeBalance, Plan, PayoutCurrency, Requires, RewardKind, RuleEvent, TierEvaluation,
-    Window,
+    Channel, Clawback, Combine, CommissionBase, Demotion, FraudAction, Lock, Metric,
+    NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, RuleEvent, TierEvaluation, Window,
 };
 use crate::time::PeriodUnit;
 
@@ -192,7 +191,7 @@ impl FastPlan {
     /// Compiles `plan`, or says which of its features the fast path does not compile.
     pub fn compile(plan: &Plan) -> Result<FastPlan, String> {
         let doc = plan.doc();
-        if !plan.versions()[0].0.is_none() {
+        if plan.versions()[0].0.is_some() {
             return Err("plan_history".into());
         }
         if plan.tz() != chrono_tz::UTC {

@@ -156,7 +156,8 @@ impl Ledger {
             out.event.push(events.of(&e.event));
             out.customer
                 .push(e.customer.as_deref().map_or(NONE, |c| customers.of(c)));
-            out.rule.push(e.rule.as_deref().map_or(NONE, |r| rules.of(r)));
+            out.rule
+                .push(e.rule.as_deref().map_or(NONE, |r| rules.of(r)));
             ids.push(&e.id);
             out.amount.push(
                 super::columns::minor128(e.amount, e.currency.digits())
@@ -177,12 +178,12 @@ impl Ledger {
         if explain {
             let mut col = Strings::with_capacity(n, n * 512);
             for (e, s) in report.entries.iter().zip(&report.statuses) {
-                let json = crate::canonical::entries_json(&[(e, *s)], report.rounding, report.currency);
+                let json =
+                    crate::canonical::entries_json(&[(e, *s)], report.rounding, report.currency);
                 // The entry's object is the array's one element; its explanation is the
                 // last field.
-                let v: serde_json::Value = serde_json::from_str(&json).map_err(|e| {
-                    Error::new(ErrorCode::Internal, "", format!("entry JSON: {e}"))
-                })?;
+                let v: serde_json::Value = serde_json::from_str(&json)
+                    .map_err(|e| Error::new(ErrorCode::Internal, "", format!("entry JSON: {e}")))?;
                 col.push(&v[0]["explain"].to_string());
             }
             out.explain = Some(col);

@@ -97,7 +97,7 @@ struct Book<'a> {
 }
 
 impl Book<'_> {
-#[inline(never)]
+    #[inline(never)]
     fn close(&mut self, end: i64, digits: u32) {
         for i in 0..self.current.len() {
             if self.joined[i] >= end {
@@ -240,11 +240,7 @@ struct Months {
 
 impl Months {
     fn new() -> Months {
-        Months {
-            lo: 0,
-            hi: 0,
-            m: 0,
-        }
+        Months { lo: 0, hi: 0, m: 0 }
     }
 
     #[inline]
@@ -446,22 +442,22 @@ pub(crate) fn run(
             let h = std::hash::BuildHasher::hash_one(&hasher, ev.payments.strings.get_bytes(k));
             named.insert(h, k as u32);
         }
-        for i in 0..ev.len() {
+        for (i, slot) in ref_slot.iter_mut().enumerate() {
             if ev.kind[i] == Kind::Payment
                 && let Some(&k) = named.get(&hashes[i])
                 && ev.payments.strings.get(k as usize) == ev.id.get(i)
             {
-                ref_slot[i] = k;
+                *slot = k;
             }
         }
         // Two named payments with one hash: the map kept one; find the other by string.
         if named.len() < n_refs {
-            for i in 0..ev.len() {
+            for (i, slot) in ref_slot.iter_mut().enumerate() {
                 if ev.kind[i] == Kind::Payment
-                    && ref_slot[i] == NONE
+                    && *slot == NONE
                     && let Some(k) = ev.payments.find(ev.id.get(i))
                 {
-                    ref_slot[i] = k;
+                    *slot = k;
                 }
             }
         }
@@ -525,7 +521,9 @@ pub(crate) fn run(
         }
     }
     // Tier clock: the month whose end is the next close, once the first event came.
-    let mut clock_month = rows.first().map_or(0, |&r| cal::month_of(ev.at[r as usize]));
+    let mut clock_month = rows
+        .first()
+        .map_or(0, |&r| cal::month_of(ev.at[r as usize]));
     let mut next_close = cal::month_start(clock_month + 1);
     let mut months = Months::new();
 
@@ -813,10 +811,9 @@ fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64
         best = match best {
             None => Some(t),
             Some(b) => {
-                let ord = t
-                    .at
-                    .cmp(&b.at)
-                    .then_with(|| ev.id.get(t.row as usize).cmp(ev.id.get(b.row as usize)));
+                let ord =
+                    t.at.cmp(&b.at)
+                        .then_with(|| ev.id.get(t.row as usize).cmp(ev.id.get(b.row as usize)));
                 let better = if first {
                     ord == Ordering::Less
                 } else {
