@@ -194,7 +194,8 @@ def run_partnerkit(events: pa.Table) -> Totals:
         sys.exit(f"partnerkit did not run natively: {res.fallback}")
     led = res.ledger
     at = led.column("earned_at")
-    cents = pc.cast(pc.multiply(led.column("amount"), pa.scalar(Decimal(100))), pa.int64())
+    amount = pc.cast(led.column("amount"), pa.decimal128(18, 2))
+    cents = pc.cast(pc.multiply(amount, pa.scalar(Decimal(100), pa.decimal128(3, 0))), pa.int64())
     by = (
         pa.table({"y": pc.year(at), "m": pc.month(at), "c": cents})
         .group_by(["y", "m"])
@@ -266,7 +267,10 @@ def python_rows(d: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
     """The events as plain tuples in time order (touches before payments at one instant)."""
     rows: list[tuple[Any, ...]] = []
     for c, p, at in zip(
-        d["touch_customer"].tolist(), d["touch_partner"].tolist(), d["touch_at"].tolist(), strict=True
+        d["touch_customer"].tolist(),
+        d["touch_partner"].tolist(),
+        d["touch_at"].tolist(),
+        strict=True,
     ):
         rows.append((at, 0, c, p, 0))
     for i, (c, at, amount) in enumerate(
@@ -274,7 +278,10 @@ def python_rows(d: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
     ):
         rows.append((at, 1, i, c, amount))
     for p, at, amount in zip(
-        d["refund_payment"].tolist(), d["refund_at"].tolist(), d["refund_amount"].tolist(), strict=True
+        d["refund_payment"].tolist(),
+        d["refund_at"].tolist(),
+        d["refund_amount"].tolist(),
+        strict=True,
     ):
         rows.append((at, 2, p, amount, 0))
     rows.sort(key=lambda r: (r[0], r[1]))
@@ -360,17 +367,14 @@ def run_polars(d: dict[str, np.ndarray]) -> Totals:
         .select(
             "at",
             c=-(
-                (2 * pl.col("commission") * pl.col("cents") + pl.col("paid")) // (2 * pl.col("paid"))
+                (2 * pl.col("commission") * pl.col("cents") + pl.col("paid"))
+                // (2 * pl.col("paid"))
             ),
         )
     )
     lines = pl.concat([paid.select("at", c=pl.col("commission")), refunds])
     when = pl.from_epoch(pl.col("at"), time_unit="ns")
-    by = (
-        lines.group_by(y=when.dt.year(), m=when.dt.month())
-        .agg(pl.col("c").sum())
-        .collect()
-    )
+    by = lines.group_by(y=when.dt.year(), m=when.dt.month()).agg(pl.col("c").sum()).collect()
     return {(y, m): c for y, m, c in by.iter_rows()}
 
 
@@ -429,7 +433,9 @@ def main() -> None:
         f"all {len(results)} agree: {len(want)} months, net commission "
         f"{total // 100:,}.{total % 100:02d} USD"
     )
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(
+        f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+    )
     pk = seconds["partnerkit"]
     for name, s in seconds.items():
         ratio = "" if name == "partnerkit" else f"   partnerkit is {s / pk:,.1f}x faster"

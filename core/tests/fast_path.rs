@@ -76,6 +76,29 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
                     "{name}: Ledger::from_report differs from the report"
                 ));
             }
+            #[cfg(feature = "arrow")]
+            if input.fx.is_empty()
+                && let Some(ev) = Events::from_events(&input.events)
+            {
+                // Through Arrow and back: the record batch reads as the same columns.
+                use partnerkit::fast::arrow::{
+                    events_from_batches, events_to_batch, ledger_to_batch,
+                };
+                let batch = events_to_batch(&ev).expect("events batch");
+                let back = events_from_batches(&[batch], input.plan.doc().currency)
+                    .expect("reads its own batch");
+                let out = program
+                    .evaluate_columns(&input.partners, &back, input.as_of, &Options::default())
+                    .expect("evaluates");
+                if out.ledger.to_json_lines() != want {
+                    errs.push(format!(
+                        "{name}: ledger from Arrow differs ({:?})",
+                        out.path
+                    ));
+                }
+                let l = ledger_to_batch(&out.ledger).expect("ledger batch");
+                assert_eq!(l.num_rows(), out.ledger.len());
+            }
             match columns {
                 Some(Ok(c)) => {
                     if c.ledger.to_json_lines() != want {

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "ArrowResult",
     "Balance",
     "ConflictingEventError",
     "CurrencyMismatchError",
@@ -72,7 +73,6 @@ __all__ = [
     "UnknownFieldError",
     "UnknownPartnerError",
     "UnknownPaymentError",
-    "ArrowResult",
     "evaluate",
     "evaluate_arrow",
     "plan_json_schema",

@@ -72,6 +72,7 @@ class Report:
     def __len__(self) -> int: ...
 
 def evaluate(input: Any, limits: Any = None) -> Report: ...
+
 # The columnar fast path: `doc` is {plan, partners, as_of} (events empty), `events` any
 # object with `__arrow_c_stream__`. Returns the ledger and totals as pyarrow Tables and None
 # when the fast path ran natively, else why the canonical path ran.

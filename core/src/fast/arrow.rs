@@ -82,6 +82,10 @@ impl<'a> Text<'a> {
             DataType::Utf8View => Text::View(a.as_string_view()),
             DataType::Dictionary(_, _) => {
                 let d = a.as_any_dictionary();
+                if d.values().is_empty() {
+                    // No values: every key is null (any other key would be invalid Arrow).
+                    return Ok(Text::Absent);
+                }
                 Text::Dict {
                     array: a,
                     keys: d.normalized_keys(),
@@ -188,12 +192,11 @@ impl<'a> Amounts<'a> {
             Amounts::Text(t) => match t.get(i) {
                 None => Ok(None),
                 Some(s) => {
+                    // The JSON input's refusal, code and words: a typo is InvalidValue,
+                    // a well-formed decimal too long to hold exactly LimitExceeded.
                     let d = crate::money::parse_decimal(s).ok_or_else(|| {
-                        Error::new(
-                            ErrorCode::InvalidValue,
-                            path(),
-                            format!("{s:?} is not a decimal number"),
-                        )
+                        let (code, message) = crate::dec::refusal(s);
+                        Error::new(code, path(), message)
                     })?;
                     Ok(Some((d.mantissa(), d.scale())))
                 }
@@ -272,7 +275,7 @@ fn to_minor(
     unit: &str,
     path: &dyn Fn() -> String,
     signed: bool,
-) -> Result<i64> {
+) -> Result<i128> {
     let (m, s) = v;
     let d = Decimal::try_from_i128_with_scale(m, s.min(28)).ok();
     let shown = d.map_or_else(|| format!("{m}e-{s}"), |d| d.to_string());
@@ -304,7 +307,7 @@ fn to_minor(
     } else {
         Some(m / 10i128.pow(s - digits))
     };
-    match minor.and_then(|x| i64::try_from(x).ok()) {
+    match minor {
         Some(x) => Ok(x),
         None => Err(Error::new(
             ErrorCode::InvalidValue,
@@ -511,7 +514,7 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
                         Some(v) => to_minor(v, d, unit, &|| path("discount"), false)?,
                         None => 0,
                     };
-                    if i128::from(tx) + i128::from(di) > i128::from(a) {
+                    if tx + di > a {
                         return Err(Error::new(
                             ErrorCode::InvalidValue,
                             path("discount"),
@@ -519,7 +522,7 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
                              tax and discount included",
                         ));
                     }
-                    ev.push_payment_interned(id_s, t, c, a, tx, di, cur);
+                    ev.push_payment_wide(id_s, t, c, a, tx, di, cur);
                 }
                 "refund" | "chargeback" => {
                     let refund = k == "refund";
@@ -554,7 +557,10 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
                     } else {
                         None
                     };
-                    ev.push_reversal_interned(id_s, t, p, a, cur);
+                    match a {
+                        Some(a) => ev.push_refund_wide(id_s, t, p, a, cur),
+                        None => ev.push_reversal_interned(id_s, t, p, None, cur),
+                    }
                 }
                 "signup" | "assign" | "adjustment" => {
                     return Err(Error::new(
@@ -630,14 +636,14 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
         .map(|i| {
             let d = ev.currency[i].map_or(REFUND_DIGITS, |c| c.digits());
             let d = if refund[i] { REFUND_DIGITS } else { d };
-            i128::from(ev.amount[i]) * 10i128.pow(REFUND_DIGITS - d)
+            ev.amounts(i).0 * 10i128.pow(REFUND_DIGITS - d)
         })
         .collect();
-    let scaled = |v: &[i64]| -> Vec<i128> {
+    let scaled = |pick: fn((i128, i128, i128)) -> i128| -> Vec<i128> {
         (0..n)
             .map(|i| {
                 let d = ev.currency[i].map_or(REFUND_DIGITS, |c| c.digits());
-                i128::from(v[i]) * 10i128.pow(REFUND_DIGITS - d)
+                pick(ev.amounts(i)) * 10i128.pow(REFUND_DIGITS - d)
             })
             .collect()
     };
@@ -714,8 +720,8 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
         )?,
         dec(amount, amount_valid)?,
         dict(idx(&currency), Arc::new(string_array(&codes)?))?,
-        dec(scaled(&ev.tax), pay.clone())?,
-        dec(scaled(&ev.discount), pay.clone())?,
+        dec(scaled(|a| a.1), pay.clone())?,
+        dec(scaled(|a| a.2), pay.clone())?,
         dict(
             idx(&masked(&ev.payment, &reversal_rows)),
             Arc::new(string_array(&ev.payments.strings)?),

@@ -149,6 +149,10 @@ pub struct Events {
     pub customers: Interner,
     /// Payment ids named by refunds and chargebacks.
     pub payments: Interner,
+    /// Rows whose amounts do not fit 64-bit minor units (above about 9 × 10^16 in cents):
+    /// `(row, amount, tax, discount)` in minor units, by row. Their `amount`, `tax` and
+    /// `discount` cells hold 0; the fast path hands such inputs to the canonical path.
+    pub wide: Vec<(u32, i128, i128, i128)>,
 }
 
 /// An instant as nanoseconds since the epoch, if it fits an `i64`.
@@ -317,6 +321,65 @@ impl Events {
         );
     }
 
+    /// Appends a payment whose customer is interned, with amounts in minor units of any
+    /// size (kept in [`Events::wide`] when they do not fit 64 bits).
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_payment_wide(
+        &mut self,
+        id: &str,
+        at: i64,
+        customer: u32,
+        amount: i128,
+        tax: i128,
+        discount: i128,
+        currency: Currency,
+    ) {
+        match (
+            i64::try_from(amount),
+            i64::try_from(tax),
+            i64::try_from(discount),
+        ) {
+            (Ok(a), Ok(t), Ok(d)) => {
+                self.push_payment_interned(id, at, customer, a, t, d, currency);
+            }
+            _ => {
+                self.wide.push((self.len() as u32, amount, tax, discount));
+                self.push_payment_interned(id, at, customer, 0, 0, 0, currency);
+            }
+        }
+    }
+
+    /// Appends a refund whose payment id is interned; `amount` at [`REFUND_DIGITS`], of
+    /// any size.
+    pub fn push_refund_wide(
+        &mut self,
+        id: &str,
+        at: i64,
+        payment: u32,
+        amount: i128,
+        currency: Option<Currency>,
+    ) {
+        match i64::try_from(amount) {
+            Ok(a) => self.push_reversal_interned(id, at, payment, Some(a), currency),
+            Err(_) => {
+                self.wide.push((self.len() as u32, amount, 0, 0));
+                self.push_reversal_interned(id, at, payment, Some(0), currency);
+            }
+        }
+    }
+
+    /// Row `i`'s (amount, tax, discount) in minor units.
+    pub fn amounts(&self, i: usize) -> (i128, i128, i128) {
+        match self.wide.binary_search_by_key(&(i as u32), |w| w.0) {
+            Ok(k) => (self.wide[k].1, self.wide[k].2, self.wide[k].3),
+            Err(_) => (
+                i128::from(self.amount[i]),
+                i128::from(self.tax[i]),
+                i128::from(self.discount[i]),
+            ),
+        }
+    }
+
     /// Appends a touch.
     pub fn push_touch(&mut self, id: &str, at: i64, partner: &str, customer: &str, c: Channel) {
         let p = self.partners.intern(partner);
@@ -410,15 +473,13 @@ impl Events {
                     order: None,
                 }) => {
                     let d = currency.digits();
-                    out.push_payment(
-                        &ev.id,
-                        at,
-                        customer,
-                        minor(*amount, d)?,
-                        minor(*tax, d)?,
-                        minor(*discount, d)?,
-                        *currency,
+                    let (a, t, x) = (
+                        minor128(*amount, d)?,
+                        minor128(*tax, d)?,
+                        minor128(*discount, d)?,
                     );
+                    let cu = out.customers.intern(customer);
+                    out.push_payment_wide(&ev.id, at, cu, a, t, x, *currency);
                 }
                 Body::Refund {
                     payment,
@@ -428,9 +489,9 @@ impl Events {
                     // The refund's digits are its payment's: whole cents at the largest
                     // minor unit a currency has (4) keep the exact value; the fast path
                     // checks them against the payment's currency when it applies it.
-                    let m = minor(*amount, 4)?;
-                    out.push_reversal(&ev.id, at, payment, Some(m), *currency);
-                    // Stored at scale 4 until the payment's currency is known.
+                    let m = minor128(*amount, REFUND_DIGITS)?;
+                    let p = out.payments.intern(payment);
+                    out.push_refund_wide(&ev.id, at, p, m, *currency);
                 }
                 Body::Chargeback { payment, currency } => {
                     out.push_reversal(&ev.id, at, payment, None, *currency);
@@ -467,16 +528,17 @@ impl Events {
                 Kind::Payment => {
                     let c = self.currency[i].unwrap_or(currency);
                     let d = c.digits();
+                    let (a, t, x) = self.amounts(i);
                     Body::Payment(Payment {
                         customer: self
                             .customers
                             .strings
                             .get(self.customer[i] as usize)
                             .to_owned(),
-                        amount: Decimal::new(self.amount[i], d),
+                        amount: Decimal::from_i128_with_scale(a, d),
                         currency: c,
-                        tax: Decimal::new(self.tax[i], d),
-                        discount: Decimal::new(self.discount[i], d),
+                        tax: Decimal::from_i128_with_scale(t, d),
+                        discount: Decimal::from_i128_with_scale(x, d),
                         product: None,
                         subscription: None,
                         order: None,
@@ -488,7 +550,8 @@ impl Events {
                         .strings
                         .get(self.payment[i] as usize)
                         .to_owned(),
-                    amount: Decimal::new(self.amount[i], REFUND_DIGITS).normalize(),
+                    amount: Decimal::from_i128_with_scale(self.amounts(i).0, REFUND_DIGITS)
+                        .normalize(),
                     currency: self.currency[i],
                 },
                 _ => Body::Chargeback {

@@ -420,6 +420,9 @@ pub(crate) fn run(
     ev: &Events,
     as_of: i64,
 ) -> Result<Ledger, Bail> {
+    if !ev.wide.is_empty() {
+        return bail("amounts beyond 64-bit minor units");
+    }
     let index = partner_index(plan, partner_currency, partners)?;
     // Touch partners → declared partners.
     let mut touch_partner = Vec::with_capacity(ev.partners.strings.len());
