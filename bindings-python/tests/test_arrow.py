@@ -81,6 +81,9 @@ def arrow_args(v: dict[str, Any]) -> dict[str, Any] | None:
     inp = v.get("input")
     if not isinstance(inp, dict) or inp.get("fx") or "plan" not in inp:
         return None
+    if set(inp) - {"plan", "partners", "events", "fx", "as_of"}:
+        # Other document fields (a vector of the JSON parser's limits) have no Arrow form.
+        return None
     t = table(inp.get("events", []))
     if t is None:
         return None

@@ -116,6 +116,17 @@ impl<'a> Text<'a> {
         }
     }
 
+    /// Whether row `i` holds a value (no string is read).
+    fn present(&self, i: usize) -> bool {
+        match self {
+            Text::Absent => false,
+            Text::Utf8(a) => a.is_valid(i),
+            Text::Large(a) => a.is_valid(i),
+            Text::View(a) => a.is_valid(i),
+            Text::Dict { array, .. } => array.is_valid(i),
+        }
+    }
+
     /// Interns row `i`'s value; a dictionary column interns each distinct value once.
     fn intern(&self, i: usize, into: &mut Interner, cache: &mut Vec<u32>) -> Option<u32> {
         match self {
@@ -277,8 +288,25 @@ fn to_minor(
     signed: bool,
 ) -> Result<i128> {
     let (m, s) = v;
-    let d = Decimal::try_from_i128_with_scale(m, s.min(28)).ok();
-    let shown = d.map_or_else(|| format!("{m}e-{s}"), |d| d.to_string());
+    // The common case in 64 bits: a small non-negative amount at or below the unit's scale.
+    if (0..1_000_000_000_000_000).contains(&m) {
+        let m = m as i64;
+        if s <= digits {
+            if let Some(x) = 10i64.checked_pow(digits - s).and_then(|f| m.checked_mul(f)) {
+                return Ok(i128::from(x));
+            }
+        } else if let Some(f) = 10i64.checked_pow(s - digits)
+            && m % f == 0
+        {
+            return Ok(i128::from(m / f));
+        }
+    }
+    // The value as the error messages show it (written only for an error).
+    let shown = || {
+        Decimal::try_from_i128_with_scale(m, s.min(28))
+            .ok()
+            .map_or_else(|| format!("{m}e-{s}"), |d| d.to_string())
+    };
     let limit = 10i128.pow(18);
     let too_big = if s <= 38 {
         m.abs() > limit.saturating_mul(10i128.pow(s.min(20)))
@@ -290,14 +318,17 @@ fn to_minor(
         return Err(Error::new(
             ErrorCode::LimitExceeded,
             path(),
-            format!("{shown} is beyond the largest amount partnerkit accepts, 10^18"),
+            format!(
+                "{} is beyond the largest amount partnerkit accepts, 10^18",
+                shown()
+            ),
         ));
     }
     if !signed && m < 0 {
         return Err(Error::new(
             ErrorCode::InvalidValue,
             path(),
-            format!("{shown} is negative: expected an amount of 0 or more"),
+            format!("{} is negative: expected an amount of 0 or more", shown()),
         ));
     }
     let minor = if s <= digits {
@@ -312,7 +343,10 @@ fn to_minor(
         None => Err(Error::new(
             ErrorCode::InvalidValue,
             path(),
-            format!("{shown} has more than {digits} decimal places, the minor unit of {unit}"),
+            format!(
+                "{} has more than {digits} decimal places, the minor unit of {unit}",
+                shown()
+            ),
         )),
     }
 }
@@ -439,14 +473,14 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
             };
             let uses = |fields: &[&str], k: &str| -> Result<()> {
                 let present = [
-                    ("partner", partner.get(i).is_some()),
-                    ("customer", customer.get(i).is_some()),
-                    ("channel", channel.get(i).is_some()),
+                    ("partner", partner.present(i)),
+                    ("customer", customer.present(i)),
+                    ("channel", channel.present(i)),
                     (
                         "amount",
                         !matches!(amount, Amounts::Absent) && amount_valid(&amount, i),
                     ),
-                    ("currency", currency.get(i).is_some()),
+                    ("currency", currency.present(i)),
                     (
                         "tax",
                         !matches!(tax, Amounts::Absent) && amount_valid(&tax, i),
@@ -455,7 +489,7 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
                         "discount",
                         !matches!(discount, Amounts::Absent) && amount_valid(&discount, i),
                     ),
-                    ("payment", payment.get(i).is_some()),
+                    ("payment", payment.present(i)),
                 ];
                 for (f, here) in present {
                     if here && !fields.contains(&f) {

@@ -90,28 +90,59 @@ impl Strings {
 }
 
 /// Interns strings to dense indices in first-seen order.
+///
+/// The map holds each string's 64-bit hash, not the string: interning a new string appends
+/// it to `strings` and allocates nothing else. Two strings with one hash (a collision) are
+/// told apart by comparing them; the later one goes to a small spill map.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    index: HashMap<Arc<str>, u32, foldhash::fast::RandomState>,
+    index: HashMap<u64, u32, foldhash::fast::RandomState>,
+    spill: HashMap<String, u32, foldhash::fast::RandomState>,
     /// The strings, by index.
     pub strings: Strings,
 }
 
+/// The hash strings are interned by (fixed: the order of `strings` never depends on it).
+fn hash_str(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x696e_7465_726e).hash_one(s.as_bytes())
+}
+
 impl Interner {
+    /// Room for `n` more strings.
+    pub fn reserve(&mut self, n: usize) {
+        self.index.reserve(n);
+    }
+
     /// The index of `s`, adding it when new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
-            return i;
+        let next = u32::try_from(self.strings.len()).unwrap_or(NONE);
+        match self.index.entry(hash_str(s)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let i = *e.get();
+                if self.strings.get(i as usize) == s {
+                    return i;
+                }
+                if let Some(&j) = self.spill.get(s) {
+                    return j;
+                }
+                self.spill.insert(s.to_owned(), next);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(next);
+            }
         }
-        let i = u32::try_from(self.strings.len()).unwrap_or(NONE);
-        self.index.insert(Arc::from(s), i);
         self.strings.push(s);
-        i
+        next
     }
 
     /// The index of `s`, if it was interned.
     pub fn find(&self, s: &str) -> Option<u32> {
-        self.index.get(s).copied()
+        let i = *self.index.get(&hash_str(s))?;
+        if self.strings.get(i as usize) == s {
+            return Some(i);
+        }
+        self.spill.get(s).copied()
     }
 }
 

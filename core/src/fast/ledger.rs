@@ -226,23 +226,32 @@ impl Ledger {
 
     /// Totals per partner and currency, sorted by partner id then currency code.
     pub fn totals(&self) -> Vec<Total> {
-        let mut by: std::collections::BTreeMap<(&str, [u8; 3]), Total> = Default::default();
+        // Accumulated by (partner index, currency) in a vector: one lookup per entry
+        // without hashing a string; names are compared once per total at the end.
+        let mut currencies: Vec<Currency> = Vec::new();
+        let mut by: Vec<Option<Total>> = Vec::new();
+        let n_partners = self.partner_names.len().max(1);
         for i in 0..self.len() {
             let c = self.currency[i];
-            let mut code = [0u8; 3];
-            code.copy_from_slice(&c.as_str().as_bytes()[..3]);
-            let t = by
-                .entry((self.partner_names.get(self.partner[i] as usize), code))
-                .or_insert_with(|| Total {
-                    partner: self.partner_names.get(self.partner[i] as usize).to_owned(),
-                    currency: c,
-                    entries: 0,
-                    earned: 0,
-                    reversed: 0,
-                    pending: 0,
-                    available: 0,
-                    paid: 0,
-                });
+            let ci = match currencies.iter().position(|x| *x == c) {
+                Some(k) => k,
+                None => {
+                    currencies.push(c);
+                    by.resize(currencies.len() * n_partners, None);
+                    currencies.len() - 1
+                }
+            };
+            let p = self.partner[i] as usize;
+            let t = by[ci * n_partners + p].get_or_insert_with(|| Total {
+                partner: self.partner_names.get(p).to_owned(),
+                currency: c,
+                entries: 0,
+                earned: 0,
+                reversed: 0,
+                pending: 0,
+                available: 0,
+                paid: 0,
+            });
             let a = self.amount[i];
             t.entries += 1;
             if self.kind[i] == EntryKind::Reversal {
@@ -256,7 +265,11 @@ impl Ledger {
                 Status::Paid => t.paid += a,
             }
         }
-        by.into_values().collect()
+        let mut out: Vec<Total> = by.into_iter().flatten().collect();
+        out.sort_by(|a, b| {
+            (&a.partner, a.currency.as_str()).cmp(&(&b.partner, b.currency.as_str()))
+        });
+        out
     }
 }
 

@@ -401,13 +401,25 @@ fn canonical_rows(ev: &Events, as_of: i64) -> Vec<u32> {
         rows.push(i as u32);
     }
     if !sorted {
-        rows.sort_unstable_by(|a, b| {
-            let (a, b) = (*a as usize, *b as usize);
-            ev.at[a]
-                .cmp(&ev.at[b])
-                .then(ev.kind[a].cmp(&ev.kind[b]))
-                .then_with(|| ev.id.get(a).cmp(ev.id.get(b)))
-        });
+        // Sorted by (instant, kind) as plain keys, then each run of equal keys (rare) by id.
+        let mut keys: Vec<(i64, u8, u32)> = rows
+            .iter()
+            .map(|&r| (ev.at[r as usize], ev.kind[r as usize] as u8, r))
+            .collect();
+        keys.sort_unstable();
+        let mut start = 0;
+        while start < keys.len() {
+            let mut end = start + 1;
+            while end < keys.len() && keys[end].0 == keys[start].0 && keys[end].1 == keys[start].1 {
+                end += 1;
+            }
+            if end - start > 1 {
+                keys[start..end]
+                    .sort_by(|a, b| ev.id.get(a.2 as usize).cmp(ev.id.get(b.2 as usize)));
+            }
+            start = end;
+        }
+        rows = keys.into_iter().map(|k| k.2).collect();
     }
     rows
 }
