@@ -22,7 +22,8 @@ cd bindings-python
 echo "== python: ruff"
 ../.venv/bin/ruff check .
 ../.venv/bin/ruff format --check .
-# The simulator's example and comparison scripts, under the binding's settings.
+# The simulator's example and the benchmark scripts at the repository root, under the
+# binding's settings.
 ../.venv/bin/ruff check --config pyproject.toml ../docs/examples ../bench
 ../.venv/bin/ruff format --config pyproject.toml --check ../docs/examples ../bench
 
@@ -37,3 +38,5 @@ echo "== python: pytest"
 
 echo "== python: the simulator against plain numpy/pandas (small sizes; prints figures)"
 (cd ../bench && ../.venv/bin/python simulate_compare.py --runs 20 --partners 500)
+echo "== python: bench/compare.py smoke test (the four implementations agree; times not checked)"
+../.venv/bin/python ../bench/compare.py --events 20000

@@ -8,6 +8,7 @@
 //! `engine` is the incremental engine behind a mutex; `simulate` the simulator's scenario
 //! and functions (Monte Carlo, backtests, sweeps), whose results cross as the core's JSON.
 
+mod arrow;
 mod convert;
 mod engine;
 mod error;
@@ -21,6 +22,8 @@ mod _native {
     use pyo3::prelude::*;
     use pyo3::types::PyDict;
 
+    #[pymodule_export]
+    use crate::arrow::evaluate_arrow;
     #[pymodule_export]
     use crate::convert::Columns;
     #[pymodule_export]

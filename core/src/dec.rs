@@ -90,7 +90,7 @@ impl<'de> Visitor<'de> for DecVisitor {
 pub(crate) const TOO_LONG: &str = "beyond the digits partnerkit represents exactly";
 
 /// Why `v` is not a decimal partnerkit reads, with the code that says so.
-fn refusal(v: &str) -> (ErrorCode, String) {
+pub(crate) fn refusal(v: &str) -> (ErrorCode, String) {
     if well_formed(v) {
         // Well formed but too long to hold exactly: a limit, not a typo.
         return (

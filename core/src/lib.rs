@@ -31,6 +31,7 @@ mod commission;
 pub mod dec;
 mod engine;
 pub mod error;
+pub mod fast;
 pub mod fx;
 pub mod guard;
 mod incentives;

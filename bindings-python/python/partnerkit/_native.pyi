@@ -13,6 +13,7 @@ __all__ = [
     "compare_json",
     "error_codes",
     "evaluate",
+    "evaluate_arrow",
     "plan_json_schema",
     "report_field_types",
     "scenario_json_schema",
@@ -77,6 +78,11 @@ class Report:
     def __len__(self) -> int: ...
 
 def evaluate(input: Any, limits: Any = None) -> Report: ...
+
+# The columnar fast path: `doc` is {plan, partners, as_of} (events empty), `events` any
+# object with `__arrow_c_stream__`. Returns the ledger and totals as pyarrow Tables and None
+# when the fast path ran natively, else why the canonical path ran.
+def evaluate_arrow(doc: Any, events: Any, explain: bool = False) -> tuple[Any, Any, str | None]: ...
 def error_codes() -> list[str]: ...
 def report_field_types() -> dict[str, str]: ...
 def plan_json_schema() -> str: ...

@@ -1,0 +1,59 @@
+//! `evaluate_arrow`: the core's columnar fast path fed from any Arrow stream.
+//!
+//! Events arrive through the Arrow PyCapsule interface (`__arrow_c_stream__`: a pyarrow
+//! Table or RecordBatchReader, a polars DataFrame, ...), so their buffers are read in place
+//! rather than copied through Python objects; the ledger and the totals leave as pyarrow
+//! Tables built from the core's record batches through the same interface.
+
+use pyo3::prelude::*;
+use pyo3_arrow::PyTable;
+
+/// What `evaluate_arrow` returns: the ledger and totals tables, and which path ran.
+type Evaluated<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, Option<String>);
+
+/// Evaluates Arrow `events` for the document `doc` (`{plan, partners, as_of}`, with
+/// `events` empty): the ledger (`explain` adds each entry's explanation), the totals per
+/// partner and currency, and `None` when the fast path ran natively, else why the canonical
+/// path ran.
+#[pyfunction]
+#[pyo3(signature = (doc, events, explain=false))]
+pub fn evaluate_arrow<'py>(
+    py: Python<'py>,
+    doc: &Bound<'py, PyAny>,
+    events: PyTable,
+    explain: bool,
+) -> PyResult<Evaluated<'py>> {
+    let text = crate::convert::document(doc, "")?;
+    let (batches, _schema) = events.into_inner();
+    let (ledger, totals, path) = crate::error::run(py, || {
+        let input = partnerkit::Limits::default().parse_input(&text)?;
+        let program = partnerkit::fast::Program::new(input.plan);
+        let currency = program.plan().doc().currency;
+        let events = partnerkit::fast::arrow::events_from_batches(&batches, currency)?;
+        drop(batches);
+        let out = program.evaluate_columns(
+            &input.partners,
+            &events,
+            input.as_of,
+            &partnerkit::fast::Options { explain },
+        )?;
+        drop(events);
+        let ledger = partnerkit::fast::arrow::ledger_to_batch(&out.ledger)?;
+        let totals = partnerkit::fast::arrow::totals_to_batch(&out.ledger.totals())?;
+        let path = match out.path {
+            partnerkit::fast::Path::Native => None,
+            partnerkit::fast::Path::Canonical { reason } => Some(reason),
+        };
+        Ok((ledger, totals, path))
+    })?;
+    let table = |b: arrow_array_batch::RecordBatch| -> PyResult<Bound<'py, PyAny>> {
+        let schema = b.schema();
+        PyTable::try_new(vec![b], schema)?.into_pyarrow(py)
+    };
+    Ok((table(ledger)?, table(totals)?, path))
+}
+
+/// The record batch type pyo3-arrow and the core share.
+mod arrow_array_batch {
+    pub use partnerkit::fast::arrow::RecordBatch;
+}

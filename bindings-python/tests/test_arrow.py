@@ -1,0 +1,295 @@
+"""`evaluate_arrow`: the columnar fast path from Arrow, with `evaluate`'s ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import partnerkit
+from conftest import input_text, load, vector_files
+
+# Event fields the Arrow columns carry; a vector whose events use others (campaigns, IPs,
+# products, signups, assignments, adjustments) or FX rates cannot be written as a table.
+COLUMNS = [
+    "id",
+    "kind",
+    "at",
+    "partner",
+    "customer",
+    "channel",
+    "amount",
+    "currency",
+    "tax",
+    "discount",
+    "payment",
+]
+KINDS = {"touch", "payment", "refund", "chargeback"}
+
+
+def instant_ns(s: str) -> int:
+    """An RFC 3339 instant as nanoseconds since the epoch, fractions kept exactly."""
+    head, frac = s, ""
+    for sep in ("Z", "z", "+", "-"):
+        i = s.rfind(sep)
+        if i > 10:
+            head, tail = s[:i], s[i:]
+            break
+    else:
+        tail = ""
+    if "." in head:
+        head, frac = head.split(".")
+    whole = dt.datetime.fromisoformat(head + (tail if tail not in ("Z", "z") else "+00:00"))
+    if whole.tzinfo is None:
+        raise ValueError(f"no offset: {s}")
+    ns = int(whole.timestamp()) * 10**9
+    return ns + int((frac + "000000000")[:9]) if frac else ns
+
+
+def table(events: list[dict[str, Any]]) -> pa.Table | None:
+    """The events as an Arrow table (amounts as decimal strings), or None when they do not
+    fit the columns."""
+    cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    for e in events:
+        if e.get("kind") not in KINDS or any(k not in COLUMNS for k in e):
+            return None
+        for c in COLUMNS:
+            v = e.get(c)
+            # Only strings are cells (a JSON number or object has no Arrow string form).
+            if v is not None and not isinstance(v, str):
+                return None
+            cols[c].append(v)
+    try:
+        at = pa.array([instant_ns(a) for a in cols["at"]], pa.int64())
+    except (TypeError, ValueError):
+        # A malformed instant is the JSON parser's business: no timestamp holds it.
+        return None
+    fields: dict[str, pa.Array] = {
+        c: pa.array(v, pa.string()) for c, v in cols.items() if c != "at"
+    }
+    fields["at"] = at.cast(pa.timestamp("ns", tz="UTC"))
+    return pa.table({c: fields[c] for c in COLUMNS})
+
+
+def arrow_args(v: dict[str, Any]) -> dict[str, Any] | None:
+    inp = v.get("input")
+    if not isinstance(inp, dict) or inp.get("fx") or "plan" not in inp:
+        return None
+    if set(inp) - {"plan", "partners", "events", "fx", "as_of"}:
+        # Other document fields (a vector of the JSON parser's limits) have no Arrow form.
+        return None
+    t = table(inp.get("events", []))
+    if t is None:
+        return None
+    return {
+        "plan": inp["plan"],
+        "events": t,
+        "as_of": inp.get("as_of"),
+        "partners": inp.get("partners", []),
+    }
+
+
+def ledger_rows(ledger: pa.Table) -> list[dict[str, Any]]:
+    """Ledger rows with decimals and instants as the canonical report writes them."""
+    out = []
+    for r in ledger.to_pylist():
+        row = {}
+        for k, val in r.items():
+            if isinstance(val, dt.datetime):
+                row[k] = val.astimezone(dt.UTC)
+            else:
+                row[k] = val
+        out.append(row)
+    return out
+
+
+def want_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in report["entries"]:
+        row = {k: v for k, v in e.items() if k != "explain"}
+        row["amount"] = Decimal(row["amount"])
+        for k in ("earned_at", "available_at"):
+            row[k] = dt.datetime.fromisoformat(row[k])
+        out.append(row)
+    return out
+
+
+def test_every_vector_table_gives_the_canonical_ledger() -> None:
+    native = compared = 0
+    for path in vector_files():
+        v = load(path)
+        args = arrow_args(v)
+        if args is None or args["as_of"] is None:
+            continue
+        try:
+            report = json.loads(partnerkit.evaluate(input_text(v)).to_json())
+        except partnerkit.PartnerkitError as e:
+            with pytest.raises(partnerkit.PartnerkitError) as got:
+                partnerkit.evaluate_arrow(**args)
+            assert (got.value.code, got.value.path) == (e.code, e.path), (path, got.value, e)
+            continue
+        res = partnerkit.evaluate_arrow(**args)
+        assert ledger_rows(res.ledger) == want_rows(report), path
+        compared += 1
+        native += res.fallback is None
+    assert compared >= 100, compared
+    assert native >= 40, native
+
+
+PLAN = {
+    "schema": "partnerkit/plan@1",
+    "id": "p",
+    "currency": "USD",
+    "rules": [{"id": "r", "reward": {"percent": "10"}}],
+}
+UTC = dt.UTC
+
+
+def frame() -> dict[str, list[Any]]:
+    return {
+        "id": ["t1", "p1", "p2", "r1"],
+        "kind": ["touch", "payment", "payment", "refund"],
+        "at": [
+            dt.datetime(2026, 1, 2, tzinfo=UTC),
+            dt.datetime(2026, 1, 5, tzinfo=UTC),
+            dt.datetime(2026, 2, 5, tzinfo=UTC),
+            dt.datetime(2026, 3, 20, tzinfo=UTC),
+        ],
+        "partner": ["ana", None, None, None],
+        "customer": ["c1", "c1", "c1", None],
+        "channel": ["link", None, None, None],
+        "amount": [None, Decimal("49.00"), Decimal("100.00"), Decimal("50.00")],
+        "currency": [None, "USD", "USD", None],
+        "payment": [None, None, None, "p2"],
+    }
+
+
+def test_hand_worked_ledger_and_totals() -> None:
+    # p1 49.00 × 10% = 4.90 and p2 100.00 × 10% = 10.00 (30-day hold: available 02-04 and
+    # 03-07); r1 refunds half of p2 on 03-20, after its hold: a clawback of 10.00 × 50/100 =
+    # 5.00, available at once. As of 03-25: the February statement (p1's 4.90, due 02-28
+    # with no net days) is paid; March has not closed, so p2 and r1 are available.
+    # Net 14.90 - 5.00 = 9.90; paid 4.90, available 10.00 - 5.00 = 5.00, pending 0.
+    t = pa.table(frame())
+    res = partnerkit.evaluate_arrow(PLAN, t, partners=["ana"], as_of="2026-03-25T00:00:00Z")
+    assert res.fallback is None
+    rows = res.ledger.to_pylist()
+    assert [r["id"] for r in rows] == [
+        "commission:p1:r:ana",
+        "commission:p2:r:ana",
+        "reversal:r1:commission:p2:r:ana",
+    ]
+    assert [r["amount"] for r in rows] == [Decimal("4.90"), Decimal("10.00"), Decimal("-5.00")]
+    assert [r["status"] for r in rows] == ["paid", "available", "available"]
+    totals = res.totals.to_pylist()
+    assert totals == [
+        {
+            "partner": "ana",
+            "currency": "USD",
+            "entries": 3,
+            "earned": Decimal("14.90"),
+            "reversed": Decimal("-5.00"),
+            "net": Decimal("9.90"),
+            "pending": Decimal("0.00"),
+            "available": Decimal("5.00"),
+            "paid": Decimal("4.90"),
+        }
+    ]
+
+
+def test_polars_and_pandas_give_the_pyarrow_ledger() -> None:
+    t = pa.table(frame())
+    want = partnerkit.evaluate_arrow(PLAN, t, partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    for events in (pl.from_arrow(t), t.to_pandas(), t.to_reader()):
+        got = partnerkit.evaluate_arrow(
+            PLAN, events, partners=["ana"], as_of="2026-04-01T00:00:00Z"
+        )
+        assert got.ledger.to_pylist() == want.ledger.to_pylist(), type(events)
+        assert got.totals.equals(want.totals)
+
+
+def test_dictionary_and_view_columns() -> None:
+    t = pa.table(frame())
+    cats = t.set_column(4, "customer", t["customer"].dictionary_encode())
+    views = t.set_column(0, "id", t["id"].cast(pa.string_view()))
+    want = partnerkit.evaluate_arrow(PLAN, t, partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    for events in (cats, views):
+        got = partnerkit.evaluate_arrow(
+            PLAN, events, partners=["ana"], as_of="2026-04-01T00:00:00Z"
+        )
+        assert got.ledger.to_pylist() == want.ledger.to_pylist()
+
+
+def test_explanations_on_request_are_the_reports() -> None:
+    t = pa.table(frame())
+    res = partnerkit.evaluate_arrow(
+        PLAN, t, partners=["ana"], as_of="2026-04-01T00:00:00Z", explain=True
+    )
+    assert res.fallback == "explanations asked for"
+    doc = {
+        "plan": PLAN,
+        "partners": [{"id": "ana"}],
+        "events": t,
+        "as_of": "2026-04-01T00:00:00Z",
+    }
+    report = json.loads(partnerkit.evaluate(doc).to_json())
+    got = [json.loads(x) for x in res.ledger.column("explain").to_pylist()]
+    assert got == [e["explain"] for e in report["entries"]]
+
+
+def test_a_plan_off_the_fast_path_says_why() -> None:
+    plan = dict(PLAN, attribution={"model": "linear"})
+    res = partnerkit.evaluate_arrow(
+        plan, pa.table(frame()), partners=["ana"], as_of="2026-04-01T00:00:00Z"
+    )
+    assert res.fallback == "the plan uses attribution model linear"
+    assert res.ledger.num_rows == 3
+
+
+def test_floats_are_refused() -> None:
+    f = frame()
+    f["amount"] = [None, 49.0, 100.0, 50.0]
+    with pytest.raises(partnerkit.InvalidValueError) as e:
+        partnerkit.evaluate_arrow(PLAN, pa.table(f), partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    assert e.value.path == "events.amount"
+
+
+def test_naive_timestamps_are_refused() -> None:
+    f = frame()
+    f["at"] = [a.replace(tzinfo=None) for a in f["at"]]
+    with pytest.raises(partnerkit.InvalidValueError) as e:
+        partnerkit.evaluate_arrow(PLAN, pa.table(f), partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    assert e.value.path == "events.at"
+
+
+def test_row_errors_name_the_row() -> None:
+    f = frame()
+    f["currency"] = [None, "USD", None, None]
+    with pytest.raises(partnerkit.MissingFieldError) as e:
+        partnerkit.evaluate_arrow(PLAN, pa.table(f), partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    assert e.value.path == "events[2].currency"
+    f = frame()
+    f["extra"] = [1, 2, 3, 4]
+    with pytest.raises(partnerkit.UnknownFieldError) as u:
+        partnerkit.evaluate_arrow(PLAN, pa.table(f), partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    assert u.value.path == "events.extra"
+
+
+def test_canonical_errors_come_through() -> None:
+    f = frame()
+    f["payment"] = [None, None, None, "nope"]
+    with pytest.raises(partnerkit.UnknownPaymentError) as e:
+        partnerkit.evaluate_arrow(PLAN, pa.table(f), partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    assert e.value.path == "events[3].payment"
+
+
+def test_pandas_frame_of_decimals() -> None:
+    df = pd.DataFrame(frame())
+    res = partnerkit.evaluate_arrow(PLAN, df, partners=["ana"], as_of="2026-04-01T00:00:00Z")
+    assert [str(a) for a in res.ledger.column("amount").to_pylist()] == ["4.90", "10.00", "-5.00"]

@@ -1,0 +1,609 @@
+//! Events as columns: one vector per field, ids and customer keys interned to dense
+//! integers, amounts in integer minor units, instants in nanoseconds since the Unix epoch
+//! (Arrow's `timestamp[ns, UTC]`).
+//!
+//! Columns are what the fast path reads: built from [`Input`] events (every vector runs
+//! through them) or from Arrow record batches (`fast::arrow`). They keep everything an
+//! [`Event`] of the kinds they hold says, so they can always be turned back into events for
+//! the canonical path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::input::{Body, Event, Kind, Payment, Touch};
+use crate::money::Currency;
+use crate::plan::Channel;
+use crate::time::Instant;
+
+/// "No value" in an index column.
+pub const NONE: u32 = u32::MAX;
+
+/// Strings stored one after the other, Arrow style: string `i` is
+/// `bytes[offsets[i]..offsets[i + 1]]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Strings {
+    offsets: Vec<usize>,
+    bytes: String,
+}
+
+impl Strings {
+    /// An empty column with room for `n` strings of `bytes` bytes in all.
+    pub fn with_capacity(n: usize, bytes: usize) -> Strings {
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        Strings {
+            offsets,
+            bytes: String::with_capacity(bytes),
+        }
+    }
+
+    /// Appends a string.
+    pub fn push(&mut self, s: &str) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.bytes.push_str(s);
+        self.offsets.push(self.bytes.len());
+    }
+
+    /// Appends the string written by `f` into the column's own buffer (no allocation per
+    /// string once the buffer has grown).
+    pub fn push_with(&mut self, f: impl FnOnce(&mut String)) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        f(&mut self.bytes);
+        self.offsets.push(self.bytes.len());
+    }
+
+    /// String `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> &str {
+        &self.bytes[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    /// String `i` as bytes (no character-boundary checks: hashing needs only the bytes).
+    #[inline]
+    pub fn get_bytes(&self, i: usize) -> &[u8] {
+        &self.bytes.as_bytes()[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    /// How many strings.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The concatenated bytes and the `len() + 1` offsets (Arrow's layout).
+    pub fn parts(&self) -> (&str, &[usize]) {
+        if self.offsets.is_empty() {
+            return ("", &[0]);
+        }
+        (&self.bytes, &self.offsets)
+    }
+}
+
+/// Interns strings to dense indices in first-seen order.
+///
+/// The map holds each string's 64-bit hash, not the string: interning a new string appends
+/// it to `strings` and allocates nothing else. Two strings with one hash (a collision) are
+/// told apart by comparing them; the later one goes to a small spill map.
+#[derive(Clone, Debug, Default)]
+pub struct Interner {
+    index: HashMap<u64, u32, foldhash::fast::RandomState>,
+    spill: HashMap<String, u32, foldhash::fast::RandomState>,
+    /// The strings, by index.
+    pub strings: Strings,
+}
+
+/// The hash strings are interned by (fixed: the order of `strings` never depends on it).
+fn hash_str(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x696e_7465_726e).hash_one(s.as_bytes())
+}
+
+impl Interner {
+    /// Room for `n` more strings.
+    pub fn reserve(&mut self, n: usize) {
+        self.index.reserve(n);
+    }
+
+    /// The index of `s`, adding it when new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        let next = u32::try_from(self.strings.len()).unwrap_or(NONE);
+        match self.index.entry(hash_str(s)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let i = *e.get();
+                if self.strings.get(i as usize) == s {
+                    return i;
+                }
+                if let Some(&j) = self.spill.get(s) {
+                    return j;
+                }
+                self.spill.insert(s.to_owned(), next);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(next);
+            }
+        }
+        self.strings.push(s);
+        next
+    }
+
+    /// The index of `s`, if it was interned.
+    pub fn find(&self, s: &str) -> Option<u32> {
+        let i = *self.index.get(&hash_str(s))?;
+        if self.strings.get(i as usize) == s {
+            return Some(i);
+        }
+        self.spill.get(s).copied()
+    }
+}
+
+/// Events of the kinds the columns hold (touch, payment, refund, chargeback), as columns.
+///
+/// Row `i` of every column belongs to event `i` (the order given, not yet canonical).
+/// Columns a kind does not use hold [`NONE`] or zero.
+#[derive(Clone, Debug, Default)]
+pub struct Events {
+    /// Event ids.
+    pub id: Strings,
+    /// Event kinds.
+    pub kind: Vec<Kind>,
+    /// Instants, nanoseconds since the Unix epoch.
+    pub at: Vec<i64>,
+    /// Touches: the partner, an index into [`Events::partners`].
+    pub partner: Vec<u32>,
+    /// Touches and payments: the customer, an index into [`Events::customers`].
+    pub customer: Vec<u32>,
+    /// Touches: the channel.
+    pub channel: Vec<Channel>,
+    /// Payments and refunds: the amount in minor units of `currency`.
+    pub amount: Vec<i64>,
+    /// Payments: tax in minor units.
+    pub tax: Vec<i64>,
+    /// Payments: discount in minor units.
+    pub discount: Vec<i64>,
+    /// Payments: the currency; refunds and chargebacks: the currency given, if any.
+    pub currency: Vec<Option<Currency>>,
+    /// Refunds and chargebacks: the payment's id, an index into [`Events::payments`].
+    pub payment: Vec<u32>,
+    /// Partner ids named by touches.
+    pub partners: Interner,
+    /// Customer keys.
+    pub customers: Interner,
+    /// Payment ids named by refunds and chargebacks.
+    pub payments: Interner,
+    /// Rows whose amounts do not fit 64-bit minor units (above about 9 × 10^16 in cents):
+    /// `(row, amount, tax, discount)` in minor units, by row. Their `amount`, `tax` and
+    /// `discount` cells hold 0; the fast path hands such inputs to the canonical path.
+    pub wide: Vec<(u32, i128, i128, i128)>,
+}
+
+/// An instant as nanoseconds since the epoch, if it fits an `i64`.
+pub fn instant_ns(t: Instant) -> Option<i64> {
+    t.timestamp_nanos_opt()
+}
+
+/// Nanoseconds since the epoch as an instant.
+pub fn ns_instant(ns: i64) -> Instant {
+    chrono::DateTime::from_timestamp_nanos(ns)
+}
+
+/// `d` in minor units of a currency with `digits` decimals, when exact and in range.
+pub fn minor(d: Decimal, digits: u32) -> Option<i64> {
+    minor128(d, digits).and_then(|m| i64::try_from(m).ok())
+}
+
+/// `d` in minor units of a currency with `digits` decimals, when exact.
+pub fn minor128(d: Decimal, digits: u32) -> Option<i128> {
+    if d.scale() > digits {
+        let r = d.round_dp(digits);
+        if r != d {
+            return None;
+        }
+        return minor128(r.trunc_with_scale(digits), digits);
+    }
+    d.mantissa()
+        .checked_mul(10i128.checked_pow(digits - d.scale())?)
+}
+
+impl Events {
+    /// An empty set of columns with room for `n` events.
+    pub fn with_capacity(n: usize) -> Events {
+        Events {
+            id: Strings::with_capacity(n, n * 8),
+            kind: Vec::with_capacity(n),
+            at: Vec::with_capacity(n),
+            partner: Vec::with_capacity(n),
+            customer: Vec::with_capacity(n),
+            channel: Vec::with_capacity(n),
+            amount: Vec::with_capacity(n),
+            tax: Vec::with_capacity(n),
+            discount: Vec::with_capacity(n),
+            currency: Vec::with_capacity(n),
+            payment: Vec::with_capacity(n),
+            ..Events::default()
+        }
+    }
+
+    /// How many events.
+    pub fn len(&self) -> usize {
+        self.kind.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_empty()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        id: &str,
+        kind: Kind,
+        at: i64,
+        partner: u32,
+        customer: u32,
+        channel: Channel,
+        amount: i64,
+        tax: i64,
+        discount: i64,
+        currency: Option<Currency>,
+        payment: u32,
+    ) {
+        self.id.push(id);
+        self.kind.push(kind);
+        self.at.push(at);
+        self.partner.push(partner);
+        self.customer.push(customer);
+        self.channel.push(channel);
+        self.amount.push(amount);
+        self.tax.push(tax);
+        self.discount.push(discount);
+        self.currency.push(currency);
+        self.payment.push(payment);
+    }
+
+    /// Appends a touch whose partner and customer are already interned (indices into
+    /// [`Events::partners`] and [`Events::customers`]).
+    pub fn push_touch_interned(
+        &mut self,
+        id: &str,
+        at: i64,
+        partner: u32,
+        customer: u32,
+        c: Channel,
+    ) {
+        self.row(
+            id,
+            Kind::Touch,
+            at,
+            partner,
+            customer,
+            c,
+            0,
+            0,
+            0,
+            None,
+            NONE,
+        );
+    }
+
+    /// Appends a payment whose customer is already interned.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_payment_interned(
+        &mut self,
+        id: &str,
+        at: i64,
+        customer: u32,
+        amount: i64,
+        tax: i64,
+        discount: i64,
+        currency: Currency,
+    ) {
+        self.row(
+            id,
+            Kind::Payment,
+            at,
+            NONE,
+            customer,
+            Channel::Link,
+            amount,
+            tax,
+            discount,
+            Some(currency),
+            NONE,
+        );
+    }
+
+    /// Appends a refund or chargeback whose payment id is already interned.
+    pub fn push_reversal_interned(
+        &mut self,
+        id: &str,
+        at: i64,
+        payment: u32,
+        amount: Option<i64>,
+        currency: Option<Currency>,
+    ) {
+        let kind = if amount.is_some() {
+            Kind::Refund
+        } else {
+            Kind::Chargeback
+        };
+        self.row(
+            id,
+            kind,
+            at,
+            NONE,
+            NONE,
+            Channel::Link,
+            amount.unwrap_or(0),
+            0,
+            0,
+            currency,
+            payment,
+        );
+    }
+
+    /// Appends a payment whose customer is interned, with amounts in minor units of any
+    /// size (kept in [`Events::wide`] when they do not fit 64 bits).
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_payment_wide(
+        &mut self,
+        id: &str,
+        at: i64,
+        customer: u32,
+        amount: i128,
+        tax: i128,
+        discount: i128,
+        currency: Currency,
+    ) {
+        match (
+            i64::try_from(amount),
+            i64::try_from(tax),
+            i64::try_from(discount),
+        ) {
+            (Ok(a), Ok(t), Ok(d)) => {
+                self.push_payment_interned(id, at, customer, a, t, d, currency);
+            }
+            _ => {
+                self.wide.push((self.len() as u32, amount, tax, discount));
+                self.push_payment_interned(id, at, customer, 0, 0, 0, currency);
+            }
+        }
+    }
+
+    /// Appends a refund whose payment id is interned; `amount` at [`REFUND_DIGITS`], of
+    /// any size.
+    pub fn push_refund_wide(
+        &mut self,
+        id: &str,
+        at: i64,
+        payment: u32,
+        amount: i128,
+        currency: Option<Currency>,
+    ) {
+        match i64::try_from(amount) {
+            Ok(a) => self.push_reversal_interned(id, at, payment, Some(a), currency),
+            Err(_) => {
+                self.wide.push((self.len() as u32, amount, 0, 0));
+                self.push_reversal_interned(id, at, payment, Some(0), currency);
+            }
+        }
+    }
+
+    /// Row `i`'s (amount, tax, discount) in minor units.
+    pub fn amounts(&self, i: usize) -> (i128, i128, i128) {
+        match self.wide.binary_search_by_key(&(i as u32), |w| w.0) {
+            Ok(k) => (self.wide[k].1, self.wide[k].2, self.wide[k].3),
+            Err(_) => (
+                i128::from(self.amount[i]),
+                i128::from(self.tax[i]),
+                i128::from(self.discount[i]),
+            ),
+        }
+    }
+
+    /// Appends a touch.
+    pub fn push_touch(&mut self, id: &str, at: i64, partner: &str, customer: &str, c: Channel) {
+        let p = self.partners.intern(partner);
+        let cu = self.customers.intern(customer);
+        self.row(id, Kind::Touch, at, p, cu, c, 0, 0, 0, None, NONE);
+    }
+
+    /// Appends a payment; amounts in minor units of `currency`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_payment(
+        &mut self,
+        id: &str,
+        at: i64,
+        customer: &str,
+        amount: i64,
+        tax: i64,
+        discount: i64,
+        currency: Currency,
+    ) {
+        let cu = self.customers.intern(customer);
+        self.row(
+            id,
+            Kind::Payment,
+            at,
+            NONE,
+            cu,
+            Channel::Link,
+            amount,
+            tax,
+            discount,
+            Some(currency),
+            NONE,
+        );
+    }
+
+    /// Appends a refund (`amount: Some`, minor units of the payment's currency) or a
+    /// chargeback (`None`) of payment `payment`.
+    pub fn push_reversal(
+        &mut self,
+        id: &str,
+        at: i64,
+        payment: &str,
+        amount: Option<i64>,
+        currency: Option<Currency>,
+    ) {
+        let p = self.payments.intern(payment);
+        let kind = if amount.is_some() {
+            Kind::Refund
+        } else {
+            Kind::Chargeback
+        };
+        self.row(
+            id,
+            kind,
+            at,
+            NONE,
+            NONE,
+            Channel::Link,
+            amount.unwrap_or(0),
+            0,
+            0,
+            currency,
+            p,
+        );
+    }
+
+    /// The columns of `events`, or `None` when some event does not fit them (a kind they
+    /// do not hold, a campaign, an IP or a product the fast path would drop, an amount
+    /// not in whole minor units, an instant outside `i64` nanoseconds).
+    pub fn from_events(events: &[Event]) -> Option<Events> {
+        let mut out = Events::with_capacity(events.len());
+        for ev in events {
+            let at = instant_ns(ev.at)?;
+            match &ev.body {
+                Body::Touch(Touch {
+                    partner,
+                    customer,
+                    channel,
+                    campaign: None,
+                    ip: None,
+                    meta,
+                }) if meta.is_empty() => out.push_touch(&ev.id, at, partner, customer, *channel),
+                Body::Payment(Payment {
+                    customer,
+                    amount,
+                    currency,
+                    tax,
+                    discount,
+                    product: None,
+                    subscription: None,
+                    order: None,
+                }) => {
+                    let d = currency.digits();
+                    let (a, t, x) = (
+                        minor128(*amount, d)?,
+                        minor128(*tax, d)?,
+                        minor128(*discount, d)?,
+                    );
+                    let cu = out.customers.intern(customer);
+                    out.push_payment_wide(&ev.id, at, cu, a, t, x, *currency);
+                }
+                Body::Refund {
+                    payment,
+                    amount,
+                    currency,
+                } => {
+                    // The refund's digits are its payment's: whole cents at the largest
+                    // minor unit a currency has (4) keep the exact value; the fast path
+                    // checks them against the payment's currency when it applies it.
+                    let m = minor128(*amount, REFUND_DIGITS)?;
+                    let p = out.payments.intern(payment);
+                    out.push_refund_wide(&ev.id, at, p, m, *currency);
+                }
+                Body::Chargeback { payment, currency } => {
+                    out.push_reversal(&ev.id, at, payment, None, *currency);
+                }
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The events back as [`Event`]s, for the canonical path (`currency`: the one a
+    /// payment row without a currency is read in; the builders always give one).
+    pub fn to_events(&self, currency: Currency) -> Vec<Event> {
+        let mut out = Vec::with_capacity(self.len());
+        for i in 0..self.len() {
+            let at = ns_instant(self.at[i]);
+            let body = match self.kind[i] {
+                Kind::Touch => Body::Touch(Touch {
+                    partner: self
+                        .partners
+                        .strings
+                        .get(self.partner[i] as usize)
+                        .to_owned(),
+                    customer: self
+                        .customers
+                        .strings
+                        .get(self.customer[i] as usize)
+                        .to_owned(),
+                    channel: self.channel[i],
+                    campaign: None,
+                    ip: None,
+                    meta: Default::default(),
+                }),
+                Kind::Payment => {
+                    let c = self.currency[i].unwrap_or(currency);
+                    let d = c.digits();
+                    let (a, t, x) = self.amounts(i);
+                    Body::Payment(Payment {
+                        customer: self
+                            .customers
+                            .strings
+                            .get(self.customer[i] as usize)
+                            .to_owned(),
+                        amount: Decimal::from_i128_with_scale(a, d),
+                        currency: c,
+                        tax: Decimal::from_i128_with_scale(t, d),
+                        discount: Decimal::from_i128_with_scale(x, d),
+                        product: None,
+                        subscription: None,
+                        order: None,
+                    })
+                }
+                Kind::Refund => Body::Refund {
+                    payment: self
+                        .payments
+                        .strings
+                        .get(self.payment[i] as usize)
+                        .to_owned(),
+                    amount: Decimal::from_i128_with_scale(self.amounts(i).0, REFUND_DIGITS)
+                        .normalize(),
+                    currency: self.currency[i],
+                },
+                _ => Body::Chargeback {
+                    payment: self
+                        .payments
+                        .strings
+                        .get(self.payment[i] as usize)
+                        .to_owned(),
+                    currency: self.currency[i],
+                },
+            };
+            out.push(Event {
+                id: Arc::from(self.id.get(i)),
+                at,
+                body,
+            });
+        }
+        out
+    }
+}
+
+/// Refund amounts are kept at this scale (the largest minor unit of any currency), and
+/// checked against the payment's currency when applied.
+pub const REFUND_DIGITS: u32 = 4;

@@ -1,0 +1,457 @@
+//! The plan compiled into the fast path's evaluation form: every amount in integer minor
+//! units with its scale, every choice the canonical path makes per event made once here.
+//!
+//! [`FastPlan::compile`] either gives the compiled form or says, in words, which feature
+//! keeps the plan on the canonical path (`Err(reason)`). The features compiled natively are
+//! listed on [`FastPlan`].
+
+use rust_decimal::Decimal;
+
+use crate::money::{Currency, Rounding};
+use crate::plan::{
+    Channel, Clawback, Combine, CommissionBase, Demotion, FraudAction, Lock, Metric,
+    NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, RuleEvent, TierEvaluation, Window,
+};
+use crate::time::PeriodUnit;
+
+/// An exact decimal as `mantissa / 10^scale`, for amounts compared with minor units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fixed {
+    pub mantissa: i128,
+    pub scale: u32,
+}
+
+/// Largest scale the compiled form accepts: `10^(scale + 2)` and the products with minor
+/// units stay far inside `i128`.
+const MAX_SCALE: u32 = 12;
+/// Largest mantissa the compiled form accepts (10^18): with minor units below 10^17 every
+/// product stays below 2^127.
+const MAX_MANTISSA: i128 = 1_000_000_000_000_000_000;
+
+impl Fixed {
+    fn of(d: Decimal, what: &str) -> Result<Fixed, String> {
+        let f = Fixed {
+            mantissa: d.mantissa(),
+            scale: d.scale(),
+        };
+        if f.scale > MAX_SCALE || f.mantissa.abs() > MAX_MANTISSA {
+            return Err(format!(
+                "{what} {d} has more digits than the fast path's integer form"
+            ));
+        }
+        Ok(f)
+    }
+
+    /// `self` in units of `10^-digits`, rounded with `mode`.
+    pub fn to_minor(self, digits: u32, mode: Rounding) -> i128 {
+        if self.scale <= digits {
+            self.mantissa * pow10(digits - self.scale)
+        } else {
+            round_div(self.mantissa, pow10(self.scale - digits), mode)
+        }
+    }
+
+    /// Whether `minor` (units of `10^-digits`) is at least `self`.
+    pub fn le_minor(self, minor: i128, digits: u32) -> bool {
+        // Both sides at the larger scale: minor × 10^(s − d) ≥ mantissa × 10^(d − s).
+        let s = self.scale.max(digits);
+        minor * pow10(s - digits) >= self.mantissa * pow10(s - self.scale)
+    }
+}
+
+/// 10^n for n ≤ 36.
+pub(crate) fn pow10(n: u32) -> i128 {
+    10i128.pow(n)
+}
+
+/// `num / den` (den > 0) rounded to an integer with `mode`, exactly as `Rounding::round`
+/// rounds the exact quotient.
+pub(crate) fn round_div(num: i128, den: i128, mode: Rounding) -> i128 {
+    let q = num / den;
+    let r = num % den;
+    if r == 0 {
+        return q;
+    }
+    let away = q + num.signum();
+    let twice = 2 * r.abs();
+    match mode {
+        Rounding::Down => q,
+        Rounding::Up => away,
+        Rounding::HalfUp => {
+            if twice >= den {
+                away
+            } else {
+                q
+            }
+        }
+        Rounding::HalfEven => {
+            if twice > den || (twice == den && q % 2 != 0) {
+                away
+            } else {
+                q
+            }
+        }
+    }
+}
+
+/// How the paying rule prices a credited base.
+#[derive(Clone, Debug)]
+pub(crate) enum Price {
+    /// A percent of the base: `base × mantissa / 10^(scale + 2)`.
+    Percent(Fixed),
+    /// A fixed amount, already in minor units (rounded once, as the canonical path does).
+    Flat(i128),
+    /// A percent per tier level (index: level).
+    ByTier(Vec<Fixed>),
+}
+
+/// One tier requirement, compiled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Req {
+    pub metric: Metric,
+    /// Over the tiers' period (true) or the lifetime (false).
+    pub period: bool,
+    pub at_least: Fixed,
+}
+
+/// One tier level, compiled.
+#[derive(Clone, Debug)]
+pub(crate) struct LevelC {
+    /// `None`: held by everyone (the first level).
+    pub all: Option<bool>,
+    pub reqs: Vec<Req>,
+}
+
+/// Monthly period-end tiers, compiled.
+#[derive(Clone, Debug)]
+pub(crate) struct TiersC {
+    pub levels: Vec<LevelC>,
+    pub ids: Vec<String>,
+    pub floor: usize,
+    pub demote_after: Option<u32>,
+}
+
+/// A plan in the fast path's evaluation form.
+///
+/// Compiled natively (anything else runs on the canonical path, with the same results):
+///
+/// - one plan (no `plan_history`) in the `UTC` time zone, any rounding mode, `net` or
+///   `gross` commission base;
+/// - attribution by `last_touch` or `first_touch` (deal registrations by first touch, as
+///   always), any `window_days`, the channel `priority`, the `customer` lock, no
+///   per-channel settings;
+/// - payment rules without conditions under `first_match` (the first rule pays), rewarding
+///   `percent`, `flat` or `percent_by_tier` in cash, with `min_per_event`, `max_per_event`
+///   and a monthly `max_per_period` cap;
+/// - tiers evaluated at month ends over `referrals`, `conversions`, `revenue` or
+///   `commission` in the month or the lifetime, any demotion rule and `initial` level;
+/// - any hold, clawback policy and negative-balance policy; monthly statements in the plan
+///   currency with any threshold and `net_days`;
+/// - the default fraud settings (self-referrals blocked) with no partner declaring
+///   `own_customers`.
+#[derive(Clone, Debug)]
+pub struct FastPlan {
+    pub(crate) currency: Currency,
+    pub(crate) digits: u32,
+    pub(crate) rounding: Rounding,
+    pub(crate) net: bool,
+    pub(crate) first_touch: bool,
+    pub(crate) window_ns: i64,
+    /// Rank of each channel in the priority list (index: [`channel_index`]).
+    pub(crate) rank: [u8; 4],
+    pub(crate) rule_id: String,
+    pub(crate) price: Price,
+    /// `min_per_event` in minor units (rounded with the plan's mode).
+    pub(crate) min_event: Option<i128>,
+    /// `max_per_event` in minor units (rounded down).
+    pub(crate) max_event: Option<i128>,
+    /// The monthly cap, exact.
+    pub(crate) max_month: Option<Fixed>,
+    pub(crate) hold_ns: i64,
+    pub(crate) clawback: Clawback,
+    pub(crate) write_off: bool,
+    pub(crate) threshold: Fixed,
+    pub(crate) net_days: u32,
+    pub(crate) tiers: Option<TiersC>,
+}
+
+/// The position of a channel in [`FastPlan::rank`].
+pub(crate) fn channel_index(c: Channel) -> usize {
+    match c {
+        Channel::Coupon => 0,
+        Channel::DealRegistration => 1,
+        Channel::Link => 2,
+        Channel::Manual => 3,
+    }
+}
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+impl FastPlan {
+    /// Compiles `plan`, or says which of its features the fast path does not compile.
+    pub fn compile(plan: &Plan) -> Result<FastPlan, String> {
+        let doc = plan.doc();
+        if plan.versions()[0].0.is_some() {
+            return Err("plan_history".into());
+        }
+        if plan.tz() != chrono_tz::UTC {
+            return Err(format!("time zone {} (only UTC is compiled)", doc.timezone));
+        }
+        let a = &doc.attribution;
+        let first_touch = match a.model {
+            crate::plan::Model::LastTouch => false,
+            crate::plan::Model::FirstTouch => true,
+            _ => return Err(format!("attribution model {}", a.model.name())),
+        };
+        if !a.channels.is_empty() {
+            return Err("per-channel attribution settings".into());
+        }
+        if a.lock != Lock::Customer {
+            return Err("an attribution lock other than `customer`".into());
+        }
+        // Every channel ranked: two unranked channels would tie, and the canonical path
+        // breaks that tie by touch order, which the compiled ranks do not model.
+        if [
+            Channel::Coupon,
+            Channel::DealRegistration,
+            Channel::Link,
+            Channel::Manual,
+        ]
+        .iter()
+        .any(|c| !a.priority.contains(c))
+        {
+            return Err("a channel priority that leaves a channel out".into());
+        }
+        let mut rank = [0u8; 4];
+        for c in [
+            Channel::Coupon,
+            Channel::DealRegistration,
+            Channel::Link,
+            Channel::Manual,
+        ] {
+            let r = a
+                .priority
+                .iter()
+                .position(|p| *p == c)
+                .unwrap_or(a.priority.len());
+            rank[channel_index(c)] = u8::try_from(r).unwrap_or(u8::MAX);
+        }
+        if doc.combine != Combine::FirstMatch {
+            return Err(format!("combine {}", doc.combine.as_str()));
+        }
+        let Some(rule) = doc.rules.first() else {
+            return Err("a plan without rules".into());
+        };
+        if doc.rules.iter().any(|r| r.when.event != RuleEvent::Payment) {
+            return Err("signup or touch rules".into());
+        }
+        let w = &rule.when;
+        if w.partner.is_some()
+            || w.segment.is_some()
+            || w.tier.is_some()
+            || w.product.is_some()
+            || w.channel.is_some()
+            || w.campaign.is_some()
+            || w.payment_number.is_some()
+            || w.within_months.is_some()
+            || w.from.is_some()
+            || w.until.is_some()
+            || w.min_amount.is_some()
+            || w.currency.is_some()
+            || w.attributes.is_some()
+        {
+            return Err("conditions on the first rule".into());
+        }
+        if rule.reward.instrument != crate::plan::Instrument::Cash
+            || doc
+                .rules
+                .iter()
+                .any(|r| r.reward.instrument != crate::plan::Instrument::Cash)
+        {
+            return Err("credit rewards".into());
+        }
+        let digits = doc.currency.digits();
+        let price = match &rule.reward.kind {
+            RewardKind::Percent(p) => Price::Percent(Fixed::of(p.get(), "percent")?),
+            RewardKind::Flat(f) => {
+                let fixed = Fixed::of(f.get(), "flat")?;
+                if fixed.scale > digits {
+                    return Err("a flat reward with more decimals than the currency".into());
+                }
+                Price::Flat(fixed.to_minor(digits, doc.rounding))
+            }
+            RewardKind::PercentByTier(_) => Price::ByTier(Vec::new()),
+            RewardKind::Tiered(_) => return Err("volume bands (`tiered`)".into()),
+        };
+        let l = &rule.limits;
+        if l.max_per_customer.is_some() {
+            return Err("max_per_customer".into());
+        }
+        let max_month = match &l.max_per_period {
+            None => None,
+            Some(c) if c.period == PeriodUnit::Month && !c.amount.get().is_sign_negative() => {
+                Some(Fixed::of(c.amount.get(), "cap")?)
+            }
+            Some(_) => return Err("a max_per_period cap other than monthly".into()),
+        };
+        let min_event = l
+            .min_per_event
+            .map(|m| Fixed::of(m.get(), "min_per_event").map(|f| f.to_minor(digits, doc.rounding)))
+            .transpose()?;
+        let max_event = l
+            .max_per_event
+            .map(|m| {
+                Fixed::of(m.get(), "max_per_event").map(|f| f.to_minor(digits, Rounding::Down))
+            })
+            .transpose()?;
+        if !doc.bonuses.is_empty() {
+            return Err("bonuses".into());
+        }
+        if !doc.overrides.is_empty() {
+            return Err("overrides".into());
+        }
+        if doc.referee_reward.is_some() {
+            return Err("referee rewards".into());
+        }
+        let f = &doc.fraud;
+        if f.self_referral != FraudAction::Block
+            || f.same_ip.is_some()
+            || f.velocity.is_some()
+            || f.refund_rate.is_some()
+        {
+            return Err("fraud settings other than the default".into());
+        }
+        if doc.payouts.period != PeriodUnit::Month {
+            return Err("statements other than monthly".into());
+        }
+        let tiers = match &doc.tiers {
+            None => {
+                if matches!(price, Price::ByTier(_)) {
+                    return Err("percent_by_tier without tiers".into());
+                }
+                None
+            }
+            Some(t) => {
+                if t.evaluation != TierEvaluation::PeriodEnd || t.period != PeriodUnit::Month {
+                    return Err("tiers other than monthly, at period end".into());
+                }
+                let mut levels = Vec::with_capacity(t.levels.len());
+                for lv in &t.levels {
+                    let (all, list) = match &lv.requires {
+                        None => (None, &[][..]),
+                        Some(r @ Requires::Any(l)) | Some(r @ Requires::All(l)) => {
+                            (Some(matches!(r, Requires::All(_))), &l[..])
+                        }
+                    };
+                    let mut reqs = Vec::with_capacity(list.len());
+                    for q in list {
+                        if q.metric == Metric::ActiveCustomers {
+                            return Err("the active_customers tier metric".into());
+                        }
+                        let period = match q.window {
+                            Window::Period => true,
+                            Window::Lifetime => false,
+                            Window::RollingDays(_) => {
+                                return Err("rolling tier windows".into());
+                            }
+                        };
+                        reqs.push(Req {
+                            metric: q.metric,
+                            period,
+                            at_least: Fixed::of(q.at_least.get(), "at_least")?,
+                        });
+                    }
+                    levels.push(LevelC { all, reqs });
+                }
+                let ids: Vec<String> = t.levels.iter().map(|l| l.id.clone()).collect();
+                let floor = t
+                    .initial
+                    .as_ref()
+                    .and_then(|i| ids.iter().position(|l| l == i))
+                    .unwrap_or(0);
+                Some(TiersC {
+                    levels,
+                    floor,
+                    demote_after: match t.demotion {
+                        Demotion::Never => None,
+                        Demotion::AfterPeriods(k) => Some(k),
+                    },
+                    ids,
+                })
+            }
+        };
+        let price = match (price, &rule.reward.kind, &tiers) {
+            (Price::ByTier(_), RewardKind::PercentByTier(rates), Some(t)) => {
+                let mut by = Vec::with_capacity(t.ids.len());
+                for id in &t.ids {
+                    let Some(r) = rates.get(id) else {
+                        return Err("percent_by_tier without a level's rate".into());
+                    };
+                    by.push(Fixed::of(r.get(), "percent_by_tier")?);
+                }
+                Price::ByTier(by)
+            }
+            (p, _, _) => p,
+        };
+        let clawback = doc.lifecycle.clawback.clone();
+        Ok(FastPlan {
+            currency: doc.currency,
+            digits,
+            rounding: doc.rounding,
+            net: doc.commission_base == CommissionBase::Net,
+            first_touch,
+            window_ns: i64::from(a.window_days) * DAY_NS,
+            rank,
+            rule_id: rule.id.clone(),
+            price,
+            min_event,
+            max_event,
+            max_month,
+            hold_ns: i64::from(doc.lifecycle.hold_days) * DAY_NS,
+            clawback,
+            write_off: doc.lifecycle.negative_balance == NegativeBalance::WriteOff,
+            threshold: Fixed::of(doc.payouts.threshold.get(), "threshold")?,
+            net_days: doc.payouts.net_days,
+            tiers,
+        })
+    }
+
+    /// Whether partners' own payout currencies can matter (statements in the partner's
+    /// currency).
+    pub(crate) fn partner_currency(plan: &Plan) -> bool {
+        plan.doc().payouts.currency == PayoutCurrency::Partner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_div_matches_decimal_rounding() {
+        for num in -250i128..=250 {
+            for den in [1i128, 2, 3, 4, 7, 10, 100] {
+                for mode in [
+                    Rounding::HalfUp,
+                    Rounding::HalfEven,
+                    Rounding::Down,
+                    Rounding::Up,
+                ] {
+                    let exact = Decimal::from(num as i64) / Decimal::from(den as i64);
+                    let want = mode.round(exact, 0);
+                    let got = round_div(num, den, mode);
+                    assert_eq!(Decimal::from(got as i64), want, "{num}/{den} {mode:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_compares_with_minor_units() {
+        let f = Fixed::of(Decimal::new(50005, 3), "x").unwrap(); // 50.005
+        assert!(!f.le_minor(5000, 2));
+        assert!(f.le_minor(5001, 2));
+        assert_eq!(f.to_minor(2, Rounding::Down), 5000);
+        assert_eq!(f.to_minor(2, Rounding::HalfUp), 5001);
+    }
+}

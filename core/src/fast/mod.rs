@@ -1,0 +1,204 @@
+//! The columnar fast path: the same ledger as [`crate::evaluate`], for large inputs.
+//!
+//! A backtest over a year of events needs the ledger, not a million explanation trees. The
+//! fast path compiles the plan once ([`Program::new`]: every rate, cap and threshold in
+//! integer minor units, see [`FastPlan`]), reads events as columns ([`Events`]: ids and
+//! customers interned to dense integers, amounts in minor units, instants in nanoseconds),
+//! folds them with integer arithmetic that rounds exactly where and how the canonical path
+//! rounds, and writes the ledger as columns ([`Ledger`]) with statuses.
+//!
+//! **Results are always the canonical path's.** When the plan uses a feature the fast path
+//! does not compile, or the input holds something it does not fold (an error to report, a
+//! repeated event id, another currency, a partner with a status history), the evaluation
+//! runs on the canonical path and its report is turned into the same columns;
+//! [`Outcome::path`] says which path ran and why. A test runs every conformance vector
+//! through both and compares the entries byte for byte.
+//!
+//! Explanations are built only on request ([`Options::explain`]): they are the canonical
+//! path's, so asking for them runs it.
+//!
+//! With the `arrow` feature, `fast::arrow` reads events from Arrow record batches and
+//! writes the ledger as one.
+
+#[cfg(feature = "arrow")]
+pub mod arrow;
+mod cal;
+pub mod columns;
+mod compile;
+pub mod ledger;
+mod run;
+
+use crate::error::Result;
+use crate::input::{Input, Partner};
+use crate::plan::Plan;
+use crate::time::Instant;
+
+pub use columns::{Events, Interner, NONE, Strings};
+pub use compile::FastPlan;
+pub use ledger::{Ids, Ledger, Total};
+
+/// What the caller wants besides the ledger.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Each entry's explanation as canonical JSON (runs the canonical path).
+    pub explain: bool,
+}
+
+/// Which path produced a ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The fast path's integer fold.
+    Native,
+    /// The canonical path, and why.
+    Canonical {
+        /// The feature or input that kept the evaluation off the fast path.
+        reason: String,
+    },
+}
+
+impl Path {
+    /// Whether the fast path's fold ran.
+    pub fn is_native(&self) -> bool {
+        matches!(self, Path::Native)
+    }
+}
+
+/// A ledger and the path that produced it.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The ledger in report order, with statuses as of `as_of`.
+    pub ledger: Ledger,
+    /// Which path ran.
+    pub path: Path,
+}
+
+/// A plan compiled once for many evaluations.
+#[derive(Clone, Debug)]
+pub struct Program {
+    plan: Plan,
+    fast: std::result::Result<FastPlan, String>,
+}
+
+impl Program {
+    /// Compiles `plan` (a plan the fast path does not compile still evaluates, on the
+    /// canonical path).
+    pub fn new(plan: Plan) -> Program {
+        let fast = FastPlan::compile(&plan);
+        Program { plan, fast }
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// `None` when the fast path compiles the plan, else the feature that keeps it on the
+    /// canonical path.
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fast.as_ref().err().map(String::as_str)
+    }
+
+    /// The fast path's ledger, or why the canonical path must decide.
+    fn native(
+        &self,
+        partners: &[Partner],
+        events: &Events,
+        as_of: Instant,
+        opts: &Options,
+    ) -> std::result::Result<Ledger, String> {
+        match (&self.fast, opts.explain, columns::instant_ns(as_of)) {
+            (_, true, _) => Err("explanations asked for".to_owned()),
+            (Err(why), _, _) => Err(format!("the plan uses {why}")),
+            (Ok(_), _, None) => Err("an as_of outside the nanosecond range".to_owned()),
+            (Ok(fast), false, Some(ns)) => run::run(
+                fast,
+                FastPlan::partner_currency(&self.plan),
+                partners,
+                events,
+                ns,
+            )
+            .map_err(|run::Bail(why)| format!("the input has {why}")),
+        }
+    }
+
+    /// Evaluates column events for `partners` as of `as_of`.
+    ///
+    /// # Errors
+    ///
+    /// The canonical path's error for an input it rejects (the fast path never decides an
+    /// error itself); `InvalidValue` when a ledger from the canonical path does not fit the
+    /// columns (see [`Ledger::from_report`]).
+    pub fn evaluate_columns(
+        &self,
+        partners: &[Partner],
+        events: &Events,
+        as_of: Instant,
+        opts: &Options,
+    ) -> Result<Outcome> {
+        match self.native(partners, events, as_of, opts) {
+            Ok(ledger) => Ok(Outcome {
+                ledger,
+                path: Path::Native,
+            }),
+            Err(reason) => {
+                let input = Input {
+                    plan: self.plan.clone(),
+                    partners: partners.to_vec(),
+                    events: events.to_events(self.plan.doc().currency),
+                    fx: Vec::new(),
+                    as_of,
+                };
+                canonical(&input, opts, reason)
+            }
+        }
+    }
+
+    /// Evaluates an [`Input`]: through the columns when its events fit them, else on the
+    /// canonical path (with the input as given, so that errors name its own values).
+    ///
+    /// # Errors
+    ///
+    /// As [`Program::evaluate_columns`].
+    pub fn evaluate(&self, input: &Input, opts: &Options) -> Result<Outcome> {
+        let reason = if !input.fx.is_empty() {
+            "the input has FX rates".to_owned()
+        } else if self.fast.is_err() || opts.explain {
+            self.native(&[], &Events::default(), input.as_of, opts)
+                .err()
+                .unwrap_or_default()
+        } else {
+            match Events::from_events(&input.events) {
+                Some(events) => match self.native(&input.partners, &events, input.as_of, opts) {
+                    Ok(ledger) => {
+                        return Ok(Outcome {
+                            ledger,
+                            path: Path::Native,
+                        });
+                    }
+                    Err(reason) => reason,
+                },
+                None => "the input has events the columns do not hold".to_owned(),
+            }
+        };
+        canonical(input, opts, reason)
+    }
+}
+
+/// Runs the canonical path and turns its report into columns.
+fn canonical(input: &Input, opts: &Options, reason: String) -> Result<Outcome> {
+    let report = crate::evaluate(input)?;
+    Ok(Outcome {
+        ledger: Ledger::from_report(&report, opts.explain)?,
+        path: Path::Canonical { reason },
+    })
+}
+
+/// Evaluates `input` on the fast path when it can, else on the canonical path: the same
+/// ledger either way.
+///
+/// # Errors
+///
+/// As [`Program::evaluate_columns`].
+pub fn evaluate(input: &Input, opts: &Options) -> Result<Outcome> {
+    Program::new(input.plan.clone()).evaluate(input, opts)
+}

@@ -1,0 +1,417 @@
+//! The columnar fast path gives the canonical path's ledger, byte for byte.
+//!
+//! Every conformance vector runs through `fast::evaluate` (from the parsed input) and
+//! through `Program::evaluate_columns` (from columns built of its events); each entry,
+//! written as the canonical report writes it without its explanation, must be identical,
+//! and an input the canonical path rejects must be rejected with the same error. Most
+//! vectors use features the fast path hands to the canonical path, so a second test
+//! generates inputs inside the compiled subset (tiers, caps, holds, clawbacks, thresholds,
+//! partial refunds and chargebacks, same-instant ties) and checks that the fast path both
+//! ran natively and agreed.
+
+mod common;
+
+use common::{vector_files, vectors_dir};
+use partnerkit::fast::{self, Events, Ledger, Options, Program};
+use partnerkit::{Input, Limits, Report};
+use serde_json::Value;
+
+/// The canonical report's entries as JSON lines without their explanations.
+fn canonical_lines(report: &Report) -> String {
+    let v: Value = serde_json::from_str(&report.to_canonical_json()).expect("report JSON");
+    let mut out = String::new();
+    for e in v["entries"].as_array().expect("entries") {
+        let mut e = e.clone();
+        e.as_object_mut().expect("entry object").remove("explain");
+        out.push_str(&e.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+fn input_text(v: &Value) -> String {
+    match v.get("input_text") {
+        Some(Value::String(s)) => s.clone(),
+        _ => serde_json::to_string(&v["input"]).expect("input"),
+    }
+}
+
+/// Compares both paths on one input; returns whether the fast path ran natively.
+fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
+    let canonical = partnerkit::evaluate(input);
+    let fast = fast::evaluate(input, &Options::default());
+    let program = Program::new(input.plan.clone());
+    // Columns carry no FX rates: only inputs without them go that way.
+    let columns = Events::from_events(&input.events)
+        .filter(|_| input.fx.is_empty())
+        .map(|ev| program.evaluate_columns(&input.partners, &ev, input.as_of, &Options::default()));
+    match (&canonical, &fast) {
+        (Err(c), Err(f)) => {
+            if c.to_json() != f.to_json() {
+                errs.push(format!(
+                    "{name}: errors differ: {} vs {}",
+                    c.to_json(),
+                    f.to_json()
+                ));
+            }
+            if let Some(Ok(_)) = &columns {
+                errs.push(format!(
+                    "{name}: columns evaluated an input the canonical path rejects"
+                ));
+            }
+            false
+        }
+        (Ok(report), Ok(out)) => {
+            let want = canonical_lines(report);
+            let got = out.ledger.to_json_lines();
+            if want != got {
+                errs.push(format!(
+                    "{name}: ledgers differ ({:?})\n want:\n{want}\n got:\n{got}",
+                    out.path
+                ));
+            }
+            let back = Ledger::from_report(report, false).expect("report fits the columns");
+            if back.to_json_lines() != want {
+                errs.push(format!(
+                    "{name}: Ledger::from_report differs from the report"
+                ));
+            }
+            #[cfg(feature = "arrow")]
+            if input.fx.is_empty()
+                && let Some(ev) = Events::from_events(&input.events)
+            {
+                // Through Arrow and back: the record batch reads as the same columns.
+                use partnerkit::fast::arrow::{
+                    events_from_batches, events_to_batch, ledger_to_batch,
+                };
+                let batch = events_to_batch(&ev).expect("events batch");
+                let back = events_from_batches(&[batch], input.plan.doc().currency)
+                    .expect("reads its own batch");
+                let out = program
+                    .evaluate_columns(&input.partners, &back, input.as_of, &Options::default())
+                    .expect("evaluates");
+                if out.ledger.to_json_lines() != want {
+                    errs.push(format!(
+                        "{name}: ledger from Arrow differs ({:?})",
+                        out.path
+                    ));
+                }
+                let l = ledger_to_batch(&out.ledger).expect("ledger batch");
+                assert_eq!(l.num_rows(), out.ledger.len());
+            }
+            match columns {
+                Some(Ok(c)) => {
+                    if c.ledger.to_json_lines() != want {
+                        errs.push(format!("{name}: column ledger differs ({:?})", c.path));
+                    }
+                    if c.path != out.path {
+                        errs.push(format!(
+                            "{name}: paths differ: {:?} vs {:?}",
+                            c.path, out.path
+                        ));
+                    }
+                }
+                Some(Err(e)) => errs.push(format!("{name}: columns failed: {}", e.to_json())),
+                None => {}
+            }
+            // Explanations on demand are the report's.
+            let ex = fast::evaluate(input, &Options { explain: true }).expect("explained");
+            let col = ex.ledger.explain.as_ref().expect("explain column");
+            let v: Value = serde_json::from_str(&report.to_canonical_json()).expect("JSON");
+            for (i, e) in v["entries"].as_array().expect("entries").iter().enumerate() {
+                let want = e["explain"].to_string();
+                if want.as_str() != col.get(i) {
+                    errs.push(format!("{name}: explanation {i} differs"));
+                }
+            }
+            out.path.is_native()
+        }
+        (c, f) => {
+            errs.push(format!(
+                "{name}: one path failed: canonical {:?}, fast {:?}",
+                c.as_ref().err().map(|e| e.to_json()),
+                f.as_ref().err().map(|e| e.to_json())
+            ));
+            false
+        }
+    }
+}
+
+#[test]
+fn every_vector_gives_the_canonical_ledger() {
+    let mut errs = Vec::new();
+    let (mut native, mut total) = (0, 0);
+    for f in vector_files() {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let name = f
+            .strip_prefix(vectors_dir())
+            .unwrap_or(&f)
+            .display()
+            .to_string();
+        let limits = match v.get("limits") {
+            Some(l) => Limits::from_json(&l.to_string()).expect("limits"),
+            None => Limits::default(),
+        };
+        // Parse errors come before either path: both take the parsed input.
+        let Ok(input) = limits.parse_input(&input_text(&v)) else {
+            continue;
+        };
+        total += 1;
+        if compare(&input, &name, &mut errs) {
+            native += 1;
+        }
+    }
+    eprintln!("fast path: {native} of {total} parsed vectors ran natively, the rest fell back");
+    assert!(
+        errs.is_empty(),
+        "{} difference(s):\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
+    assert!(total > 150, "only {total} vectors parsed");
+    assert!(native >= 20, "only {native} vectors ran natively");
+}
+
+/// A small deterministic generator (SplitMix64): the cases are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+/// A random plan inside the compiled subset.
+fn plan(r: &mut Rng) -> Value {
+    let currency = r.pick(&["USD", "JPY", "BHD"]);
+    // Plan amounts must fit the currency's minor unit: decimals only where it has them.
+    let dec = |r: &mut Rng, whole: &'static str, frac: &'static str| {
+        if currency == "JPY" || r.below(2) == 0 {
+            whole
+        } else {
+            frac
+        }
+    };
+    let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
+    let tiers = r.below(2) == 0;
+    let reward = if tiers {
+        serde_json::json!({"percent_by_tier": {"bronze": "10", "silver": "12.5", "gold": "17.25"}})
+    } else if r.below(4) == 0 {
+        serde_json::json!({"flat": dec(r, "5", "0.99")})
+    } else {
+        serde_json::json!({"percent": r.pick(&["20", "7.5", "33.333", "0.125"])})
+    };
+    let mut limits = serde_json::Map::new();
+    if r.below(2) == 0 {
+        limits.insert(
+            "max_per_period".into(),
+            serde_json::json!({"period": "month", "amount": dec(r, "60", "30.01")}),
+        );
+    }
+    if r.below(3) == 0 {
+        limits.insert(
+            "max_per_event".into(),
+            serde_json::json!(dec(r, "25", "9.99")),
+        );
+    }
+    if r.below(3) == 0 {
+        limits.insert(
+            "min_per_event".into(),
+            serde_json::json!(dec(r, "1", "0.51")),
+        );
+    }
+    let clawback = match r.below(3) {
+        0 => serde_json::json!("always"),
+        1 => serde_json::json!("never"),
+        _ => serde_json::json!({"within_days": 45}),
+    };
+    let mut p = serde_json::json!({
+        "schema": "partnerkit/plan@1",
+        "id": "generated",
+        "currency": currency,
+        "rounding": rounding,
+        "commission_base": r.pick(&["net", "gross"]),
+        "attribution": {
+            "model": r.pick(&["last_touch", "first_touch"]),
+            "window_days": r.below(40) + 1,
+        },
+        "rules": [{"id": "base", "reward": reward, "limits": limits}],
+        "lifecycle": {
+            "hold_days": r.below(40),
+            "clawback": clawback,
+            "negative_balance": r.pick(&["carry", "write_off"]),
+        },
+        "payouts": {
+            "period": "month",
+            "threshold": r.pick(&["0", "50", "120"]),
+            "net_days": r.below(20),
+        },
+    });
+    if tiers {
+        let metric = |r: &mut Rng| r.pick(&["referrals", "conversions", "revenue", "commission"]);
+        let (m1, m2) = (metric(r), metric(r));
+        let window = |r: &mut Rng| r.pick(&["period", "lifetime"]);
+        let (w1, w2) = (window(r), window(r));
+        let money = |m: &str| m == "revenue" || m == "commission";
+        let gold = if money(m2) {
+            dec(r, "300", "300.5")
+        } else {
+            "300"
+        };
+        p["tiers"] = serde_json::json!({
+            "levels": [
+                {"id": "bronze"},
+                {"id": "silver", "requires": {"any": [
+                    {"metric": m1, "window": w1, "at_least": "2"},
+                    {"metric": m2, "window": w2, "at_least": "150"}]}},
+                {"id": "gold", "requires": {"all": [
+                    {"metric": m1, "window": w1, "at_least": "4"},
+                    {"metric": m2, "window": w2, "at_least": gold}]}}
+            ],
+            "demotion": if r.below(2) == 0 { serde_json::json!("never") } else { serde_json::json!({"after_periods": r.below(3) + 1}) },
+        });
+        if r.below(3) == 0 {
+            p["tiers"]["initial"] = serde_json::json!("silver");
+        }
+    }
+    p
+}
+
+/// A random input for `plan`: touches, payments (some at one instant), partial and full
+/// refunds, chargebacks.
+fn input(r: &mut Rng, plan: Value) -> String {
+    let digits = match plan["currency"].as_str() {
+        Some("JPY") => 0,
+        Some("BHD") => 3,
+        _ => 2,
+    };
+    let currency = plan["currency"].clone();
+    let money = |units: u64| -> String {
+        let s = format!("{units:0>width$}", width = digits + 1);
+        if digits == 0 {
+            s
+        } else {
+            format!("{}.{}", &s[..s.len() - digits], &s[s.len() - digits..])
+        }
+    };
+    let partners = ["ana", "ben", "cy", "dee"];
+    let mut ps = Vec::new();
+    for p in partners {
+        let mut o = serde_json::json!({"id": p});
+        if plan.get("tiers").is_some() && r.below(4) == 0 {
+            o["tier"] = serde_json::json!(r.pick(&["bronze", "gold"]));
+        }
+        if r.below(5) == 0 {
+            o["joined_at"] = serde_json::json!("2026-03-01T00:00:00Z");
+        }
+        ps.push(o);
+    }
+    let mut events = Vec::new();
+    let mut payments: Vec<(String, u64, u64)> = Vec::new(); // id, amount, refunded
+    let day = 86_400u64;
+    let start = 1_767_225_600u64; // 2026-01-01T00:00:00Z
+    let n = 20 + r.below(60);
+    for k in 0..n {
+        // Coarse instants make same-instant ties common.
+        let t = start + r.below(200) * day / 2 + r.below(3) * 3600;
+        let at = chrono::DateTime::from_timestamp(t as i64, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let customer = format!("c{}", r.below(12));
+        match r.below(10) {
+            0..=3 => events.push(serde_json::json!({
+                "id": format!("t{k}"), "kind": "touch", "at": at,
+                "partner": r.pick(&partners), "customer": customer,
+                "channel": r.pick(&["link", "link", "coupon", "deal_registration", "manual"]),
+            })),
+            4..=7 => {
+                let amount = r.below(30_000) + 1;
+                let tax = if r.below(3) == 0 {
+                    r.below(amount / 10 + 1)
+                } else {
+                    0
+                };
+                let id = format!("p{k}");
+                events.push(serde_json::json!({
+                    "id": id, "kind": "payment", "at": at, "customer": customer,
+                    "amount": money(amount), "currency": currency, "tax": money(tax),
+                }));
+                payments.push((id, amount, 0));
+            }
+            _ if !payments.is_empty() => {
+                let i = r.below(payments.len() as u64) as usize;
+                let (id, amount, refunded) = payments[i].clone();
+                // Reversals come after their payment: ids sort after it at one instant too.
+                let later = format!("2026-12-{:02}T00:00:00Z", 1 + r.below(28));
+                let at = if r.below(2) == 0 {
+                    later
+                } else {
+                    "2026-08-01T00:00:00Z".to_owned()
+                };
+                if r.below(4) == 0 {
+                    events.push(serde_json::json!({"id": format!("x{k}"), "kind": "chargeback", "at": at, "payment": id}));
+                    payments[i].2 = amount;
+                } else if refunded < amount {
+                    let part = r.below(amount - refunded) + 1;
+                    events.push(serde_json::json!({"id": format!("r{k}"), "kind": "refund", "at": at, "payment": id, "amount": money(part)}));
+                    payments[i].2 += part;
+                }
+            }
+            _ => {}
+        }
+    }
+    let as_of = r.pick(&[
+        "2026-05-15T00:00:00Z",
+        "2026-09-01T00:00:00Z",
+        "2027-03-01T00:00:00Z",
+    ]);
+    serde_json::json!({"plan": plan, "partners": ps, "events": events, "as_of": as_of}).to_string()
+}
+
+#[test]
+fn generated_inputs_run_natively_and_agree() {
+    let mut r = Rng(0x5eed);
+    let mut errs = Vec::new();
+    let (mut native, mut ran) = (0, 0);
+    for case in 0..400 {
+        let p = plan(&mut r);
+        let text = input(&mut r, p);
+        let input = match Input::from_json(&text) {
+            Ok(i) => i,
+            Err(e) => panic!(
+                "case {case}: generated input does not parse: {}\n{text}",
+                e.to_json()
+            ),
+        };
+        let before = errs.len();
+        ran += 1;
+        if compare(&input, &format!("case {case}"), &mut errs) {
+            native += 1;
+        } else if partnerkit::evaluate(&input).is_ok() {
+            let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
+            errs.push(format!("case {case}: fell back: {:?}", out.path));
+        }
+        if errs.len() > before {
+            errs.push(format!("case {case} input: {text}"));
+        }
+    }
+    eprintln!("{native} of {ran} generated inputs ran natively");
+    assert!(
+        errs.is_empty(),
+        "{} problem(s):\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
+}
