@@ -479,6 +479,18 @@ pub(crate) fn run(
     }
     check_unique(hashes)?;
     let rows = canonical_rows(ev, as_of);
+    // The canonical fold closes at most `max_periods` period ends (each a tier evaluation)
+    // between the first event and `as_of`: a span near that is left to it, and it decides
+    // whether the input is an error. Two months of margin cover the plan's zone offset.
+    if plan.tiers.is_some()
+        && let Some(&first) = rows.first()
+    {
+        let months = cal::month_of(as_of) - cal::month_of(ev.at[first as usize]);
+        let max = i64::try_from(crate::Limits::default().max_periods).unwrap_or(i64::MAX);
+        if months >= max - 2 {
+            return bail("more month ends than the canonical limit on period ends");
+        }
+    }
 
     let digits = plan.digits;
     let rounding = plan.rounding;
