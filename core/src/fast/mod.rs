@@ -22,10 +22,13 @@
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
+mod book;
 mod cal;
 pub mod columns;
 mod compile;
 pub mod ledger;
+mod out;
+mod prepare;
 mod run;
 
 use crate::error::Result;

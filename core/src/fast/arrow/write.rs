@@ -1,0 +1,387 @@
+//! Columns to record batches: the ledger, the totals, and events (for tests and benches).
+
+use std::sync::Arc;
+
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    Array, ArrayRef, Decimal128Array, DictionaryArray, Int32Array, Int64Array, RecordBatch,
+    StringArray, TimestampNanosecondArray,
+};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{Field, Schema};
+
+use super::COLUMNS;
+use crate::error::{Error, ErrorCode, Result};
+use crate::fast::columns::{Events, NONE, REFUND_DIGITS, Strings};
+use crate::fast::ledger::{Ledger, Total};
+use crate::money::Currency;
+
+/// The events as one record batch (the schema [`super::events_from_batches`] reads): for tests
+/// and benchmarks that need Arrow input.
+///
+/// # Errors
+///
+/// `InvalidValue` when strings exceed Arrow's 2 GiB `utf8` offsets.
+pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
+    use arrow_array::types::Decimal128Type;
+    let n = ev.len();
+    let kind: Vec<i32> = ev
+        .kind
+        .iter()
+        .map(|k| match k {
+            crate::input::Kind::Touch => 0,
+            crate::input::Kind::Payment => 1,
+            crate::input::Kind::Refund => 2,
+            _ => 3,
+        })
+        .collect();
+    let kinds = strings_of(["touch", "payment", "refund", "chargeback"])?;
+    let idx = |v: &[u32]| {
+        Int32Array::new(
+            ScalarBuffer::from(v.iter().map(|&x| x as i32).collect::<Vec<_>>()),
+            Some(NullBuffer::from(
+                v.iter().map(|&x| x != NONE).collect::<Vec<_>>(),
+            )),
+        )
+    };
+    let is = |k: crate::input::Kind| -> Vec<bool> { ev.kind.iter().map(|x| *x == k).collect() };
+    let pay = is(crate::input::Kind::Payment);
+    let refund = is(crate::input::Kind::Refund);
+    let touch = is(crate::input::Kind::Touch);
+    let channel: Vec<i32> = ev
+        .channel
+        .iter()
+        .map(|c| crate::fast::compile::channel_index(*c) as i32)
+        .collect();
+    // Payments in their currency's digits and refunds at REFUND_DIGITS: one scale, 4.
+    let amount: Vec<i128> = (0..n)
+        .map(|i| {
+            let d = ev.currency[i].map_or(REFUND_DIGITS, |c| c.digits());
+            let d = if refund[i] { REFUND_DIGITS } else { d };
+            ev.amounts(i).0 * 10i128.pow(REFUND_DIGITS - d)
+        })
+        .collect();
+    let scaled = |pick: fn((i128, i128, i128)) -> i128| -> Vec<i128> {
+        (0..n)
+            .map(|i| {
+                let d = ev.currency[i].map_or(REFUND_DIGITS, |c| c.digits());
+                pick(ev.amounts(i)) * 10i128.pow(REFUND_DIGITS - d)
+            })
+            .collect()
+    };
+    let dec = |v: Vec<i128>, valid: Vec<bool>| -> Result<ArrayRef> {
+        Ok(Arc::new(
+            arrow_array::PrimitiveArray::<Decimal128Type>::new(
+                ScalarBuffer::from(v),
+                Some(NullBuffer::from(valid)),
+            )
+            .with_precision_and_scale(38, REFUND_DIGITS as i8)
+            .map_err(arrow_err)?,
+        ))
+    };
+    let amount_valid: Vec<bool> = (0..n).map(|i| pay[i] || refund[i]).collect();
+    let mut codes = Strings::default();
+    let mut code_of: Vec<(Currency, i32)> = Vec::new();
+    let currency: Vec<u32> = ev
+        .currency
+        .iter()
+        .map(|c| match c {
+            None => NONE,
+            Some(c) => match code_of.iter().find(|(x, _)| x == c) {
+                Some((_, k)) => *k as u32,
+                None => {
+                    codes.push(c.as_str());
+                    code_of.push((*c, codes.len() as i32 - 1));
+                    codes.len() as u32 - 1
+                }
+            },
+        })
+        .collect();
+    let dict = |keys: Int32Array, values: ArrayRef| -> Result<ArrayRef> {
+        Ok(Arc::new(
+            DictionaryArray::<Int32Type>::try_new(keys, values).map_err(arrow_err)?,
+        ))
+    };
+    let masked = |v: &[u32], keep: &[bool]| -> Vec<u32> {
+        v.iter()
+            .zip(keep)
+            .map(|(&x, &k)| if k { x } else { NONE })
+            .collect()
+    };
+    let customer_rows: Vec<bool> = (0..n).map(|i| touch[i] || pay[i]).collect();
+    let reversal_rows: Vec<bool> = (0..n).map(|i| !touch[i] && !pay[i]).collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(string_array(&ev.id)?),
+        dict(
+            Int32Array::new(ScalarBuffer::from(kind), None),
+            Arc::new(kinds),
+        )?,
+        Arc::new(
+            TimestampNanosecondArray::new(ScalarBuffer::from(ev.at.clone()), None)
+                .with_timezone("UTC"),
+        ),
+        dict(
+            idx(&masked(&ev.partner, &touch)),
+            Arc::new(string_array(&ev.partners.strings)?),
+        )?,
+        dict(
+            idx(&masked(&ev.customer, &customer_rows)),
+            Arc::new(string_array(&ev.customers.strings)?),
+        )?,
+        dict(
+            Int32Array::new(
+                ScalarBuffer::from(channel),
+                Some(NullBuffer::from(touch.clone())),
+            ),
+            Arc::new(strings_of([
+                "coupon",
+                "deal_registration",
+                "link",
+                "manual",
+            ])?),
+        )?,
+        dec(amount, amount_valid)?,
+        dict(idx(&currency), Arc::new(string_array(&codes)?))?,
+        dec(scaled(|a| a.1), pay.clone())?,
+        dec(scaled(|a| a.2), pay.clone())?,
+        dict(
+            idx(&masked(&ev.payment, &reversal_rows)),
+            Arc::new(string_array(&ev.payments.strings)?),
+        )?,
+    ];
+    let fields: Vec<Field> = COLUMNS
+        .iter()
+        .zip(&columns)
+        .map(|(name, c)| {
+            Field::new(
+                *name,
+                c.data_type().clone(),
+                *name != "id" && *name != "kind" && *name != "at",
+            )
+        })
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
+}
+
+fn arrow_err(e: arrow_schema::ArrowError) -> Error {
+    Error::new(ErrorCode::Internal, "", format!("arrow: {e}"))
+}
+
+fn strings_of<const N: usize>(v: [&str; N]) -> Result<StringArray> {
+    let mut s = Strings::default();
+    for x in v {
+        s.push(x);
+    }
+    string_array(&s)
+}
+
+/// A `utf8` array sharing the layout of `s` (offsets narrowed to 32 bits).
+fn string_array(s: &Strings) -> Result<StringArray> {
+    let (bytes, offsets) = s.parts();
+    let offsets: Vec<i32> = offsets
+        .iter()
+        .map(|&o| i32::try_from(o))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidValue,
+                "",
+                "strings beyond 2 GiB do not fit an Arrow utf8 column",
+            )
+        })?;
+    Ok(StringArray::new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from(bytes.as_bytes().to_vec()),
+        None,
+    ))
+}
+
+/// The ledger as one record batch:
+///
+/// `id` utf8, `partner` dictionary, `kind` dictionary, `event` dictionary, `customer`
+/// dictionary (null for entries without one), `rule` dictionary (nullable), `amount`
+/// decimal128(38, s) with `s` the largest minor unit among the ledger's currencies (2 for
+/// USD), `currency` dictionary, `status` dictionary (`pending`, `available`, `paid`),
+/// `earned_at` and `available_at` timestamp[ns, UTC], and `explain` utf8 (canonical JSON)
+/// when explanations were asked for.
+///
+/// # Errors
+///
+/// `InvalidValue` when a text column exceeds 2 GiB.
+pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
+    let n = l.len();
+    let mut ids = Strings::with_capacity(n, n * 40);
+    for i in 0..n {
+        ids.push_with(|buf| l.write_id(i, buf));
+    }
+    let scale = l.currency.iter().map(|c| c.digits()).max().unwrap_or(2);
+    let amount: Vec<i128> = (0..n)
+        .map(|i| l.amount[i] * 10i128.pow(scale - l.currency[i].digits()))
+        .collect();
+    let keys = |v: &[u32]| -> Int32Array {
+        let valid: Vec<bool> = v.iter().map(|&x| x != NONE).collect();
+        let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
+        Int32Array::new(
+            ScalarBuffer::from(v.iter().map(|&x| x as i32).collect::<Vec<_>>()),
+            nulls,
+        )
+    };
+    let dict = |k: Int32Array, values: &Strings| -> Result<ArrayRef> {
+        Ok(Arc::new(
+            DictionaryArray::<Int32Type>::try_new(k, Arc::new(string_array(values)?))
+                .map_err(arrow_err)?,
+        ))
+    };
+    const KINDS: [crate::ledger::EntryKind; 6] = [
+        crate::ledger::EntryKind::Commission,
+        crate::ledger::EntryKind::Override,
+        crate::ledger::EntryKind::Bonus,
+        crate::ledger::EntryKind::TrueUp,
+        crate::ledger::EntryKind::Reversal,
+        crate::ledger::EntryKind::Adjustment,
+    ];
+    let mut kind_names = Strings::default();
+    for k in KINDS {
+        kind_names.push(k.as_str());
+    }
+    let kind: Vec<u32> = l
+        .kind
+        .iter()
+        .map(|k| KINDS.iter().position(|x| x == k).unwrap_or(0) as u32)
+        .collect();
+    let mut status_names = Strings::default();
+    for s in ["pending", "available", "paid"] {
+        status_names.push(s);
+    }
+    let status: Vec<u32> = l
+        .status
+        .iter()
+        .map(|s| match s {
+            crate::report::Status::Pending => 0,
+            crate::report::Status::Available => 1,
+            crate::report::Status::Paid => 2,
+        })
+        .collect();
+    let mut codes = Strings::default();
+    let mut seen: Vec<Currency> = Vec::new();
+    let currency: Vec<u32> = l
+        .currency
+        .iter()
+        .map(|c| match seen.iter().position(|x| x == c) {
+            Some(k) => k as u32,
+            None => {
+                seen.push(*c);
+                codes.push(c.as_str());
+                seen.len() as u32 - 1
+            }
+        })
+        .collect();
+    let ts = |v: &[i64]| -> ArrayRef {
+        Arc::new(
+            TimestampNanosecondArray::new(ScalarBuffer::from(v.to_vec()), None)
+                .with_timezone("UTC"),
+        )
+    };
+    let mut names = vec![
+        "id",
+        "partner",
+        "kind",
+        "event",
+        "customer",
+        "rule",
+        "amount",
+        "currency",
+        "status",
+        "earned_at",
+        "available_at",
+    ];
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(string_array(&ids)?),
+        dict(keys(&l.partner), &l.partner_names)?,
+        dict(keys(&kind), &kind_names)?,
+        dict(keys(&l.event), &l.event_names)?,
+        dict(keys(&l.customer), &l.customer_names)?,
+        dict(keys(&l.rule), &l.rule_names)?,
+        Arc::new(
+            Decimal128Array::new(ScalarBuffer::from(amount), None)
+                .with_precision_and_scale(38, scale as i8)
+                .map_err(arrow_err)?,
+        ),
+        dict(keys(&currency), &codes)?,
+        dict(keys(&status), &status_names)?,
+        ts(&l.earned_at),
+        ts(&l.available_at),
+    ];
+    if let Some(ex) = &l.explain {
+        names.push("explain");
+        columns.push(Arc::new(string_array(ex)?));
+    }
+    let fields: Vec<Field> = names
+        .iter()
+        .zip(&columns)
+        .map(|(name, c)| Field::new(*name, c.data_type().clone(), c.null_count() > 0))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
+}
+
+/// Totals per partner and currency as a record batch: `partner` and `currency` utf8,
+/// `entries` int64, and `earned`, `reversed`, `net`, `pending`, `available`, `paid` as
+/// decimal128(38, s) with `s` the largest minor unit among the currencies.
+///
+/// # Errors
+///
+/// As [`ledger_to_batch`].
+pub fn totals_to_batch(totals: &[Total]) -> Result<RecordBatch> {
+    let scale = totals
+        .iter()
+        .map(|t| t.currency.digits())
+        .max()
+        .unwrap_or(2);
+    let mut partner = Strings::default();
+    let mut currency = Strings::default();
+    for t in totals {
+        partner.push(&t.partner);
+        currency.push(t.currency.as_str());
+    }
+    let dec = |f: &dyn Fn(&Total) -> i128| -> Result<ArrayRef> {
+        let v: Vec<i128> = totals
+            .iter()
+            .map(|t| f(t) * 10i128.pow(scale - t.currency.digits()))
+            .collect();
+        Ok(Arc::new(
+            Decimal128Array::new(ScalarBuffer::from(v), None)
+                .with_precision_and_scale(38, scale as i8)
+                .map_err(arrow_err)?,
+        ))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(string_array(&partner)?),
+        Arc::new(string_array(&currency)?),
+        Arc::new(Int64Array::from(
+            totals.iter().map(|t| t.entries as i64).collect::<Vec<_>>(),
+        )),
+        dec(&|t| t.earned)?,
+        dec(&|t| t.reversed)?,
+        dec(&|t| t.net())?,
+        dec(&|t| t.pending)?,
+        dec(&|t| t.available)?,
+        dec(&|t| t.paid)?,
+    ];
+    let names = [
+        "partner",
+        "currency",
+        "entries",
+        "earned",
+        "reversed",
+        "net",
+        "pending",
+        "available",
+        "paid",
+    ];
+    let fields: Vec<Field> = names
+        .iter()
+        .zip(&columns)
+        .map(|(name, c)| Field::new(*name, c.data_type().clone(), false))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
+}
