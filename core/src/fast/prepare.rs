@@ -46,47 +46,84 @@ pub(super) fn id_hashes(ev: &Events) -> Vec<u64> {
 }
 
 /// Event ids must be unique: a repeated id is a duplicate to drop or a conflict to report,
-/// which the canonical path does. Ids are grouped by hash (radix-sorted); equal hashes hand
-/// the input over.
+/// which the canonical path does. Hashes are spread over 2,048 buckets by their top bits
+/// (one counting pass), then each bucket, small enough to stay in cache, goes through an
+/// open-addressing set on its low bits. An equal hash hands the input over.
 #[inline(never)]
-pub(super) fn check_unique(mut h: Vec<u64>) -> Result<(), Bail> {
-    radix_sort(&mut h);
-    if h.windows(2).any(|w| w[0] == w[1]) {
-        // A real duplicate or a 64-bit collision; either way the canonical path sorts it
-        // out exactly.
-        return bail("repeated event ids");
-    }
-    Ok(())
-}
-
-/// Sorts 64-bit keys: one counting pass on the top 11 bits into 2,048 buckets, then each
-/// bucket (a few thousand keys, cache-resident) sorted on its own. Equal keys share a
-/// bucket, so adjacent-pair checks see them.
-pub(super) fn radix_sort(v: &mut Vec<u64>) {
+pub(super) fn check_unique(h: Vec<u64>) -> Result<(), Bail> {
     const BITS: u32 = 11;
-    if v.len() < 1 << 14 {
-        v.sort_unstable();
-        return;
+    if h.len() < 1 << 14 {
+        let mut h = h;
+        h.sort_unstable();
+        return match h.windows(2).any(|w| w[0] == w[1]) {
+            true => repeated(),
+            false => Ok(()),
+        };
     }
     let bucket = |x: u64| (x >> (64 - BITS)) as usize;
     let mut count = vec![0usize; (1 << BITS) + 1];
-    for &x in v.iter() {
+    for &x in &h {
         count[bucket(x) + 1] += 1;
     }
     for k in 1..count.len() {
         count[k] += count[k - 1];
     }
     let starts = count.clone();
-    let mut tmp = vec![0u64; v.len()];
-    for &x in v.iter() {
+    let mut tmp = vec![0u64; h.len()];
+    for &x in &h {
         let b = bucket(x);
         tmp[count[b]] = x;
         count[b] += 1;
     }
+    drop(h);
+    // One table, reused: a power of two at least twice the largest bucket. Slots hold
+    // hash + 1 (0 is empty); a hash of u64::MAX wraps to 0 and is checked on its own.
+    let largest = starts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    let size = (2 * largest).next_power_of_two().max(16);
+    let mask = size - 1;
+    let mut table = vec![0u64; size];
+    let mut saw_max = false;
     for w in starts.windows(2) {
-        tmp[w[0]..w[1]].sort_unstable();
+        let keys = &tmp[w[0]..w[1]];
+        for &x in keys {
+            if x == u64::MAX {
+                if saw_max {
+                    return repeated();
+                }
+                saw_max = true;
+                continue;
+            }
+            let mut k = (x as usize) & mask;
+            loop {
+                let slot = table[k];
+                if slot == 0 {
+                    table[k] = x + 1;
+                    break;
+                }
+                if slot == x + 1 {
+                    return repeated();
+                }
+                k = (k + 1) & mask;
+            }
+        }
+        // Clear only what this bucket wrote.
+        for &x in keys {
+            if x != u64::MAX {
+                let mut k = (x as usize) & mask;
+                while table[k] != 0 {
+                    table[k] = 0;
+                    k = (k + 1) & mask;
+                }
+            }
+        }
     }
-    *v = tmp;
+    Ok(())
+}
+
+/// A repeated id hash: a real duplicate or a 64-bit collision; either way the canonical
+/// path sorts it out exactly.
+fn repeated() -> Result<(), Bail> {
+    bail("repeated event ids")
 }
 
 /// The rows to apply (at ≤ as_of) in canonical order: (at, kind rank, id). Logs usually
@@ -133,4 +170,47 @@ pub(super) fn canonical_rows(ev: &Events, as_of: i64) -> Vec<u32> {
         rows = keys.into_iter().map(|k| k.2).collect();
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_unique;
+
+    /// A SplitMix64 stream: distinct, well-spread 64-bit values.
+    fn hashes(n: usize) -> Vec<u64> {
+        let mut x = 0x5eed_u64;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = x;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^ (z >> 31)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_a_repeat_among_many_and_none_where_there_is_none() {
+        for n in [10, 20_000, 200_000] {
+            let h = hashes(n);
+            assert!(check_unique(h.clone()).is_ok(), "{n} distinct");
+            for (a, b) in [(0, n - 1), (n / 2, n / 3), (7, 8)] {
+                let mut d = h.clone();
+                d[b] = d[a];
+                assert!(check_unique(d).is_err(), "{n}: {a} repeated at {b}");
+            }
+            // The one value the table cannot store as itself, alone and twice.
+            let mut m = h.clone();
+            m[3] = u64::MAX;
+            assert!(check_unique(m.clone()).is_ok());
+            m[5] = u64::MAX;
+            assert!(check_unique(m).is_err());
+            // Zero is an ordinary hash.
+            let mut z = h;
+            z[1] = 0;
+            z[2] = 0;
+            assert!(check_unique(z).is_err());
+        }
+    }
 }
