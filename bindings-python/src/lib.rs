@@ -10,6 +10,7 @@
 
 mod arrow;
 mod convert;
+mod document;
 mod engine;
 mod error;
 mod plan;

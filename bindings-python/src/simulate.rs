@@ -2,103 +2,18 @@
 //! `Plan`) and the Monte Carlo, backtest and sweep functions. Results cross back as the
 //! core's JSON text; the facade (`partnerkit/_simulate.py`) makes DataFrames of it.
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
 
+use crate::document::document_class;
 use crate::plan::Plan;
 use crate::{convert, error};
 
-/// A scenario document (`{"schema": "partnerkit/scenario@1", ...}`).
-#[pyclass(module = "partnerkit._native", frozen)]
-pub struct Scenario {
-    text: String,
-}
-
-impl Scenario {
-    /// The document's JSON text.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    fn checked(py: Python<'_>, text: String) -> PyResult<Scenario> {
-        let problems = error::run(py, || {
-            Ok(partnerkit::simulate::Scenario::validate_json(&text))
-        })?;
-        match problems.first() {
-            Some(e) if e.code() == partnerkit::ErrorCode::InvalidJson => Err(error::to_py(py, e)),
-            _ => Ok(Scenario { text }),
-        }
-    }
-}
-
-#[pymethods]
-impl Scenario {
-    /// A scenario from its JSON text (`str` or `bytes`).
-    #[staticmethod]
-    fn from_json(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Scenario> {
-        let text = convert::document(text, "scenario")?.into_owned();
-        Scenario::checked(py, text)
-    }
-
-    /// A scenario from a `dict` of Python values (decimals as `Decimal` or `str`).
-    #[staticmethod]
-    fn from_dict(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Scenario> {
-        if doc.is_instance_of::<PyString>() || doc.is_instance_of::<PyBytes>() {
-            return Err(PyTypeError::new_err(
-                "Scenario.from_dict takes a dict: use Scenario.from_json for JSON text",
-            ));
-        }
-        let text = convert::document(doc, "scenario")?.into_owned();
-        Scenario::checked(py, text)
-    }
-
-    /// Every problem of the scenario, in document order, as `PartnerkitError` instances
-    /// (not raised); empty when it is valid.
-    fn validate<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let problems = error::run(py, || {
-            Ok(partnerkit::simulate::Scenario::validate_json(&self.text))
-        })?;
-        problems
-            .iter()
-            .map(|e| error::instance(py, e.code().as_str(), e.path(), e.message()))
-            .collect()
-    }
-
-    /// The document's JSON text.
-    fn to_json(&self) -> &str {
-        &self.text
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        let from_json = slf.get_type().getattr("from_json")?;
-        let args = PyTuple::new(slf.py(), [slf.get().text.as_str()])?;
-        PyTuple::new(slf.py(), [from_json, args.into_any()])
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Scenario>()
-            .is_ok_and(|o| o.get().text == self.text)
-    }
-
-    fn __hash__(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.text.hash(&mut h);
-        h.finish()
-    }
-
-    fn __repr__(&self) -> String {
-        let head: String = self.text.chars().take(60).collect();
-        let more = if self.text.chars().nth(60).is_some() {
-            "..."
-        } else {
-            ""
-        };
-        format!("<Scenario {head}{more}>")
-    }
-}
+document_class!(
+    /// A scenario document (`{"schema": "partnerkit/scenario@1", ...}`).
+    Scenario,
+    "scenario",
+    partnerkit::simulate::Scenario::validate_json
+);
 
 /// Each plan's JSON text (a `Plan`, a dict, a list of versions, or JSON text).
 fn plan_texts(plans: &[Bound<'_, PyAny>]) -> PyResult<Vec<String>> {

@@ -92,6 +92,46 @@ pub(crate) fn join(root: &str, child: &str) -> String {
     }
 }
 
+/// The fields a document object may hold: each name and whether it is required.
+pub(crate) type Fields = &'static [(&'static str, bool)];
+
+/// Records `key` of the object at `root` as an unknown field, naming the ones expected.
+pub(crate) fn unknown_field(
+    issues: &mut crate::error::Issues,
+    root: &str,
+    key: &str,
+    fields: Fields,
+) {
+    let expected = fields
+        .iter()
+        .map(|(f, _)| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    issues.push(
+        ErrorCode::UnknownField,
+        join(root, key),
+        format!("unknown field `{key}`, expected one of {expected}"),
+    );
+}
+
+/// Records every required field of `fields` that `obj` (at `root`) lacks.
+pub(crate) fn missing_fields(
+    issues: &mut crate::error::Issues,
+    obj: &serde_json::Map<String, serde_json::Value>,
+    root: &str,
+    fields: Fields,
+) {
+    for (field, required) in fields {
+        if *required && !obj.contains_key(*field) {
+            issues.push(
+                ErrorCode::MissingField,
+                join(root, field),
+                format!("missing field `{field}`"),
+            );
+        }
+    }
+}
+
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let i = s.find(start)? + start.len();
     let j = s[i..].find(end)? + i;

@@ -6,12 +6,12 @@ use serde_json::Value;
 
 use super::types::{PlanDoc, Rule};
 use crate::error::{ErrorCode, Issues};
-use crate::json::{from_value_at, join};
+use crate::json::{Fields, from_value_at, join, missing_fields, unknown_field};
 
 pub(crate) use crate::json::json_value;
 
 /// Top-level fields: name and whether it is required.
-const FIELDS: &[(&str, bool)] = &[
+const FIELDS: Fields = &[
     ("schema", true),
     ("id", true),
     ("name", false),
@@ -52,30 +52,11 @@ pub(crate) fn plan_doc(value: &Value, root: &str, issues: &mut Issues) -> Option
             k if FIELDS.iter().any(|(f, _)| *f == k) => check_field(k, v, &path, issues),
             _ => {
                 unknown += 1;
-                issues.push(
-                    ErrorCode::UnknownField,
-                    path,
-                    format!(
-                        "unknown field `{key}`, expected one of {}",
-                        FIELDS
-                            .iter()
-                            .map(|(f, _)| format!("`{f}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
+                unknown_field(issues, root, key, FIELDS);
             }
         }
     }
-    for (field, required) in FIELDS {
-        if *required && !obj.contains_key(*field) {
-            issues.push(
-                ErrorCode::MissingField,
-                join(root, field),
-                format!("missing field `{field}`"),
-            );
-        }
-    }
+    missing_fields(issues, obj, root, FIELDS);
     // Unknown top-level fields do not stop the semantic pass: without them the plan still
     // reads, and its author gets every other problem in the same run.
     if issues.0.len() > before + unknown {

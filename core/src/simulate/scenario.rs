@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::dec::Dec;
 use crate::error::{Error, ErrorCode, Issues, Result};
-use crate::json::{from_value_at, join, json_value};
+use crate::json::{Fields, from_value_at, join, json_value, missing_fields, unknown_field};
 use crate::money::Currency;
 use crate::time::{Instant, parse_date};
 
@@ -186,7 +186,7 @@ pub struct Scenario {
 }
 
 /// Top-level fields: name and whether it is required.
-const FIELDS: &[(&str, bool)] = &[
+const FIELDS: Fields = &[
     ("schema", true),
     ("id", false),
     ("currency", true),
@@ -339,29 +339,10 @@ fn structural(value: &Value, root: &str, issues: &mut Issues) -> Option<Scenario
             "months" | "runs" | "refund_after_days" => check::<u32>(v, &path, issues),
             "seed" => check::<u64>(v, &path, issues),
             "margin" => check::<Option<Dec>>(v, &path, issues),
-            _ => issues.push(
-                ErrorCode::UnknownField,
-                path,
-                format!(
-                    "unknown field `{key}`, expected one of {}",
-                    FIELDS
-                        .iter()
-                        .map(|(f, _)| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+            _ => unknown_field(issues, root, key, FIELDS),
         }
     }
-    for (field, required) in FIELDS {
-        if *required && !obj.contains_key(*field) {
-            issues.push(
-                ErrorCode::MissingField,
-                join(root, field),
-                format!("missing field `{field}`"),
-            );
-        }
-    }
+    missing_fields(issues, obj, root, FIELDS);
     if issues.0.len() > before {
         return None;
     }
