@@ -64,16 +64,39 @@ pub(crate) fn pow10(n: u32) -> i128 {
     10i128.pow(n)
 }
 
+/// The integer widths [`round_div`] works in: `i64` for the fold's hot loop (a 64-bit
+/// division is several times cheaper than a 128-bit one), `i128` where products can exceed
+/// 64 bits.
+pub(crate) trait Int:
+    Copy
+    + Ord
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Rem<Output = Self>
+    + std::ops::Neg<Output = Self>
+    + From<i8>
+{
+}
+
+impl Int for i64 {}
+impl Int for i128 {}
+
 /// `num / den` (den > 0) rounded to an integer with `mode`, exactly as `Rounding::round`
-/// rounds the exact quotient.
-pub(crate) fn round_div(num: i128, den: i128, mode: Rounding) -> i128 {
+/// rounds the exact quotient. The one rounding routine of the fast path, in either width.
+#[inline]
+pub(crate) fn round_div<T: Int>(num: T, den: T, mode: Rounding) -> T {
+    let zero = T::from(0);
+    let one = T::from(1);
+    let two = T::from(2);
     let q = num / den;
     let r = num % den;
-    if r == 0 {
+    if r == zero {
         return q;
     }
-    let away = q + num.signum();
-    let twice = 2 * r.abs();
+    // r ≠ 0, so num ≠ 0: rounding away from zero adds num's sign.
+    let away = if num < zero { q + -one } else { q + one };
+    let twice = two * if r < zero { -r } else { r };
     match mode {
         Rounding::Down => q,
         Rounding::Up => away,
@@ -85,7 +108,7 @@ pub(crate) fn round_div(num: i128, den: i128, mode: Rounding) -> i128 {
             }
         }
         Rounding::HalfEven => {
-            if twice > den || (twice == den && q % 2 != 0) {
+            if twice > den || (twice == den && q % two != zero) {
                 away
             } else {
                 q
@@ -441,6 +464,8 @@ mod tests {
                     let want = mode.round(exact, 0);
                     let got = round_div(num, den, mode);
                     assert_eq!(Decimal::from(got as i64), want, "{num}/{den} {mode:?}");
+                    let narrow = round_div(num as i64, den as i64, mode);
+                    assert_eq!(Decimal::from(narrow), want, "i64 {num}/{den} {mode:?}");
                 }
             }
         }

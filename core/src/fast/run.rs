@@ -63,38 +63,8 @@ struct PayRec {
 #[inline]
 fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     match a.checked_mul(b) {
-        Some(p) => i128::from(round_div64(p, den, mode)),
+        Some(p) => i128::from(round_div(p, den, mode)),
         None => round_div(i128::from(a) * i128::from(b), i128::from(den), mode),
-    }
-}
-
-/// [`round_div`] in 64 bits.
-#[inline]
-fn round_div64(num: i64, den: i64, mode: Rounding) -> i64 {
-    let q = num / den;
-    let r = num % den;
-    if r == 0 {
-        return q;
-    }
-    let away = q + num.signum();
-    let twice = 2 * r.abs();
-    match mode {
-        Rounding::Down => q,
-        Rounding::Up => away,
-        Rounding::HalfUp => {
-            if twice >= den {
-                away
-            } else {
-                q
-            }
-        }
-        Rounding::HalfEven => {
-            if twice > den || (twice == den && q % 2 != 0) {
-                away
-            } else {
-                q
-            }
-        }
     }
 }
 
@@ -127,13 +97,21 @@ pub(crate) fn run(
         let mut named: std::collections::HashMap<u64, u32, foldhash::fast::RandomState> =
             Default::default();
         named.reserve(n_refs);
+        // Most payments are never refunded: a bit per hash (16 bits a named payment, a
+        // cache-sized filter) turns most map probes, each a cache miss, into one bit test.
+        let bits = (n_refs * 16).next_power_of_two().max(64);
+        let mut filter = vec![0u64; bits / 64];
+        let bit = |h: u64| (h >> 32) as usize & (bits - 1);
         for k in 0..n_refs {
             let h = std::hash::BuildHasher::hash_one(&hasher, ev.payments.strings.get_bytes(k));
             named.insert(h, k as u32);
+            filter[bit(h) / 64] |= 1 << (bit(h) % 64);
         }
         for (i, slot) in ref_slot.iter_mut().enumerate() {
+            let h = hashes[i];
             if ev.kind[i] == Kind::Payment
-                && let Some(&k) = named.get(&hashes[i])
+                && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
+                && let Some(&k) = named.get(&h)
                 && ev.payments.strings.get(k as usize) == ev.id.get(i)
             {
                 *slot = k;
@@ -410,11 +388,7 @@ pub(crate) fn run(
                     let target = if full {
                         e
                     } else {
-                        round_div(
-                            i128::from(e) * i128::from(total),
-                            i128::from(rec.amount),
-                            rounding,
-                        ) as i64
+                        mul_div(e, total, rec.amount, rounding) as i64
                     };
                     let delta = target - rec.accounted;
                     rec.accounted = target;
@@ -462,11 +436,7 @@ pub(crate) fn run(
                         if x >= rec.amount {
                             rec.revenue
                         } else {
-                            round_div(
-                                i128::from(rec.revenue) * i128::from(x),
-                                i128::from(rec.amount),
-                                rounding,
-                            ) as i64
+                            mul_div(rec.revenue, x, rec.amount, rounding) as i64
                         }
                     };
                     b.month[rec.partner as usize].revenue -= cut(total) - cut(before);

@@ -23,9 +23,61 @@ enum Text<'a> {
     View(&'a arrow_array::StringViewArray),
     Dict {
         array: &'a dyn Array,
-        keys: Vec<usize>,
+        keys: Keys<'a>,
         values: Box<Text<'a>>,
+        /// How many values the dictionary holds (a key past them reads as null).
+        len: usize,
     },
+}
+
+/// A dictionary's keys read in place, in their own width: a normalized copy would be a
+/// fresh eight-byte vector per row and per dictionary column.
+enum Keys<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+}
+
+impl<'a> Keys<'a> {
+    fn of(a: &'a dyn Array, name: &str) -> Result<Keys<'a>> {
+        use arrow_array::types as t;
+        let DataType::Dictionary(k, _) = a.data_type() else {
+            return Err(column_type(name, a.data_type(), "a string"));
+        };
+        Ok(match k.as_ref() {
+            DataType::Int8 => Keys::I8(a.as_dictionary::<t::Int8Type>().keys().values()),
+            DataType::Int16 => Keys::I16(a.as_dictionary::<t::Int16Type>().keys().values()),
+            DataType::Int32 => Keys::I32(a.as_dictionary::<t::Int32Type>().keys().values()),
+            DataType::Int64 => Keys::I64(a.as_dictionary::<t::Int64Type>().keys().values()),
+            DataType::UInt8 => Keys::U8(a.as_dictionary::<t::UInt8Type>().keys().values()),
+            DataType::UInt16 => Keys::U16(a.as_dictionary::<t::UInt16Type>().keys().values()),
+            DataType::UInt32 => Keys::U32(a.as_dictionary::<t::UInt32Type>().keys().values()),
+            DataType::UInt64 => Keys::U64(a.as_dictionary::<t::UInt64Type>().keys().values()),
+            t => return Err(column_type(name, t, "a dictionary with integer keys")),
+        })
+    }
+
+    /// Row `i`'s key; a negative key (invalid Arrow) reads as `usize::MAX`, past any
+    /// dictionary.
+    #[inline]
+    fn get(&self, i: usize) -> usize {
+        let wide = |k: i64| usize::try_from(k).unwrap_or(usize::MAX);
+        match self {
+            Keys::I8(k) => wide(i64::from(k[i])),
+            Keys::I16(k) => wide(i64::from(k[i])),
+            Keys::I32(k) => wide(i64::from(k[i])),
+            Keys::I64(k) => wide(k[i]),
+            Keys::U8(k) => usize::from(k[i]),
+            Keys::U16(k) => usize::from(k[i]),
+            Keys::U32(k) => k[i] as usize,
+            Keys::U64(k) => usize::try_from(k[i]).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 impl<'a> Text<'a> {
@@ -48,8 +100,9 @@ impl<'a> Text<'a> {
                 }
                 Text::Dict {
                     array: a,
-                    keys: d.normalized_keys(),
+                    keys: Keys::of(a, name)?,
                     values: Box::new(Text::of_array(d.values().as_ref(), name)?),
+                    len: d.values().len(),
                 }
             }
             t => return Err(column_type(name, t, "a string")),
@@ -66,11 +119,13 @@ impl<'a> Text<'a> {
                 array,
                 keys,
                 values,
+                len,
             } => {
-                if array.is_null(i) {
+                let k = keys.get(i);
+                if array.is_null(i) || k >= *len {
                     None
                 } else {
-                    values.get(keys[i])
+                    values.get(k)
                 }
             }
         }
@@ -94,11 +149,12 @@ impl<'a> Text<'a> {
                 array,
                 keys,
                 values,
+                len,
             } => {
-                if array.is_null(i) {
+                let k = keys.get(i);
+                if array.is_null(i) || k >= *len {
                     return None;
                 }
-                let k = keys[i];
                 if cache.len() <= k {
                     cache.resize(k + 1, NONE);
                 }
@@ -585,5 +641,134 @@ fn amount_valid(a: &Amounts<'_>, i: usize) -> bool {
         Amounts::Absent => false,
         Amounts::Decimal(arr, _) => arr.is_valid(i),
         Amounts::Text(t) => t.get(i).is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::types::{
+        ArrowDictionaryKeyType, Int8Type, Int16Type, Int32Type, Int64Type, UInt32Type, UInt64Type,
+    };
+    use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, RecordBatch, StringArray};
+
+    use super::events_from_batches;
+    use crate::fast::arrow::events_to_batch;
+    use crate::fast::columns::Events;
+    use crate::money::Currency;
+    use crate::plan::Channel;
+
+    /// Turns plain strings into a dictionary column.
+    type Encode = fn(&[Option<String>]) -> ArrayRef;
+
+    /// A string column, plain or an `Int32` dictionary, as plain strings (`None`: neither).
+    fn decoded(a: &ArrayRef) -> Option<Vec<Option<String>>> {
+        if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
+            return Some(
+                (0..s.len())
+                    .map(|i| s.is_valid(i).then(|| s.value(i).to_owned()))
+                    .collect(),
+            );
+        }
+        let d = a.as_any().downcast_ref::<DictionaryArray<Int32Type>>()?;
+        let values = d.values().as_any().downcast_ref::<StringArray>()?;
+        Some(
+            (0..d.len())
+                .map(|i| {
+                    d.is_valid(i)
+                        .then(|| values.value(d.keys().value(i) as usize).to_owned())
+                })
+                .collect(),
+        )
+    }
+
+    /// Strings as a dictionary with keys of type `K`: one value per row, reversed, plus one
+    /// value no row uses, so that a key is never its row number.
+    fn dictionary<K: ArrowDictionaryKeyType>(s: &[Option<String>]) -> ArrayRef
+    where
+        K::Native: TryFrom<usize>,
+    {
+        let n = s.len();
+        let mut values: Vec<&str> = vec!["unused"];
+        values.extend(s.iter().rev().map(|v| v.as_deref().unwrap_or("")));
+        let keys: PrimitiveArray<K> = (0..n)
+            .map(|i| {
+                s[i].is_some().then(|| {
+                    K::Native::try_from(n - i)
+                        .ok()
+                        .expect("the test's keys fit")
+                })
+            })
+            .collect();
+        let values: ArrayRef = Arc::new(StringArray::from(values));
+        Arc::new(DictionaryArray::<K>::try_new(keys, values).expect("dictionary"))
+    }
+
+    fn same(a: &Events, b: &Events) {
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.kind, b.kind);
+        assert_eq!(a.at, b.at);
+        assert_eq!(a.partner, b.partner);
+        assert_eq!(a.customer, b.customer);
+        assert_eq!(a.channel, b.channel);
+        assert_eq!(a.amount, b.amount);
+        assert_eq!(a.currency, b.currency);
+        assert_eq!(a.payment, b.payment);
+        assert_eq!(a.partners.strings, b.partners.strings);
+        assert_eq!(a.customers.strings, b.customers.strings);
+        assert_eq!(a.payments.strings, b.payments.strings);
+    }
+
+    #[test]
+    fn dictionary_columns_of_every_key_width_read_as_plain_strings() {
+        let usd = Currency::parse("USD").expect("USD");
+        let mut ev = Events::default();
+        ev.push_touch("t1", 10, "p1", "c1", Channel::Link);
+        ev.push_touch("t2", 20, "p2", "c2", Channel::Coupon);
+        ev.push_payment("pay1", 30, "c1", 1_000, 0, 0, usd);
+        ev.push_payment("pay2", 40, "c2", 2_000, 0, 0, usd);
+        ev.push_reversal("r1", 50, "pay1", Some(5_000_000), Some(usd));
+        let plain = events_to_batch(&ev).expect("batch");
+        let want = events_from_batches(std::slice::from_ref(&plain), usd).expect("plain");
+        same(&want, &ev);
+        let encode: [Encode; 5] = [
+            dictionary::<Int8Type>,
+            dictionary::<Int16Type>,
+            dictionary::<Int64Type>,
+            dictionary::<UInt32Type>,
+            dictionary::<UInt64Type>,
+        ];
+        for (w, f) in encode.iter().enumerate() {
+            let schema = plain.schema();
+            let mut fields = Vec::new();
+            let mut columns = Vec::new();
+            let mut encoded = 0;
+            for (field, col) in schema.fields().iter().zip(plain.columns()) {
+                let col = match decoded(col) {
+                    Some(s) if field.name() != "id" => {
+                        encoded += 1;
+                        f(&s)
+                    }
+                    _ => col.clone(),
+                };
+                fields.push(arrow_schema::Field::new(
+                    field.name(),
+                    col.data_type().clone(),
+                    true,
+                ));
+                columns.push(col);
+            }
+            assert_eq!(encoded, 6, "every string column but the id is a dictionary");
+            let batch = RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns)
+                .expect("dictionary batch");
+            let got = events_from_batches(std::slice::from_ref(&batch), usd).expect("dictionaries");
+            same(&got, &want);
+            // A slice keeps reading its own rows.
+            let tail = events_from_batches(&[batch.slice(2, 3)], usd).expect("slice");
+            assert_eq!(tail.len(), 3, "width {w}");
+            assert_eq!(tail.customers.strings.get(0), "c1");
+            assert_eq!(tail.payments.strings.get(0), "pay1");
+        }
     }
 }

@@ -182,18 +182,21 @@ fn string_array(s: &Strings) -> Result<StringArray> {
         .iter()
         .map(|&o| i32::try_from(o))
         .collect::<std::result::Result<_, _>>()
-        .map_err(|_| {
-            Error::new(
-                ErrorCode::InvalidValue,
-                "",
-                "strings beyond 2 GiB do not fit an Arrow utf8 column",
-            )
-        })?;
+        .map_err(|_| too_long())?;
     Ok(StringArray::new(
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
         Buffer::from(bytes.as_bytes().to_vec()),
         None,
     ))
+}
+
+/// Strings past an `i32` offset.
+fn too_long() -> Error {
+    Error::new(
+        ErrorCode::InvalidValue,
+        "",
+        "strings beyond 2 GiB do not fit an Arrow utf8 column",
+    )
 }
 
 /// The ledger as one record batch:
@@ -210,21 +213,40 @@ fn string_array(s: &Strings) -> Result<StringArray> {
 /// `InvalidValue` when a text column exceeds 2 GiB.
 pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
     let n = l.len();
-    let mut ids = Strings::with_capacity(n, n * 40);
+    // The id column written straight into the buffers Arrow takes over (no second copy of
+    // ten million ids).
+    let mut id_bytes = String::with_capacity(n * 40);
+    let mut id_offsets: Vec<i32> = Vec::with_capacity(n + 1);
+    id_offsets.push(0);
     for i in 0..n {
-        ids.push_with(|buf| l.write_id(i, buf));
+        l.write_id(i, &mut id_bytes);
+        id_offsets.push(i32::try_from(id_bytes.len()).map_err(|_| too_long())?);
     }
+    let ids = StringArray::new(
+        OffsetBuffer::new(ScalarBuffer::from(id_offsets)),
+        Buffer::from_vec(id_bytes.into_bytes()),
+        None,
+    );
     let scale = l.currency.iter().map(|c| c.digits()).max().unwrap_or(2);
-    let amount: Vec<i128> = (0..n)
-        .map(|i| l.amount[i] * 10i128.pow(scale - l.currency[i].digits()))
-        .collect();
+    // One currency (the usual case) scales every amount alike; otherwise a factor per
+    // entry, from a table rather than a power per entry.
+    let amount: Vec<i128> = if l.currency.iter().all(|c| c.digits() == scale) {
+        l.amount.clone()
+    } else {
+        let factor: Vec<i128> = (0..=scale).map(|d| 10i128.pow(scale - d)).collect();
+        l.amount
+            .iter()
+            .zip(&l.currency)
+            .map(|(&a, c)| a * factor[c.digits() as usize])
+            .collect()
+    };
     let keys = |v: &[u32]| -> Int32Array {
-        let valid: Vec<bool> = v.iter().map(|&x| x != NONE).collect();
-        let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
-        Int32Array::new(
-            ScalarBuffer::from(v.iter().map(|&x| x as i32).collect::<Vec<_>>()),
-            nulls,
-        )
+        let values: Vec<i32> = v.iter().map(|&x| x as i32).collect();
+        // A validity bitmap only for a column with nulls.
+        let nulls = v
+            .contains(&NONE)
+            .then(|| NullBuffer::from(v.iter().map(|&x| x != NONE).collect::<Vec<_>>()));
+        Int32Array::new(ScalarBuffer::from(values), nulls)
     };
     let dict = |k: Int32Array, values: &Strings| -> Result<ArrayRef> {
         Ok(Arc::new(
@@ -296,7 +318,7 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
         "available_at",
     ];
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(string_array(&ids)?),
+        Arc::new(ids),
         dict(keys(&l.partner), &l.partner_names)?,
         dict(keys(&kind), &kind_names)?,
         dict(keys(&l.event), &l.event_names)?,
