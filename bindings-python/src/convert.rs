@@ -419,3 +419,120 @@ fn type_name(v: &Bound<'_, PyAny>) -> String {
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "unknown".to_owned())
 }
+
+/// How the facade reads a typed string of the canonical JSON (`_READ` in `__init__.py`).
+#[derive(Clone, Copy)]
+enum Reader {
+    Decimal,
+    Instant,
+    Date,
+}
+
+/// `report_field_types()` as the facade's `_READERS` uses it: key → reader, for the keys
+/// whose type the facade reads (the others stay text).
+fn reader(key: &str) -> Option<Reader> {
+    static READERS: std::sync::OnceLock<std::collections::HashMap<&'static str, Reader>> =
+        std::sync::OnceLock::new();
+    READERS
+        .get_or_init(|| {
+            partnerkit::report::FIELD_TYPES
+                .iter()
+                .filter_map(|(k, t)| {
+                    let r = match crate::report::field_type_name(*t) {
+                        "decimal" => Reader::Decimal,
+                        "instant" => Reader::Instant,
+                        "date" => Reader::Date,
+                        _ => return None,
+                    };
+                    Some((*k, r))
+                })
+                .collect()
+        })
+        .get(key)
+        .copied()
+}
+
+static FROM_ISO_DATETIME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static FROM_ISO_DATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The callables behind [`Reader`], looked up once.
+struct Readers<'py> {
+    decimal: Bound<'py, PyType>,
+    datetime: Bound<'py, PyAny>,
+    date: Bound<'py, PyAny>,
+}
+
+/// The core's canonical JSON as Python values, typed the way the facade's
+/// `json.loads(text, object_pairs_hook=_typed)` types them — the same dicts, lists and
+/// scalars, with the string under a typed key read as `Decimal`, an aware `datetime` or a
+/// `date` — without a Python call per object. Keys keep the text's order.
+pub fn typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        error::raise(
+            py,
+            "Internal",
+            "",
+            &format!("the core wrote JSON that does not read back: {e}"),
+        )
+    })?;
+    let from_iso = |cell: &PyOnceLock<Py<PyAny>>, class: &str| -> PyResult<Bound<'py, PyAny>> {
+        Ok(cell
+            .get_or_try_init(py, || {
+                py.import("datetime")?
+                    .getattr(class)?
+                    .getattr("fromisoformat")
+                    .map(Bound::unbind)
+            })?
+            .bind(py)
+            .clone())
+    };
+    let readers = Readers {
+        decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone(),
+        datetime: from_iso(&FROM_ISO_DATETIME, "datetime")?,
+        date: from_iso(&FROM_ISO_DATE, "date")?,
+    };
+    typed(py, &value, &readers)
+}
+
+fn typed<'py>(
+    py: Python<'py>,
+    v: &serde_json::Value,
+    r: &Readers<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::IntoPyObjectExt;
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_bound_py_any(py)?
+            } else if let Some(u) = n.as_u64() {
+                u.into_bound_py_any(py)?
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)?
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(typed(py, item, r)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, item) in map {
+                let value = match (item, reader(k)) {
+                    (Value::String(s), Some(Reader::Decimal)) => r.decimal.call1((s.as_str(),))?,
+                    (Value::String(s), Some(Reader::Instant)) => r.datetime.call1((s.as_str(),))?,
+                    (Value::String(s), Some(Reader::Date)) => r.date.call1((s.as_str(),))?,
+                    _ => typed(py, item, r)?,
+                };
+                dict.set_item(PyString::intern(py, k), value)?;
+            }
+            dict.into_any()
+        }
+    })
+}

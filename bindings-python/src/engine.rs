@@ -108,6 +108,18 @@ impl Engine {
         self.with(py, |e| e.apply_json(&text))
     }
 
+    /// `apply_json`, with the entries as Python values typed like `Report.to_dict`
+    /// (`Decimal` amounts, aware `datetime`s), built here rather than by a Python hook.
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        events: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text = convert::document(events, root(events, "events[0]", "events"))?;
+        let json = self.with(py, |e| e.apply_json(&text))?;
+        convert::typed_json(py, &json)
+    }
+
     /// Adds a partner (a dict or JSON text), or updates one between events.
     fn upsert_partner(&self, py: Python<'_>, partner: &Bound<'_, PyAny>) -> PyResult<()> {
         let text = convert::document(partner, "partner")?;
