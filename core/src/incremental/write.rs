@@ -399,3 +399,176 @@ pub(crate) fn checked_rates(list: &[FxRate]) -> Result<Vec<FxRate>> {
         .map(|(i, r)| checked_fx(r, &format!("fx[{i}]")))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::input::AssignShare;
+    use crate::money::Currency;
+    use crate::plan::Channel;
+
+    fn event(at: &str, body: Body) -> Event {
+        Event {
+            id: "e1".into(),
+            at: crate::time::parse_instant(at).expect("instant"),
+            body,
+        }
+    }
+
+    fn payment(amount: Decimal, tax: Decimal, discount: Decimal, currency: &str) -> Body {
+        Body::Payment(Payment {
+            customer: "c1".into(),
+            amount,
+            currency: Currency::parse(currency).expect("currency"),
+            tax,
+            discount,
+            product: None,
+            subscription: None,
+            order: None,
+        })
+    }
+
+    fn dec(s: &str) -> Decimal {
+        crate::money::parse_decimal(s).expect("decimal")
+    }
+
+    /// Events on both sides of every quick check: whenever the quick check takes one as it
+    /// is, writing and parsing it gives an equal event with the same written form; and
+    /// what the quick check sends the slow way gets the parser's answer.
+    #[test]
+    fn the_quick_check_agrees_with_the_parser() {
+        let at = "2026-01-15T12:00:00Z";
+        let mut cases = vec![
+            event(
+                at,
+                Body::Touch(Touch {
+                    partner: "ana".into(),
+                    customer: "c\"1\n".into(),
+                    channel: Channel::Coupon,
+                    campaign: Some(String::new()),
+                    ip: None,
+                    meta: BTreeMap::from([("k".into(), "v".into())]),
+                }),
+            ),
+            event(at, payment(dec("49.90"), dec("0"), dec("0.00"), "USD")),
+            event(at, payment(dec("49.9"), dec("10"), dec("39.9"), "USD")),
+            event(at, payment(dec("49.90"), dec("10"), dec("40"), "USD")),
+            event(at, payment(dec("49.999"), dec("0"), dec("0"), "USD")),
+            event(at, payment(dec("-1"), dec("0"), dec("0"), "USD")),
+            event(at, payment(dec("5"), dec("0"), dec("0"), "JPY")),
+            event(at, payment(dec("5.5"), dec("0"), dec("0"), "JPY")),
+            event(
+                at,
+                payment(dec("1000000000000000001"), dec("0"), dec("0"), "USD"),
+            ),
+            event(
+                at,
+                Body::Refund {
+                    payment: "p1".into(),
+                    amount: dec("0.001"),
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Refund {
+                    payment: "p1".into(),
+                    amount: Decimal::ZERO,
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Refund {
+                    payment: "p1".into(),
+                    amount: Decimal::MAX,
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Adjustment {
+                    partner: "ana".into(),
+                    amount: -dec("12.50"),
+                    currency: Currency::parse("EUR").expect("EUR"),
+                    reason: "bonus".into(),
+                },
+            ),
+            event(
+                at,
+                Body::Adjustment {
+                    partner: "ana".into(),
+                    amount: -Decimal::ZERO,
+                    currency: Currency::parse("EUR").expect("EUR"),
+                    reason: "negative zero".into(),
+                },
+            ),
+            event(
+                "2026-01-15T12:00:00.000000001Z",
+                Body::Chargeback {
+                    payment: "p1".into(),
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Signup {
+                    customer: "c1".into(),
+                    qualified: Some(false),
+                },
+            ),
+        ];
+        for weights in [["1", "2"], ["0", "1"], ["1.5", "1.5"]] {
+            for second in ["bo", "ana"] {
+                cases.push(event(
+                    at,
+                    Body::Assign {
+                        customer: "c1".into(),
+                        partners: vec![
+                            AssignShare {
+                                partner: "ana".into(),
+                                weight: dec(weights[0]),
+                            },
+                            AssignShare {
+                                partner: second.into(),
+                                weight: dec(weights[1]),
+                            },
+                        ],
+                        reason: "deal".into(),
+                    },
+                ));
+            }
+        }
+        let mut no_id = cases[0].clone();
+        no_id.id = "".into();
+        cases.push(no_id);
+        let mut far = cases[0].clone();
+        far.at = chrono::DateTime::<chrono::Utc>::MAX_UTC;
+        cases.push(far);
+        let mut quick = 0;
+        for ev in &cases {
+            let slow = reparsed_event(ev, "events[7]");
+            let got = checked_event(ev.clone(), || "events[7]".to_owned());
+            if reads_back(ev) {
+                quick += 1;
+                let back = slow.as_ref().expect("a quick event reads back");
+                assert_eq!(back, ev);
+                let text = |e: &Event| serde_json::to_string(&EventDoc(e)).expect("writes");
+                assert_eq!(text(back), text(ev));
+            }
+            match (got, slow) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a.to_json(), b.to_json()),
+                (a, b) => panic!("{ev:?}: checked {a:?}, parsed {b:?}"),
+            }
+        }
+        // Both sides are exercised.
+        assert!(
+            quick >= 8 && quick < cases.len(),
+            "{quick} of {}",
+            cases.len()
+        );
+    }
+}
