@@ -12,7 +12,9 @@ before the runs):
 - `apply(dict)` with `Decimal` amounts and aware `datetime` instants, returning typed dicts
   (the form the issue's target, 2 µs per call, is about);
 - `apply_json(dict)`, the same events, returning the core's JSON text;
-- `apply_json(str)`, events already JSON text (a webhook body), returning JSON text.
+- `apply_json(str)`, events already JSON text (a webhook body), returning JSON text;
+- `apply_json(dict)` typed by `json.loads` with the facade's `_typed` hook in Python: how
+  `apply(dict)` typed its entries before it built them natively (for comparison).
 
 Every engine's report must be the batch report of the same log.
 
@@ -33,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 import partnerkit
+from partnerkit import _typed
 
 PLAN = {
     "schema": "partnerkit/plan@1",
@@ -120,6 +123,12 @@ def main() -> None:
     )
     dicts = partnerkit.Engine(start)
     timed("engine.apply_json(dict) -> str", n, lambda: [dicts.apply_json(e) for e in events])
+    hooked = partnerkit.Engine(start)
+    timed(
+        "json.loads(apply_json(dict), _typed hook)",
+        n,
+        lambda: [json.loads(hooked.apply_json(e), object_pairs_hook=_typed) for e in events],
+    )
     raw = partnerkit.Engine(start)
     timed("engine.apply_json(str) -> str", n, lambda: [raw.apply_json(t) for t in texts])
     data = timed("engine.snapshot()", 1, typed.snapshot)
@@ -132,7 +141,7 @@ def main() -> None:
         1,
         lambda: partnerkit.evaluate({**start, "events": events, "as_of": as_of}).to_json(),
     )
-    others = [e.report(as_of).to_json() for e in (dicts, raw, restored)]
+    others = [e.report(as_of).to_json() for e in (dicts, hooked, raw, restored)]
     same = report == batch and all(o == batch for o in others)
     print(
         f"{entries:,} entries; snapshot {len(data) / 1e6:.1f} MB; "

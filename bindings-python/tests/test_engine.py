@@ -467,15 +467,17 @@ def test_apply_types_the_entries_as_the_facade_reads_their_json() -> None:
     # `json.loads(apply_json(e), object_pairs_hook=_typed)` gives — key order, `Decimal`
     # scales and `datetime`s included (compared by repr) — and the same errors.
     from conftest import load, vector_files
-    from engine_feed import KIND_RANK, canonical_order
+    from engine_feed import INSTANT, KIND_RANK, canonical_order
 
     def feedable(doc: Any) -> bool:
         events = doc.get("events") if isinstance(doc, dict) else None
         return (
             isinstance(events, list)
-            and isinstance(doc.get("as_of"), str)
+            and INSTANT.match(str(doc.get("as_of"))) is not None
             and all(
-                isinstance(e, dict) and isinstance(e.get("at"), str) and e.get("kind") in KIND_RANK
+                isinstance(e, dict)
+                and INSTANT.match(str(e.get("at"))) is not None
+                and e.get("kind") in KIND_RANK
                 for e in events
             )
         )
