@@ -6,8 +6,10 @@
 //! (inside [`error::run`]), so threads may share an engine and a thread waiting for the lock
 //! never holds the GIL that the lock holder needs to finish.
 //!
-//! Events, partners and FX rates cross as JSON text like every document; entries, balances
-//! and statements come back as the core's canonical JSON, which the facade types.
+//! Events, partners and FX rates cross as JSON text like every document; balances and
+//! statements come back as the core's canonical JSON, which the facade types. `apply`'s
+//! entries, on every webhook's path, are typed here instead (`convert::typed_json`): the
+//! same values the facade's JSON hook gives, without a Python call per object.
 
 use std::sync::Mutex;
 
