@@ -455,26 +455,12 @@ fn reader(key: &str) -> Option<Reader> {
 static FROM_ISO_DATETIME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static FROM_ISO_DATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// The callables behind [`Reader`], looked up once.
-struct Readers<'py> {
-    decimal: Bound<'py, PyType>,
-    datetime: Bound<'py, PyAny>,
-    date: Bound<'py, PyAny>,
-}
-
 /// The core's canonical JSON as Python values, typed the way the facade's
 /// `json.loads(text, object_pairs_hook=_typed)` types them — the same dicts, lists and
 /// scalars, with the string under a typed key read as `Decimal`, an aware `datetime` or a
-/// `date` — without a Python call per object. Keys keep the text's order.
+/// `date` — without a Python call per object. Built while the text is read (no JSON value
+/// in between); keys keep the text's order.
 pub fn typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        error::raise(
-            py,
-            "Internal",
-            "",
-            &format!("the core wrote JSON that does not read back: {e}"),
-        )
-    })?;
     let from_iso = |cell: &PyOnceLock<Py<PyAny>>, class: &str| -> PyResult<Bound<'py, PyAny>> {
         Ok(cell
             .get_or_try_init(py, || {
@@ -487,52 +473,149 @@ pub fn typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny
             .clone())
     };
     let readers = Readers {
-        decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone(),
+        decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone().into_any(),
         datetime: from_iso(&FROM_ISO_DATETIME, "datetime")?,
         date: from_iso(&FROM_ISO_DATE, "date")?,
     };
-    typed(py, &value, &readers)
+    let failed = std::cell::RefCell::new(None);
+    let seed = Typed {
+        py,
+        readers: &readers,
+        failed: &failed,
+        read: None,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|v| {
+        de.end()?;
+        Ok(v)
+    });
+    out.map_err(|e| match failed.take() {
+        Some(py_err) => py_err,
+        None => error::raise(
+            py,
+            "Internal",
+            "",
+            &format!("the core wrote JSON that does not read back: {e}"),
+        ),
+    })
 }
 
-fn typed<'py>(
+/// The callables behind [`Reader`], looked up once per call.
+struct Readers<'py> {
+    decimal: Bound<'py, PyAny>,
+    datetime: Bound<'py, PyAny>,
+    date: Bound<'py, PyAny>,
+}
+
+/// A JSON value to read as a Python value; `read` is the reader of the key it is under. A
+/// Python error while building is kept in `failed` (serde errors carry text only).
+#[derive(Clone, Copy)]
+struct Typed<'a, 'py> {
     py: Python<'py>,
-    v: &serde_json::Value,
-    r: &Readers<'py>,
-) -> PyResult<Bound<'py, PyAny>> {
-    use pyo3::IntoPyObjectExt;
-    use serde_json::Value;
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_bound_py_any(py)?
-            } else if let Some(u) = n.as_u64() {
-                u.into_bound_py_any(py)?
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)?
-            }
+    readers: &'a Readers<'py>,
+    failed: &'a std::cell::RefCell<Option<PyErr>>,
+    read: Option<Reader>,
+}
+
+impl<'py> Typed<'_, 'py> {
+    fn fail<E: serde::de::Error>(&self, e: PyErr) -> E {
+        *self.failed.borrow_mut() = Some(e);
+        E::custom("a Python error")
+    }
+
+    fn done<E: serde::de::Error>(
+        &self,
+        v: PyResult<Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyAny>, E> {
+        v.map_err(|e| self.fail(e))
+    }
+}
+
+impl<'de, 'py> serde::de::DeserializeSeed<'de> for Typed<'_, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'py> serde::de::Visitor<'de> for Typed<'_, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.done(pyo3::IntoPyObjectExt::into_bound_py_any(v, self.py))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.done(pyo3::IntoPyObjectExt::into_bound_py_any(v, self.py))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.done(pyo3::IntoPyObjectExt::into_bound_py_any(v, self.py))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let r = self.readers;
+        self.done(match self.read {
+            None => Ok(PyString::new(self.py, v).into_any()),
+            Some(Reader::Decimal) => r.decimal.call1((v,)),
+            Some(Reader::Instant) => r.datetime.call1((v,)),
+            Some(Reader::Date) => r.date.call1((v,)),
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Only the string right under a typed key is read as its type, as the hook does.
+        let item = Typed { read: None, ..self };
+        let list = PyList::empty(self.py);
+        while let Some(v) = seq.next_element_seed(item)? {
+            list.append(v).map_err(|e| self.fail::<A::Error>(e))?;
         }
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(typed(py, item, r)?)?;
-            }
-            list.into_any()
+        Ok(list.into_any())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let dict = PyDict::new(self.py);
+        while let Some((key, read)) = map.next_key_seed(Key(self.py))? {
+            let value = map.next_value_seed(Typed { read, ..self })?;
+            dict.set_item(key, value)
+                .map_err(|e| self.fail::<A::Error>(e))?;
         }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, item) in map {
-                let value = match (item, reader(k)) {
-                    (Value::String(s), Some(Reader::Decimal)) => r.decimal.call1((s.as_str(),))?,
-                    (Value::String(s), Some(Reader::Instant)) => r.datetime.call1((s.as_str(),))?,
-                    (Value::String(s), Some(Reader::Date)) => r.date.call1((s.as_str(),))?,
-                    _ => typed(py, item, r)?,
-                };
-                dict.set_item(PyString::intern(py, k), value)?;
-            }
-            dict.into_any()
-        }
-    })
+        Ok(dict.into_any())
+    }
+}
+
+/// An object key: an interned Python string, and the reader of its values.
+struct Key<'py>(Python<'py>);
+
+impl<'de, 'py> serde::de::DeserializeSeed<'de> for Key<'py> {
+    type Value = (Bound<'py, PyString>, Option<Reader>);
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, 'py> serde::de::Visitor<'de> for Key<'py> {
+    type Value = (Bound<'py, PyString>, Option<Reader>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((PyString::intern(self.0, v), reader(v)))
+    }
 }
