@@ -419,3 +419,203 @@ fn type_name(v: &Bound<'_, PyAny>) -> String {
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "unknown".to_owned())
 }
+
+/// How the facade reads a typed string of the canonical JSON (`_READ` in `__init__.py`).
+#[derive(Clone, Copy)]
+enum Reader {
+    Decimal,
+    Instant,
+    Date,
+}
+
+/// `report_field_types()` as the facade's `_READERS` uses it: key → reader, for the keys
+/// whose type the facade reads (the others stay text).
+fn reader(key: &str) -> Option<Reader> {
+    static READERS: std::sync::OnceLock<std::collections::HashMap<&'static str, Reader>> =
+        std::sync::OnceLock::new();
+    READERS
+        .get_or_init(|| {
+            partnerkit::report::FIELD_TYPES
+                .iter()
+                .filter_map(|(k, t)| {
+                    let r = match crate::report::field_type_name(*t) {
+                        "decimal" => Reader::Decimal,
+                        "instant" => Reader::Instant,
+                        "date" => Reader::Date,
+                        _ => return None,
+                    };
+                    Some((*k, r))
+                })
+                .collect()
+        })
+        .get(key)
+        .copied()
+}
+
+static FROM_ISO_DATETIME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static FROM_ISO_DATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The core's canonical JSON as Python values, typed the way the facade's
+/// `json.loads(text, object_pairs_hook=_typed)` types them — the same dicts, lists and
+/// scalars, with the string under a typed key read as `Decimal`, an aware `datetime` or a
+/// `date` — without a Python call per object. Built while the text is read (no JSON value
+/// in between); keys keep the text's order.
+pub fn typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let from_iso = |cell: &PyOnceLock<Py<PyAny>>, class: &str| -> PyResult<Bound<'py, PyAny>> {
+        Ok(cell
+            .get_or_try_init(py, || {
+                py.import("datetime")?
+                    .getattr(class)?
+                    .getattr("fromisoformat")
+                    .map(Bound::unbind)
+            })?
+            .bind(py)
+            .clone())
+    };
+    let readers = Readers {
+        decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone().into_any(),
+        datetime: from_iso(&FROM_ISO_DATETIME, "datetime")?,
+        date: from_iso(&FROM_ISO_DATE, "date")?,
+    };
+    let failed = std::cell::RefCell::new(None);
+    let seed = Typed {
+        py,
+        readers: &readers,
+        failed: &failed,
+        read: None,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|v| {
+        de.end()?;
+        Ok(v)
+    });
+    out.map_err(|e| match failed.take() {
+        Some(py_err) => py_err,
+        None => error::raise(
+            py,
+            "Internal",
+            "",
+            &format!("the core wrote JSON that does not read back: {e}"),
+        ),
+    })
+}
+
+/// The callables behind [`Reader`], looked up once per call.
+struct Readers<'py> {
+    decimal: Bound<'py, PyAny>,
+    datetime: Bound<'py, PyAny>,
+    date: Bound<'py, PyAny>,
+}
+
+/// A JSON value to read as a Python value; `read` is the reader of the key it is under. A
+/// Python error while building is kept in `failed` (serde errors carry text only).
+#[derive(Clone, Copy)]
+struct Typed<'a, 'py> {
+    py: Python<'py>,
+    readers: &'a Readers<'py>,
+    failed: &'a std::cell::RefCell<Option<PyErr>>,
+    read: Option<Reader>,
+}
+
+impl<'py> Typed<'_, 'py> {
+    fn fail<E: serde::de::Error>(&self, e: PyErr) -> E {
+        *self.failed.borrow_mut() = Some(e);
+        E::custom("a Python error")
+    }
+
+    fn done<E: serde::de::Error>(
+        &self,
+        v: PyResult<Bound<'py, PyAny>>,
+    ) -> Result<Bound<'py, PyAny>, E> {
+        v.map_err(|e| self.fail(e))
+    }
+}
+
+impl<'de, 'py> serde::de::DeserializeSeed<'de> for Typed<'_, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'py> serde::de::Visitor<'de> for Typed<'_, 'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.done(pyo3::IntoPyObjectExt::into_bound_py_any(v, self.py))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.done(pyo3::IntoPyObjectExt::into_bound_py_any(v, self.py))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.done(pyo3::IntoPyObjectExt::into_bound_py_any(v, self.py))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let r = self.readers;
+        self.done(match self.read {
+            None => Ok(PyString::new(self.py, v).into_any()),
+            Some(Reader::Decimal) => r.decimal.call1((v,)),
+            Some(Reader::Instant) => r.datetime.call1((v,)),
+            Some(Reader::Date) => r.date.call1((v,)),
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Only the string right under a typed key is read as its type, as the hook does.
+        let item = Typed { read: None, ..self };
+        let list = PyList::empty(self.py);
+        while let Some(v) = seq.next_element_seed(item)? {
+            list.append(v).map_err(|e| self.fail::<A::Error>(e))?;
+        }
+        Ok(list.into_any())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let dict = PyDict::new(self.py);
+        while let Some((key, read)) = map.next_key_seed(Key(self.py))? {
+            let value = map.next_value_seed(Typed { read, ..self })?;
+            dict.set_item(key, value)
+                .map_err(|e| self.fail::<A::Error>(e))?;
+        }
+        Ok(dict.into_any())
+    }
+}
+
+/// An object key: an interned Python string, and the reader of its values.
+struct Key<'py>(Python<'py>);
+
+impl<'de, 'py> serde::de::DeserializeSeed<'de> for Key<'py> {
+    type Value = (Bound<'py, PyString>, Option<Reader>);
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, 'py> serde::de::Visitor<'de> for Key<'py> {
+    type Value = (Bound<'py, PyString>, Option<Reader>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((PyString::intern(self.0, v), reader(v)))
+    }
+}

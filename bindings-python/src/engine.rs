@@ -6,8 +6,10 @@
 //! (inside [`error::run`]), so threads may share an engine and a thread waiting for the lock
 //! never holds the GIL that the lock holder needs to finish.
 //!
-//! Events, partners and FX rates cross as JSON text like every document; entries, balances
-//! and statements come back as the core's canonical JSON, which the facade types.
+//! Events, partners and FX rates cross as JSON text like every document; balances and
+//! statements come back as the core's canonical JSON, which the facade types. `apply`'s
+//! entries, on every webhook's path, are typed here instead (`convert::typed_json`): the
+//! same values the facade's JSON hook gives, without a Python call per object.
 
 use std::sync::Mutex;
 
@@ -106,6 +108,18 @@ impl Engine {
     fn apply_json(&self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<String> {
         let text = convert::document(events, root(events, "events[0]", "events"))?;
         self.with(py, |e| e.apply_json(&text))
+    }
+
+    /// `apply_json`, with the entries as Python values typed like `Report.to_dict`
+    /// (`Decimal` amounts, aware `datetime`s), built here rather than by a Python hook.
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        events: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text = convert::document(events, root(events, "events[0]", "events"))?;
+        let json = self.with(py, |e| e.apply_json(&text))?;
+        convert::typed_json(py, &json)
     }
 
     /// Adds a partner (a dict or JSON text), or updates one between events.

@@ -460,3 +460,46 @@ def test_progress_is_the_reports_item_for_the_partner() -> None:
     assert engine_with_payment().progress("ana", MARCH) is None
     with raises("UnknownPartner", "partner", "zed"):
         engine.progress("zed", doc["as_of"])
+
+
+def test_apply_types_the_entries_as_the_facade_reads_their_json() -> None:
+    # `apply` builds its dicts natively: every vector's events, one by one, give what
+    # `json.loads(apply_json(e), object_pairs_hook=_typed)` gives — key order, `Decimal`
+    # scales and `datetime`s included (compared by repr) — and the same errors.
+    from conftest import load, vector_files
+    from engine_feed import INSTANT, KIND_RANK, canonical_order
+
+    def feedable(doc: Any) -> bool:
+        events = doc.get("events") if isinstance(doc, dict) else None
+        return (
+            isinstance(events, list)
+            and INSTANT.match(str(doc.get("as_of"))) is not None
+            and all(
+                isinstance(e, dict)
+                and INSTANT.match(str(e.get("at"))) is not None
+                and e.get("kind") in KIND_RANK
+                for e in events
+            )
+        )
+
+    fed = 0
+    for path in vector_files():
+        doc = load(path).get("input")
+        if not feedable(doc):
+            continue
+        start = {k: v for k, v in doc.items() if k not in ("events", "as_of")}
+        try:
+            native, hooked = partnerkit.Engine(start), partnerkit.Engine(start)
+        except partnerkit.PartnerkitError:
+            continue
+        for e in canonical_order(doc["events"], doc["as_of"]):
+            try:
+                got = native.apply(e)
+            except partnerkit.PartnerkitError as err:
+                with raises(err.code, err.path, re.escape(err.message)):
+                    hooked.apply_json(e)
+                break
+            want = json.loads(hooked.apply_json(e), object_pairs_hook=partnerkit._typed)
+            assert repr(got) == repr(want), path
+            fed += 1
+    assert fed > 300, fed

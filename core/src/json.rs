@@ -38,6 +38,12 @@ pub(crate) fn from_value_at<T: DeserializeOwned>(
 /// Deserializes text as `T`; syntax errors are `InvalidJson`, the rest are located under
 /// `root`.
 pub(crate) fn from_str_at<T: DeserializeOwned>(text: &str, root: &str) -> Result<T, Error> {
+    // Most documents are correct: read them without tracking the path (which costs about
+    // as much as the reading), and read again, tracking it, only to locate an error. The
+    // same `Deserialize` runs both times, so what is accepted does not change.
+    if let Ok(v) = serde_json::from_str(text) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     let out: Result<T, _> = serde_path_to_error::deserialize(&mut *de);
     match out {

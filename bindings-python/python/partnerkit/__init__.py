@@ -337,8 +337,10 @@ class Engine:
         pyarrow Table, or JSON text; all or nothing) and returns the ledger entries they
         wrote, typed like `Report.to_dict` (``Decimal`` amounts, UTC ``datetime``s), each with
         its status as of its event."""
-        result: list[dict[str, Any]] = json.loads(self.apply_json(events), object_pairs_hook=_typed)
-        return result
+        # A single event (the webhook case) skips the table probes; the entries come back
+        # typed by the native module, as `json.loads(..., object_pairs_hook=_typed)` would.
+        columns = None if type(events) is dict else as_columns(events)
+        return self._engine.apply(events if columns is None else columns)
 
     def apply_json(self, events: Any) -> str:
         """`apply`, returning the entries as the core's canonical JSON array."""

@@ -95,7 +95,7 @@ impl Engine {
             .events
             .iter()
             .enumerate()
-            .map(|(i, e)| checked_event(e, &format!("events[{i}]")))
+            .map(|(i, e)| checked_event(e.clone(), || format!("events[{i}]")))
             .collect::<Result<Vec<_>>>()?;
         let mut engine = Engine::start(input.plan.clone(), partners, fx)?;
         engine.take_log(events, input.as_of)?;
@@ -210,7 +210,7 @@ impl Engine {
     /// [`Engine::apply`] for an event taken from a larger document: error paths name it
     /// `events[index]` (how the CLI reproduces `evaluate`'s errors event by event).
     pub fn apply_at(&mut self, event: Event, index: usize) -> Result<Vec<Entry>> {
-        let event = checked_event(&event, &format!("events[{index}]"))?;
+        let event = checked_event(event, || format!("events[{index}]"))?;
         let written = self.apply_items(vec![Item { event, index }])?;
         Ok(written.into_iter().map(|(e, _)| e).collect())
     }
@@ -221,11 +221,11 @@ impl Engine {
     /// in `events`.
     pub fn apply_many(&mut self, events: Vec<Event>) -> Result<Vec<Entry>> {
         let items = events
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, e)| {
                 Ok(Item {
-                    event: checked_event(e, &format!("events[{i}]"))?,
+                    event: checked_event(e, || format!("events[{i}]"))?,
                     index: i,
                 })
             })

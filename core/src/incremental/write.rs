@@ -6,6 +6,8 @@
 //! The destructuring below is exhaustive on purpose: a field added to `Partner`, `Event`
 //! or `FxRate` does not compile here until it is written.
 
+use chrono::{Datelike, Timelike};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
@@ -13,6 +15,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::input::{
     self, Body, Event, FxRate, Partner, PartnerStatus, Payment, Touch, event_from_str,
 };
+use crate::money::{fits_minor_unit, within_limits};
 use crate::plan::Plan;
 use crate::time::fmt_instant;
 
@@ -288,11 +291,23 @@ fn to_value(v: impl Serialize, path: &str) -> Result<serde_json::Value> {
     })
 }
 
-/// Runs an event built in Rust through the document parser: it gets the same checks as a
+/// Runs an event built in Rust through the document checks: it gets the same checks as a
 /// parsed one (amounts within their minor unit, tax and discount within the amount, …),
-/// and whatever an engine holds can be written to a snapshot and read back. Through text,
-/// which costs less than through a JSON value.
-pub(crate) fn checked_event(ev: &Event, path: &str) -> Result<Event> {
+/// and whatever an engine holds can be written to a snapshot and read back. `path` (e.g.
+/// `events[3]`) is built only when an error needs it.
+///
+/// An event that [`reads_back`] is taken as it is: writing it and parsing it back would
+/// give an equal event. Anything else goes through the writer and the parser, which give
+/// the error (or, for an event the quick check was too strict about, the event).
+pub(crate) fn checked_event(ev: Event, path: impl FnOnce() -> String) -> Result<Event> {
+    if reads_back(&ev) {
+        return Ok(ev);
+    }
+    reparsed_event(&ev, &path())
+}
+
+/// The event written as a document item and parsed back (errors at `path`).
+fn reparsed_event(ev: &Event, path: &str) -> Result<Event> {
     let text = serde_json::to_string(&EventDoc(ev)).map_err(|e| {
         Error::new(
             ErrorCode::Internal,
@@ -301,6 +316,62 @@ pub(crate) fn checked_event(ev: &Event, path: &str) -> Result<Event> {
         )
     })?;
     event_from_str(&text, path)
+}
+
+/// Whether [`reparsed_event`] would surely give back an equal event without an error: the
+/// checks `input::event_at` makes, on the typed fields. Conservative: `false` only sends
+/// the event the slow way, which decides. (A typed event always has the fields its kind
+/// requires, a known currency and channel, and strings JSON writes and reads back as they
+/// are.)
+fn reads_back(ev: &Event) -> bool {
+    if ev.id.is_empty() || !instant_reads_back(ev.at) {
+        return false;
+    }
+    match &ev.body {
+        Body::Touch(_) | Body::Signup { .. } | Body::Chargeback { .. } => true,
+        Body::Payment(p) => {
+            let digits = p.currency.digits();
+            let money = |d: Decimal| {
+                decimal_reads_back(d)
+                    && d >= Decimal::ZERO
+                    && within_limits(d)
+                    && fits_minor_unit(d, digits)
+            };
+            money(p.amount)
+                && money(p.tax)
+                && money(p.discount)
+                && p.tax
+                    .checked_add(p.discount)
+                    .is_some_and(|sum| sum <= p.amount)
+        }
+        Body::Refund { amount, .. } => decimal_reads_back(*amount) && *amount > Decimal::ZERO,
+        Body::Adjustment {
+            amount, currency, ..
+        } => {
+            decimal_reads_back(*amount)
+                && within_limits(*amount)
+                && fits_minor_unit(*amount, currency.digits())
+        }
+        Body::Assign { partners, .. } => partners.iter().enumerate().all(|(j, s)| {
+            decimal_reads_back(s.weight)
+                && within_limits(s.weight)
+                && s.weight > Decimal::ZERO
+                && partners[..j].iter().all(|o| o.partner != s.partner)
+        }),
+    }
+}
+
+/// An instant `fmt_instant` writes in a form `parse_instant` reads back: a four-digit year
+/// and no leap second.
+fn instant_reads_back(t: crate::time::Instant) -> bool {
+    (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000
+}
+
+/// A decimal whose text (`Decimal::to_string`) the document parser reads back with the same
+/// digits and scale: at most 28 significant digits, and not a negative zero (which reads
+/// back unsigned).
+fn decimal_reads_back(d: Decimal) -> bool {
+    d.mantissa().unsigned_abs() < 10u128.pow(28) && !(d.is_zero() && d.is_sign_negative())
 }
 
 /// Runs a partner built in Rust through the document parser (see [`checked_event`]).
@@ -327,4 +398,177 @@ pub(crate) fn checked_rates(list: &[FxRate]) -> Result<Vec<FxRate>> {
         .enumerate()
         .map(|(i, r)| checked_fx(r, &format!("fx[{i}]")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::input::AssignShare;
+    use crate::money::Currency;
+    use crate::plan::Channel;
+
+    fn event(at: &str, body: Body) -> Event {
+        Event {
+            id: "e1".into(),
+            at: crate::time::parse_instant(at).expect("instant"),
+            body,
+        }
+    }
+
+    fn payment(amount: Decimal, tax: Decimal, discount: Decimal, currency: &str) -> Body {
+        Body::Payment(Payment {
+            customer: "c1".into(),
+            amount,
+            currency: Currency::parse(currency).expect("currency"),
+            tax,
+            discount,
+            product: None,
+            subscription: None,
+            order: None,
+        })
+    }
+
+    fn dec(s: &str) -> Decimal {
+        crate::money::parse_decimal(s).expect("decimal")
+    }
+
+    /// Events on both sides of every quick check: whenever the quick check takes one as it
+    /// is, writing and parsing it gives an equal event with the same written form; and
+    /// what the quick check sends the slow way gets the parser's answer.
+    #[test]
+    fn the_quick_check_agrees_with_the_parser() {
+        let at = "2026-01-15T12:00:00Z";
+        let mut cases = vec![
+            event(
+                at,
+                Body::Touch(Touch {
+                    partner: "ana".into(),
+                    customer: "c\"1\n".into(),
+                    channel: Channel::Coupon,
+                    campaign: Some(String::new()),
+                    ip: None,
+                    meta: BTreeMap::from([("k".into(), "v".into())]),
+                }),
+            ),
+            event(at, payment(dec("49.90"), dec("0"), dec("0.00"), "USD")),
+            event(at, payment(dec("49.9"), dec("10"), dec("39.9"), "USD")),
+            event(at, payment(dec("49.90"), dec("10"), dec("40"), "USD")),
+            event(at, payment(dec("49.999"), dec("0"), dec("0"), "USD")),
+            event(at, payment(dec("-1"), dec("0"), dec("0"), "USD")),
+            event(at, payment(dec("5"), dec("0"), dec("0"), "JPY")),
+            event(at, payment(dec("5.5"), dec("0"), dec("0"), "JPY")),
+            event(
+                at,
+                payment(dec("1000000000000000001"), dec("0"), dec("0"), "USD"),
+            ),
+            event(
+                at,
+                Body::Refund {
+                    payment: "p1".into(),
+                    amount: dec("0.001"),
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Refund {
+                    payment: "p1".into(),
+                    amount: Decimal::ZERO,
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Refund {
+                    payment: "p1".into(),
+                    amount: Decimal::MAX,
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Adjustment {
+                    partner: "ana".into(),
+                    amount: -dec("12.50"),
+                    currency: Currency::parse("EUR").expect("EUR"),
+                    reason: "bonus".into(),
+                },
+            ),
+            event(
+                at,
+                Body::Adjustment {
+                    partner: "ana".into(),
+                    amount: -Decimal::ZERO,
+                    currency: Currency::parse("EUR").expect("EUR"),
+                    reason: "negative zero".into(),
+                },
+            ),
+            event(
+                "2026-01-15T12:00:00.000000001Z",
+                Body::Chargeback {
+                    payment: "p1".into(),
+                    currency: None,
+                },
+            ),
+            event(
+                at,
+                Body::Signup {
+                    customer: "c1".into(),
+                    qualified: Some(false),
+                },
+            ),
+        ];
+        for weights in [["1", "2"], ["0", "1"], ["1.5", "1.5"]] {
+            for second in ["bo", "ana"] {
+                cases.push(event(
+                    at,
+                    Body::Assign {
+                        customer: "c1".into(),
+                        partners: vec![
+                            AssignShare {
+                                partner: "ana".into(),
+                                weight: dec(weights[0]),
+                            },
+                            AssignShare {
+                                partner: second.into(),
+                                weight: dec(weights[1]),
+                            },
+                        ],
+                        reason: "deal".into(),
+                    },
+                ));
+            }
+        }
+        let mut no_id = cases[0].clone();
+        no_id.id = "".into();
+        cases.push(no_id);
+        let mut far = cases[0].clone();
+        far.at = chrono::DateTime::<chrono::Utc>::MAX_UTC;
+        cases.push(far);
+        let mut quick = 0;
+        for ev in &cases {
+            let slow = reparsed_event(ev, "events[7]");
+            let got = checked_event(ev.clone(), || "events[7]".to_owned());
+            if reads_back(ev) {
+                quick += 1;
+                let back = slow.as_ref().expect("a quick event reads back");
+                assert_eq!(back, ev);
+                let text = |e: &Event| serde_json::to_string(&EventDoc(e)).expect("writes");
+                assert_eq!(text(back), text(ev));
+            }
+            match (got, slow) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a.to_json(), b.to_json()),
+                (a, b) => panic!("{ev:?}: checked {a:?}, parsed {b:?}"),
+            }
+        }
+        // Both sides are exercised.
+        assert!(
+            quick >= 8 && quick < cases.len(),
+            "{quick} of {}",
+            cases.len()
+        );
+    }
 }
