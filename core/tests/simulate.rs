@@ -18,9 +18,21 @@ fn plan(v: Value) -> Plan {
 
 /// Two populations (one-off orders and subscriptions), refunds, a start mid-month.
 fn mixed(currency: &str, runs: u32, seed: u64, refund_after_days: u32) -> Scenario {
+    mixed_from("2026-01-15", currency, runs, seed, refund_after_days)
+}
+
+/// [`mixed`] from another start: on the 1st, the scenario's months are UTC calendar months,
+/// and a plan without rules on a payment's instant or number is priced per customer.
+fn mixed_from(
+    start: &str,
+    currency: &str,
+    runs: u32,
+    seed: u64,
+    refund_after_days: u32,
+) -> Scenario {
     scenario(json!({
         "schema": "partnerkit/scenario@1", "id": "mixed", "currency": currency,
-        "start": "2026-01-15", "months": 7, "runs": runs, "seed": seed,
+        "start": start, "months": 7, "runs": runs, "seed": seed,
         "margin": "0.6", "refund_after_days": refund_after_days,
         "populations": [
             {"segment": "affiliate", "partners": 12,
@@ -132,14 +144,19 @@ fn run(
 
 #[test]
 fn fast_path_equals_evaluate() {
-    for (currency, seed, refund_after) in [
-        ("USD", 7, 14),
-        ("USD", 99, 40),
-        ("JPY", 3, 0),
-        ("BHD", 11, 5),
-        ("USD", 5, 20),
+    // Mid-month starts price tiered plans payment by payment; starts on the 1st price the
+    // UTC monthly tiers per customer (and the London ones payment by payment: in summer its
+    // months end an hour before UTC's).
+    for (start, currency, seed, refund_after) in [
+        ("2026-01-15", "USD", 7, 14),
+        ("2026-01-15", "USD", 99, 40),
+        ("2026-01-15", "JPY", 3, 0),
+        ("2026-01-15", "BHD", 11, 5),
+        ("2026-01-15", "USD", 5, 20),
+        ("2026-01-01", "USD", 17, 14),
+        ("2026-03-01", "JPY", 23, 31),
     ] {
-        let sc = mixed(currency, 3, seed, refund_after);
+        let sc = mixed_from(start, currency, 3, seed, refund_after);
         let plans: Vec<Plan> = fast_plans(currency).into_iter().map(plan).collect();
         let fast = run(&sc, &plans, EvalPath::Auto, None);
         let engine = run(&sc, &plans, EvalPath::Engine, None);

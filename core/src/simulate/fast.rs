@@ -23,17 +23,21 @@
 //! currency) go through [`crate::evaluate`] instead; [`FastPlan::compile`] says why.
 //! `tests/simulate.rs` checks this path against `evaluate` run by run.
 
+mod grouped;
+
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::generate::{NO_REFUND, Pay};
+use super::generate::{Calendar, NO_REFUND, Pay};
 use super::scenario::Scenario;
+use crate::fast::compile::round_div;
 use crate::money::Rounding;
 use crate::plan::{
     Channel, Clawback, Combine, Demotion, Lock, Metric, Plan, Requires, RewardKind, RuleEvent,
     TierEvaluation, Window,
 };
 use crate::time::{Instant, Period, add_days_local, add_months_local};
+use grouped::month_periods;
 
 #[derive(Clone, Debug)]
 enum Reward {
@@ -89,6 +93,12 @@ pub(crate) struct FastPlan {
     hold_days: i64,
     clawback: Clawback,
     tz: Tz,
+    /// Each scenario month's tier period, when every month lies within one period and no
+    /// rule looks at a payment's instant or number: then the plan is priced per customer
+    /// (`partner_grouped`), else payment by payment (`partner`).
+    month_period: Option<Vec<u32>>,
+    /// Tier levels (1 without tiers).
+    levels: usize,
 }
 
 /// Decimal → (numerator, denominator, magic of the denominator) of `x / 100`.
@@ -136,7 +146,7 @@ fn mul_div_round(amount: i64, p: i128, d: i128, c: u64, mode: Rounding) -> i128 
         };
         return i128::from(q + u64::from(up));
     }
-    div_round(i128::from(amount) * p, d, mode)
+    round_div(i128::from(amount) * p, d, mode)
 }
 
 /// `⌈2^64 / d⌉` for a divisor of 2..2^32 (0 when `d` is outside: no fast division).
@@ -144,23 +154,6 @@ fn magic(d: i128) -> u64 {
     match u32::try_from(d) {
         Ok(d) if d > 1 => u64::MAX / u64::from(d) + 1,
         _ => 0,
-    }
-}
-
-/// `n / d` rounded with the plan's mode, for `n ≥ 0`, `d > 0`.
-fn div_round(n: i128, d: i128, mode: Rounding) -> i128 {
-    let (q, r) = (n / d, n % d);
-    match mode {
-        Rounding::Down => q,
-        Rounding::Up => q + i128::from(r > 0),
-        Rounding::HalfUp => q + i128::from(2 * r >= d),
-        Rounding::HalfEven => {
-            if 2 * r > d || (2 * r == d && q % 2 == 1) {
-                q + 1
-            } else {
-                q
-            }
-        }
     }
 }
 
@@ -335,7 +328,24 @@ impl FastPlan {
                 })
             }
         };
+        let per_customer = rules.iter().all(|r| {
+            r.from.is_none()
+                && r.until.is_none()
+                && r.number.0 <= 1
+                && r.number.1 == u32::MAX
+                && r.within_months.is_none()
+        });
+        let month_period = per_customer
+            .then(|| {
+                month_periods(
+                    &Calendar::new(sc),
+                    tiers.as_ref().map_or(&[][..], |t| &t.ends),
+                )
+            })
+            .flatten();
         Ok(FastPlan {
+            month_period,
+            levels: tiers.as_ref().map_or(1, |t| t.levels.len().max(1)),
             rounding: doc.rounding,
             combine: doc.combine,
             rules,
@@ -404,6 +414,8 @@ pub(crate) struct Scratch {
     written: Vec<i64>,
     /// Indices of the refunded payments.
     refunds: Vec<u32>,
+    /// The per-customer path's buffers.
+    pub grouped: grouped::Buffers,
 }
 
 /// What one partner earned in one run under one plan.
@@ -434,7 +446,7 @@ mod tests {
                     for mode in modes {
                         assert_eq!(
                             mul_div_round(amount, p, d, c, mode),
-                            div_round(i128::from(amount) * p, d, mode),
+                            round_div(i128::from(amount) * p, d, mode),
                             "{amount} × {p} / {d} {mode:?}"
                         );
                     }
@@ -529,31 +541,9 @@ impl Walk<'_> {
         self.life.conversions += 1;
         self.period.revenue += pay.amount;
         self.life.revenue += pay.amount;
-        let plan = self.plan;
-        let mut w = 0i64;
-        let mut best: Option<i64> = None;
-        for (ri, r) in plan.rules.iter().enumerate() {
-            if self.mask & (1 << ri) == 0 || !plan.matches(r, self.level, at, pay.n, pay.amount, c)
-            {
-                continue;
-            }
-            let a = plan.price(r, self.level, pay.amount);
-            match plan.combine {
-                Combine::FirstMatch => {
-                    w = a;
-                    break;
-                }
-                Combine::Sum => w += a,
-                Combine::Max => {
-                    if best.is_none_or(|b| a > b) {
-                        best = Some(a);
-                    }
-                }
-            }
-        }
-        if let Some(b) = best {
-            w = b;
-        }
+        let w = self
+            .plan
+            .written(self.mask, self.level, at, pay.n, pay.amount, c);
         self.earned += w;
         self.period.commission += w;
         self.life.commission += w;
@@ -612,6 +602,32 @@ impl FastPlan {
             earned: w.earned,
             level: w.level,
         }
+    }
+
+    /// What a payment's entries add up to: every rule that holds, combined as the plan says.
+    #[inline(always)]
+    fn written(&self, mask: u64, level: usize, at: i64, n: u32, amount: i64, c: &mut Cust) -> i64 {
+        let mut w = 0i64;
+        let mut best: Option<i64> = None;
+        for (ri, r) in self.rules.iter().enumerate() {
+            if mask & (1 << ri) == 0 || !self.matches(r, level, at, n, amount, c) {
+                continue;
+            }
+            let a = self.price(r, level, amount);
+            match self.combine {
+                Combine::FirstMatch => {
+                    w = a;
+                    break;
+                }
+                Combine::Sum => w += a,
+                Combine::Max => {
+                    if best.is_none_or(|b| a > b) {
+                        best = Some(a);
+                    }
+                }
+            }
+        }
+        best.unwrap_or(w)
     }
 
     #[inline(always)]
