@@ -252,6 +252,16 @@ fn mean_se(xs: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
+/// The mean of `values` is within 4 standard errors of `expected`.
+fn assert_mean(name: &str, values: &[f64], expected: f64) {
+    let (mean, se) = mean_se(values);
+    assert!(
+        (mean - expected).abs() < 4.0 * se,
+        "{name}: simulated mean {mean:.2} vs expected {expected:.2} (4 SE = {:.2})",
+        4.0 * se
+    );
+}
+
 #[test]
 fn mean_cost_matches_the_analytic_expectation() {
     // 100 partners × 12 months, conversions Poisson(20 × 0.05 = 1) per partner-month, orders
@@ -300,12 +310,7 @@ fn mean_cost_matches_the_analytic_expectation() {
             1200.0,
         ),
     ] {
-        let (mean, se) = mean_se(&values);
-        assert!(
-            (mean - expected).abs() < 4.0 * se,
-            "{name}: simulated mean {mean:.2} vs expected {expected:.2} (4 SE = {:.2})",
-            4.0 * se
-        );
+        assert_mean(name, &values, expected);
     }
     // ROI = (margin × sales − cost) / cost = (0.5 × 10 × cost − cost) / cost = 4 exactly
     // whenever each commission is 10% of its order to the cent; within rounding otherwise.
@@ -314,6 +319,53 @@ fn mean_cost_matches_the_analytic_expectation() {
         (roi - Decimal::from(4)).abs() < Decimal::new(1, 2),
         "roi {roi}"
     );
+}
+
+#[test]
+fn subscription_lifetimes_match_the_churn() {
+    // 200 partners × 6 months, Poisson(10 × 0.1 = 1) new subscribers per partner-month at
+    // 20.00 a month, monthly churn 0.25: a subscriber starting with `left` months to go pays
+    // min(1 + Geometric, left) times, on average Σ_{j<left} 0.75^j = 4 × (1 − 0.75^left).
+    // Over the starts (left = 6, 5, ..., 1):
+    //   Σ 4 × (1 − 0.75^left) = 4 × (6 − 3 × (1 − 0.75^6)) = 4 × 3.533935546875
+    //                         = 14.1357421875 payments per partner.
+    // 10% of payments refunded at once, 10% commission of 20.00 = 2.00 exactly:
+    //   E[sales] = 200 × 14.1357421875 × 20 × 0.9 = 50,888.671875
+    //   E[cost]  = 200 × 14.1357421875 × 2 × 0.9  =  5,088.8671875
+    let sc = scenario(json!({
+        "schema": "partnerkit/scenario@1", "currency": "USD", "start": "2026-01-01",
+        "months": 6, "runs": 300, "seed": 9, "refund_after_days": 0,
+        "populations": [{"segment": "s", "partners": 200,
+            "touches_per_month": {"fixed": "10"}, "conversion_rate": {"fixed": "0.1"},
+            "subscription": {"price": {"fixed": "20"}, "monthly_churn": {"fixed": "0.25"}},
+            "refund_rate": {"fixed": "0.1"}}]
+    }));
+    let p = plan(
+        json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
+        "rules": [{"id": "r", "reward": {"percent": "10"}}]}),
+    );
+    let sim = run(&sc, &[p], EvalPath::Auto, None);
+    let f = |d: Decimal| d.to_string().parse::<f64>().unwrap();
+    let runs = &sim.plans[0].runs;
+    for (name, values, expected) in [
+        (
+            "sales",
+            runs.iter().map(|r| f(r.sales)).collect::<Vec<_>>(),
+            50_888.671875,
+        ),
+        (
+            "cost",
+            runs.iter().map(|r| f(r.cost)).collect(),
+            5_088.8671875,
+        ),
+        (
+            "customers",
+            runs.iter().map(|r| r.customers as f64).collect(),
+            1200.0,
+        ),
+    ] {
+        assert_mean(name, &values, expected);
+    }
 }
 
 #[test]

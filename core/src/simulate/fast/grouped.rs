@@ -47,16 +47,36 @@ pub(crate) struct Buffers {
     /// Difference arrays per month: paying customers, revenue.
     paying: Vec<i64>,
     revenue: Vec<i64>,
-    /// Difference array per level and month (level-major): commission.
+    /// Per level and month (level-major): the commission of the month's payments.
     commission: Vec<i64>,
     /// The level each month was priced at.
     level_of: Vec<usize>,
-    /// Per level: the commission of one month's payments, as the months go.
-    running: Vec<i64>,
+    /// Per level: whether `commission` holds it yet (most partners never leave their
+    /// first level, so the others are priced when first reached).
+    priced: Vec<bool>,
     reversals: Vec<Reversal>,
 }
 
 impl FastPlan {
+    /// Fills `b.commission` of `level`: each customer's payment priced once, added over its
+    /// months (a difference array, then running sums).
+    fn price_level(&self, level: usize, mask: u64, g: &GenScratch, width: usize, b: &mut Buffers) {
+        let row = &mut b.commission[level * width..(level + 1) * width];
+        let mut none = Cust::default();
+        for c in &g.customers {
+            // No rule reads the instant, the number or the customer: placeholders.
+            let w = self.written(mask, level, 0, 1, c.amount, &mut none);
+            row[c.month as usize] += w;
+            row[(c.month + c.payments) as usize] -= w;
+        }
+        let mut sum = 0;
+        for v in row {
+            sum += *v;
+            *v = sum;
+        }
+        b.priced[level] = true;
+    }
+
     /// Whether the plan is priced per customer ([`FastPlan::partner_grouped`]).
     pub(crate) fn grouped(&self) -> bool {
         self.month_period.is_some()
@@ -84,6 +104,8 @@ impl FastPlan {
         }
         b.commission.clear();
         b.commission.resize(width * self.levels, 0);
+        b.priced.clear();
+        b.priced.resize(self.levels, false);
         b.level_of.clear();
         b.level_of.resize(months, 0);
         b.reversals.clear();
@@ -97,12 +119,6 @@ impl FastPlan {
             b.paying[to] -= 1;
             b.revenue[from] += c.amount;
             b.revenue[to] -= c.amount;
-            for level in 0..self.levels {
-                // No rule reads the instant, the number or the customer: placeholders.
-                let w = self.written(mask, level, 0, 1, c.amount, &mut none);
-                b.commission[level * width + from] += w;
-                b.commission[level * width + to] -= w;
-            }
             for r in &g.refunds[c.refunds.0 as usize..c.refunds.1 as usize] {
                 let month = c.month + r.k;
                 b.reversals.push(Reversal {
@@ -120,8 +136,6 @@ impl FastPlan {
         let (mut period, mut life) = (Metrics::default(), Metrics::default());
         let mut earned = 0i64;
         let (mut paying, mut revenue, mut started, mut gone) = (0i64, 0i64, 0i64, 0i64);
-        b.running.clear();
-        b.running.resize(self.levels, 0);
         let (mut m, mut ri) = (0usize, 0usize);
         for k in 0..=ends.len() {
             let first = m;
@@ -135,9 +149,6 @@ impl FastPlan {
                     // Customers whose last payment came before the period's first month.
                     gone_before = gone;
                 }
-                for (l, v) in b.running.iter_mut().enumerate() {
-                    *v += b.commission[l * width + m];
-                }
                 let new = b.new[m];
                 period.referrals += new;
                 life.referrals += new;
@@ -146,7 +157,10 @@ impl FastPlan {
                 life.conversions += paying;
                 period.revenue += revenue;
                 life.revenue += revenue;
-                let w = b.running[level];
+                if !b.priced[level] {
+                    self.price_level(level, mask, g, width, b);
+                }
+                let w = b.commission[level * width + m];
                 earned += w;
                 period.commission += w;
                 life.commission += w;
