@@ -37,16 +37,23 @@ struct Reversal {
     at: i64,
 }
 
+/// One month's counts, in one place as the walk reads them together.
+#[derive(Clone, Copy, Debug, Default)]
+struct Month {
+    /// New customers.
+    new: i64,
+    /// Customers whose last payment was the month before.
+    gone: i64,
+    /// Difference arrays: paying customers, revenue.
+    paying: i64,
+    revenue: i64,
+}
+
 /// Reusable buffers (one set per thread).
 #[derive(Default)]
 pub(crate) struct Buffers {
-    /// Per month: new customers.
-    new: Vec<i64>,
-    /// Per month: customers whose last payment was the month before.
-    gone: Vec<i64>,
-    /// Difference arrays per month: paying customers, revenue.
-    paying: Vec<i64>,
-    revenue: Vec<i64>,
+    /// Per month (and one past the horizon).
+    months: Vec<Month>,
     /// Per level and month (level-major): the commission of the month's payments.
     commission: Vec<i64>,
     /// The level each month was priced at.
@@ -98,10 +105,8 @@ impl FastPlan {
         let months = cal.starts.len();
         let width = months + 1;
         let mask = self.masks[p as usize];
-        for v in [&mut b.new, &mut b.gone, &mut b.paying, &mut b.revenue] {
-            v.clear();
-            v.resize(width, 0);
-        }
+        b.months.clear();
+        b.months.resize(width, Month::default());
         b.commission.clear();
         b.commission.resize(width * self.levels, 0);
         b.priced.clear();
@@ -113,12 +118,14 @@ impl FastPlan {
         let mut none = Cust::default();
         for c in &g.customers {
             let (from, to) = (c.month as usize, (c.month + c.payments) as usize);
-            b.new[from] += 1;
-            b.gone[to] += 1;
-            b.paying[from] += 1;
-            b.paying[to] -= 1;
-            b.revenue[from] += c.amount;
-            b.revenue[to] -= c.amount;
+            let start = &mut b.months[from];
+            start.new += 1;
+            start.paying += 1;
+            start.revenue += c.amount;
+            let end = &mut b.months[to];
+            end.gone += 1;
+            end.paying -= 1;
+            end.revenue -= c.amount;
             for r in &g.refunds[c.refunds.0 as usize..c.refunds.1 as usize] {
                 let month = c.month + r.k;
                 b.reversals.push(Reversal {
@@ -141,15 +148,16 @@ impl FastPlan {
             let first = m;
             let mut gone_before = gone;
             while m < months && month_period[m] as usize == k {
-                paying += b.paying[m];
-                revenue += b.revenue[m];
-                started += b.new[m];
-                gone += b.gone[m];
+                let month = b.months[m];
+                paying += month.paying;
+                revenue += month.revenue;
+                started += month.new;
+                gone += month.gone;
                 if m == first {
                     // Customers whose last payment came before the period's first month.
                     gone_before = gone;
                 }
-                let new = b.new[m];
+                let new = month.new;
                 period.referrals += new;
                 life.referrals += new;
                 life.active += new;
