@@ -252,6 +252,19 @@ fn mean_se(xs: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
+/// 10% of every payment.
+fn ten_percent() -> Plan {
+    plan(
+        json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
+        "rules": [{"id": "r", "reward": {"percent": "10"}}]}),
+    )
+}
+
+/// A decimal as a float, for statistics.
+fn f(d: Decimal) -> f64 {
+    d.to_string().parse::<f64>().unwrap()
+}
+
 /// The mean of `values` is within 4 standard errors of `expected`.
 fn assert_mean(name: &str, values: &[f64], expected: f64) {
     let (mean, se) = mean_se(values);
@@ -278,12 +291,7 @@ fn mean_cost_matches_the_analytic_expectation() {
             "order_value": {"lognormal": {"median": "50", "sigma": "0.5"}},
             "refund_rate": {"fixed": "0.1"}}]
     }));
-    let p = plan(
-        json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
-        "rules": [{"id": "r", "reward": {"percent": "10"}}]}),
-    );
-    let sim = run(&sc, &[p], EvalPath::Auto, None);
-    let f = |d: Decimal| d.to_string().parse::<f64>().unwrap();
+    let sim = run(&sc, &[ten_percent()], EvalPath::Auto, None);
     let mean_order = 50.0 * (0.125f64).exp();
     for (name, values, expected) in [
         (
@@ -340,12 +348,7 @@ fn subscription_lifetimes_match_the_churn() {
             "subscription": {"price": {"fixed": "20"}, "monthly_churn": {"fixed": "0.25"}},
             "refund_rate": {"fixed": "0.1"}}]
     }));
-    let p = plan(
-        json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
-        "rules": [{"id": "r", "reward": {"percent": "10"}}]}),
-    );
-    let sim = run(&sc, &[p], EvalPath::Auto, None);
-    let f = |d: Decimal| d.to_string().parse::<f64>().unwrap();
+    let sim = run(&sc, &[ten_percent()], EvalPath::Auto, None);
     let runs = &sim.plans[0].runs;
     for (name, values, expected) in [
         (
