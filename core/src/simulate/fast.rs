@@ -99,6 +99,15 @@ pub(crate) struct FastPlan {
     month_period: Option<Vec<u32>>,
     /// Tier levels (1 without tiers).
     levels: usize,
+    /// Whether a period end with nothing in the period or before it leaves a partner at
+    /// the floor level where it is (nothing held above the floor at zero metrics): then the
+    /// periods before a partner's first customer, and a partner without customers, need no
+    /// walk.
+    idle: bool,
+    /// Per level, when the plan is one percent rule without floor, cap, amount or tier
+    /// condition (the usual plan): its rate, so a customer is priced by one integer
+    /// division instead of a walk through the rules.
+    plain: Option<Vec<(i128, i128, u64)>>,
 }
 
 /// Decimal → (numerator, denominator, magic of the denominator) of `x / 100`.
@@ -343,7 +352,7 @@ impl FastPlan {
                 )
             })
             .flatten();
-        Ok(FastPlan {
+        let mut f = FastPlan {
             month_period,
             levels: tiers.as_ref().map_or(1, |t| t.levels.len().max(1)),
             rounding: doc.rounding,
@@ -354,7 +363,35 @@ impl FastPlan {
             hold_days: i64::from(doc.lifecycle.hold_days),
             clawback: doc.lifecycle.clawback.clone(),
             tz: plan.tz(),
-        })
+            idle: false,
+            plain: None,
+        };
+        if let [r] = &f.rules[..]
+            && r.min.is_none()
+            && r.max.is_none()
+            && r.tiers.is_none()
+            && r.min_amount.is_none()
+        {
+            f.plain = match &r.reward {
+                Reward::Percent(p, d, c) => Some(vec![(*p, *d, *c); f.levels]),
+                Reward::ByTier(rates) => Some(
+                    (0..f.levels)
+                        .map(|l| rates.get(l).copied().unwrap_or((0, 1, 0)))
+                        .collect(),
+                ),
+                Reward::Flat(_) => None,
+            };
+        }
+        let floor = f.tiers.as_ref().map_or(0, |t| t.floor);
+        let (mut level, mut failed) = (floor, 0);
+        f.close(
+            &mut level,
+            &mut failed,
+            &Metrics::default(),
+            &Metrics::default(),
+        );
+        f.idle = (level, failed) == (floor, 0);
+        Ok(f)
     }
 
     /// The first period end (tiers), if any: the clock matters only when no event comes
@@ -677,26 +714,21 @@ impl FastPlan {
         let Some(t) = &self.tiers else {
             return;
         };
-        let mut best = None;
-        for (i, l) in t.levels.iter().enumerate() {
-            let holds = match l {
-                None => true,
-                Some((all, reqs)) => {
-                    let met = |q: &Req| {
-                        let m = if q.lifetime { life } else { period };
-                        m.get(q.metric) >= q.at_least
-                    };
-                    if *all {
-                        reqs.iter().all(met)
-                    } else {
-                        reqs.iter().any(met)
-                    }
+        // The highest level that holds: from the top, stopping at the first.
+        let best = t.levels.iter().rposition(|l| match l {
+            None => true,
+            Some((all, reqs)) => {
+                let met = |q: &Req| {
+                    let m = if q.lifetime { life } else { period };
+                    m.get(q.metric) >= q.at_least
+                };
+                if *all {
+                    reqs.iter().all(met)
+                } else {
+                    reqs.iter().any(met)
                 }
-            };
-            if holds {
-                best = Some(i);
             }
-        }
+        });
         let cur = *level;
         if best.is_some_and(|b| b > cur) {
             *failed = 0;

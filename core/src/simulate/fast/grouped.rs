@@ -12,7 +12,7 @@
 //! `evaluate`), at a cost per customer and level, not per payment.
 
 use super::super::generate::{Calendar, GenScratch};
-use super::{Cust, FastPlan, Metrics, Outcome};
+use super::{Cust, FastPlan, Metrics, Outcome, mul_div_round};
 
 /// Each month's tier period (the number of period ends at or before its start), or `None`
 /// when a period ends inside a month.
@@ -69,12 +69,26 @@ impl FastPlan {
     /// months (a difference array, then running sums).
     fn price_level(&self, level: usize, mask: u64, g: &GenScratch, width: usize, b: &mut Buffers) {
         let row = &mut b.commission[level * width..(level + 1) * width];
-        let mut none = Cust::default();
-        for c in &g.customers {
-            // No rule reads the instant, the number or the customer: placeholders.
-            let w = self.written(mask, level, 0, 1, c.amount, &mut none);
-            row[c.month as usize] += w;
-            row[(c.month + c.payments) as usize] -= w;
+        match &self.plain {
+            // The one rule applies to this partner: its rate at the level, nothing else.
+            Some(rates) if mask & 1 == 1 => {
+                let (p, d, m) = rates[level];
+                for c in &g.customers {
+                    let w = i64::try_from(mul_div_round(c.amount, p, d, m, self.rounding))
+                        .unwrap_or(i64::MAX);
+                    row[c.month as usize] += w;
+                    row[(c.month + c.payments) as usize] -= w;
+                }
+            }
+            _ => {
+                let mut none = Cust::default();
+                for c in &g.customers {
+                    // No rule reads the instant, the number or the customer: placeholders.
+                    let w = self.written(mask, level, 0, 1, c.amount, &mut none);
+                    row[c.month as usize] += w;
+                    row[(c.month + c.payments) as usize] -= w;
+                }
+            }
         }
         let mut sum = 0;
         for v in row {
@@ -102,6 +116,15 @@ impl FastPlan {
         let Some(month_period) = &self.month_period else {
             return Outcome::default();
         };
+        let floor = self.tiers.as_ref().map_or(0, |t| t.floor);
+        // The month of the partner's first customer: before it every metric is zero.
+        let first_month = g.customers.iter().map(|c| c.month as usize).min();
+        if self.idle && first_month.is_none() {
+            return Outcome {
+                earned: 0,
+                level: floor,
+            };
+        }
         let months = cal.starts.len();
         let width = months + 1;
         let mask = self.masks[p as usize];
@@ -138,13 +161,22 @@ impl FastPlan {
             }
         }
         b.reversals.sort_unstable_by_key(|r| r.period);
-        let mut level = self.tiers.as_ref().map_or(0, |t| t.floor);
+        let mut level = floor;
         let mut failed = 0u32;
         let (mut period, mut life) = (Metrics::default(), Metrics::default());
         let mut earned = 0i64;
         let (mut paying, mut revenue, mut started, mut gone) = (0i64, 0i64, 0i64, 0i64);
-        let (mut m, mut ri) = (0usize, 0usize);
-        for k in 0..=ends.len() {
+        let (mut m, mut ri, mut k0) = (0usize, 0usize, 0usize);
+        if self.idle
+            && let Some(f) = first_month
+        {
+            // The periods before the first customer's close on zero metrics and change
+            // nothing: start at the period of its month, at that period's first month (a
+            // refund follows its payment, so none falls earlier).
+            k0 = month_period[f] as usize;
+            m = month_period.partition_point(|&x| (x as usize) < k0);
+        }
+        for k in k0..=ends.len() {
             let first = m;
             let mut gone_before = gone;
             while m < months && month_period[m] as usize == k {
