@@ -3,9 +3,11 @@
 //! Every random draw comes from a counter-based generator (ChaCha8) keyed by the seed and
 //! addressed by `(run, partner, stream)`: a partner's draws do not depend on which thread
 //! generates it, in which order, or on any other partner, so the same seed gives the same
-//! events on any number of threads. Three streams per partner keep the parts independent:
-//! its parameters, its customers (conversions, amounts, lifetimes, refunds) and its other
-//! touches, so the fast path can skip the touches it does not need without changing a draw.
+//! events on any number of threads. Two streams per partner keep the parts independent:
+//! its parameters then its customers (conversions, amounts, lifetimes, refunds), and its
+//! other touches, so the fast path can skip the touches it does not need without changing a
+//! draw. (The parameters take a handful of words: a stream of their own would cost a
+//! ChaCha8 block refill and a key setup per partner for nothing.)
 //!
 //! Floats are used for the statistics only: every amount becomes an exact count of minor
 //! units (at least one) before any plan sees it.
@@ -23,9 +25,8 @@ use crate::input::{Body, Event, Partner, Payment, Touch};
 use crate::plan::Channel;
 use crate::time::Instant;
 
-const PARAMS: u64 = 0;
-const CUSTOMERS: u64 = 1;
-const TOUCHES: u64 = 2;
+const CUSTOMERS: u64 = 0;
+const TOUCHES: u64 = 1;
 
 /// The ChaCha8 key for `seed` (SplitMix64 spreads the 64 bits over the 256-bit key).
 pub(crate) fn key(seed: u64) -> [u8; 32] {
@@ -91,19 +92,19 @@ pub(crate) struct Params {
     pub refund: f64,
 }
 
-pub(crate) fn params(sc: &Scenario, key: &[u8; 32], run: u32, p: u32) -> Params {
+/// Partner `p`'s parameters: the first draws of its customer stream `r`.
+fn params(sc: &Scenario, p: u32, r: &mut ChaCha8Rng) -> Params {
     let pop = &sc.pops[sc.pop_of(p)];
-    let mut r = rng(key, run, p, PARAMS);
-    let touches = draw(&pop.touches, &mut r).min(super::scenario::MAX_TOUCHES_PER_MONTH);
-    let conversion = draw(&pop.conversion, &mut r).clamp(0.0, 1.0);
+    let touches = draw(&pop.touches, r).min(super::scenario::MAX_TOUCHES_PER_MONTH);
+    let conversion = draw(&pop.conversion, r).clamp(0.0, 1.0);
     let churn = pop
         .churn
         .as_ref()
-        .map_or(1.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+        .map_or(1.0, |c| draw(c, r).clamp(0.0, 1.0));
     let refund = pop
         .refund
         .as_ref()
-        .map_or(0.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+        .map_or(0.0, |c| draw(c, r).clamp(0.0, 1.0));
     Params {
         touches,
         conversion,
@@ -205,6 +206,8 @@ pub(crate) struct GenScratch {
     pub customers: Vec<Customer>,
     /// Their refunds, per customer in payment order.
     pub refunds: Vec<Refund>,
+    /// New customers per month.
+    counts: Vec<u64>,
 }
 
 /// Geometric draws: the failures before the first success of trials that succeed with
@@ -242,8 +245,10 @@ impl Gaps {
 
 /// Generates partner `p`'s customers of run `run` into `g` (cleared first).
 ///
-/// Month by month, a Poisson count of new customers, each with a uniform offset into the
-/// month and an amount. A subscriber's number of payments is one plus a geometric draw
+/// A Poisson count of new customers over the horizon, each in a uniform month (so each
+/// month's count is Poisson with the partner's monthly rate, independent of the others, as
+/// one Poisson draw per month would give at a draw per month more), then month by month each
+/// with a uniform offset into the month and an amount. A subscriber's number of payments is one plus a geometric draw
 /// (the months it stays after each payment, with its partner's churn as the chance to
 /// leave), cut at the horizon; which of its payments are refunded comes from geometric gaps
 /// at the refund rate. Both are the same distributions as a Bernoulli draw per payment, at a
@@ -259,21 +264,26 @@ pub(crate) fn customers(
     g.customers.clear();
     g.refunds.clear();
     let pop = &sc.pops[sc.pop_of(p)];
-    let prm = params(sc, key, run, p);
     let mut drawn = Drawn::default();
-    let lambda = prm.touches * prm.conversion;
+    let mut r = rng(key, run, p, CUSTOMERS);
+    let prm = params(sc, p, &mut r);
+    let months = cal.starts.len();
+    let lambda = prm.touches * prm.conversion * months as f64;
     let Ok(poisson) = Poisson::new(lambda) else {
         // λ = 0 (or not finite): nobody converts.
         return drawn;
     };
-    let mut r = rng(key, run, p, CUSTOMERS);
-    let months = cal.starts.len();
+    let counts = &mut g.counts;
+    counts.clear();
+    counts.resize(months, 0);
+    for _ in 0..poisson.sample(&mut r) as u64 {
+        counts[r.random_range(0..months)] += 1;
+    }
     let amount_of = pop.order.as_ref().or(pop.price.as_ref());
     let stay = pop.price.is_some().then(|| Gaps::new(prm.churn));
     let refund = (prm.refund > 0.0).then(|| Gaps::new(prm.refund));
     for m in 0..months {
-        let k = poisson.sample(&mut r) as u64;
-        for _ in 0..k {
+        for _ in 0..g.counts[m] {
             let offset = r.random_range(0..cal.lens[m]);
             let amount = amount_of.map_or(1, |s| minor(draw(s, &mut r), cal.scale));
             let left = (months - m) as u64;
@@ -342,7 +352,7 @@ pub(crate) fn other_touches(
     run: u32,
     p: u32,
 ) -> Vec<u64> {
-    let prm = params(sc, key, run, p);
+    let prm = params(sc, p, &mut rng(key, run, p, CUSTOMERS));
     let lambda = prm.touches * (1.0 - prm.conversion);
     let Ok(poisson) = Poisson::new(lambda) else {
         return vec![0; cal.starts.len()];
