@@ -121,6 +121,19 @@ fn fast_plans(currency: &str) -> Vec<Value> {
     let mut initial = by_tier(tiers("month", "period", json!({"after_periods": 1})), "UTC");
     initial["tiers"]["initial"] = json!("silver");
     out.push(initial);
+    // One `percent_by_tier` rule alone: priced per customer and level by its rate. At the
+    // silver floor with demotion after 2 periods, a period end with nothing in it counts a
+    // failed period, so no period may be skipped; with lifetime metrics and no demotion,
+    // the periods before a partner's first customer are.
+    let plain = |t: Value| {
+        json!({"schema": "partnerkit/plan@1", "id": "plain", "currency": currency, "tiers": t,
+               "rules": [{"id": "by-tier", "reward": {"percent_by_tier":
+                   {"bronze": "10", "silver": "15.5", "gold": "20"}}}]})
+    };
+    let mut failing = plain(tiers("month", "period", json!({"after_periods": 2})));
+    failing["tiers"]["initial"] = json!("silver");
+    out.push(failing);
+    out.push(plain(tiers("month", "lifetime", json!("never"))));
     out
 }
 

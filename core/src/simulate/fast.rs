@@ -503,6 +503,7 @@ struct Metrics {
 }
 
 impl Metrics {
+    #[inline(always)]
     fn get(&self, m: Metric) -> i64 {
         match m {
             Metric::Referrals => self.referrals,
@@ -710,6 +711,7 @@ impl FastPlan {
 
     /// A period end: promote to the highest level that holds, or count a failed period and
     /// demote after K of them (never below the floor), as `tiers::at_period_end`.
+    #[inline]
     fn close(&self, level: &mut usize, failed: &mut u32, period: &Metrics, life: &Metrics) {
         let Some(t) = &self.tiers else {
             return;
