@@ -18,9 +18,21 @@ fn plan(v: Value) -> Plan {
 
 /// Two populations (one-off orders and subscriptions), refunds, a start mid-month.
 fn mixed(currency: &str, runs: u32, seed: u64, refund_after_days: u32) -> Scenario {
+    mixed_from("2026-01-15", currency, runs, seed, refund_after_days)
+}
+
+/// [`mixed`] from another start: on the 1st, the scenario's months are UTC calendar months,
+/// and a plan without rules on a payment's instant or number is priced per customer.
+fn mixed_from(
+    start: &str,
+    currency: &str,
+    runs: u32,
+    seed: u64,
+    refund_after_days: u32,
+) -> Scenario {
     scenario(json!({
         "schema": "partnerkit/scenario@1", "id": "mixed", "currency": currency,
-        "start": "2026-01-15", "months": 7, "runs": runs, "seed": seed,
+        "start": start, "months": 7, "runs": runs, "seed": seed,
         "margin": "0.6", "refund_after_days": refund_after_days,
         "populations": [
             {"segment": "affiliate", "partners": 12,
@@ -109,6 +121,19 @@ fn fast_plans(currency: &str) -> Vec<Value> {
     let mut initial = by_tier(tiers("month", "period", json!({"after_periods": 1})), "UTC");
     initial["tiers"]["initial"] = json!("silver");
     out.push(initial);
+    // One `percent_by_tier` rule alone: priced per customer and level by its rate. At the
+    // silver floor with demotion after 2 periods, a period end with nothing in it counts a
+    // failed period, so no period may be skipped; with lifetime metrics and no demotion,
+    // the periods before a partner's first customer are.
+    let plain = |t: Value| {
+        json!({"schema": "partnerkit/plan@1", "id": "plain", "currency": currency, "tiers": t,
+               "rules": [{"id": "by-tier", "reward": {"percent_by_tier":
+                   {"bronze": "10", "silver": "15.5", "gold": "20"}}}]})
+    };
+    let mut failing = plain(tiers("month", "period", json!({"after_periods": 2})));
+    failing["tiers"]["initial"] = json!("silver");
+    out.push(failing);
+    out.push(plain(tiers("month", "lifetime", json!("never"))));
     out
 }
 
@@ -132,14 +157,19 @@ fn run(
 
 #[test]
 fn fast_path_equals_evaluate() {
-    for (currency, seed, refund_after) in [
-        ("USD", 7, 14),
-        ("USD", 99, 40),
-        ("JPY", 3, 0),
-        ("BHD", 11, 5),
-        ("USD", 5, 20),
+    // Mid-month starts price tiered plans payment by payment; starts on the 1st price the
+    // UTC monthly tiers per customer (and the London ones payment by payment: in summer its
+    // months end an hour before UTC's).
+    for (start, currency, seed, refund_after) in [
+        ("2026-01-15", "USD", 7, 14),
+        ("2026-01-15", "USD", 99, 40),
+        ("2026-01-15", "JPY", 3, 0),
+        ("2026-01-15", "BHD", 11, 5),
+        ("2026-01-15", "USD", 5, 20),
+        ("2026-01-01", "USD", 17, 14),
+        ("2026-03-01", "JPY", 23, 31),
     ] {
-        let sc = mixed(currency, 3, seed, refund_after);
+        let sc = mixed_from(start, currency, 3, seed, refund_after);
         let plans: Vec<Plan> = fast_plans(currency).into_iter().map(plan).collect();
         let fast = run(&sc, &plans, EvalPath::Auto, None);
         let engine = run(&sc, &plans, EvalPath::Engine, None);
@@ -235,6 +265,29 @@ fn mean_se(xs: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
+/// 10% of every payment.
+fn ten_percent() -> Plan {
+    plan(
+        json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
+        "rules": [{"id": "r", "reward": {"percent": "10"}}]}),
+    )
+}
+
+/// A decimal as a float, for statistics.
+fn f(d: Decimal) -> f64 {
+    d.to_string().parse::<f64>().unwrap()
+}
+
+/// The mean of `values` is within 4 standard errors of `expected`.
+fn assert_mean(name: &str, values: &[f64], expected: f64) {
+    let (mean, se) = mean_se(values);
+    assert!(
+        (mean - expected).abs() < 4.0 * se,
+        "{name}: simulated mean {mean:.2} vs expected {expected:.2} (4 SE = {:.2})",
+        4.0 * se
+    );
+}
+
 #[test]
 fn mean_cost_matches_the_analytic_expectation() {
     // 100 partners × 12 months, conversions Poisson(20 × 0.05 = 1) per partner-month, orders
@@ -251,12 +304,7 @@ fn mean_cost_matches_the_analytic_expectation() {
             "order_value": {"lognormal": {"median": "50", "sigma": "0.5"}},
             "refund_rate": {"fixed": "0.1"}}]
     }));
-    let p = plan(
-        json!({"schema": "partnerkit/plan@1", "id": "ten", "currency": "USD",
-        "rules": [{"id": "r", "reward": {"percent": "10"}}]}),
-    );
-    let sim = run(&sc, &[p], EvalPath::Auto, None);
-    let f = |d: Decimal| d.to_string().parse::<f64>().unwrap();
+    let sim = run(&sc, &[ten_percent()], EvalPath::Auto, None);
     let mean_order = 50.0 * (0.125f64).exp();
     for (name, values, expected) in [
         (
@@ -283,12 +331,7 @@ fn mean_cost_matches_the_analytic_expectation() {
             1200.0,
         ),
     ] {
-        let (mean, se) = mean_se(&values);
-        assert!(
-            (mean - expected).abs() < 4.0 * se,
-            "{name}: simulated mean {mean:.2} vs expected {expected:.2} (4 SE = {:.2})",
-            4.0 * se
-        );
+        assert_mean(name, &values, expected);
     }
     // ROI = (margin × sales − cost) / cost = (0.5 × 10 × cost − cost) / cost = 4 exactly
     // whenever each commission is 10% of its order to the cent; within rounding otherwise.
@@ -297,6 +340,48 @@ fn mean_cost_matches_the_analytic_expectation() {
         (roi - Decimal::from(4)).abs() < Decimal::new(1, 2),
         "roi {roi}"
     );
+}
+
+#[test]
+fn subscription_lifetimes_match_the_churn() {
+    // 200 partners × 6 months, Poisson(10 × 0.1 = 1) new subscribers per partner-month at
+    // 20.00 a month, monthly churn 0.25: a subscriber starting with `left` months to go pays
+    // min(1 + Geometric, left) times, on average Σ_{j<left} 0.75^j = 4 × (1 − 0.75^left).
+    // Over the starts (left = 6, 5, ..., 1):
+    //   Σ 4 × (1 − 0.75^left) = 4 × (6 − 3 × (1 − 0.75^6)) = 4 × 3.533935546875
+    //                         = 14.1357421875 payments per partner.
+    // 10% of payments refunded at once, 10% commission of 20.00 = 2.00 exactly:
+    //   E[sales] = 200 × 14.1357421875 × 20 × 0.9 = 50,888.671875
+    //   E[cost]  = 200 × 14.1357421875 × 2 × 0.9  =  5,088.8671875
+    let sc = scenario(json!({
+        "schema": "partnerkit/scenario@1", "currency": "USD", "start": "2026-01-01",
+        "months": 6, "runs": 300, "seed": 9, "refund_after_days": 0,
+        "populations": [{"segment": "s", "partners": 200,
+            "touches_per_month": {"fixed": "10"}, "conversion_rate": {"fixed": "0.1"},
+            "subscription": {"price": {"fixed": "20"}, "monthly_churn": {"fixed": "0.25"}},
+            "refund_rate": {"fixed": "0.1"}}]
+    }));
+    let sim = run(&sc, &[ten_percent()], EvalPath::Auto, None);
+    let runs = &sim.plans[0].runs;
+    for (name, values, expected) in [
+        (
+            "sales",
+            runs.iter().map(|r| f(r.sales)).collect::<Vec<_>>(),
+            50_888.671875,
+        ),
+        (
+            "cost",
+            runs.iter().map(|r| f(r.cost)).collect(),
+            5_088.8671875,
+        ),
+        (
+            "customers",
+            runs.iter().map(|r| r.customers as f64).collect(),
+            1200.0,
+        ),
+    ] {
+        assert_mean(name, &values, expected);
+    }
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub mod arrow;
 mod book;
 mod cal;
 pub mod columns;
-mod compile;
+pub(crate) mod compile;
 pub mod ledger;
 mod out;
 mod prepare;

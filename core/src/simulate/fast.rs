@@ -23,17 +23,21 @@
 //! currency) go through [`crate::evaluate`] instead; [`FastPlan::compile`] says why.
 //! `tests/simulate.rs` checks this path against `evaluate` run by run.
 
+mod grouped;
+
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use super::generate::{NO_REFUND, Pay};
+use super::generate::{Calendar, NO_REFUND, Pay};
 use super::scenario::Scenario;
+use crate::fast::compile::round_div;
 use crate::money::Rounding;
 use crate::plan::{
     Channel, Clawback, Combine, Demotion, Lock, Metric, Plan, Requires, RewardKind, RuleEvent,
     TierEvaluation, Window,
 };
 use crate::time::{Instant, Period, add_days_local, add_months_local};
+use grouped::month_periods;
 
 #[derive(Clone, Debug)]
 enum Reward {
@@ -89,6 +93,21 @@ pub(crate) struct FastPlan {
     hold_days: i64,
     clawback: Clawback,
     tz: Tz,
+    /// Each scenario month's tier period, when every month lies within one period and no
+    /// rule looks at a payment's instant or number: then the plan is priced per customer
+    /// (`partner_grouped`), else payment by payment (`partner`).
+    month_period: Option<Vec<u32>>,
+    /// Tier levels (1 without tiers).
+    levels: usize,
+    /// Whether a period end with nothing in the period or before it leaves a partner at
+    /// the floor level where it is (nothing held above the floor at zero metrics): then the
+    /// periods before a partner's first customer, and a partner without customers, need no
+    /// walk.
+    idle: bool,
+    /// Per level, when the plan is one percent rule without floor, cap, amount or tier
+    /// condition (the usual plan): its rate, so a customer is priced by one integer
+    /// division instead of a walk through the rules.
+    plain: Option<Vec<(i128, i128, u64)>>,
 }
 
 /// Decimal → (numerator, denominator, magic of the denominator) of `x / 100`.
@@ -136,7 +155,7 @@ fn mul_div_round(amount: i64, p: i128, d: i128, c: u64, mode: Rounding) -> i128 
         };
         return i128::from(q + u64::from(up));
     }
-    div_round(i128::from(amount) * p, d, mode)
+    round_div(i128::from(amount) * p, d, mode)
 }
 
 /// `⌈2^64 / d⌉` for a divisor of 2..2^32 (0 when `d` is outside: no fast division).
@@ -144,23 +163,6 @@ fn magic(d: i128) -> u64 {
     match u32::try_from(d) {
         Ok(d) if d > 1 => u64::MAX / u64::from(d) + 1,
         _ => 0,
-    }
-}
-
-/// `n / d` rounded with the plan's mode, for `n ≥ 0`, `d > 0`.
-fn div_round(n: i128, d: i128, mode: Rounding) -> i128 {
-    let (q, r) = (n / d, n % d);
-    match mode {
-        Rounding::Down => q,
-        Rounding::Up => q + i128::from(r > 0),
-        Rounding::HalfUp => q + i128::from(2 * r >= d),
-        Rounding::HalfEven => {
-            if 2 * r > d || (2 * r == d && q % 2 == 1) {
-                q + 1
-            } else {
-                q
-            }
-        }
     }
 }
 
@@ -335,7 +337,24 @@ impl FastPlan {
                 })
             }
         };
-        Ok(FastPlan {
+        let per_customer = rules.iter().all(|r| {
+            r.from.is_none()
+                && r.until.is_none()
+                && r.number.0 <= 1
+                && r.number.1 == u32::MAX
+                && r.within_months.is_none()
+        });
+        let month_period = per_customer
+            .then(|| {
+                month_periods(
+                    &Calendar::new(sc),
+                    tiers.as_ref().map_or(&[][..], |t| &t.ends),
+                )
+            })
+            .flatten();
+        let mut f = FastPlan {
+            month_period,
+            levels: tiers.as_ref().map_or(1, |t| t.levels.len().max(1)),
             rounding: doc.rounding,
             combine: doc.combine,
             rules,
@@ -344,7 +363,35 @@ impl FastPlan {
             hold_days: i64::from(doc.lifecycle.hold_days),
             clawback: doc.lifecycle.clawback.clone(),
             tz: plan.tz(),
-        })
+            idle: false,
+            plain: None,
+        };
+        if let [r] = &f.rules[..]
+            && r.min.is_none()
+            && r.max.is_none()
+            && r.tiers.is_none()
+            && r.min_amount.is_none()
+        {
+            f.plain = match &r.reward {
+                Reward::Percent(p, d, c) => Some(vec![(*p, *d, *c); f.levels]),
+                Reward::ByTier(rates) => Some(
+                    (0..f.levels)
+                        .map(|l| rates.get(l).copied().unwrap_or((0, 1, 0)))
+                        .collect(),
+                ),
+                Reward::Flat(_) => None,
+            };
+        }
+        let floor = f.tiers.as_ref().map_or(0, |t| t.floor);
+        let (mut level, mut failed) = (floor, 0);
+        f.close(
+            &mut level,
+            &mut failed,
+            &Metrics::default(),
+            &Metrics::default(),
+        );
+        f.idle = (level, failed) == (floor, 0);
+        Ok(f)
     }
 
     /// The first period end (tiers), if any: the clock matters only when no event comes
@@ -404,6 +451,8 @@ pub(crate) struct Scratch {
     written: Vec<i64>,
     /// Indices of the refunded payments.
     refunds: Vec<u32>,
+    /// The per-customer path's buffers.
+    pub grouped: grouped::Buffers,
 }
 
 /// What one partner earned in one run under one plan.
@@ -434,7 +483,7 @@ mod tests {
                     for mode in modes {
                         assert_eq!(
                             mul_div_round(amount, p, d, c, mode),
-                            div_round(i128::from(amount) * p, d, mode),
+                            round_div(i128::from(amount) * p, d, mode),
                             "{amount} × {p} / {d} {mode:?}"
                         );
                     }
@@ -454,6 +503,7 @@ struct Metrics {
 }
 
 impl Metrics {
+    #[inline(always)]
     fn get(&self, m: Metric) -> i64 {
         match m {
             Metric::Referrals => self.referrals,
@@ -529,31 +579,9 @@ impl Walk<'_> {
         self.life.conversions += 1;
         self.period.revenue += pay.amount;
         self.life.revenue += pay.amount;
-        let plan = self.plan;
-        let mut w = 0i64;
-        let mut best: Option<i64> = None;
-        for (ri, r) in plan.rules.iter().enumerate() {
-            if self.mask & (1 << ri) == 0 || !plan.matches(r, self.level, at, pay.n, pay.amount, c)
-            {
-                continue;
-            }
-            let a = plan.price(r, self.level, pay.amount);
-            match plan.combine {
-                Combine::FirstMatch => {
-                    w = a;
-                    break;
-                }
-                Combine::Sum => w += a,
-                Combine::Max => {
-                    if best.is_none_or(|b| a > b) {
-                        best = Some(a);
-                    }
-                }
-            }
-        }
-        if let Some(b) = best {
-            w = b;
-        }
+        let w = self
+            .plan
+            .written(self.mask, self.level, at, pay.n, pay.amount, c);
         self.earned += w;
         self.period.commission += w;
         self.life.commission += w;
@@ -614,6 +642,32 @@ impl FastPlan {
         }
     }
 
+    /// What a payment's entries add up to: every rule that holds, combined as the plan says.
+    #[inline(always)]
+    fn written(&self, mask: u64, level: usize, at: i64, n: u32, amount: i64, c: &mut Cust) -> i64 {
+        let mut w = 0i64;
+        let mut best: Option<i64> = None;
+        for (ri, r) in self.rules.iter().enumerate() {
+            if mask & (1 << ri) == 0 || !self.matches(r, level, at, n, amount, c) {
+                continue;
+            }
+            let a = self.price(r, level, amount);
+            match self.combine {
+                Combine::FirstMatch => {
+                    w = a;
+                    break;
+                }
+                Combine::Sum => w += a,
+                Combine::Max => {
+                    if best.is_none_or(|b| a > b) {
+                        best = Some(a);
+                    }
+                }
+            }
+        }
+        best.unwrap_or(w)
+    }
+
     #[inline(always)]
     fn matches(&self, r: &Rule, level: usize, at: i64, n: u32, amount: i64, c: &mut Cust) -> bool {
         if let Some(t) = &r.tiers
@@ -657,30 +711,26 @@ impl FastPlan {
 
     /// A period end: promote to the highest level that holds, or count a failed period and
     /// demote after K of them (never below the floor), as `tiers::at_period_end`.
+    #[inline]
     fn close(&self, level: &mut usize, failed: &mut u32, period: &Metrics, life: &Metrics) {
         let Some(t) = &self.tiers else {
             return;
         };
-        let mut best = None;
-        for (i, l) in t.levels.iter().enumerate() {
-            let holds = match l {
-                None => true,
-                Some((all, reqs)) => {
-                    let met = |q: &Req| {
-                        let m = if q.lifetime { life } else { period };
-                        m.get(q.metric) >= q.at_least
-                    };
-                    if *all {
-                        reqs.iter().all(met)
-                    } else {
-                        reqs.iter().any(met)
-                    }
+        // The highest level that holds: from the top, stopping at the first.
+        let best = t.levels.iter().rposition(|l| match l {
+            None => true,
+            Some((all, reqs)) => {
+                let met = |q: &Req| {
+                    let m = if q.lifetime { life } else { period };
+                    m.get(q.metric) >= q.at_least
+                };
+                if *all {
+                    reqs.iter().all(met)
+                } else {
+                    reqs.iter().any(met)
                 }
-            };
-            if holds {
-                best = Some(i);
             }
-        }
+        });
         let cur = *level;
         if best.is_some_and(|b| b > cur) {
             *failed = 0;

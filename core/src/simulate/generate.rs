@@ -3,9 +3,11 @@
 //! Every random draw comes from a counter-based generator (ChaCha8) keyed by the seed and
 //! addressed by `(run, partner, stream)`: a partner's draws do not depend on which thread
 //! generates it, in which order, or on any other partner, so the same seed gives the same
-//! events on any number of threads. Three streams per partner keep the parts independent:
-//! its parameters, its customers (conversions, amounts, refunds, churn) and its other
-//! touches, so the fast path can skip the touches it does not need without changing a draw.
+//! events on any number of threads. Two streams per partner keep the parts independent:
+//! its parameters then its customers (conversions, amounts, lifetimes, refunds), and its
+//! other touches, so the fast path can skip the touches it does not need without changing a
+//! draw. (The parameters take a handful of words: a stream of their own would cost a
+//! ChaCha8 block refill and a key setup per partner for nothing.)
 //!
 //! Floats are used for the statistics only: every amount becomes an exact count of minor
 //! units (at least one) before any plan sees it.
@@ -13,9 +15,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Poisson};
+use rand_distr::{Distribution, Exp1, Poisson};
 use rust_decimal::Decimal;
 
 use super::scenario::{Sampler, Scenario};
@@ -23,9 +25,8 @@ use crate::input::{Body, Event, Partner, Payment, Touch};
 use crate::plan::Channel;
 use crate::time::Instant;
 
-const PARAMS: u64 = 0;
-const CUSTOMERS: u64 = 1;
-const TOUCHES: u64 = 2;
+const CUSTOMERS: u64 = 0;
+const TOUCHES: u64 = 1;
 
 /// The ChaCha8 key for `seed` (SplitMix64 spreads the 64 bits over the 256-bit key).
 pub(crate) fn key(seed: u64) -> [u8; 32] {
@@ -78,17 +79,6 @@ fn minor(x: f64, scale: f64) -> i64 {
     }
 }
 
-/// `p · 2^64` as the threshold of a Bernoulli(p) draw on a uniform `u64` (p = 1: always).
-fn below(p: f64) -> u64 {
-    if p >= 1.0 {
-        u64::MAX
-    } else if p > 0.0 {
-        (p * 18_446_744_073_709_551_616.0) as u64
-    } else {
-        0
-    }
-}
-
 /// One partner's parameters in one run.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Params {
@@ -102,19 +92,19 @@ pub(crate) struct Params {
     pub refund: f64,
 }
 
-pub(crate) fn params(sc: &Scenario, key: &[u8; 32], run: u32, p: u32) -> Params {
+/// Partner `p`'s parameters: the first draws of its customer stream `r`.
+fn params(sc: &Scenario, p: u32, r: &mut ChaCha8Rng) -> Params {
     let pop = &sc.pops[sc.pop_of(p)];
-    let mut r = rng(key, run, p, PARAMS);
-    let touches = draw(&pop.touches, &mut r).min(super::scenario::MAX_TOUCHES_PER_MONTH);
-    let conversion = draw(&pop.conversion, &mut r).clamp(0.0, 1.0);
+    let touches = draw(&pop.touches, r).min(super::scenario::MAX_TOUCHES_PER_MONTH);
+    let conversion = draw(&pop.conversion, r).clamp(0.0, 1.0);
     let churn = pop
         .churn
         .as_ref()
-        .map_or(1.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+        .map_or(1.0, |c| draw(c, r).clamp(0.0, 1.0));
     let refund = pop
         .refund
         .as_ref()
-        .map_or(0.0, |c| draw(c, &mut r).clamp(0.0, 1.0));
+        .map_or(0.0, |c| draw(c, r).clamp(0.0, 1.0));
     Params {
         touches,
         conversion,
@@ -175,126 +165,183 @@ impl Calendar {
     }
 }
 
-/// A customer still paying: its offset into each month, its index and its price.
+/// A generated customer, in compact form: it converts at `starts[month] + offset` and pays
+/// `amount` in each of `payments` consecutive months (a renewal falls at the same offset into
+/// its month, clamped to the month's last second); `refunds` indexes its refunded payments in
+/// [`GenScratch::refunds`].
 #[derive(Clone, Copy, Debug)]
-struct Sub {
-    offset: i64,
-    cust: u32,
-    amount: i64,
-    n: u32,
+pub(crate) struct Customer {
+    pub month: u32,
+    pub offset: i64,
+    /// Minor units of the scenario currency.
+    pub amount: i64,
+    /// At least 1; the last payment is in month `month + payments - 1`, within the horizon.
+    pub payments: u32,
+    /// `GenScratch::refunds[refunds.0..refunds.1]`.
+    pub refunds: (u32, u32),
+}
+
+/// A refunded payment of a customer, refunded by the horizon's end.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refund {
+    /// The payment's index among the customer's payments (0: the first).
+    pub k: u32,
+    /// The refund's instant.
+    pub at: i64,
+}
+
+impl Calendar {
+    /// The instant of the payment of a customer converting at `offset` into its month, in
+    /// month `m`.
+    #[inline]
+    pub fn pay_at(&self, m: usize, offset: i64) -> i64 {
+        self.starts[m] + offset.min(self.lens[m] - 1)
+    }
 }
 
 /// Reusable buffers of the generator (one set per thread).
 #[derive(Default)]
 pub(crate) struct GenScratch {
-    active: Vec<Sub>,
-    fresh: Vec<Sub>,
-    next: Vec<Sub>,
+    /// The partner's customers, in order of conversion month, then draw.
+    pub customers: Vec<Customer>,
+    /// Their refunds, per customer in payment order.
+    pub refunds: Vec<Refund>,
+    /// New customers per month.
+    counts: Vec<u64>,
 }
 
-/// Generates partner `p`'s payments of run `run` into `out` (cleared first), in canonical
-/// order: by instant, then customer (a payment's id is `p{partner}-{customer}-{n}`).
+/// Geometric draws: the failures before the first success of trials that succeed with
+/// chance `p` (the months a subscriber stays, the payments before the next refund).
 ///
-/// Month by month: the month's new customers (a Poisson count, each with a uniform offset
-/// into the month and an amount), merged with the customers still subscribed, pay in order
-/// of offset; each payment may be refunded, and a subscriber may churn after it. A renewal
-/// falls at the same offset into its month, clamped to the month's last second.
-pub(crate) fn payments(
+/// `⌊E / −ln(1 − p)⌋` with `E` a standard exponential is geometric: it is at least `k` with
+/// chance `e^(k·ln(1 − p)) = (1 − p)^k`. `rand_distr`'s exponential (a ziggurat, one
+/// 64-bit draw nearly always) makes this a few times cheaper than its `Geometric`, whose
+/// rejection loop calls `powi` per try.
+#[derive(Clone, Copy, Debug)]
+struct Gaps {
+    /// `−1 / ln(1 − p)`: 0 when `p = 1` (always 0), +∞ when `p = 0` (never).
+    scale: f64,
+}
+
+impl Gaps {
+    fn new(p: f64) -> Gaps {
+        // `libm`, as everywhere in the draws, for the same numbers on every platform.
+        Gaps {
+            scale: -1.0 / libm::log1p(-p.clamp(0.0, 1.0)),
+        }
+    }
+
+    #[inline]
+    fn draw(&self, r: &mut ChaCha8Rng) -> u64 {
+        if self.scale == f64::INFINITY {
+            // p = 0: no success ever (and no draw, so no 0 × ∞).
+            return u64::MAX;
+        }
+        let e: f64 = Exp1.sample(r);
+        // `as` saturates: a product past 2^64 is "never" too.
+        (e * self.scale) as u64
+    }
+}
+
+/// Generates partner `p`'s customers of run `run` into `g` (cleared first).
+///
+/// A Poisson count of new customers over the horizon, each in a uniform month (so each
+/// month's count is Poisson with the partner's monthly rate, independent of the others, as
+/// one Poisson draw per month would give at a draw per month more), then month by month each
+/// with a uniform offset into the month and an amount. A subscriber's number of payments is one plus a geometric draw
+/// (the months it stays after each payment, with its partner's churn as the chance to
+/// leave), cut at the horizon; which of its payments are refunded comes from geometric gaps
+/// at the refund rate. Both are the same distributions as a Bernoulli draw per payment, at a
+/// handful of draws per customer instead of two per payment.
+pub(crate) fn customers(
     sc: &Scenario,
     cal: &Calendar,
     key: &[u8; 32],
     run: u32,
     p: u32,
-    out: &mut Vec<Pay>,
     g: &mut GenScratch,
 ) -> Drawn {
-    out.clear();
-    g.active.clear();
+    g.customers.clear();
+    g.refunds.clear();
     let pop = &sc.pops[sc.pop_of(p)];
-    let prm = params(sc, key, run, p);
     let mut drawn = Drawn::default();
-    let lambda = prm.touches * prm.conversion;
+    let mut r = rng(key, run, p, CUSTOMERS);
+    let prm = params(sc, p, &mut r);
+    let months = cal.starts.len();
+    let lambda = prm.touches * prm.conversion * months as f64;
     let Ok(poisson) = Poisson::new(lambda) else {
         // λ = 0 (or not finite): nobody converts.
         return drawn;
     };
-    let mut r = rng(key, run, p, CUSTOMERS);
-    let months = cal.starts.len();
+    let counts = &mut g.counts;
+    counts.clear();
+    counts.resize(months, 0);
+    for _ in 0..poisson.sample(&mut r) as u64 {
+        counts[r.random_range(0..months)] += 1;
+    }
     let amount_of = pop.order.as_ref().or(pop.price.as_ref());
-    let subscription = pop.price.is_some();
-    // Bernoulli draws compare a uniform 64-bit integer with p·2^64 (one draw, no float).
-    let refund_below = below(prm.refund);
-    let churn_below = below(prm.churn);
+    let stay = pop.price.is_some().then(|| Gaps::new(prm.churn));
+    let refund = (prm.refund > 0.0).then(|| Gaps::new(prm.refund));
     for m in 0..months {
-        let k = poisson.sample(&mut r) as u64;
-        g.fresh.clear();
-        for _ in 0..k {
+        for _ in 0..g.counts[m] {
             let offset = r.random_range(0..cal.lens[m]);
             let amount = amount_of.map_or(1, |s| minor(draw(s, &mut r), cal.scale));
-            g.fresh.push(Sub {
+            let left = (months - m) as u64;
+            let payments = stay.map_or(1, |g| g.draw(&mut r).saturating_add(1).min(left)) as u32;
+            let first = g.refunds.len() as u32;
+            if let Some(gap) = &refund {
+                let mut k = gap.draw(&mut r);
+                while k < u64::from(payments) {
+                    let at = cal.pay_at(m + k as usize, offset) + cal.refund_after;
+                    // A refund after the horizon's end has not happened yet.
+                    if at <= cal.end {
+                        g.refunds.push(Refund { k: k as u32, at });
+                        drawn.sales -= amount;
+                    }
+                    k = k.saturating_add(gap.draw(&mut r)).saturating_add(1);
+                }
+            }
+            g.customers.push(Customer {
+                month: m as u32,
                 offset,
-                cust: drawn.customers,
                 amount,
-                n: 1,
+                payments,
+                refunds: (first, g.refunds.len() as u32),
             });
-            drawn.customers += 1;
+            drawn.sales += amount * i64::from(payments);
             let conv = cal.starts[m] + offset;
             drawn.first = Some(drawn.first.map_or(conv, |f: i64| f.min(conv)));
         }
-        // Stable: equal offsets keep customer order.
-        g.fresh.sort_by_key(|s| s.offset);
-        let first = out.len();
-        let (mut i, mut j) = (0, 0);
-        g.next.clear();
-        while i < g.active.len() || j < g.fresh.len() {
-            let take_active = j >= g.fresh.len()
-                || (i < g.active.len()
-                    && (g.active[i].offset, g.active[i].cust)
-                        < (g.fresh[j].offset, g.fresh[j].cust));
-            let sub = if take_active {
-                i += 1;
-                g.active[i - 1]
-            } else {
-                j += 1;
-                g.fresh[j - 1]
-            };
-            let at = cal.starts[m] + sub.offset.min(cal.lens[m] - 1);
-            let refund = refund_below > 0 && r.next_u64() < refund_below;
-            let refund_at = if refund && at + cal.refund_after <= cal.end {
-                at + cal.refund_after
-            } else {
-                NO_REFUND
-            };
-            drawn.sales += if refund_at == NO_REFUND {
-                sub.amount
-            } else {
-                0
+    }
+    drawn.customers = g.customers.len() as u32;
+    drawn
+}
+
+/// The payments of the customers in `g`, into `out` (cleared first), in canonical order: by
+/// instant, then customer (a payment's id is `p{partner}-{customer}-{n}`).
+pub(crate) fn pays(cal: &Calendar, g: &GenScratch, out: &mut Vec<Pay>) {
+    out.clear();
+    for (ci, c) in g.customers.iter().enumerate() {
+        let refunds = &g.refunds[c.refunds.0 as usize..c.refunds.1 as usize];
+        let mut next = 0;
+        for k in 0..c.payments {
+            let refund_at = match refunds.get(next) {
+                Some(r) if r.k == k => {
+                    next += 1;
+                    r.at
+                }
+                _ => NO_REFUND,
             };
             out.push(Pay {
-                at,
-                cust: sub.cust,
-                n: sub.n,
-                amount: sub.amount,
+                at: cal.pay_at(c.month as usize + k as usize, c.offset),
+                cust: ci as u32,
+                n: k + 1,
+                amount: c.amount,
                 refund_at,
             });
-            if subscription && m + 1 < months && r.next_u64() >= churn_below {
-                g.next.push(Sub {
-                    n: sub.n + 1,
-                    ..sub
-                });
-            }
-        }
-        std::mem::swap(&mut g.active, &mut g.next);
-        // Offsets past a short month's end all fall on its last second: there the id (the
-        // customer) orders them.
-        let month = &mut out[first..];
-        let clamp = cal.starts[m] + cal.lens[m] - 1;
-        let tail = month.partition_point(|p| p.at < clamp);
-        if month.len() - tail > 1 {
-            month[tail..].sort_by_key(|p| p.cust);
         }
     }
-    drawn
+    out.sort_unstable_by_key(|p| (p.at, p.cust));
 }
 
 /// Partner `p`'s touches that did not convert, per month.
@@ -305,7 +352,7 @@ pub(crate) fn other_touches(
     run: u32,
     p: u32,
 ) -> Vec<u64> {
-    let prm = params(sc, key, run, p);
+    let prm = params(sc, p, &mut rng(key, run, p, CUSTOMERS));
     let lambda = prm.touches * (1.0 - prm.conversion);
     let Ok(poisson) = Poisson::new(lambda) else {
         return vec![0; cal.starts.len()];
@@ -370,7 +417,8 @@ pub(crate) fn events(sc: &Scenario, cal: &Calendar, key: &[u8; 32], run: u32) ->
     };
     for p in 0..sc.partners {
         let pid = sc.partner_id(p);
-        sales += payments(sc, cal, key, run, p, &mut buf, &mut g).sales;
+        sales += customers(sc, cal, key, run, p, &mut g).sales;
+        pays(cal, &g, &mut buf);
         for pay in &buf {
             let c = format!("{p:06}-{:07}", pay.cust);
             let customer = format!("c{c}");

@@ -341,22 +341,24 @@ impl Ctx<'_> {
         }
         let (mut first, mut sales, mut customers) = (None::<i64>, 0i64, 0u64);
         for p in 0..self.sc.partners {
-            let d = generate::payments(
-                self.sc,
-                &self.cal,
-                &self.key,
-                run,
-                p,
-                &mut s.pays,
-                &mut s.generator,
-            );
+            let d = generate::customers(self.sc, &self.cal, &self.key, run, p, &mut s.generator);
             if let Some(f) = d.first {
                 first = Some(first.map_or(f, |x| x.min(f)));
             }
             sales += d.sales;
             customers += u64::from(d.customers);
+            // Payments are materialised only for a plan priced payment by payment.
+            let mut pays = false;
             for (j, f) in fast.iter().enumerate() {
-                let o = f.partner(p, &s.pays, d.customers, clock, &mut s.fast);
+                let o = if f.grouped() {
+                    f.partner_grouped(p, &s.generator, &self.cal, clock, &mut s.fast.grouped)
+                } else {
+                    if !pays {
+                        generate::pays(&self.cal, &s.generator, &mut s.pays);
+                        pays = true;
+                    }
+                    f.partner(p, &s.pays, d.customers, clock, &mut s.fast)
+                };
                 s.outcomes[j].push(o);
             }
         }
