@@ -225,9 +225,9 @@ struct Gaps {
 
 impl Gaps {
     fn new(p: f64) -> Gaps {
-        // `libm`, as everywhere in the draws, for the same numbers on every platform.
+        // `ln_1p` keeps small rates exact (`ln(1 − p)` would lose them to cancellation).
         Gaps {
-            scale: -1.0 / libm::log1p(-p.clamp(0.0, 1.0)),
+            scale: -1.0 / (-p.clamp(0.0, 1.0)).ln_1p(),
         }
     }
 
