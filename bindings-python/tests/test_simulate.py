@@ -187,6 +187,18 @@ def test_sweep_tabulates_the_grid() -> None:
     assert table.loc[1, "cost_p50"] == direct.loc[0, "cost_p50"]
 
 
+def test_backtest_sweep_tabulates_the_grid() -> None:
+    # The input's payments are 100 + 40 + 60 = 200.00, all attributed: 10% costs 20.00, 20%
+    # 40.00, 30% 60.00; against the first point every partner wins at 20% and 30%.
+    table = partnerkit.sweep_backtest(
+        backtest_input(), plan(), ["/rules/0/reward/percent=10..30:10"]
+    )
+    assert list(table["/rules/0/reward/percent"]) == ["10", "20", "30"]
+    assert list(table["cost"]) == [Decimal("20.00"), Decimal("40.00"), Decimal("60.00")]
+    assert list(table["winners"]) == [0, 2, 2]
+    assert table.loc[2, "won"] == Decimal("40.00")
+
+
 def test_sweep_fans_out_on_dask_with_the_same_table() -> None:
     distributed = pytest.importorskip("distributed")
     vary = ["/rules/0/reward/percent=10..25:5"]

@@ -6,8 +6,8 @@ returns a `Report`; an `Engine` takes the events one at a time as they arrive. M
 `decimal.Decimal` (or a ``str``), never a ``float``; instants are aware `datetime`s (or RFC
 3339 strings). ``events`` and ``partners`` may also be a pandas DataFrame or a pyarrow Table
 with columns named as the JSON fields. Errors are `PartnerkitError` subclasses carrying
-``.code``, ``.path`` and ``.message``. The simulator (`simulate`, `compare`, `sweep`) answers
-"what would this plan cost" with pandas DataFrames.
+``.code``, ``.path`` and ``.message``. The simulator (`simulate`, `compare`, `sweep`,
+`sweep_backtest`) answers "what would this plan cost" with pandas DataFrames.
 
     >>> import partnerkit
     >>> report = partnerkit.evaluate(open("input.json").read())  # doctest: +SKIP
@@ -50,6 +50,7 @@ from partnerkit._simulate import (
     scenario_json_schema,
     simulate,
     sweep,
+    sweep_backtest,
     sweep_points,
 )
 from partnerkit._tables import as_columns
@@ -94,6 +95,7 @@ __all__ = [
     "scenario_json_schema",
     "simulate",
     "sweep",
+    "sweep_backtest",
     "sweep_points",
 ]
 

@@ -275,6 +275,23 @@ def sweep(
     return pd.DataFrame(table)
 
 
+def sweep_backtest(
+    input: str | bytes | Mapping[str, Any], base: PlanLike, vary: Sequence[str]
+) -> pd.DataFrame:
+    """Backtest sweep: the base plan over the grid of ``vary`` (see `sweep_points`), every
+    point evaluated on the input document's events (its own ``plan`` is ignored), the first
+    point being the baseline; one row per point: the axes' values under their pointers, then
+    the point's row of `Comparison.summary` (``cost``, ``cpa``, ``winners``, ...)."""
+    pd = _pandas()
+    points = sweep_points(base, vary)
+    rows = compare(input, [p for _, p in points]).summary().to_dict("records")
+    pointers = [v.split("=", 1)[0] for v in vary]
+    table = []
+    for (values, _), row in zip(points, rows, strict=True):
+        table.append({**dict(zip(pointers, values, strict=True)), **row})
+    return pd.DataFrame(table)
+
+
 def scenario_json_schema() -> str:
     """The JSON Schema of the scenario document, generated from the core's types."""
     return _native.scenario_json_schema()
