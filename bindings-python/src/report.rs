@@ -78,22 +78,7 @@ impl Report {
     /// The entries as columns of canonical strings (everything but `explain`).
     fn entry_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let r = &self.inner;
-        let mut t = Table::new(
-            [
-                "id",
-                "partner",
-                "kind",
-                "event",
-                "customer",
-                "rule",
-                "amount",
-                "currency",
-                "status",
-                "earned_at",
-                "available_at",
-            ],
-            r.entries.len(),
-        );
+        let mut t = Table::new(partnerkit::ledger::ENTRY_COLUMNS, r.entries.len());
         for (e, status) in r.entries.iter().zip(&r.statuses) {
             t.row([
                 Some(e.id.to_string()),

@@ -44,6 +44,22 @@ impl EntryKind {
     }
 }
 
+/// An entry's fields as the columns of a ledger table (Arrow, a DataFrame), in the order of
+/// its canonical JSON; the explanation, a tree, is a column only on request.
+pub const ENTRY_COLUMNS: [&str; 11] = [
+    "id",
+    "partner",
+    "kind",
+    "event",
+    "customer",
+    "rule",
+    "amount",
+    "currency",
+    "status",
+    "earned_at",
+    "available_at",
+];
+
 /// One ledger entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {

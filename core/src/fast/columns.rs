@@ -415,7 +415,7 @@ impl Events {
     pub fn push_touch(&mut self, id: &str, at: i64, partner: &str, customer: &str, c: Channel) {
         let p = self.partners.intern(partner);
         let cu = self.customers.intern(customer);
-        self.row(id, Kind::Touch, at, p, cu, c, 0, 0, 0, None, NONE);
+        self.push_touch_interned(id, at, p, cu, c);
     }
 
     /// Appends a payment; amounts in minor units of `currency`.
@@ -431,19 +431,7 @@ impl Events {
         currency: Currency,
     ) {
         let cu = self.customers.intern(customer);
-        self.row(
-            id,
-            Kind::Payment,
-            at,
-            NONE,
-            cu,
-            Channel::Link,
-            amount,
-            tax,
-            discount,
-            Some(currency),
-            NONE,
-        );
+        self.push_payment_interned(id, at, cu, amount, tax, discount, currency);
     }
 
     /// Appends a refund (`amount: Some`, minor units of the payment's currency) or a
@@ -457,24 +445,7 @@ impl Events {
         currency: Option<Currency>,
     ) {
         let p = self.payments.intern(payment);
-        let kind = if amount.is_some() {
-            Kind::Refund
-        } else {
-            Kind::Chargeback
-        };
-        self.row(
-            id,
-            kind,
-            at,
-            NONE,
-            NONE,
-            Channel::Link,
-            amount.unwrap_or(0),
-            0,
-            0,
-            currency,
-            p,
-        );
+        self.push_reversal_interned(id, at, p, amount, currency);
     }
 
     /// The columns of `events`, or `None` when some event does not fit them (a kind they

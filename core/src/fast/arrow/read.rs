@@ -115,19 +115,22 @@ impl<'a> Text<'a> {
             Text::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
             Text::Large(a) => a.is_valid(i).then(|| a.value(i)),
             Text::View(a) => a.is_valid(i).then(|| a.value(i)),
+            Text::Dict { values, .. } => values.get(self.dict_key(i)?),
+        }
+    }
+
+    /// Row `i`'s dictionary key, `None` for a null row, a key past the dictionary (read as
+    /// a missing value, not a panic) or a column that is not a dictionary.
+    #[inline]
+    fn dict_key(&self, i: usize) -> Option<usize> {
+        match self {
             Text::Dict {
-                array,
-                keys,
-                values,
-                len,
+                array, keys, len, ..
             } => {
                 let k = keys.get(i);
-                if array.is_null(i) || k >= *len {
-                    None
-                } else {
-                    values.get(k)
-                }
+                (!array.is_null(i) && k < *len).then_some(k)
             }
+            _ => None,
         }
     }
 
@@ -145,16 +148,8 @@ impl<'a> Text<'a> {
     /// Interns row `i`'s value; a dictionary column interns each distinct value once.
     fn intern(&self, i: usize, into: &mut Interner, cache: &mut Vec<u32>) -> Option<u32> {
         match self {
-            Text::Dict {
-                array,
-                keys,
-                values,
-                len,
-            } => {
-                let k = keys.get(i);
-                if array.is_null(i) || k >= *len {
-                    return None;
-                }
+            Text::Dict { values, .. } => {
+                let k = self.dict_key(i)?;
                 if cache.len() <= k {
                     cache.resize(k + 1, NONE);
                 }

@@ -304,19 +304,7 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
                 .with_timezone("UTC"),
         )
     };
-    let mut names = vec![
-        "id",
-        "partner",
-        "kind",
-        "event",
-        "customer",
-        "rule",
-        "amount",
-        "currency",
-        "status",
-        "earned_at",
-        "available_at",
-    ];
+    let mut names = crate::ledger::ENTRY_COLUMNS.to_vec();
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(ids),
         dict(keys(&l.partner), &l.partner_names)?,
