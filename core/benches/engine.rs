@@ -116,17 +116,7 @@ fn stream(range: std::ops::Range<usize>) -> Vec<Event> {
 
 fn partners() -> Vec<Partner> {
     (0..PARTNERS)
-        .map(|p| Partner {
-            id: format!("partner{p:05}"),
-            segment: None,
-            parent: None,
-            joined_at: None,
-            status: Vec::new(),
-            tier: None,
-            own_customers: Vec::new(),
-            attributes: BTreeMap::new(),
-            payout_currency: None,
-        })
+        .map(|p| Partner::new(format!("partner{p:05}")))
         .collect()
 }
 

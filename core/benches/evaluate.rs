@@ -85,20 +85,6 @@ fn instant(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn partner(id: String) -> Partner {
-    Partner {
-        id,
-        segment: None,
-        parent: None,
-        joined_at: None,
-        status: Vec::new(),
-        tier: None,
-        own_customers: Vec::new(),
-        attributes: BTreeMap::new(),
-        payout_currency: None,
-    }
-}
-
 /// The program of `size` with `touches` touches per customer under `plan`, with its events in
 /// canonical order.
 fn program(size: Size, touches: usize, plan: &str) -> Input {
@@ -165,7 +151,7 @@ fn program(size: Size, touches: usize, plan: &str) -> Input {
     Input {
         plan: Plan::from_json(plan).expect("valid plan"),
         partners: (0..size.partners)
-            .map(|p| partner(format!("partner{p:05}")))
+            .map(|p| Partner::new(format!("partner{p:05}")))
             .collect(),
         events,
         fx: Vec::new(),

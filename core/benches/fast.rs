@@ -61,17 +61,7 @@ fn payments() -> usize {
 
 fn partners() -> Vec<Partner> {
     (0..PARTNERS)
-        .map(|p| Partner {
-            id: format!("partner{p:05}"),
-            segment: None,
-            parent: None,
-            joined_at: None,
-            status: Vec::new(),
-            tier: None,
-            own_customers: Vec::new(),
-            attributes: Default::default(),
-            payout_currency: None,
-        })
+        .map(|p| Partner::new(format!("partner{p:05}")))
         .collect()
 }
 

@@ -148,6 +148,22 @@ pub struct Partner {
 }
 
 impl Partner {
+    /// A partner with only its id: active throughout, no segment, parent, tier,
+    /// attributes or payout currency (what a benchmark or a simulated population needs).
+    pub fn new(id: impl Into<String>) -> Partner {
+        Partner {
+            id: id.into(),
+            segment: None,
+            parent: None,
+            joined_at: None,
+            status: Vec::new(),
+            tier: None,
+            own_customers: Vec::new(),
+            attributes: BTreeMap::new(),
+            payout_currency: None,
+        }
+    }
+
     /// The status in force at `t` (a change takes effect at its instant).
     pub fn status_at(&self, t: Instant) -> PartnerStatus {
         self.status

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+mod common;
+
 fn docs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
@@ -356,14 +358,11 @@ fn plan_reference_examples_make_a_valid_plan() {
 // ---------------------------------------------------------------------------------------
 
 fn cookbook_vectors() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/cookbook");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/vectors/cookbook")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
+    let dir = common::vectors_dir().join("cookbook");
+    common::vector_files()
+        .into_iter()
+        .filter(|p| p.parent() == Some(dir.as_path()))
+        .collect()
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -622,23 +621,7 @@ fn cookbook_pages_are_current() {
 // ---------------------------------------------------------------------------------------
 
 fn pages() -> Vec<PathBuf> {
-    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
-        let mut items: Vec<_> = std::fs::read_dir(d)
-            .expect("dir")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        items.sort();
-        for p in items {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "md") {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&docs().join("src"), &mut out);
-    out
+    common::files_under(&docs().join("src"), "md")
 }
 
 fn is_generated(text: &str) -> bool {
@@ -717,8 +700,8 @@ fn includes_resolve_and_code_comes_from_tested_files() {
 #[test]
 fn explain_examples_are_current() {
     let entry = |vector: &str, event: &str| -> Value {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/vectors/cookbook")
+        let path = common::vectors_dir()
+            .join("cookbook")
             .join(format!("{vector}.json"));
         let v: Value =
             serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("vector");

@@ -377,15 +377,8 @@ fn instant(secs: i64) -> Instant {
 pub(crate) fn partners(sc: &Scenario) -> Vec<Partner> {
     (0..sc.partners)
         .map(|p| Partner {
-            id: sc.partner_id(p),
             segment: Some(sc.pops[sc.pop_of(p)].segment.clone()),
-            parent: None,
-            joined_at: None,
-            status: Vec::new(),
-            tier: None,
-            own_customers: Vec::new(),
-            attributes: BTreeMap::new(),
-            payout_currency: None,
+            ..Partner::new(sc.partner_id(p))
         })
         .collect()
 }
