@@ -383,6 +383,16 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
     }
 }
 
+/// [`events_from_batches`] with the row-by-row reader alone (the reader the column-wise
+/// one hands unusual input to), so that tests can show both read every input alike.
+#[doc(hidden)]
+pub fn events_from_batches_by_rows(
+    batches: &[RecordBatch],
+    plan_currency: Currency,
+) -> Result<Events> {
+    read_rows(batches, plan_currency)
+}
+
 /// [`events_from_batches`] row by row: every check, in row order, so that the first bad
 /// row gives the error.
 fn read_rows(batches: &[RecordBatch], plan_currency: Currency) -> Result<Events> {

@@ -340,16 +340,13 @@ fn fill<T: Copy>(
     none: T,
     mut f: impl FnMut(usize) -> T,
 ) {
-    let start = out.len();
-    out.resize(start + n, none);
-    let dst = &mut out[start..];
     match nulls.filter(|b| b.null_count() > 0) {
-        None => {
-            for (i, d) in dst.iter_mut().enumerate() {
-                *d = f(i);
-            }
-        }
+        // Every row a value: written once, no `none` first.
+        None => out.extend((0..n).map(f)),
         Some(b) => {
+            let start = out.len();
+            out.resize(start + n, none);
+            let dst = &mut out[start..];
             let words = b.inner().bit_chunks().iter_padded().take(n.div_ceil(64));
             for (j, mut w) in words.enumerate() {
                 while w != 0 {
