@@ -58,6 +58,28 @@ impl Strings {
         self.offsets.push(self.bytes.len());
     }
 
+    /// Room for `n` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, n: usize, bytes: usize) {
+        self.offsets
+            .reserve(n + usize::from(self.offsets.is_empty()));
+        self.bytes.reserve(bytes);
+    }
+
+    /// Appends strings stored back to back in `block` (Arrow's layout, one copy of the
+    /// block rather than a push per string): `ends` gives where each string ends, counted
+    /// from the start of `block`, in order, the last one `block.len()`.
+    ///
+    /// The caller checks that every end is a character boundary of `block` and that the
+    /// ends do not decrease; [`Strings::get`] relies on both.
+    pub fn extend_from_block(&mut self, block: &str, ends: impl IntoIterator<Item = usize>) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let base = self.bytes.len();
+        self.bytes.push_str(block);
+        self.offsets.extend(ends.into_iter().map(|e| base + e));
+    }
+
     /// String `i`.
     #[inline]
     pub fn get(&self, i: usize) -> &str {

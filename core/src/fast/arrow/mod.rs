@@ -31,7 +31,7 @@ mod write;
 /// The record batch type of the Arrow crates the core uses (re-exported so that bindings
 /// name the same version).
 pub use arrow_array::RecordBatch;
-pub use read::events_from_batches;
+pub use read::{events_from_batches, events_from_batches_by_rows};
 pub use write::{events_to_batch, ledger_to_batch, totals_to_batch};
 
 /// The event columns, in the order [`events_to_batch`] writes them.

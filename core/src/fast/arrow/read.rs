@@ -15,6 +15,8 @@ use crate::fast::columns::{Events, Interner, NONE, REFUND_DIGITS};
 use crate::money::Currency;
 use crate::plan::Channel;
 
+mod columns;
+
 /// A string column of any of Arrow's string layouts.
 enum Text<'a> {
     Absent,
@@ -373,6 +375,27 @@ fn to_minor(
 /// wrong column type, kind, channel, empty id, float or over-precise amount, and the other
 /// checks of JSON input events, each at `events[i].field`.
 pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> Result<Events> {
+    // The column-wise reader reads what it can exactly as the row reader would; on
+    // anything else the row reader runs from the start, for its result or its error.
+    match columns::read(batches) {
+        Some(ev) => Ok(ev),
+        None => read_rows(batches, plan_currency),
+    }
+}
+
+/// [`events_from_batches`] with the row-by-row reader alone (the reader the column-wise
+/// one hands unusual input to), so that tests can show both read every input alike.
+#[doc(hidden)]
+pub fn events_from_batches_by_rows(
+    batches: &[RecordBatch],
+    plan_currency: Currency,
+) -> Result<Events> {
+    read_rows(batches, plan_currency)
+}
+
+/// [`events_from_batches`] row by row: every check, in row order, so that the first bad
+/// row gives the error.
+fn read_rows(batches: &[RecordBatch], plan_currency: Currency) -> Result<Events> {
     let _ = plan_currency;
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let mut ev = Events::with_capacity(n);
@@ -640,130 +663,4 @@ fn amount_valid(a: &Amounts<'_>, i: usize) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use arrow_array::types::{
-        ArrowDictionaryKeyType, Int8Type, Int16Type, Int32Type, Int64Type, UInt32Type, UInt64Type,
-    };
-    use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, RecordBatch, StringArray};
-
-    use super::events_from_batches;
-    use crate::fast::arrow::events_to_batch;
-    use crate::fast::columns::Events;
-    use crate::money::Currency;
-    use crate::plan::Channel;
-
-    /// Turns plain strings into a dictionary column.
-    type Encode = fn(&[Option<String>]) -> ArrayRef;
-
-    /// A string column, plain or an `Int32` dictionary, as plain strings (`None`: neither).
-    fn decoded(a: &ArrayRef) -> Option<Vec<Option<String>>> {
-        if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
-            return Some(
-                (0..s.len())
-                    .map(|i| s.is_valid(i).then(|| s.value(i).to_owned()))
-                    .collect(),
-            );
-        }
-        let d = a.as_any().downcast_ref::<DictionaryArray<Int32Type>>()?;
-        let values = d.values().as_any().downcast_ref::<StringArray>()?;
-        Some(
-            (0..d.len())
-                .map(|i| {
-                    d.is_valid(i)
-                        .then(|| values.value(d.keys().value(i) as usize).to_owned())
-                })
-                .collect(),
-        )
-    }
-
-    /// Strings as a dictionary with keys of type `K`: one value per row, reversed, plus one
-    /// value no row uses, so that a key is never its row number.
-    fn dictionary<K: ArrowDictionaryKeyType>(s: &[Option<String>]) -> ArrayRef
-    where
-        K::Native: TryFrom<usize>,
-    {
-        let n = s.len();
-        let mut values: Vec<&str> = vec!["unused"];
-        values.extend(s.iter().rev().map(|v| v.as_deref().unwrap_or("")));
-        let keys: PrimitiveArray<K> = (0..n)
-            .map(|i| {
-                s[i].is_some().then(|| {
-                    K::Native::try_from(n - i)
-                        .ok()
-                        .expect("the test's keys fit")
-                })
-            })
-            .collect();
-        let values: ArrayRef = Arc::new(StringArray::from(values));
-        Arc::new(DictionaryArray::<K>::try_new(keys, values).expect("dictionary"))
-    }
-
-    fn same(a: &Events, b: &Events) {
-        assert_eq!(a.id, b.id);
-        assert_eq!(a.kind, b.kind);
-        assert_eq!(a.at, b.at);
-        assert_eq!(a.partner, b.partner);
-        assert_eq!(a.customer, b.customer);
-        assert_eq!(a.channel, b.channel);
-        assert_eq!(a.amount, b.amount);
-        assert_eq!(a.currency, b.currency);
-        assert_eq!(a.payment, b.payment);
-        assert_eq!(a.partners.strings, b.partners.strings);
-        assert_eq!(a.customers.strings, b.customers.strings);
-        assert_eq!(a.payments.strings, b.payments.strings);
-    }
-
-    #[test]
-    fn dictionary_columns_of_every_key_width_read_as_plain_strings() {
-        let usd = Currency::parse("USD").expect("USD");
-        let mut ev = Events::default();
-        ev.push_touch("t1", 10, "p1", "c1", Channel::Link);
-        ev.push_touch("t2", 20, "p2", "c2", Channel::Coupon);
-        ev.push_payment("pay1", 30, "c1", 1_000, 0, 0, usd);
-        ev.push_payment("pay2", 40, "c2", 2_000, 0, 0, usd);
-        ev.push_reversal("r1", 50, "pay1", Some(5_000_000), Some(usd));
-        let plain = events_to_batch(&ev).expect("batch");
-        let want = events_from_batches(std::slice::from_ref(&plain), usd).expect("plain");
-        same(&want, &ev);
-        let encode: [Encode; 5] = [
-            dictionary::<Int8Type>,
-            dictionary::<Int16Type>,
-            dictionary::<Int64Type>,
-            dictionary::<UInt32Type>,
-            dictionary::<UInt64Type>,
-        ];
-        for (w, f) in encode.iter().enumerate() {
-            let schema = plain.schema();
-            let mut fields = Vec::new();
-            let mut columns = Vec::new();
-            let mut encoded = 0;
-            for (field, col) in schema.fields().iter().zip(plain.columns()) {
-                let col = match decoded(col) {
-                    Some(s) if field.name() != "id" => {
-                        encoded += 1;
-                        f(&s)
-                    }
-                    _ => col.clone(),
-                };
-                fields.push(arrow_schema::Field::new(
-                    field.name(),
-                    col.data_type().clone(),
-                    true,
-                ));
-                columns.push(col);
-            }
-            assert_eq!(encoded, 6, "every string column but the id is a dictionary");
-            let batch = RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns)
-                .expect("dictionary batch");
-            let got = events_from_batches(std::slice::from_ref(&batch), usd).expect("dictionaries");
-            same(&got, &want);
-            // A slice keeps reading its own rows.
-            let tail = events_from_batches(&[batch.slice(2, 3)], usd).expect("slice");
-            assert_eq!(tail.len(), 3, "width {w}");
-            assert_eq!(tail.customers.strings.get(0), "c1");
-            assert_eq!(tail.payments.strings.get(0), "pay1");
-        }
-    }
-}
+mod tests;

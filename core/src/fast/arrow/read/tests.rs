@@ -1,0 +1,785 @@
+//! The two readers against each other and against the columns written.
+
+use std::sync::Arc;
+
+use arrow_array::types::{
+    ArrowDictionaryKeyType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, RecordBatch, StringArray};
+
+use super::{columns, events_from_batches, read_rows};
+use crate::error::Result;
+use crate::fast::arrow::events_to_batch;
+use crate::fast::columns::Events;
+use crate::money::Currency;
+use crate::plan::Channel;
+
+/// Turns plain strings into a dictionary column.
+type Encode = fn(&[Option<String>]) -> ArrayRef;
+
+/// A string column, plain or an `Int32` dictionary, as plain strings (`None`: neither).
+fn decoded(a: &ArrayRef) -> Option<Vec<Option<String>>> {
+    if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
+        return Some(
+            (0..s.len())
+                .map(|i| s.is_valid(i).then(|| s.value(i).to_owned()))
+                .collect(),
+        );
+    }
+    let d = a.as_any().downcast_ref::<DictionaryArray<Int32Type>>()?;
+    let values = d.values().as_any().downcast_ref::<StringArray>()?;
+    Some(
+        (0..d.len())
+            .map(|i| {
+                d.is_valid(i)
+                    .then(|| values.value(d.keys().value(i) as usize).to_owned())
+            })
+            .collect(),
+    )
+}
+
+/// Strings as a dictionary with keys of type `K`: one value per row, reversed, plus one
+/// value no row uses, so that a key is never its row number.
+fn dictionary<K: ArrowDictionaryKeyType>(s: &[Option<String>]) -> ArrayRef
+where
+    K::Native: TryFrom<usize>,
+{
+    let n = s.len();
+    let mut values: Vec<&str> = vec!["unused"];
+    values.extend(s.iter().rev().map(|v| v.as_deref().unwrap_or("")));
+    let keys: PrimitiveArray<K> = (0..n)
+        .map(|i| {
+            s[i].is_some().then(|| {
+                K::Native::try_from(n - i)
+                    .ok()
+                    .expect("the test's keys fit")
+            })
+        })
+        .collect();
+    let values: ArrayRef = Arc::new(StringArray::from(values));
+    Arc::new(DictionaryArray::<K>::try_new(keys, values).expect("dictionary"))
+}
+
+fn same(a: &Events, b: &Events) {
+    assert_eq!(a.id, b.id);
+    assert_eq!(a.kind, b.kind);
+    assert_eq!(a.at, b.at);
+    assert_eq!(a.partner, b.partner);
+    assert_eq!(a.customer, b.customer);
+    assert_eq!(a.channel, b.channel);
+    assert_eq!(a.amount, b.amount);
+    assert_eq!(a.tax, b.tax);
+    assert_eq!(a.discount, b.discount);
+    assert_eq!(a.wide, b.wide);
+    assert_eq!(a.currency, b.currency);
+    assert_eq!(a.payment, b.payment);
+    assert_eq!(a.partners.strings, b.partners.strings);
+    assert_eq!(a.customers.strings, b.customers.strings);
+    assert_eq!(a.payments.strings, b.payments.strings);
+}
+
+#[test]
+fn dictionary_columns_of_every_key_width_read_as_plain_strings() {
+    let usd = Currency::parse("USD").expect("USD");
+    let mut ev = Events::default();
+    ev.push_touch("t1", 10, "p1", "c1", Channel::Link);
+    ev.push_touch("t2", 20, "p2", "c2", Channel::Coupon);
+    ev.push_payment("pay1", 30, "c1", 1_000, 0, 0, usd);
+    ev.push_payment("pay2", 40, "c2", 2_000, 0, 0, usd);
+    ev.push_reversal("r1", 50, "pay1", Some(5_000_000), Some(usd));
+    let plain = events_to_batch(&ev).expect("batch");
+    let want = events_from_batches(std::slice::from_ref(&plain), usd).expect("plain");
+    same(&want, &ev);
+    let encode: [Encode; 8] = [
+        dictionary::<Int8Type>,
+        dictionary::<Int16Type>,
+        dictionary::<Int32Type>,
+        dictionary::<Int64Type>,
+        dictionary::<UInt8Type>,
+        dictionary::<UInt16Type>,
+        dictionary::<UInt32Type>,
+        dictionary::<UInt64Type>,
+    ];
+    for (w, f) in encode.iter().enumerate() {
+        let schema = plain.schema();
+        let mut fields = Vec::new();
+        let mut columns = Vec::new();
+        let mut encoded = 0;
+        for (field, col) in schema.fields().iter().zip(plain.columns()) {
+            let col = match decoded(col) {
+                Some(s) if field.name() != "id" => {
+                    encoded += 1;
+                    f(&s)
+                }
+                _ => col.clone(),
+            };
+            fields.push(arrow_schema::Field::new(
+                field.name(),
+                col.data_type().clone(),
+                true,
+            ));
+            columns.push(col);
+        }
+        assert_eq!(encoded, 6, "every string column but the id is a dictionary");
+        let batch = RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns)
+            .expect("dictionary batch");
+        let got = column_wise(std::slice::from_ref(&batch));
+        same(&got, &want);
+        // A slice keeps reading its own rows.
+        let tail = column_wise(&[batch.slice(2, 3)]);
+        assert_eq!(tail.len(), 3, "width {w}");
+        assert_eq!(tail.customers.strings.get(0), "c1");
+        assert_eq!(tail.payments.strings.get(0), "pay1");
+    }
+}
+
+/// Reads `batches` with both readers: the column reader must read them (`Some`) and read
+/// them as the row reader does.
+fn column_wise(batches: &[RecordBatch]) -> Events {
+    let usd = Currency::parse("USD").expect("USD");
+    let rows = read_rows(batches, usd).expect("the row reader reads the batches");
+    let cols = columns::read(batches).expect("the column reader reads the batches");
+    same(&cols, &rows);
+    let public = events_from_batches(batches, usd).expect("reads");
+    same(&public, &rows);
+    cols
+}
+
+/// Reads `batches` with both readers when the row reader may refuse them: the column reader
+/// never accepts what the row reader refuses and never reads differently, and the public
+/// reader answers exactly as the row reader does. The row reader's answer.
+fn either(batches: &[RecordBatch]) -> (Result<Events>, bool) {
+    let usd = Currency::parse("USD").expect("USD");
+    let rows = read_rows(batches, usd);
+    let cols = columns::read(batches);
+    let public = events_from_batches(batches, usd);
+    match (&rows, &cols, &public) {
+        (Ok(r), Some(c), Ok(p)) => {
+            same(c, r);
+            same(p, r);
+        }
+        (Ok(r), None, Ok(p)) => same(p, r),
+        (Err(r), None, Err(p)) => assert_eq!(p.to_json(), r.to_json()),
+        (r, c, p) => panic!(
+            "readers disagree: rows {:?}, columns {}, public {:?}",
+            r.as_ref().map(Events::len),
+            c.is_some(),
+            p.as_ref().map(Events::len)
+        ),
+    }
+    let fast = cols.is_some();
+    (rows, fast)
+}
+
+/// How a test table writes its string columns.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    Utf8,
+    Large,
+    View,
+    /// A dictionary with `Int16` keys over values in reverse order of first use, with a
+    /// value no row uses.
+    Dict,
+}
+
+/// Events as plain cells, one vector per column, to build batches of any layout from and
+/// to break one cell at a time.
+#[derive(Clone)]
+struct Table {
+    id: Vec<Option<&'static str>>,
+    kind: Vec<Option<&'static str>>,
+    at: Vec<Option<i64>>,
+    partner: Vec<Option<&'static str>>,
+    customer: Vec<Option<&'static str>>,
+    channel: Vec<Option<&'static str>>,
+    /// Decimal128 mantissas at `scale`.
+    amount: Vec<Option<i128>>,
+    currency: Vec<Option<&'static str>>,
+    tax: Vec<Option<i128>>,
+    discount: Vec<Option<i128>>,
+    payment: Vec<Option<&'static str>>,
+    scale: i8,
+}
+
+impl Table {
+    /// Every kind, three currencies of 2, 0 and 3 digits, tax and discount, refunds with and
+    /// without a currency, a chargeback: each row valid.
+    fn valid() -> Table {
+        type Row = (
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<i128>,
+            Option<&'static str>,
+            Option<i128>,
+            Option<i128>,
+            Option<&'static str>,
+        );
+        let rows: [Row; 10] = [
+            (
+                "t1",
+                "touch",
+                Some("p1"),
+                Some("c1"),
+                Some("link"),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "t2",
+                "touch",
+                Some("p2"),
+                Some("c2"),
+                Some("coupon"),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "t3",
+                "touch",
+                Some("p1"),
+                Some("c3"),
+                Some("deal_registration"),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            (
+                "y1",
+                "payment",
+                None,
+                Some("c1"),
+                None,
+                Some(1_000_000),
+                Some("USD"),
+                Some(100_000),
+                Some(50_000),
+                None,
+            ),
+            (
+                "y2",
+                "payment",
+                None,
+                Some("c2"),
+                None,
+                Some(20_000),
+                Some("JPY"),
+                None,
+                Some(10_000),
+                None,
+            ),
+            (
+                "y3",
+                "payment",
+                None,
+                Some("c3"),
+                None,
+                Some(12_345_000),
+                Some("BHD"),
+                Some(0),
+                None,
+                None,
+            ),
+            (
+                "r1",
+                "refund",
+                None,
+                None,
+                None,
+                Some(2_500),
+                None,
+                None,
+                None,
+                Some("y1"),
+            ),
+            (
+                "r2",
+                "refund",
+                None,
+                None,
+                None,
+                Some(5_000),
+                Some("JPY"),
+                None,
+                None,
+                Some("y2"),
+            ),
+            (
+                "k1",
+                "chargeback",
+                None,
+                None,
+                None,
+                None,
+                Some("BHD"),
+                None,
+                None,
+                Some("y3"),
+            ),
+            (
+                "t4",
+                "touch",
+                Some("p3"),
+                Some("c1"),
+                Some("manual"),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ];
+        let mut t = Table {
+            id: vec![],
+            kind: vec![],
+            at: vec![],
+            partner: vec![],
+            customer: vec![],
+            channel: vec![],
+            amount: vec![],
+            currency: vec![],
+            tax: vec![],
+            discount: vec![],
+            payment: vec![],
+            scale: 4,
+        };
+        for (i, r) in rows.into_iter().enumerate() {
+            t.id.push(Some(r.0));
+            t.kind.push(Some(r.1));
+            t.at.push(Some(1_767_225_600_000_000_000 + i as i64 * 1_000_000_000));
+            t.partner.push(r.2);
+            t.customer.push(r.3);
+            t.channel.push(r.4);
+            t.amount.push(r.5);
+            t.currency.push(r.6);
+            t.tax.push(r.7);
+            t.discount.push(r.8);
+            t.payment.push(r.9);
+        }
+        t
+    }
+
+    /// The table repeated `k` times (ids made unique need not be: the readers do not check).
+    fn times(&self, k: usize) -> Table {
+        let mut t = self.clone();
+        for _ in 1..k {
+            t.id.extend(&self.id);
+            t.kind.extend(&self.kind);
+            t.at.extend(&self.at);
+            t.partner.extend(&self.partner);
+            t.customer.extend(&self.customer);
+            t.channel.extend(&self.channel);
+            t.amount.extend(&self.amount);
+            t.currency.extend(&self.currency);
+            t.tax.extend(&self.tax);
+            t.discount.extend(&self.discount);
+            t.payment.extend(&self.payment);
+        }
+        t
+    }
+
+    fn strings(v: &[Option<&str>], layout: Layout) -> ArrayRef {
+        match layout {
+            Layout::Utf8 => Arc::new(StringArray::from(v.to_vec())),
+            Layout::Large => Arc::new(arrow_array::LargeStringArray::from(v.to_vec())),
+            Layout::View => Arc::new(arrow_array::StringViewArray::from(v.to_vec())),
+            Layout::Dict => {
+                let mut values: Vec<&str> = Vec::new();
+                for s in v.iter().flatten() {
+                    if !values.contains(s) {
+                        values.push(s);
+                    }
+                }
+                values.reverse();
+                values.push("unused");
+                let keys: PrimitiveArray<Int16Type> = v
+                    .iter()
+                    .map(|s| s.map(|s| values.iter().position(|x| *x == s).expect("value") as i16))
+                    .collect();
+                Arc::new(
+                    DictionaryArray::<Int16Type>::try_new(
+                        keys,
+                        Arc::new(StringArray::from(values)),
+                    )
+                    .expect("dictionary"),
+                )
+            }
+        }
+    }
+
+    fn decimals(&self, v: &[Option<i128>]) -> ArrayRef {
+        Arc::new(
+            arrow_array::Decimal128Array::from(v.to_vec())
+                .with_precision_and_scale(38, self.scale)
+                .expect("decimal"),
+        )
+    }
+
+    /// The table as one batch: ids in `id_layout`, the other string columns in `layout`.
+    fn batch(&self, id_layout: Layout, layout: Layout) -> RecordBatch {
+        let at: ArrayRef = Arc::new(
+            arrow_array::TimestampNanosecondArray::from(self.at.clone()).with_timezone("UTC"),
+        );
+        RecordBatch::try_from_iter([
+            ("id", Table::strings(&self.id, id_layout)),
+            ("kind", Table::strings(&self.kind, layout)),
+            ("at", at),
+            ("partner", Table::strings(&self.partner, layout)),
+            ("customer", Table::strings(&self.customer, layout)),
+            ("channel", Table::strings(&self.channel, layout)),
+            ("amount", self.decimals(&self.amount)),
+            ("currency", Table::strings(&self.currency, layout)),
+            ("tax", self.decimals(&self.tax)),
+            ("discount", self.decimals(&self.discount)),
+            ("payment", Table::strings(&self.payment, layout)),
+        ])
+        .expect("batch")
+    }
+}
+
+const LAYOUTS: [Layout; 4] = [Layout::Utf8, Layout::Large, Layout::View, Layout::Dict];
+
+#[test]
+fn every_string_layout_reads_column_wise_as_row_wise() {
+    let t = Table::valid().times(7);
+    let want = column_wise(&[t.batch(Layout::Utf8, Layout::Utf8)]);
+    assert_eq!(want.len(), 70);
+    assert_eq!(want.partners.strings.get(0), "p1");
+    for id in LAYOUTS {
+        for text in LAYOUTS {
+            let got = column_wise(&[t.batch(id, text)]);
+            same(&got, &want);
+        }
+    }
+}
+
+#[test]
+fn slices_and_several_batches_read_column_wise_as_row_wise() {
+    // 70 rows: slices at offsets that are not multiples of 8 or 64 read their null bitmaps
+    // from the middle of a byte.
+    let t = Table::valid().times(7);
+    for (i, layout) in LAYOUTS.into_iter().enumerate() {
+        let b = t.batch(layout, layout);
+        for (off, len) in [(0, 70), (3, 61), (13, 5), (69, 1), (70, 0), (1, 64)] {
+            column_wise(&[b.slice(off, len)]);
+        }
+        // Several batches, each its own layout and dictionary, rows numbered across them.
+        let other = t.batch(LAYOUTS[(i + 1) % 4], LAYOUTS[(i + 2) % 4]);
+        let parts = [
+            b.slice(0, 9),
+            other.slice(9, 30),
+            b.slice(39, 31),
+            other.slice(0, 0),
+        ];
+        let whole = column_wise(&parts);
+        same(&whole, &column_wise(std::slice::from_ref(&b)));
+    }
+}
+
+#[test]
+fn every_timestamp_unit_and_decimal_strings_read_column_wise() {
+    let t = Table::valid();
+    let b = t.batch(Layout::Utf8, Layout::Dict);
+    let want = column_wise(std::slice::from_ref(&b));
+    let with = |name: &str, col: ArrayRef| {
+        let schema = b.schema();
+        let columns: Vec<(String, ArrayRef)> = schema
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .map(|(f, c)| {
+                let c = if f.name() == name {
+                    col.clone()
+                } else {
+                    c.clone()
+                };
+                (f.name().clone(), c)
+            })
+            .collect();
+        RecordBatch::try_from_iter(columns).expect("batch")
+    };
+    let secs: Vec<Option<i64>> = t.at.iter().map(|a| a.map(|a| a / 1_000_000_000)).collect();
+    let units: [ArrayRef; 3] = [
+        Arc::new(arrow_array::TimestampSecondArray::from(secs.clone()).with_timezone("UTC")),
+        Arc::new(
+            arrow_array::TimestampMillisecondArray::from(
+                secs.iter()
+                    .map(|s| s.map(|s| s * 1_000))
+                    .collect::<Vec<_>>(),
+            )
+            .with_timezone("+02:00"),
+        ),
+        Arc::new(
+            arrow_array::TimestampMicrosecondArray::from(
+                secs.iter()
+                    .map(|s| s.map(|s| s * 1_000_000))
+                    .collect::<Vec<_>>(),
+            )
+            .with_timezone("UTC"),
+        ),
+    ];
+    for u in units {
+        same(&column_wise(&[with("at", u)]), &want);
+    }
+    // Amounts as decimal strings, in any scale.
+    let text: Vec<Option<String>> = t
+        .amount
+        .iter()
+        .map(|a| a.map(|m| format!("{}.{:04}", m / 10_000, m % 10_000)))
+        .collect();
+    let text: ArrayRef = Arc::new(StringArray::from(text));
+    same(&column_wise(&[with("amount", text)]), &want);
+}
+
+/// A cell broken, the error code and the path the row reader gives.
+type Case = (fn(&mut Table), &'static str, &'static str);
+
+/// One broken cell: the row reader's error, and the column reader gives up.
+fn refused(t: &Table, code: &str, path: &str) {
+    for layout in LAYOUTS {
+        let b = t.batch(layout, layout);
+        let (rows, fast) = either(std::slice::from_ref(&b));
+        let e = rows.expect_err("refused");
+        assert!(!fast);
+        assert_eq!(e.code().as_str(), code, "{layout:?}: {}", e.to_json());
+        assert_eq!(e.path(), path, "{layout:?}");
+        // The same row in a second batch keeps its number across batches.
+        let ok = Table::valid().batch(layout, layout);
+        let (rows, _) = either(&[ok, b]);
+        let e = rows.expect_err("refused");
+        assert_eq!(
+            e.path(),
+            path.replacen(
+                &format!("[{}]", row_of(path)),
+                &format!("[{}]", row_of(path) + 10),
+                1,
+            )
+        );
+    }
+}
+
+fn row_of(path: &str) -> usize {
+    path["events[".len()..path.find(']').expect("row")]
+        .parse()
+        .expect("row number")
+}
+
+#[test]
+fn every_refusal_is_the_row_readers() {
+    let base = Table::valid();
+    let cases: Vec<Case> = vec![
+        (|t| t.id[4] = None, "MissingField", "events[4].id"),
+        (|t| t.id[2] = Some(""), "InvalidValue", "events[2].id"),
+        (|t| t.kind[5] = None, "MissingField", "events[5].kind"),
+        (
+            |t| t.kind[1] = Some("tap"),
+            "InvalidValue",
+            "events[1].kind",
+        ),
+        (
+            |t| t.kind[1] = Some("signup"),
+            "InvalidValue",
+            "events[1].kind",
+        ),
+        (|t| t.at[7] = None, "MissingField", "events[7].at"),
+        (
+            |t| t.partner[3] = Some("p1"),
+            "UnknownField",
+            "events[3].partner",
+        ),
+        (|t| t.partner[0] = None, "MissingField", "events[0].partner"),
+        (
+            |t| t.customer[4] = None,
+            "MissingField",
+            "events[4].customer",
+        ),
+        (
+            |t| t.customer[6] = Some("c1"),
+            "UnknownField",
+            "events[6].customer",
+        ),
+        (
+            |t| t.channel[2] = Some("tv"),
+            "InvalidValue",
+            "events[2].channel",
+        ),
+        (|t| t.channel[2] = None, "MissingField", "events[2].channel"),
+        (
+            |t| t.channel[8] = Some("link"),
+            "UnknownField",
+            "events[8].channel",
+        ),
+        (
+            |t| t.currency[3] = None,
+            "MissingField",
+            "events[3].currency",
+        ),
+        (
+            |t| t.currency[3] = Some("XYZ"),
+            "UnknownCurrency",
+            "events[3].currency",
+        ),
+        (
+            |t| t.currency[0] = Some("USD"),
+            "UnknownField",
+            "events[0].currency",
+        ),
+        (|t| t.amount[3] = None, "MissingField", "events[3].amount"),
+        (
+            |t| t.amount[3] = Some(-10_000),
+            "InvalidValue",
+            "events[3].amount",
+        ),
+        (
+            |t| t.amount[4] = Some(20_500),
+            "InvalidValue",
+            "events[4].amount",
+        ),
+        (
+            |t| t.amount[6] = Some(0),
+            "InvalidValue",
+            "events[6].amount",
+        ),
+        (
+            |t| t.amount[7] = Some(-5),
+            "InvalidValue",
+            "events[7].amount",
+        ),
+        (
+            |t| t.amount[8] = Some(100),
+            "UnknownField",
+            "events[8].amount",
+        ),
+        (
+            |t| t.amount[0] = Some(100),
+            "UnknownField",
+            "events[0].amount",
+        ),
+        (
+            |t| t.amount[3] = Some(10i128.pow(23)),
+            "LimitExceeded",
+            "events[3].amount",
+        ),
+        (
+            |t| t.tax[3] = Some(2_000_000),
+            "InvalidValue",
+            "events[3].discount",
+        ),
+        (|t| t.tax[6] = Some(1), "UnknownField", "events[6].tax"),
+        (
+            |t| t.discount[5] = Some(1),
+            "InvalidValue",
+            "events[5].discount",
+        ),
+        (|t| t.payment[6] = None, "MissingField", "events[6].payment"),
+        (|t| t.payment[8] = None, "MissingField", "events[8].payment"),
+        (
+            |t| t.payment[3] = Some("y1"),
+            "UnknownField",
+            "events[3].payment",
+        ),
+    ];
+    for (i, (f, code, path)) in cases.into_iter().enumerate() {
+        let mut t = base.clone();
+        f(&mut t);
+        eprintln!("case {i}: {path}");
+        refused(&t, code, path);
+    }
+}
+
+#[test]
+fn what_the_column_reader_leaves_to_the_row_reader_reads_the_same() {
+    // Amounts past 64-bit minor units: the row reader keeps them wide.
+    let mut t = Table::valid();
+    t.amount[3] = Some(9 * 10i128.pow(21));
+    let (rows, fast) = either(&[t.batch(Layout::Utf8, Layout::Dict)]);
+    assert!(!fast);
+    assert_eq!(rows.expect("wide reads").wide.len(), 1);
+    // A refund's currency that is a null dictionary value reads as no currency.
+    let b = Table::valid().batch(Layout::Utf8, Layout::Utf8);
+    let values: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("USD"),
+        None,
+        Some("JPY"),
+        Some("BHD"),
+    ]));
+    let keys: PrimitiveArray<Int8Type> = vec![
+        None,
+        None,
+        None,
+        Some(0),
+        Some(2),
+        Some(3),
+        Some(1),
+        Some(2),
+        Some(3),
+        None,
+    ]
+    .into();
+    let currency: ArrayRef =
+        Arc::new(DictionaryArray::<Int8Type>::try_new(keys, values).expect("dictionary"));
+    let columns: Vec<(String, ArrayRef)> = b
+        .schema()
+        .fields()
+        .iter()
+        .zip(b.columns())
+        .map(|(f, c)| {
+            let c = if f.name() == "currency" {
+                currency.clone()
+            } else {
+                c.clone()
+            };
+            (f.name().clone(), c)
+        })
+        .collect();
+    let b = RecordBatch::try_from_iter(columns).expect("batch");
+    let (rows, fast) = either(&[b]);
+    assert!(!fast);
+    assert_eq!(rows.expect("reads").currency[6], None);
+    // An unknown column and a floating-point amount: the row reader's errors.
+    let b = Table::valid().batch(Layout::Utf8, Layout::Utf8);
+    let extra = RecordBatch::try_from_iter(
+        b.schema()
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .map(|(f, c)| (f.name().clone(), c.clone()))
+            .chain([(
+                "note".to_owned(),
+                Table::strings(&Table::valid().id, Layout::Utf8),
+            )]),
+    )
+    .expect("batch");
+    let (rows, fast) = either(&[extra]);
+    assert!(!fast);
+    assert_eq!(rows.expect_err("refused").path(), "events.note");
+    let floats: ArrayRef = Arc::new(arrow_array::Float64Array::from(vec![1.0; 10]));
+    let columns: Vec<(String, ArrayRef)> = b
+        .schema()
+        .fields()
+        .iter()
+        .zip(b.columns())
+        .map(|(f, c)| {
+            let c = if f.name() == "amount" {
+                floats.clone()
+            } else {
+                c.clone()
+            };
+            (f.name().clone(), c)
+        })
+        .collect();
+    let (rows, fast) = either(&[RecordBatch::try_from_iter(columns).expect("batch")]);
+    assert!(!fast);
+    assert_eq!(rows.expect_err("refused").path(), "events.amount");
+}
