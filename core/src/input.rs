@@ -583,6 +583,18 @@ pub fn event_from_str(json: &str, path: &str) -> Result<Event> {
     event_at(raw, path)
 }
 
+/// Parses one event from any serde deserializer — how a binding reads a host's own values
+/// (a Python dict) without writing them as JSON text first. The deserializer must present
+/// what the JSON document would hold (decimals and instants as their strings), so that what
+/// is accepted and how it reads cannot differ from [`event_from_str`]. Errors are not
+/// located below `path` (serde errors of another format carry no path): a binding that needs
+/// the located error reads the same value again as JSON text, which gives it.
+pub fn event_from_deserializer<'de, D: Deserializer<'de>>(d: D, path: &str) -> Result<Event> {
+    let raw = RawEvent::deserialize(d)
+        .map_err(|e| Error::new(ErrorCode::InvalidValue, path, e.to_string()))?;
+    event_at(raw, path)
+}
+
 /// Parses one partner from a JSON value (`path` locates errors, e.g. `partner`).
 pub fn partner_from_value(v: &serde_json::Value, path: &str) -> Result<Partner> {
     let doc: PartnerDoc = from_value_at(v, path)?;

@@ -239,11 +239,26 @@ impl Engine {
     /// as of the instant of the event that wrote it (so `"status"` is `pending` or
     /// `available`). Error paths name `events[i]` (`events[0]` for a single object).
     pub fn apply_json(&mut self, json: &str) -> Result<String> {
+        let written = self.apply_json_with_status(json)?;
+        Ok(self.entries_json(&written))
+    }
+
+    /// [`Engine::apply`], returning each entry with its status as of the instant of the
+    /// event that wrote it (`pending` or `available`): what a binding needs to hand entries
+    /// over as values and write their canonical JSON ([`Entry::to_canonical_json`]) only
+    /// when asked.
+    pub fn apply_with_status(&mut self, event: Event) -> Result<Vec<(Entry, Status)>> {
+        let event = checked_event(event, || "events[0]".to_owned())?;
+        self.apply_items(vec![Item { event, index: 0 }])
+    }
+
+    /// [`Engine::apply_json`], returning the entries as values with their statuses (see
+    /// [`Engine::apply_with_status`]) rather than as JSON.
+    pub fn apply_json_with_status(&mut self, json: &str) -> Result<Vec<(Entry, Status)>> {
         // One event (the webhook case) is read straight into its type.
         if json.trim_start().starts_with('{') {
             let event = crate::input::event_from_str(json, "events[0]")?;
-            let written = self.apply_items(vec![Item { event, index: 0 }])?;
-            return Ok(self.entries_json(&written));
+            return self.apply_items(vec![Item { event, index: 0 }]);
         }
         let value = json_value(json, "")?;
         let items = match &value {
@@ -265,8 +280,7 @@ impl Engine {
                 ));
             }
         };
-        let written = self.apply_items(items)?;
-        Ok(self.entries_json(&written))
+        self.apply_items(items)
     }
 
     fn entries_json(&self, written: &[(Entry, Status)]) -> String {
