@@ -40,6 +40,13 @@ pub fn read(dict: &Bound<'_, PyDict>) -> Option<partnerkit::input::Event> {
     partnerkit::input::event_from_deserializer(de, "events[0]").ok()
 }
 
+/// Whether `event` is a dict that [`read`] takes (the others take the JSON route): lets the
+/// tests show that the webhook path does not silently fall back to JSON text.
+#[pyfunction]
+pub fn _reads_natively(event: &Bound<'_, PyAny>) -> bool {
+    event.cast_exact::<PyDict>().is_ok_and(|d| read(d).is_some())
+}
+
 /// The Python types a value is checked against, looked up once per call.
 struct Types<'py> {
     decimal: Bound<'py, PyType>,
@@ -138,6 +145,17 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
         }
     }
 
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Refused> {
+        // A unit variant is its name, as in JSON text (`"kind": "payment"`); nothing else.
+        let s = self.v.cast::<PyString>().map_err(|_| Refused)?;
+        visitor.visit_enum(de::IntoDeserializer::<Refused>::into_deserializer(s.to_str()?))
+    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
         if self.v.is_none() {
             visitor.visit_none()
@@ -149,7 +167,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
+        tuple_struct map struct identifier ignored_any
     }
 }
 

@@ -34,6 +34,8 @@ mod _native {
     #[pymodule_export]
     use crate::entry::Entry;
     #[pymodule_export]
+    use crate::event::_reads_natively;
+    #[pymodule_export]
     use crate::plan::Plan;
     #[pymodule_export]
     use crate::report::Report;

@@ -504,6 +504,8 @@ def test_apply_types_the_entries_as_the_facade_reads_their_json() -> None:
             want = json.loads(hooked.apply_json(e), object_pairs_hook=partnerkit._typed)
             # `repr` tells Decimal("5.00") from Decimal("5.0") and str from Decimal.
             assert repr([g.to_dict() for g in got]) == repr(want), path
+            # The webhook path read the dict itself (JSON text only for what it refuses).
+            assert partnerkit._native._reads_natively(e), (path, e)
             for g, w in zip(got, want, strict=True):
                 assert isinstance(g, partnerkit.Entry) and g == w and w == g, path
                 assert list(g) == list(w) and len(g) == len(w), path
@@ -623,6 +625,17 @@ def test_apply_reads_a_dict_as_its_json_would_read(case: str, event: dict[Any, A
     want = json.loads(written.apply_json(event), object_pairs_hook=partnerkit._typed)
     assert repr([g.to_dict() for g in got]) == repr(want), case
     assert native.snapshot() == written.snapshot(), case
+
+
+def test_apply_reads_event_dicts_natively() -> None:
+    # What a webhook handler hands over is read without JSON text: every kind, `Decimal`s,
+    # aware `datetime`s in any zone, strings; a refused value takes the JSON route.
+    reads = partnerkit._native._reads_natively
+    assert reads(PAYMENT) and reads(TOUCH) and reads(REFUND)
+    assert reads({**PAYMENT, "at": dt.datetime(2026, 1, 15, tzinfo=dt.timezone.min)})
+    assert reads({**TOUCH, "meta": {"a": "b"}, "campaign": None})
+    assert not reads({**PAYMENT, "amount": 49.0}) and not reads({**PAYMENT, "colour": "x"})
+    assert not reads({**PAYMENT, "at": dt.datetime(2026, 1, 15)}) and not reads([PAYMENT])
 
 
 def test_apply_refuses_what_it_always_refused() -> None:

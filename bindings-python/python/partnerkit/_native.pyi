@@ -11,6 +11,7 @@ __all__ = [
     "Report",
     "Scenario",
     "_debug_panic",
+    "_reads_natively",
     "compare_json",
     "error_codes",
     "evaluate",
@@ -135,3 +136,6 @@ def simulate_json(
 def compare_json(input: Any, plans: list[Any]) -> str: ...
 def sweep_points(base: Any, vary: list[str]) -> list[tuple[str, Plan]]: ...
 def scenario_json_schema() -> str: ...
+
+# Whether `Engine.apply` reads this event dict natively rather than as JSON text (for tests).
+def _reads_natively(event: Any) -> bool: ...
