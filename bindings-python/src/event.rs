@@ -19,6 +19,10 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// `datetime(1970, 1, 1, tzinfo=timezone.utc)`.
+static EPOCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The JSON writer's nesting limit (`convert::MAX_DEPTH`): deeper is the JSON route's to
 /// refuse.
@@ -31,6 +35,21 @@ pub fn read(dict: &Bound<'_, PyDict>) -> Option<partnerkit::input::Event> {
     let types = Types {
         decimal: DECIMAL.import(py, "decimal", "Decimal").ok()?.clone(),
         date: DATE.import(py, "datetime", "date").ok()?.clone(),
+        datetime: DATETIME.import(py, "datetime", "datetime").ok()?.clone(),
+        utc: UTC.import(py, "datetime", "UTC").ok()?.clone(),
+        epoch: EPOCH
+            .get_or_try_init(py, || {
+                let utc = UTC.import(py, "datetime", "UTC")?;
+                let kwargs = pyo3::types::PyDict::new(py);
+                kwargs.set_item("tzinfo", utc)?;
+                DATETIME
+                    .import(py, "datetime", "datetime")?
+                    .call((1970, 1, 1), Some(&kwargs))
+                    .map(Bound::unbind)
+            })
+            .ok()?
+            .bind(py)
+            .clone(),
     };
     let de = Value {
         v: dict.as_any(),
@@ -51,6 +70,25 @@ pub fn _reads_natively(event: &Bound<'_, PyAny>) -> bool {
 struct Types<'py> {
     decimal: Bound<'py, PyType>,
     date: Bound<'py, PyType>,
+    datetime: Bound<'py, PyType>,
+    utc: Bound<'py, PyAny>,
+    epoch: Bound<'py, PyAny>,
+}
+
+/// A `datetime` exactly (no subclass: pandas' `Timestamp` has nanoseconds) in
+/// `timezone.utc` (what `datetime.now(UTC)` and webhook parsers give) as the instant's
+/// canonical text, from its distance to the epoch: `isoformat()` costs more than the rest of
+/// the event. Anything else (another zone, a naive datetime) is read from `isoformat()`.
+fn utc_instant(v: &Bound<'_, PyAny>, types: &Types<'_>) -> Option<String> {
+    if !v.get_type().is(&types.datetime) || !v.getattr("tzinfo").ok()?.is(&types.utc) {
+        return None;
+    }
+    let since = v.call_method1("__sub__", (&types.epoch,)).ok()?;
+    let field = |name: &str| since.getattr(name).ok()?.extract::<i64>().ok();
+    let (days, seconds, micros) = (field("days")?, field("seconds")?, field("microseconds")?);
+    let secs = days.checked_mul(86_400)?.checked_add(seconds)?;
+    let t = chrono::DateTime::from_timestamp(secs, u32::try_from(micros * 1_000).ok()?)?;
+    Some(partnerkit::time::fmt_instant(t))
 }
 
 /// This reader does not take the value: the JSON route decides.
@@ -134,6 +172,8 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
                 depth: self.depth + 1,
                 types: self.types,
             })
+        } else if let Some(instant) = utc_instant(v, self.types) {
+            visitor.visit_str(&instant)
         } else if v.is_instance(&self.types.date)? {
             // An aware datetime writes its offset; a naive one does not, and the core refuses
             // it (the JSON route then gives that error).

@@ -536,6 +536,21 @@ _EVENTS: list[tuple[str, dict[Any, Any]]] = [
         "another zone",
         {**PAYMENT, "at": dt.datetime(2026, 1, 15, 13, tzinfo=dt.timezone(dt.timedelta(hours=1)))},
     ),
+    ("microseconds", {**PAYMENT, "at": dt.datetime(2026, 1, 15, 12, 0, 0, 5, tzinfo=UTC)}),
+    ("the last microsecond", {**PAYMENT, "at": dt.datetime.max.replace(tzinfo=UTC)}),
+    ("year 1", {**TOUCH, "id": "t0", "at": dt.datetime(1, 1, 1, tzinfo=UTC)}),
+    (
+        "a zero offset",
+        {**PAYMENT, "at": dt.datetime(2026, 1, 15, 12, tzinfo=dt.timezone(dt.timedelta(0)))},
+    ),
+    (
+        "a seconds offset",
+        {
+            **PAYMENT,
+            "at": dt.datetime(2026, 1, 15, 12, tzinfo=dt.timezone(dt.timedelta(seconds=30))),
+        },
+    ),
+    ("a pandas Timestamp", {**PAYMENT, "at": pd.Timestamp("2026-01-15T12:00:00.000000001Z")}),
     ("an unknown key", {**PAYMENT, "colour": "blue"}),
     ("a key of another kind", {**PAYMENT, "channel": "link"}),
     ("a missing field", {k: v for k, v in PAYMENT.items() if k != "currency"}),
