@@ -117,7 +117,8 @@ impl Entry {
         cell: &PyOnceLock<Py<PyType>>,
         name: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        cell.import(slf.py(), "collections.abc", name)?.call1((slf,))
+        cell.import(slf.py(), "collections.abc", name)?
+            .call1((slf,))
     }
 }
 

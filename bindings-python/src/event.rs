@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
@@ -63,7 +64,9 @@ pub fn read(dict: &Bound<'_, PyDict>) -> Option<partnerkit::input::Event> {
 /// tests show that the webhook path does not silently fall back to JSON text.
 #[pyfunction]
 pub fn _reads_natively(event: &Bound<'_, PyAny>) -> bool {
-    event.cast_exact::<PyDict>().is_ok_and(|d| read(d).is_some())
+    event
+        .cast_exact::<PyDict>()
+        .is_ok_and(|d| read(d).is_some())
 }
 
 /// The Python types a value is checked against, looked up once per call.
@@ -80,12 +83,16 @@ struct Types<'py> {
 /// canonical text, from its distance to the epoch: `isoformat()` costs more than the rest of
 /// the event. Anything else (another zone, a naive datetime) is read from `isoformat()`.
 fn utc_instant(v: &Bound<'_, PyAny>, types: &Types<'_>) -> Option<String> {
-    if !v.get_type().is(&types.datetime) || !v.getattr("tzinfo").ok()?.is(&types.utc) {
+    let py = v.py();
+    // Interned names: a fresh string per lookup would be hashed on every call.
+    if !v.get_type().is(&types.datetime) || !v.getattr(intern!(py, "tzinfo")).ok()?.is(&types.utc) {
         return None;
     }
-    let since = v.call_method1("__sub__", (&types.epoch,)).ok()?;
-    let field = |name: &str| since.getattr(name).ok()?.extract::<i64>().ok();
-    let (days, seconds, micros) = (field("days")?, field("seconds")?, field("microseconds")?);
+    let since = v.sub(&types.epoch).ok()?;
+    let field = |name: &Bound<'_, PyString>| since.getattr(name).ok()?.extract::<i64>().ok();
+    let days = field(intern!(py, "days"))?;
+    let seconds = field(intern!(py, "seconds"))?;
+    let micros = field(intern!(py, "microseconds"))?;
     let secs = days.checked_mul(86_400)?.checked_add(seconds)?;
     let t = chrono::DateTime::from_timestamp(secs, u32::try_from(micros * 1_000).ok()?)?;
     Some(partnerkit::time::fmt_instant(t))
@@ -193,7 +200,9 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
     ) -> Result<V::Value, Refused> {
         // A unit variant is its name, as in JSON text (`"kind": "payment"`); nothing else.
         let s = self.v.cast::<PyString>().map_err(|_| Refused)?;
-        visitor.visit_enum(de::IntoDeserializer::<Refused>::into_deserializer(s.to_str()?))
+        visitor.visit_enum(de::IntoDeserializer::<Refused>::into_deserializer(
+            s.to_str()?,
+        ))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {

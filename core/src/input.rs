@@ -731,9 +731,9 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
         },
         Kind::Payment => {
             let currency = raw.currency.ok_or_else(|| missing("currency"))?;
-            let amount = money(raw.amount, currency, &format!("{path}.amount"), false)?;
-            let tax = money(raw.tax, currency, &format!("{path}.tax"), false)?;
-            let discount = money(raw.discount, currency, &format!("{path}.discount"), false)?;
+            let amount = money(raw.amount, currency, path, "amount", false)?;
+            let tax = money(raw.tax, currency, path, "tax", false)?;
+            let discount = money(raw.discount, currency, path, "discount", false)?;
             if tax + discount > amount {
                 return Err(Error::new(
                     ErrorCode::InvalidValue,
@@ -778,7 +778,7 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
             let currency = raw.currency.ok_or_else(|| missing("currency"))?;
             Body::Adjustment {
                 partner: raw.partner.ok_or_else(|| missing("partner"))?,
-                amount: money(raw.amount, currency, &format!("{path}.amount"), true)?,
+                amount: money(raw.amount, currency, path, "amount", true)?,
                 currency,
                 reason: raw.reason.ok_or_else(|| missing("reason"))?,
             }
@@ -838,10 +838,19 @@ fn assign_shares(v: serde_json::Value, path: &str) -> Result<Vec<AssignShare>> {
 }
 
 /// An amount of `currency`: within its minor unit, and not negative unless `signed`.
-fn money(v: Option<Dec>, currency: Currency, path: &str, signed: bool) -> Result<Decimal> {
+/// An optional amount of an event at `path`.`field`: zero when absent, else checked. The
+/// path is only written when the check fails (every payment passes here three times).
+fn money(
+    v: Option<Dec>,
+    currency: Currency,
+    path: &str,
+    field: &str,
+    signed: bool,
+) -> Result<Decimal> {
     match v {
         None => Ok(Decimal::ZERO),
-        Some(v) => check_amount(v.get(), currency, path, signed),
+        Some(v) => check_amount(v.get(), currency, "", signed)
+            .or_else(|_| check_amount(v.get(), currency, &format!("{path}.{field}"), signed)),
     }
 }
 
