@@ -104,12 +104,6 @@ impl Entry {
         }
     }
 
-    /// The keys as a Python list of str.
-    fn key_list<'py>(py: Python<'py>) -> Bound<'py, PyList> {
-        PyList::new(py, KEYS.iter().map(|k| PyString::intern(py, k)))
-            .unwrap_or_else(|_| PyList::empty(py))
-    }
-
     /// `collections.abc.<name>(self)`: the views a `Mapping` gives, so `keys()`, `items()`
     /// and `values()` compare and iterate like a dict's.
     fn view<'py>(
@@ -148,7 +142,8 @@ impl Entry {
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(Entry::key_list(py).as_any().try_iter()?.into_any())
+        let keys = PyList::new(py, KEYS.iter().map(|k| PyString::intern(py, k)))?;
+        Ok(keys.as_any().try_iter()?.into_any())
     }
 
     /// The value of `key`, or `default` when it is not an entry's key.
