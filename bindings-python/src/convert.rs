@@ -461,22 +461,7 @@ static FROM_ISO_DATE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// `date` — without a Python call per object. Built while the text is read (no JSON value
 /// in between); keys keep the text's order.
 pub fn typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let from_iso = |cell: &PyOnceLock<Py<PyAny>>, class: &str| -> PyResult<Bound<'py, PyAny>> {
-        Ok(cell
-            .get_or_try_init(py, || {
-                py.import("datetime")?
-                    .getattr(class)?
-                    .getattr("fromisoformat")
-                    .map(Bound::unbind)
-            })?
-            .bind(py)
-            .clone())
-    };
-    let readers = Readers {
-        decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone().into_any(),
-        datetime: from_iso(&FROM_ISO_DATETIME, "datetime")?,
-        date: from_iso(&FROM_ISO_DATE, "date")?,
-    };
+    let readers = Readers::new(py)?;
     let failed = std::cell::RefCell::new(None);
     let seed = Typed {
         py,
@@ -500,11 +485,50 @@ pub fn typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny
     })
 }
 
+/// One string of the canonical JSON found under `key`, typed as [`typed_json`] types it
+/// there (`Decimal`, an aware `datetime`, a `date`, or the `str` itself).
+pub fn typed_str<'py>(py: Python<'py>, key: &str, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    match reader(key) {
+        None => Ok(PyString::new(py, text).into_any()),
+        Some(read) => Readers::new(py)?.read(read, text),
+    }
+}
+
 /// The callables behind [`Reader`], looked up once per call.
 struct Readers<'py> {
     decimal: Bound<'py, PyAny>,
     datetime: Bound<'py, PyAny>,
     date: Bound<'py, PyAny>,
+}
+
+impl<'py> Readers<'py> {
+    fn new(py: Python<'py>) -> PyResult<Self> {
+        let from_iso = |cell: &PyOnceLock<Py<PyAny>>, class: &str| -> PyResult<Bound<'py, PyAny>> {
+            Ok(cell
+                .get_or_try_init(py, || {
+                    py.import("datetime")?
+                        .getattr(class)?
+                        .getattr("fromisoformat")
+                        .map(Bound::unbind)
+                })?
+                .bind(py)
+                .clone())
+        };
+        Ok(Readers {
+            decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone().into_any(),
+            datetime: from_iso(&FROM_ISO_DATETIME, "datetime")?,
+            date: from_iso(&FROM_ISO_DATE, "date")?,
+        })
+    }
+
+    /// `text` read by `read`.
+    fn read(&self, read: Reader, text: &str) -> PyResult<Bound<'py, PyAny>> {
+        match read {
+            Reader::Decimal => self.decimal.call1((text,)),
+            Reader::Instant => self.datetime.call1((text,)),
+            Reader::Date => self.date.call1((text,)),
+        }
+    }
 }
 
 /// A JSON value to read as a Python value; `read` is the reader of the key it is under. A
@@ -567,12 +591,9 @@ impl<'de, 'py> serde::de::Visitor<'de> for Typed<'_, 'py> {
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        let r = self.readers;
         self.done(match self.read {
             None => Ok(PyString::new(self.py, v).into_any()),
-            Some(Reader::Decimal) => r.decimal.call1((v,)),
-            Some(Reader::Instant) => r.datetime.call1((v,)),
-            Some(Reader::Date) => r.date.call1((v,)),
+            Some(read) => self.readers.read(read, v),
         })
     }
 

@@ -6,16 +6,18 @@
 //! (inside [`error::run`]), so threads may share an engine and a thread waiting for the lock
 //! never holds the GIL that the lock holder needs to finish.
 //!
-//! Events, partners and FX rates cross as JSON text like every document; balances and
-//! statements come back as the core's canonical JSON, which the facade types. `apply`'s
-//! entries, on every webhook's path, are typed here instead (`convert::typed_json`): the
-//! same values the facade's JSON hook gives, without a Python call per object.
+//! Events, partners and FX rates cross as JSON text like every document, except the one
+//! event dict of `apply` (the webhook path), which is read straight into the core's event
+//! (`event.rs`). Balances and statements come back as the core's canonical JSON, which the
+//! facade types; `apply`'s entries come back as [`Entry`] mappings that type a value when
+//! it is read (`entry.rs`).
 
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+use crate::entry::Entry;
 use crate::report::Report;
 use crate::{convert, error};
 
@@ -110,16 +112,34 @@ impl Engine {
         self.with(py, |e| e.apply_json(&text))
     }
 
-    /// `apply_json`, with the entries as Python values typed like `Report.to_dict`
-    /// (`Decimal` amounts, aware `datetime`s), built here rather than by a Python hook.
-    fn apply<'py>(
-        &self,
-        py: Python<'py>,
-        events: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let text = convert::document(events, root(events, "events[0]", "events"))?;
-        let json = self.with(py, |e| e.apply_json(&text))?;
-        convert::typed_json(py, &json)
+    /// `apply_json`, with the entries as [`Entry`] mappings whose values are typed like
+    /// `Report.to_dict` (`Decimal` amounts, aware `datetime`s) when they are read.
+    ///
+    /// A plain dict (the webhook case) is read straight into the core's event
+    /// (`event::read`); anything else, and a dict that reader refuses, goes as JSON text, so
+    /// errors are those the JSON route always gave.
+    fn apply(&self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<Vec<Entry>> {
+        let direct = match events.cast_exact::<PyDict>() {
+            Ok(d) => crate::event::read(d),
+            Err(_) => None,
+        };
+        let (written, rounding, currency) = match direct {
+            Some(event) => self.with(py, move |e| {
+                let written = e.apply_with_status(event)?;
+                Ok((written, e.plan().doc().rounding, e.plan().doc().currency))
+            })?,
+            None => {
+                let text = convert::document(events, root(events, "events[0]", "events"))?;
+                self.with(py, |e| {
+                    let written = e.apply_json_with_status(&text)?;
+                    Ok((written, e.plan().doc().rounding, e.plan().doc().currency))
+                })?
+            }
+        };
+        Ok(written
+            .into_iter()
+            .map(|(entry, status)| Entry::new(entry, status, rounding, currency))
+            .collect())
     }
 
     /// Adds a partner (a dict or JSON text), or updates one between events.

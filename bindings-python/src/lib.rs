@@ -12,7 +12,9 @@ mod arrow;
 mod convert;
 mod document;
 mod engine;
+mod entry;
 mod error;
+mod event;
 mod plan;
 mod report;
 mod simulate;
@@ -29,6 +31,10 @@ mod _native {
     use crate::convert::Columns;
     #[pymodule_export]
     use crate::engine::Engine;
+    #[pymodule_export]
+    use crate::entry::Entry;
+    #[pymodule_export]
+    use crate::event::_reads_natively;
     #[pymodule_export]
     use crate::plan::Plan;
     #[pymodule_export]

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import pickle
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import partnerkit
@@ -59,7 +60,7 @@ def feed_one(doc: dict[str, Any], limits: Any) -> partnerkit.Report:
     order = canonical_order(doc.get("events", []), doc["as_of"])
     half = len(order) // 2
     engine = partnerkit.Engine(start, limits)
-    written: list[dict[str, Any]] = []
+    written: list[Mapping[str, Any]] = []
     for e in order[:half]:
         written.extend(engine.apply(e))
     snapshot = engine.snapshot()
@@ -73,7 +74,7 @@ def feed_one(doc: dict[str, Any], limits: Any) -> partnerkit.Report:
     # Every entry of the report was returned by the call that applied its event, and once;
     # except entries of periods that only the report's `as_of` closed (earned after the last
     # event: period bonuses, tier true-ups), which no call wrote.
-    def ids(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    def ids(entries: list[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
         return sorted((e["id"], str(e["amount"]), e["currency"]) for e in entries)
 
     last = instant_key(order[-1]["at"]) if order else None

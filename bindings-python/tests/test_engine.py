@@ -4,13 +4,14 @@ between events, host limits, and errors for every misuse."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import multiprocessing
 import pickle
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
@@ -463,8 +464,9 @@ def test_progress_is_the_reports_item_for_the_partner() -> None:
 
 
 def test_apply_types_the_entries_as_the_facade_reads_their_json() -> None:
-    # `apply` builds its dicts natively: every vector's events, one by one, give what
-    # `json.loads(apply_json(e), object_pairs_hook=_typed)` gives — key order, `Decimal`
+    # `apply` reads each event dict natively and returns lazily typed `Entry` mappings: every
+    # vector's events, one by one, give what `json.loads(apply_json(e), object_pairs_hook=
+    # _typed)` gives — through `to_dict()` and through key access, key order, `Decimal`
     # scales and `datetime`s included (compared by repr) — and the same errors.
     from conftest import load, vector_files
     from engine_feed import INSTANT, KIND_RANK, canonical_order
@@ -500,6 +502,212 @@ def test_apply_types_the_entries_as_the_facade_reads_their_json() -> None:
                     hooked.apply_json(e)
                 break
             want = json.loads(hooked.apply_json(e), object_pairs_hook=partnerkit._typed)
-            assert repr(got) == repr(want), path
+            # `repr` tells Decimal("5.00") from Decimal("5.0") and str from Decimal.
+            assert repr([g.to_dict() for g in got]) == repr(want), path
+            # The webhook path read the dict itself (JSON text only for what it refuses).
+            assert partnerkit._native._reads_natively(e), (path, e)
+            for g, w in zip(got, want, strict=True):
+                assert isinstance(g, partnerkit.Entry) and g == w and w == g, path
+                assert list(g) == list(w) and len(g) == len(w), path
+                assert repr({k: g[k] for k in w}) == repr(w), path
             fed += 1
     assert fed > 300, fed
+
+
+class _Odd:
+    """A value of a type with no JSON form."""
+
+
+def _deep(n: int) -> Any:
+    inner: Any = "x"
+    for _ in range(n):
+        inner = {"k": inner}
+    return inner
+
+
+# Events that go wrong (or are merely unusual) in every way a webhook handler's dict can: each
+# gives exactly the same answer read natively by `apply` as written to JSON by `apply_json`.
+_EVENTS: list[tuple[str, dict[Any, Any]]] = [
+    ("a float amount", {**PAYMENT, "amount": 49.0}),
+    ("a float in a nested list", {**PAYMENT, "amount": [1.5]}),
+    ("a naive datetime", {**PAYMENT, "at": dt.datetime(2026, 1, 15, 12)}),
+    ("a date for an instant", {**PAYMENT, "at": dt.date(2026, 1, 15)}),
+    (
+        "another zone",
+        {**PAYMENT, "at": dt.datetime(2026, 1, 15, 13, tzinfo=dt.timezone(dt.timedelta(hours=1)))},
+    ),
+    ("microseconds", {**PAYMENT, "at": dt.datetime(2026, 1, 15, 12, 0, 0, 5, tzinfo=UTC)}),
+    ("the last microsecond", {**PAYMENT, "at": dt.datetime.max.replace(tzinfo=UTC)}),
+    ("year 1", {**TOUCH, "id": "t0", "at": dt.datetime(1, 1, 1, tzinfo=UTC)}),
+    (
+        "a zero offset",
+        {**PAYMENT, "at": dt.datetime(2026, 1, 15, 12, tzinfo=dt.timezone(dt.timedelta(0)))},
+    ),
+    (
+        "a seconds offset",
+        {
+            **PAYMENT,
+            "at": dt.datetime(2026, 1, 15, 12, tzinfo=dt.timezone(dt.timedelta(seconds=30))),
+        },
+    ),
+    ("a pandas Timestamp", {**PAYMENT, "at": pd.Timestamp("2026-01-15T12:00:00.000000001Z")}),
+    ("an unknown key", {**PAYMENT, "colour": "blue"}),
+    ("a key of another kind", {**PAYMENT, "channel": "link"}),
+    ("a missing field", {k: v for k, v in PAYMENT.items() if k != "currency"}),
+    ("no kind", {k: v for k, v in PAYMENT.items() if k != "kind"}),
+    ("an unknown kind", {**PAYMENT, "kind": "purchase"}),
+    ("a non-str key", {**PAYMENT, 7: "x"}),
+    ("an empty id", {**PAYMENT, "id": ""}),
+    ("an int id", {**PAYMENT, "id": 7}),
+    ("an unknown currency", {**PAYMENT, "currency": "XYZ"}),
+    ("NaN", {**PAYMENT, "amount": Decimal("NaN")}),
+    ("an exponent", {**PAYMENT, "amount": Decimal("4.9E+1")}),
+    ("too many digits", {**PAYMENT, "amount": Decimal("49.001")}),
+    ("a negative amount", {**PAYMENT, "amount": Decimal("-1.00")}),
+    ("an int amount", {**PAYMENT, "amount": 49}),
+    ("a huge int amount", {**PAYMENT, "amount": 10**30}),
+    ("a bool amount", {**PAYMENT, "amount": True}),
+    ("a str amount", {**PAYMENT, "amount": "49.00"}),
+    ("a str instant", {**PAYMENT, "at": "2026-01-15T12:00:00Z"}),
+    ("tax over the amount", {**PAYMENT, "tax": Decimal("50.00")}),
+    ("None for an optional field", {**PAYMENT, "product": None}),
+    ("None for a required field", {**PAYMENT, "customer": None}),
+    ("a list for a str", {**PAYMENT, "customer": ["c1"]}),
+    ("a tuple for a str", {**PAYMENT, "customer": ("c1",)}),
+    ("a lone surrogate", {**PAYMENT, "customer": "c\ud800"}),
+    ("bytes", {**PAYMENT, "customer": b"c1"}),
+    ("an object", {**PAYMENT, "customer": _Odd()}),
+    ("a set", {**PAYMENT, "customer": {"c1"}}),
+    ("an unknown partner", {**TOUCH, "id": "t2", "at": "2026-01-16T00:00:00Z", "partner": "zed"}),
+    ("meta of str", {**TOUCH, "id": "t2", "at": "2026-01-16T00:00:00Z", "meta": {"a": "b"}}),
+    ("meta of int", {**TOUCH, "id": "t2", "at": "2026-01-16T00:00:00Z", "meta": {"a": 1}}),
+    (
+        "meta nested too deep",
+        {**TOUCH, "id": "t2", "at": "2026-01-16T00:00:00Z", "meta": _deep(200)},
+    ),
+    ("a late event", {**PAYMENT, "id": "p0", "at": dt.datetime(2026, 1, 1, tzinfo=UTC)}),
+    ("a conflicting redelivery", {**TOUCH, "channel": "coupon"}),
+    ("a redelivery", dict(TOUCH)),
+    (
+        "an assign",
+        {
+            "id": "a1",
+            "kind": "assign",
+            "at": "2026-01-16T00:00:00Z",
+            "customer": "c1",
+            "partners": [{"partner": "ana", "weight": Decimal("1")}],
+            "reason": "r",
+        },
+    ),
+    (
+        "an assign with a float weight",
+        {
+            "id": "a1",
+            "kind": "assign",
+            "at": "2026-01-16T00:00:00Z",
+            "customer": "c1",
+            "partners": [{"partner": "ana", "weight": 0.5}],
+            "reason": "r",
+        },
+    ),
+    ("a refund of an unknown payment", {**REFUND, "payment": "p9"}),
+    (
+        "a signup qualified by an int",
+        {
+            "id": "s1",
+            "kind": "signup",
+            "at": "2026-01-16T00:00:00Z",
+            "customer": "c2",
+            "qualified": 1,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "event"), _EVENTS, ids=[c for c, _ in _EVENTS])
+def test_apply_reads_a_dict_as_its_json_would_read(case: str, event: dict[Any, Any]) -> None:
+    # `apply` reads a plain dict natively; `apply_json` writes it as JSON text for the core.
+    # Both must accept the same events (giving the same entries and engines) and refuse the
+    # rest with the same code, path and message.
+    native, written = engine_with_payment(), engine_with_payment()
+    try:
+        got = native.apply(event)
+    except partnerkit.PartnerkitError as err:
+        with raises(err.code, err.path, "^" + re.escape(err.message) + "$"):
+            written.apply_json(event)
+        assert native.snapshot() == written.snapshot(), case
+        return
+    want = json.loads(written.apply_json(event), object_pairs_hook=partnerkit._typed)
+    assert repr([g.to_dict() for g in got]) == repr(want), case
+    assert native.snapshot() == written.snapshot(), case
+
+
+def test_apply_reads_event_dicts_natively() -> None:
+    # What a webhook handler hands over is read without JSON text: every kind, `Decimal`s,
+    # aware `datetime`s in any zone, strings; a refused value takes the JSON route.
+    reads = partnerkit._native._reads_natively
+    assert reads(PAYMENT) and reads(TOUCH) and reads(REFUND)
+    assert reads({**PAYMENT, "at": dt.datetime(2026, 1, 15, tzinfo=dt.timezone.min)})
+    assert reads({**TOUCH, "meta": {"a": "b"}, "campaign": None})
+    assert not reads({**PAYMENT, "amount": 49.0}) and not reads({**PAYMENT, "colour": "x"})
+    assert not reads({**PAYMENT, "at": dt.datetime(2026, 1, 15)}) and not reads([PAYMENT])
+
+
+def test_apply_refuses_what_it_always_refused() -> None:
+    # The errors of today's route, pinned: a float, a naive instant, an unknown key.
+    with raises("InvalidValue", "events[0].amount", "is a float"):
+        engine_with_payment().apply({**PAYMENT, "id": "p2", "amount": 49.0})
+    with raises("InvalidValue", "events[0].at", "RFC 3339 instant with offset"):
+        engine_with_payment().apply({**PAYMENT, "id": "p2", "at": dt.datetime(2026, 1, 16)})
+    with raises("UnknownField", "events[0].colour"):
+        engine_with_payment().apply({**PAYMENT, "id": "p2", "colour": "blue"})
+
+
+def test_an_entry_is_a_read_only_mapping_typed_on_access() -> None:
+    engine = partnerkit.Engine(START)
+    engine.apply(TOUCH)
+    [entry] = engine.apply(PAYMENT)
+    [again] = partnerkit.Engine.restore(engine_with_payment().snapshot()).apply(
+        {**PAYMENT, "id": "p2", "at": dt.datetime(2026, 1, 16, tzinfo=UTC)}
+    )
+    as_dict = entry.to_dict()
+    assert type(as_dict) is dict and as_dict == engine.report(MARCH).to_dict()["entries"][0] | {
+        "status": "pending"
+    }
+    assert isinstance(entry, Mapping) and isinstance(entry, partnerkit.Entry)
+    assert len(entry) == 12 and list(entry) == list(as_dict)
+    assert entry.keys() == as_dict.keys() and list(entry.values()) == list(as_dict.values())
+    assert list(entry.items()) == list(as_dict.items())
+    assert dict(entry) == as_dict and {**entry} == as_dict
+    assert entry["amount"] == Decimal("9.80") and type(entry["earned_at"]) is dt.datetime
+    assert entry["earned_at"].tzinfo is not None and entry["customer"] == "c1"
+    assert entry["explain"]["base"]["amount"] == Decimal("49.00")
+    assert "amount" in entry and "colour" not in entry and 3 not in entry
+    assert entry.get("colour") is None and entry.get("colour", 0) == 0
+    assert entry.get("status") == "pending"
+    with pytest.raises(KeyError, match="colour"):
+        entry["colour"]
+    # Equality is the dict's, with a dict or another entry; values are rebuilt on each read,
+    # so mutating what was read (or `to_dict()`) changes nothing.
+    assert entry == as_dict and as_dict == entry and not (entry != as_dict)
+    twin = partnerkit.Engine(START)
+    twin.apply(TOUCH)
+    assert twin.apply(PAYMENT) == [entry] and not (twin.apply(REFUND)[0] == entry)
+    assert entry != again and entry != {**as_dict, "status": "available"}
+    assert entry != [] and entry != "x"
+    as_dict["amount"] = Decimal("0")
+    entry["explain"]["base"]["amount"] = Decimal("0")
+    assert entry["amount"] == Decimal("9.80") and entry["explain"]["base"]["amount"] == Decimal(
+        "49.00"
+    )
+    with pytest.raises(TypeError):
+        entry["amount"] = Decimal("1")  # type: ignore[index]
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(entry)
+    assert repr(entry) == "<Entry commission:p1:base:ana 9.80 USD pending>"
+    # Immutable: a copy is the entry itself. Pickling is refused, saying what to pickle.
+    assert copy.copy(entry) is entry and copy.deepcopy(entry) is entry
+    assert copy.deepcopy([entry]) == [entry]
+    with pytest.raises(TypeError, match=r"pickle entry\.to_dict\(\)"):
+        pickle.dumps(entry)
+    assert pickle.loads(pickle.dumps(entry.to_dict())) == entry

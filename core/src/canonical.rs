@@ -47,6 +47,25 @@ pub(crate) fn entries_json(
     serde_json::to_string(&views).unwrap_or_default()
 }
 
+/// One entry with its status as a canonical JSON object (its bytes in a report's `entries`).
+pub(crate) fn entry_json(
+    entry: &Entry,
+    status: Status,
+    rounding: crate::money::Rounding,
+    plan_currency: Currency,
+) -> String {
+    serde_json::to_string(&EntryView(entry, status, (rounding, plan_currency))).unwrap_or_default()
+}
+
+/// An entry's `explain` object as canonical JSON (its bytes inside [`entry_json`]).
+pub(crate) fn explain_json(
+    entry: &Entry,
+    rounding: crate::money::Rounding,
+    plan_currency: Currency,
+) -> String {
+    serde_json::to_string(&ExplainView(entry, (rounding, plan_currency))).unwrap_or_default()
+}
+
 /// Statements as a canonical JSON array, each the same bytes as in a report's `statements`.
 pub(crate) fn statements_json(statements: &[&Statement]) -> String {
     let views: Vec<StatementView> = statements.iter().map(|s| StatementView(s)).collect();

@@ -583,6 +583,18 @@ pub fn event_from_str(json: &str, path: &str) -> Result<Event> {
     event_at(raw, path)
 }
 
+/// Parses one event from any serde deserializer — how a binding reads a host's own values
+/// (a Python dict) without writing them as JSON text first. The deserializer must present
+/// what the JSON document would hold (decimals and instants as their strings), so that what
+/// is accepted and how it reads cannot differ from [`event_from_str`]. Errors are not
+/// located below `path` (serde errors of another format carry no path): a binding that needs
+/// the located error reads the same value again as JSON text, which gives it.
+pub fn event_from_deserializer<'de, D: Deserializer<'de>>(d: D, path: &str) -> Result<Event> {
+    let raw = RawEvent::deserialize(d)
+        .map_err(|e| Error::new(ErrorCode::InvalidValue, path, e.to_string()))?;
+    event_at(raw, path)
+}
+
 /// Parses one partner from a JSON value (`path` locates errors, e.g. `partner`).
 pub fn partner_from_value(v: &serde_json::Value, path: &str) -> Result<Partner> {
     let doc: PartnerDoc = from_value_at(v, path)?;
@@ -719,9 +731,9 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
         },
         Kind::Payment => {
             let currency = raw.currency.ok_or_else(|| missing("currency"))?;
-            let amount = money(raw.amount, currency, &format!("{path}.amount"), false)?;
-            let tax = money(raw.tax, currency, &format!("{path}.tax"), false)?;
-            let discount = money(raw.discount, currency, &format!("{path}.discount"), false)?;
+            let amount = money(raw.amount, currency, path, "amount", false)?;
+            let tax = money(raw.tax, currency, path, "tax", false)?;
+            let discount = money(raw.discount, currency, path, "discount", false)?;
             if tax + discount > amount {
                 return Err(Error::new(
                     ErrorCode::InvalidValue,
@@ -766,7 +778,7 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
             let currency = raw.currency.ok_or_else(|| missing("currency"))?;
             Body::Adjustment {
                 partner: raw.partner.ok_or_else(|| missing("partner"))?,
-                amount: money(raw.amount, currency, &format!("{path}.amount"), true)?,
+                amount: money(raw.amount, currency, path, "amount", true)?,
                 currency,
                 reason: raw.reason.ok_or_else(|| missing("reason"))?,
             }
@@ -826,10 +838,19 @@ fn assign_shares(v: serde_json::Value, path: &str) -> Result<Vec<AssignShare>> {
 }
 
 /// An amount of `currency`: within its minor unit, and not negative unless `signed`.
-fn money(v: Option<Dec>, currency: Currency, path: &str, signed: bool) -> Result<Decimal> {
+/// An optional amount of an event at `path`.`field`: zero when absent, else checked. The
+/// path is only written when the check fails (every payment passes here three times).
+fn money(
+    v: Option<Dec>,
+    currency: Currency,
+    path: &str,
+    field: &str,
+    signed: bool,
+) -> Result<Decimal> {
     match v {
         None => Ok(Decimal::ZERO),
-        Some(v) => check_amount(v.get(), currency, path, signed),
+        Some(v) => check_amount(v.get(), currency, "", signed)
+            .or_else(|_| check_amount(v.get(), currency, &format!("{path}.{field}"), signed)),
     }
 }
 

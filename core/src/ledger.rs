@@ -112,6 +112,29 @@ pub enum Explain {
 }
 
 impl Entry {
+    /// The entry's canonical JSON with its `status`: the same bytes as its item in a
+    /// report's `entries`. `rounding` and `plan_currency` are the plan's (the explanation
+    /// shows them); an incremental engine's entries keep them beside the entry.
+    pub fn to_canonical_json(
+        &self,
+        status: crate::report::Status,
+        rounding: crate::money::Rounding,
+        plan_currency: crate::money::Currency,
+    ) -> String {
+        crate::canonical::entry_json(self, status, rounding, plan_currency)
+    }
+
+    /// The canonical JSON of the entry's `explain` object alone (what
+    /// [`Entry::to_canonical_json`] writes under `"explain"`), for a binding that types the
+    /// other fields itself and builds the explanation only when it is read.
+    pub fn explain_canonical_json(
+        &self,
+        rounding: crate::money::Rounding,
+        plan_currency: crate::money::Currency,
+    ) -> String {
+        crate::canonical::explain_json(self, rounding, plan_currency)
+    }
+
     /// Cash, or an account credit the host applies (never on a payout statement).
     pub fn instrument(&self) -> Instrument {
         match &self.explain {

@@ -42,7 +42,7 @@ from partnerkit._errors import (
     UnknownPartnerError,
     UnknownPaymentError,
 )
-from partnerkit._native import Plan, Scenario
+from partnerkit._native import Entry, Plan, Scenario
 from partnerkit._simulate import (
     Comparison,
     Simulation,
@@ -67,6 +67,7 @@ __all__ = [
     "CurrencyMismatchError",
     "CyclicParentError",
     "Engine",
+    "Entry",
     "HostLimits",
     "InternalError",
     "InvalidJsonError",
@@ -109,6 +110,9 @@ _FIELD_TYPES: dict[str, str] = _native.report_field_types()
 _READERS: dict[str, Callable[[str], Any]] = {
     key: _READ[kind] for key, kind in _FIELD_TYPES.items() if kind in _READ
 }
+
+# `Engine.apply`'s entries are native read-only mappings: `isinstance(entry, Mapping)` holds.
+Mapping.register(Entry)
 
 
 class HostLimits(TypedDict, total=False):
@@ -334,13 +338,15 @@ class Engine:
         engine._limits = limits
         return engine
 
-    def apply(self, events: Any) -> list[dict[str, Any]]:
+    def apply(self, events: Any) -> list[Entry]:
         """Applies one event (a mapping) or several (a list of mappings, a pandas DataFrame, a
         pyarrow Table, or JSON text; all or nothing) and returns the ledger entries they
-        wrote, typed like `Report.to_dict` (``Decimal`` amounts, UTC ``datetime``s), each with
-        its status as of its event."""
-        # A single event (the webhook case) skips the table probes; the entries come back
-        # typed by the native module, as `json.loads(..., object_pairs_hook=_typed)` would.
+        wrote, each with its status as of its event. Each is an `Entry`: a read-only
+        `Mapping` with the keys and values of the entry's dict in `Report.to_dict`
+        (``Decimal`` amounts, UTC ``datetime``s), typed when read; it compares equal to that
+        dict, and ``entry.to_dict()`` returns it."""
+        # A single event (the webhook case) skips the table probes and is read by the native
+        # module without going through JSON text.
         columns = None if type(events) is dict else as_columns(events)
         return self._engine.apply(events if columns is None else columns)
 

@@ -211,7 +211,7 @@ impl Engine {
     /// `events[index]` (how the CLI reproduces `evaluate`'s errors event by event).
     pub fn apply_at(&mut self, event: Event, index: usize) -> Result<Vec<Entry>> {
         let event = checked_event(event, || format!("events[{index}]"))?;
-        let written = self.apply_items(vec![Item { event, index }])?;
+        let written = self.apply_one(event, index)?;
         Ok(written.into_iter().map(|(e, _)| e).collect())
     }
 
@@ -239,11 +239,26 @@ impl Engine {
     /// as of the instant of the event that wrote it (so `"status"` is `pending` or
     /// `available`). Error paths name `events[i]` (`events[0]` for a single object).
     pub fn apply_json(&mut self, json: &str) -> Result<String> {
+        let written = self.apply_json_with_status(json)?;
+        Ok(self.entries_json(&written))
+    }
+
+    /// [`Engine::apply`], returning each entry with its status as of the instant of the
+    /// event that wrote it (`pending` or `available`): what a binding needs to hand entries
+    /// over as values and write their canonical JSON ([`Entry::to_canonical_json`]) only
+    /// when asked.
+    pub fn apply_with_status(&mut self, event: Event) -> Result<Vec<(Entry, Status)>> {
+        let event = checked_event(event, || "events[0]".to_owned())?;
+        self.apply_one(event, 0)
+    }
+
+    /// [`Engine::apply_json`], returning the entries as values with their statuses (see
+    /// [`Engine::apply_with_status`]) rather than as JSON.
+    pub fn apply_json_with_status(&mut self, json: &str) -> Result<Vec<(Entry, Status)>> {
         // One event (the webhook case) is read straight into its type.
         if json.trim_start().starts_with('{') {
             let event = crate::input::event_from_str(json, "events[0]")?;
-            let written = self.apply_items(vec![Item { event, index: 0 }])?;
-            return Ok(self.entries_json(&written));
+            return self.apply_one(event, 0);
         }
         let value = json_value(json, "")?;
         let items = match &value {
@@ -265,8 +280,7 @@ impl Engine {
                 ));
             }
         };
-        let written = self.apply_items(items)?;
-        Ok(self.entries_json(&written))
+        self.apply_items(items)
     }
 
     fn entries_json(&self, written: &[(Entry, Status)]) -> String {
@@ -276,6 +290,50 @@ impl Engine {
             self.state.plan.doc().rounding,
             self.state.plan.doc().currency,
         )
+    }
+
+    /// [`Engine::apply_items`] for one event (every webhook): the same checks and fold,
+    /// without the batch's sorting and bookkeeping vectors.
+    fn apply_one(&mut self, event: Event, index: usize) -> Result<Vec<(Entry, Status)>> {
+        match self.seen.get(&event.id) {
+            Some(&j) if self.log[j] == event => {
+                self.duplicates.push((event.at, event.id));
+                return Ok(Vec::new());
+            }
+            Some(&j) => return Err(conflict(&event, j, index)),
+            None => {}
+        }
+        if let Some(last) = self.log.last()
+            && event.order_key() < last.order_key()
+        {
+            return Err(late(&event, last, index));
+        }
+        let max = self.state.limits.max_events;
+        if self.log.len() + 1 > max {
+            return Err(crate::limits::exceeded(
+                "events",
+                "max_events",
+                self.log.len() + 1,
+                max,
+            ));
+        }
+        let start = self.state.entries.len();
+        let state = &mut self.state;
+        let outcome = crate::guard::guard(|| state.apply(&event, index));
+        if let Err(e) = outcome {
+            return Err(self.recover(e, 0));
+        }
+        let at = event.at;
+        let mut out: Vec<(Entry, Status)> = self.state.entries[start..]
+            .iter()
+            .map(|e| (e.clone(), status_at(e, at)))
+            .collect();
+        if out.len() > 1 {
+            out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
+        }
+        self.seen.insert(event.id.clone(), self.log.len());
+        self.log.push(event);
+        Ok(out)
     }
 
     /// Checks a batch (conflicts, redeliveries, order) and folds it.
@@ -306,18 +364,7 @@ impl Engine {
             let ev = &events[i];
             match self.seen.get(&ev.id) {
                 Some(&j) if self.log[j] == *ev => dups.push((ev.at, ev.id.clone())),
-                Some(&j) => {
-                    return Err(Error::new(
-                        ErrorCode::ConflictingEvent,
-                        format!("events[{}]", index[i]),
-                        format!(
-                            "event id \"{}\" was already applied (event {} of the log) with \
-                             different content; a corrected event needs a new id",
-                            ev.id,
-                            j + 1
-                        ),
-                    ));
-                }
+                Some(&j) => return Err(conflict(ev, j, index[i])),
                 None => fresh.push(i),
             }
         }
@@ -373,44 +420,13 @@ impl Engine {
             Ok(())
         });
         if let Err(e) = outcome {
-            // `State::apply` raises these while it checks an event, before it changes
-            // anything (`State::partner`, `lifecycle::refund`): when the call's first event
-            // fails so, there is nothing to undo, and a bad webhook costs no rebuild.
-            // `failed_calls_change_nothing` (tests/incremental_props.rs) holds it to that.
-            let untouched = done == 0
-                && matches!(
-                    e.code(),
-                    ErrorCode::UnknownPartner
-                        | ErrorCode::UnknownPayment
-                        | ErrorCode::CurrencyMismatch
-                        | ErrorCode::RefundExceedsPayment
-                );
-            if untouched {
-                return Err(e);
-            }
-            self.state = self.replay(&self.log).map_err(|r| {
-                Error::new(
-                    ErrorCode::Internal,
-                    "",
-                    format!(
-                        "after {}, rebuilding the engine from its log failed: {}",
-                        e.code(),
-                        r.to_json()
-                    ),
-                )
-            })?;
-            return Err(e);
+            return Err(self.recover(e, done));
         }
         let mut out: Vec<(Entry, Status)> = Vec::new();
         for (k, &(start, at)) in marks.iter().enumerate().filter(|_| written) {
             let end = marks.get(k + 1).map_or(self.state.entries.len(), |m| m.0);
             for e in &self.state.entries[start..end] {
-                let status = if at < e.available_at {
-                    Status::Pending
-                } else {
-                    Status::Available
-                };
-                out.push((e.clone(), status));
+                out.push((e.clone(), status_at(e, at)));
             }
         }
         out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
@@ -420,6 +436,41 @@ impl Engine {
         }
         self.duplicates.extend(dups);
         Ok(out)
+    }
+
+    /// After a fold failed with `e` once `done` of its events were applied: the state
+    /// rebuilt from the log (so the engine is as it was), and the error to return.
+    fn recover(&mut self, e: Error, done: usize) -> Error {
+        // `State::apply` raises these while it checks an event, before it changes
+        // anything (`State::partner`, `lifecycle::refund`): when the call's first event
+        // fails so, there is nothing to undo, and a bad webhook costs no rebuild.
+        // `failed_calls_change_nothing` (tests/incremental_props.rs) holds it to that.
+        let untouched = done == 0
+            && matches!(
+                e.code(),
+                ErrorCode::UnknownPartner
+                    | ErrorCode::UnknownPayment
+                    | ErrorCode::CurrencyMismatch
+                    | ErrorCode::RefundExceedsPayment
+            );
+        if untouched {
+            return e;
+        }
+        match self.replay(&self.log) {
+            Ok(state) => {
+                self.state = state;
+                e
+            }
+            Err(r) => Error::new(
+                ErrorCode::Internal,
+                "",
+                format!(
+                    "after {}, rebuilding the engine from its log failed: {}",
+                    e.code(),
+                    r.to_json()
+                ),
+            ),
+        }
     }
 
     /// A fresh state with `events` (a prefix of the log) applied.
@@ -612,6 +663,29 @@ impl Input {
 /// An RFC 3339 `as_of` argument.
 fn instant(s: &str) -> Result<Instant> {
     parse_instant(s).map_err(|m| Error::new(ErrorCode::InvalidValue, "as_of", m))
+}
+
+/// An entry's status as of `at`, the instant of the event that wrote it.
+fn status_at(e: &Entry, at: Instant) -> Status {
+    if at < e.available_at {
+        Status::Pending
+    } else {
+        Status::Available
+    }
+}
+
+/// `ConflictingEvent`: `ev` has the id of the log's event `j` but other content.
+fn conflict(ev: &Event, j: usize, index: usize) -> Error {
+    Error::new(
+        ErrorCode::ConflictingEvent,
+        format!("events[{index}]"),
+        format!(
+            "event id \"{}\" was already applied (event {} of the log) with different \
+             content; a corrected event needs a new id",
+            ev.id,
+            j + 1
+        ),
+    )
 }
 
 /// `LateEvent`, saying how to recover.

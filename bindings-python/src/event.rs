@@ -1,0 +1,299 @@
+//! One event given as a plain `dict`, read straight into the core's `Event` (the webhook
+//! path of `Engine.apply`), without writing it as JSON text and parsing that back.
+//!
+//! The dict is walked as a serde deserializer that presents exactly what `convert::document`
+//! would write for it — a `Decimal` as its plain digits, a `date`/`datetime` as its
+//! `isoformat()`, ints, bools, `None`, nested dicts and lists as themselves — and the core
+//! reads it with the same `Deserialize` and checks (`input::event_from_deserializer`) as the
+//! JSON text. What is accepted, and the event it gives, therefore cannot differ between the
+//! two routes. Anything this reader refuses (a float, a naive datetime, an unknown key, a
+//! value of another type, any error at all) is not reported from here: the caller takes the
+//! JSON route, whose error (code, path and message) is the one the binding always gave.
+
+use std::fmt;
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// `datetime(1970, 1, 1, tzinfo=timezone.utc)`.
+static EPOCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The JSON writer's nesting limit (`convert::MAX_DEPTH`): deeper is the JSON route's to
+/// refuse.
+const MAX_DEPTH: usize = 128;
+
+/// The event of a plain dict, or `None` when the JSON route must read it (to accept it the
+/// way it always did, or to give its error).
+pub fn read(dict: &Bound<'_, PyDict>) -> Option<partnerkit::input::Event> {
+    let py = dict.py();
+    let types = Types {
+        decimal: DECIMAL.import(py, "decimal", "Decimal").ok()?.clone(),
+        date: DATE.import(py, "datetime", "date").ok()?.clone(),
+        datetime: DATETIME.import(py, "datetime", "datetime").ok()?.clone(),
+        utc: UTC.import(py, "datetime", "UTC").ok()?.clone(),
+        epoch: EPOCH
+            .get_or_try_init(py, || {
+                let utc = UTC.import(py, "datetime", "UTC")?;
+                let kwargs = pyo3::types::PyDict::new(py);
+                kwargs.set_item("tzinfo", utc)?;
+                DATETIME
+                    .import(py, "datetime", "datetime")?
+                    .call((1970, 1, 1), Some(&kwargs))
+                    .map(Bound::unbind)
+            })
+            .ok()?
+            .bind(py)
+            .clone(),
+    };
+    let de = Value {
+        v: dict.as_any(),
+        depth: 0,
+        types: &types,
+    };
+    partnerkit::input::event_from_deserializer(de, "events[0]").ok()
+}
+
+/// Whether `event` is a dict that [`read`] takes (the others take the JSON route): lets the
+/// tests show that the webhook path does not silently fall back to JSON text.
+#[pyfunction]
+pub fn _reads_natively(event: &Bound<'_, PyAny>) -> bool {
+    event
+        .cast_exact::<PyDict>()
+        .is_ok_and(|d| read(d).is_some())
+}
+
+/// The Python types a value is checked against, looked up once per call.
+struct Types<'py> {
+    decimal: Bound<'py, PyType>,
+    date: Bound<'py, PyType>,
+    datetime: Bound<'py, PyType>,
+    utc: Bound<'py, PyAny>,
+    epoch: Bound<'py, PyAny>,
+}
+
+/// A `datetime` exactly (no subclass: pandas' `Timestamp` has nanoseconds) in
+/// `timezone.utc` (what `datetime.now(UTC)` and webhook parsers give) as the instant's
+/// canonical text, from its distance to the epoch: `isoformat()` costs more than the rest of
+/// the event. Anything else (another zone, a naive datetime) is read from `isoformat()`.
+fn utc_instant(v: &Bound<'_, PyAny>, types: &Types<'_>) -> Option<String> {
+    let py = v.py();
+    // Interned names: a fresh string per lookup would be hashed on every call.
+    if !v.get_type().is(&types.datetime) || !v.getattr(intern!(py, "tzinfo")).ok()?.is(&types.utc) {
+        return None;
+    }
+    let since = v.sub(&types.epoch).ok()?;
+    let field = |name: &Bound<'_, PyString>| since.getattr(name).ok()?.extract::<i64>().ok();
+    let days = field(intern!(py, "days"))?;
+    let seconds = field(intern!(py, "seconds"))?;
+    let micros = field(intern!(py, "microseconds"))?;
+    let secs = days.checked_mul(86_400)?.checked_add(seconds)?;
+    let t = chrono::DateTime::from_timestamp(secs, u32::try_from(micros * 1_000).ok()?)?;
+    Some(partnerkit::time::fmt_instant(t))
+}
+
+/// This reader does not take the value: the JSON route decides.
+#[derive(Debug)]
+pub struct Refused;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("read through the JSON route")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl de::Error for Refused {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Refused
+    }
+}
+
+impl From<PyErr> for Refused {
+    fn from(_: PyErr) -> Self {
+        Refused
+    }
+}
+
+/// A Python value as a serde deserializer.
+#[derive(Clone, Copy)]
+struct Value<'a, 'py> {
+    v: &'a Bound<'py, PyAny>,
+    depth: usize,
+    types: &'a Types<'py>,
+}
+
+impl<'de> de::Deserializer<'de> for Value<'_, '_> {
+    type Error = Refused;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
+        let v = self.v;
+        if self.depth > MAX_DEPTH {
+            return Err(Refused);
+        }
+        // The order of `convert::Writer::value`, so a value of two types reads as it writes.
+        if let Ok(s) = v.cast::<PyString>() {
+            visitor.visit_str(s.to_str()?)
+        } else if let Ok(d) = v.cast::<PyDict>() {
+            visitor.visit_map(Entries {
+                items: d.iter(),
+                value: None,
+                depth: self.depth + 1,
+                types: self.types,
+            })
+        } else if v.is_instance(&self.types.decimal)? {
+            // `str(Decimal)` may use an exponent ("1E+2"); the document holds plain digits.
+            let s = v.str()?;
+            let s = s.to_str()?;
+            if s.contains(['E', 'e']) {
+                let plain = v.call_method1("__format__", ("f",))?;
+                visitor.visit_str(plain.cast::<PyString>().map_err(PyErr::from)?.to_str()?)
+            } else {
+                visitor.visit_str(s)
+            }
+        } else if v.is_instance_of::<PyBool>() {
+            visitor.visit_bool(v.is_truthy()?)
+        } else if v.is_instance_of::<PyInt>() {
+            // Past i64 the JSON route writes the digits; it decides.
+            visitor.visit_i64(v.extract::<i64>()?)
+        } else if v.is_none() {
+            visitor.visit_unit()
+        } else if v.is_instance_of::<PyFloat>() {
+            Err(Refused)
+        } else if let Ok(l) = v.cast::<PyList>() {
+            visitor.visit_seq(Items {
+                items: l.iter().collect::<Vec<_>>().into_iter(),
+                depth: self.depth + 1,
+                types: self.types,
+            })
+        } else if let Ok(t) = v.cast::<PyTuple>() {
+            visitor.visit_seq(Items {
+                items: t.iter().collect::<Vec<_>>().into_iter(),
+                depth: self.depth + 1,
+                types: self.types,
+            })
+        } else if let Some(instant) = utc_instant(v, self.types) {
+            visitor.visit_str(&instant)
+        } else if v.is_instance(&self.types.date)? {
+            // An aware datetime writes its offset; a naive one does not, and the core refuses
+            // it (the JSON route then gives that error).
+            let iso = v.call_method0("isoformat")?;
+            visitor.visit_str(iso.cast::<PyString>().map_err(PyErr::from)?.to_str()?)
+        } else {
+            // Tables, plans, other libraries' integers: as the JSON route writes them.
+            Err(Refused)
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Refused> {
+        // A unit variant is its name, as in JSON text (`"kind": "payment"`); nothing else.
+        let s = self.v.cast::<PyString>().map_err(|_| Refused)?;
+        visitor.visit_enum(de::IntoDeserializer::<Refused>::into_deserializer(
+            s.to_str()?,
+        ))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
+        if self.v.is_none() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// A dict's items, in its order (the order its JSON text would have).
+struct Entries<'a, 'py> {
+    items: pyo3::types::iter::BoundDictIterator<'py>,
+    value: Option<Bound<'py, PyAny>>,
+    depth: usize,
+    types: &'a Types<'py>,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, '_> {
+    type Error = Refused;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Refused> {
+        let Some((k, v)) = self.items.next() else {
+            return Ok(None);
+        };
+        // A key that is not a str is the JSON route's error.
+        let k = k.cast_into::<PyString>().map_err(|_| Refused)?;
+        self.value = Some(v);
+        seed.deserialize(Key(k.to_str()?)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Refused> {
+        let v = self.value.take().ok_or(Refused)?;
+        seed.deserialize(Value {
+            v: &v,
+            depth: self.depth,
+            types: self.types,
+        })
+    }
+}
+
+/// A list's or tuple's items.
+struct Items<'a, 'py> {
+    items: std::vec::IntoIter<Bound<'py, PyAny>>,
+    depth: usize,
+    types: &'a Types<'py>,
+}
+
+impl<'de> SeqAccess<'de> for Items<'_, '_> {
+    type Error = Refused;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Refused> {
+        match self.items.next() {
+            None => Ok(None),
+            Some(v) => seed
+                .deserialize(Value {
+                    v: &v,
+                    depth: self.depth,
+                    types: self.types,
+                })
+                .map(Some),
+        }
+    }
+}
+
+/// A dict key, as its text.
+struct Key<'a>(&'a str);
+
+impl<'de> de::Deserializer<'de> for Key<'_> {
+    type Error = Refused;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
+        visitor.visit_str(self.0)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
