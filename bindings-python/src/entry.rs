@@ -15,26 +15,23 @@ use pyo3::pyclass::CompareOp;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
+use partnerkit::ledger::ENTRY_COLUMNS;
 use partnerkit::money::{Currency, Rounding};
 use partnerkit::report::Status;
 
 use crate::convert;
 
-/// The keys of an entry, in the order of its canonical JSON.
-const KEYS: [&str; 12] = [
-    "id",
-    "partner",
-    "kind",
-    "event",
-    "customer",
-    "rule",
-    "amount",
-    "currency",
-    "status",
-    "earned_at",
-    "available_at",
-    "explain",
-];
+/// The keys of an entry, in the order of its canonical JSON: the ledger's columns, then the
+/// explanation.
+const KEYS: [&str; ENTRY_COLUMNS.len() + 1] = {
+    let mut keys = ["explain"; ENTRY_COLUMNS.len() + 1];
+    let mut i = 0;
+    while i < ENTRY_COLUMNS.len() {
+        keys[i] = ENTRY_COLUMNS[i];
+        i += 1;
+    }
+    keys
+};
 
 static KEYS_VIEW: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static ITEMS_VIEW: PyOnceLock<Py<PyType>> = PyOnceLock::new();
