@@ -38,8 +38,8 @@ pub fn evaluate_arrow<'py>(
             &partnerkit::fast::Options { explain },
         )?;
         drop(events);
-        let ledger = partnerkit::fast::arrow::ledger_to_batch(&out.ledger)?;
         let totals = partnerkit::fast::arrow::totals_to_batch(&out.ledger.totals())?;
+        let ledger = partnerkit::fast::arrow::ledger_into_batch(out.ledger)?;
         let path = match out.path {
             partnerkit::fast::Path::Native => None,
             partnerkit::fast::Path::Canonical { reason } => Some(reason),

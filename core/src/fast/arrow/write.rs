@@ -212,6 +212,17 @@ fn too_long() -> Error {
 ///
 /// `InvalidValue` when a text column exceeds 2 GiB.
 pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
+    ledger_into_batch(l.clone())
+}
+
+/// [`ledger_to_batch`] taking the ledger: its number columns become the batch's buffers
+/// where their layout allows (amounts, instants, dictionary keys), instead of being copied.
+/// At ten million entries that is about 700 MB neither copied nor faulted in.
+///
+/// # Errors
+///
+/// As [`ledger_to_batch`].
+pub fn ledger_into_batch(l: Ledger) -> Result<RecordBatch> {
     let n = l.len();
     // The id column written straight into the buffers Arrow takes over (no second copy of
     // ten million ids).
@@ -230,22 +241,22 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
     let scale = l.currency.iter().map(|c| c.digits()).max().unwrap_or(2);
     // One currency (the usual case) scales every amount alike; otherwise a factor per
     // entry, from a table rather than a power per entry.
-    let amount: Vec<i128> = if l.currency.iter().all(|c| c.digits() == scale) {
-        l.amount.clone()
-    } else {
+    let mut amount = l.amount;
+    if l.currency.iter().any(|c| c.digits() != scale) {
         let factor: Vec<i128> = (0..=scale).map(|d| 10i128.pow(scale - d)).collect();
-        l.amount
-            .iter()
-            .zip(&l.currency)
-            .map(|(&a, c)| a * factor[c.digits() as usize])
-            .collect()
-    };
-    let keys = |v: &[u32]| -> Int32Array {
-        let values: Vec<i32> = v.iter().map(|&x| x as i32).collect();
+        for (a, c) in amount.iter_mut().zip(&l.currency) {
+            *a *= factor[c.digits() as usize];
+        }
+    }
+    let keys = |v: Vec<u32>| -> Int32Array {
         // A validity bitmap only for a column with nulls.
-        let nulls = v
-            .contains(&NONE)
-            .then(|| NullBuffer::from(v.iter().map(|&x| x != NONE).collect::<Vec<_>>()));
+        let nulls = v.contains(&NONE).then(|| {
+            NullBuffer::new(arrow_buffer::BooleanBuffer::collect_bool(v.len(), |i| {
+                v[i] != NONE
+            }))
+        });
+        // Same size and alignment: the collect reuses the vector's allocation.
+        let values: Vec<i32> = v.into_iter().map(|x| x as i32).collect();
         Int32Array::new(ScalarBuffer::from(values), nulls)
     };
     let dict = |k: Int32Array, values: &Strings| -> Result<ArrayRef> {
@@ -298,29 +309,26 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
             }
         })
         .collect();
-    let ts = |v: &[i64]| -> ArrayRef {
-        Arc::new(
-            TimestampNanosecondArray::new(ScalarBuffer::from(v.to_vec()), None)
-                .with_timezone("UTC"),
-        )
+    let ts = |v: Vec<i64>| -> ArrayRef {
+        Arc::new(TimestampNanosecondArray::new(ScalarBuffer::from(v), None).with_timezone("UTC"))
     };
     let mut names = crate::ledger::ENTRY_COLUMNS.to_vec();
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(ids),
-        dict(keys(&l.partner), &l.partner_names)?,
-        dict(keys(&kind), &kind_names)?,
-        dict(keys(&l.event), &l.event_names)?,
-        dict(keys(&l.customer), &l.customer_names)?,
-        dict(keys(&l.rule), &l.rule_names)?,
+        dict(keys(l.partner), &l.partner_names)?,
+        dict(keys(kind), &kind_names)?,
+        dict(keys(l.event), &l.event_names)?,
+        dict(keys(l.customer), &l.customer_names)?,
+        dict(keys(l.rule), &l.rule_names)?,
         Arc::new(
             Decimal128Array::new(ScalarBuffer::from(amount), None)
                 .with_precision_and_scale(38, scale as i8)
                 .map_err(arrow_err)?,
         ),
-        dict(keys(&currency), &codes)?,
-        dict(keys(&status), &status_names)?,
-        ts(&l.earned_at),
-        ts(&l.available_at),
+        dict(keys(currency), &codes)?,
+        dict(keys(status), &status_names)?,
+        ts(l.earned_at),
+        ts(l.available_at),
     ];
     if let Some(ex) = &l.explain {
         names.push("explain");
