@@ -199,6 +199,24 @@ fn too_long() -> Error {
     )
 }
 
+/// The ledger's entry ids as one utf8 column, written straight into the buffers Arrow takes
+/// over (no `String` per entry, no second copy of ten million ids).
+fn id_column(l: &Ledger) -> Result<ArrayRef> {
+    let n = l.len();
+    let mut bytes = String::with_capacity(n * 40);
+    let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+    offsets.push(0);
+    for i in 0..n {
+        l.write_id(i, &mut bytes);
+        offsets.push(i32::try_from(bytes.len()).map_err(|_| too_long())?);
+    }
+    Ok(Arc::new(StringArray::new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(bytes.into_bytes()),
+        None,
+    )))
+}
+
 /// The ledger as one record batch:
 ///
 /// `id` utf8, `partner` dictionary, `kind` dictionary, `event` dictionary, `customer`
@@ -223,21 +241,21 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
 ///
 /// As [`ledger_to_batch`].
 pub fn ledger_into_batch(l: Ledger) -> Result<RecordBatch> {
-    let n = l.len();
-    // The id column written straight into the buffers Arrow takes over (no second copy of
-    // ten million ids).
-    let mut id_bytes = String::with_capacity(n * 40);
-    let mut id_offsets: Vec<i32> = Vec::with_capacity(n + 1);
-    id_offsets.push(0);
-    for i in 0..n {
-        l.write_id(i, &mut id_bytes);
-        id_offsets.push(i32::try_from(id_bytes.len()).map_err(|_| too_long())?);
-    }
-    let ids = StringArray::new(
-        OffsetBuffer::new(ScalarBuffer::from(id_offsets)),
-        Buffer::from_vec(id_bytes.into_bytes()),
-        None,
+    // The id column (the largest, one string an entry) is written on one thread while the
+    // dictionaries' values are copied on another; each is what one thread would write.
+    let (ids, values) = rayon::join(
+        || id_column(&l),
+        || -> Result<[ArrayRef; 4]> {
+            Ok([
+                Arc::new(string_array(&l.partner_names)?),
+                Arc::new(string_array(&l.event_names)?),
+                Arc::new(string_array(&l.customer_names)?),
+                Arc::new(string_array(&l.rule_names)?),
+            ])
+        },
     );
+    let ids = ids?;
+    let [partner_names, event_names, customer_names, rule_names] = values?;
     let scale = l.currency.iter().map(|c| c.digits()).max().unwrap_or(2);
     // One currency (the usual case) scales every amount alike; otherwise a factor per
     // entry, from a table rather than a power per entry.
@@ -259,12 +277,12 @@ pub fn ledger_into_batch(l: Ledger) -> Result<RecordBatch> {
         let values: Vec<i32> = v.into_iter().map(|x| x as i32).collect();
         Int32Array::new(ScalarBuffer::from(values), nulls)
     };
-    let dict = |k: Int32Array, values: &Strings| -> Result<ArrayRef> {
+    let dict = |k: Int32Array, values: ArrayRef| -> Result<ArrayRef> {
         Ok(Arc::new(
-            DictionaryArray::<Int32Type>::try_new(k, Arc::new(string_array(values)?))
-                .map_err(arrow_err)?,
+            DictionaryArray::<Int32Type>::try_new(k, values).map_err(arrow_err)?,
         ))
     };
+    let small = |values: &Strings| -> Result<ArrayRef> { Ok(Arc::new(string_array(values)?)) };
     const KINDS: [crate::ledger::EntryKind; 6] = [
         crate::ledger::EntryKind::Commission,
         crate::ledger::EntryKind::Override,
@@ -314,19 +332,19 @@ pub fn ledger_into_batch(l: Ledger) -> Result<RecordBatch> {
     };
     let mut names = crate::ledger::ENTRY_COLUMNS.to_vec();
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(ids),
-        dict(keys(l.partner), &l.partner_names)?,
-        dict(keys(kind), &kind_names)?,
-        dict(keys(l.event), &l.event_names)?,
-        dict(keys(l.customer), &l.customer_names)?,
-        dict(keys(l.rule), &l.rule_names)?,
+        ids,
+        dict(keys(l.partner), partner_names)?,
+        dict(keys(kind), small(&kind_names)?)?,
+        dict(keys(l.event), event_names)?,
+        dict(keys(l.customer), customer_names)?,
+        dict(keys(l.rule), rule_names)?,
         Arc::new(
             Decimal128Array::new(ScalarBuffer::from(amount), None)
                 .with_precision_and_scale(38, scale as i8)
                 .map_err(arrow_err)?,
         ),
-        dict(keys(currency), &codes)?,
-        dict(keys(status), &status_names)?,
+        dict(keys(currency), small(&codes)?)?,
+        dict(keys(status), small(&status_names)?)?,
         ts(l.earned_at),
         ts(l.available_at),
     ];

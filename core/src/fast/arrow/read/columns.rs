@@ -259,21 +259,32 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         return None;
     };
 
-    ids(&text("id")?, n, id)?;
-    times(&Times::of(col("at")).ok()?, at)?;
-    interned(partner_t, n, partner, partners)?;
-    interned(customer_t, n, customer, customers)?;
-    interned(payment_t, n, payment, payments)?;
-    each_value(channel_t, n, Channel::Link, channel, |s| match s {
-        "link" => Some(Channel::Link),
-        "coupon" => Some(Channel::Coupon),
-        "deal_registration" => Some(Channel::DealRegistration),
-        "manual" => Some(Channel::Manual),
-        _ => None,
-    })?;
-    each_value(currency_t, n, None, currency, |s| {
-        Currency::parse(s).map(Some)
-    })?;
+    // The three interned columns (hash-map work) on one thread, the rest on another: the
+    // halves write disjoint columns, and each interner still sees its rows in order, so
+    // the result is the one a single thread gives.
+    let (rest, names) = rayon::join(
+        || -> Option<()> {
+            ids(&text("id")?, n, id)?;
+            times(&Times::of(col("at")).ok()?, at)?;
+            each_value(channel_t, n, Channel::Link, channel, |s| match s {
+                "link" => Some(Channel::Link),
+                "coupon" => Some(Channel::Coupon),
+                "deal_registration" => Some(Channel::DealRegistration),
+                "manual" => Some(Channel::Manual),
+                _ => None,
+            })?;
+            each_value(currency_t, n, None, currency, |s| {
+                Currency::parse(s).map(Some)
+            })
+        },
+        || -> Option<()> {
+            interned(partner_t, n, partner, partners)?;
+            interned(customer_t, n, customer, customers)?;
+            interned(payment_t, n, payment, payments)
+        },
+    );
+    rest?;
+    names?;
     // A row's minor-unit digits: its currency's for a payment, REFUND_DIGITS otherwise
     // (refunds; the other kinds hold no amount).
     let codes = &scratch.codes;
