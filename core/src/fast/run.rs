@@ -19,7 +19,7 @@ use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{FastPlan, Price, pow10, round_div};
 use super::ledger::Ledger;
 use super::out::{Cols, Months, Rec, finish, settle};
-use super::prepare::{canonical_rows, check_unique, id_hashes, partner_index};
+use super::prepare::{canonical_rows, partner_index, scan_ids};
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
 use crate::money::Rounding;
@@ -75,6 +75,7 @@ pub(crate) fn run(
     partners: &[Partner],
     ev: &Events,
     as_of: i64,
+    limits: &crate::Limits,
 ) -> Result<Ledger, Bail> {
     if !ev.wide.is_empty() {
         return bail("amounts beyond 64-bit minor units");
@@ -88,57 +89,18 @@ pub(crate) fn run(
             None => return bail("a touch names an undeclared partner"),
         }
     }
-    let hashes = id_hashes(ev);
-    // Payments that refunds name: found by id hash among the payments, then compared.
+    let ids = scan_ids(ev)?;
+    let ref_slot = ids.ref_slot;
     let n_refs = ev.payments.strings.len();
-    let mut ref_slot = vec![NONE; if n_refs > 0 { ev.len() } else { 0 }];
-    if n_refs > 0 {
-        let hasher = foldhash::fast::FixedState::with_seed(0x7061_7274_6e65_726b);
-        let mut named: std::collections::HashMap<u64, u32, foldhash::fast::RandomState> =
-            Default::default();
-        named.reserve(n_refs);
-        // Most payments are never refunded: a bit per hash (16 bits a named payment, a
-        // cache-sized filter) turns most map probes, each a cache miss, into one bit test.
-        let bits = (n_refs * 16).next_power_of_two().max(64);
-        let mut filter = vec![0u64; bits / 64];
-        let bit = |h: u64| (h >> 32) as usize & (bits - 1);
-        for k in 0..n_refs {
-            let h = std::hash::BuildHasher::hash_one(&hasher, ev.payments.strings.get_bytes(k));
-            named.insert(h, k as u32);
-            filter[bit(h) / 64] |= 1 << (bit(h) % 64);
-        }
-        for (i, slot) in ref_slot.iter_mut().enumerate() {
-            let h = hashes[i];
-            if ev.kind[i] == Kind::Payment
-                && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
-                && let Some(&k) = named.get(&h)
-                && ev.payments.strings.get(k as usize) == ev.id.get(i)
-            {
-                *slot = k;
-            }
-        }
-        // Two named payments with one hash: the map kept one; find the other by string.
-        if named.len() < n_refs {
-            for (i, slot) in ref_slot.iter_mut().enumerate() {
-                if ev.kind[i] == Kind::Payment
-                    && *slot == NONE
-                    && let Some(k) = ev.payments.find(ev.id.get(i))
-                {
-                    *slot = k;
-                }
-            }
-        }
-    }
-    check_unique(hashes)?;
     let rows = canonical_rows(ev, as_of);
     // The canonical fold closes at most `max_periods` period ends (each a tier evaluation)
     // between the first event and `as_of`: a span near that is left to it, and it decides
     // whether the input is an error. Two months of margin cover the plan's zone offset.
     if plan.tiers.is_some()
-        && let Some(&first) = rows.first()
+        && let Some((first, _)) = rows.ends()
     {
-        let months = cal::month_of(as_of) - cal::month_of(ev.at[first as usize]);
-        let max = i64::try_from(crate::Limits::default().max_periods).unwrap_or(i64::MAX);
+        let months = cal::month_of(as_of) - cal::month_of(ev.at[first]);
+        let max = i64::try_from(limits.max_periods).unwrap_or(i64::MAX);
         if months >= max - 2 {
             return bail("more month ends than the canonical limit on period ends");
         }
@@ -151,16 +113,13 @@ pub(crate) fn run(
     const UNATTRIBUTED: u32 = NONE - 1;
     let mut credit = vec![NONE; n_customers];
     let mut head = vec![NONE; n_customers];
-    let mut touches: Vec<TouchRec> = Vec::new();
+    let mut touches: Vec<TouchRec> = Vec::with_capacity(ids.touches);
     let mut pays = vec![PayRec::default(); n_refs];
 
     // Cap tallies per partner per month, over the months the events span.
-    let (m0, m1) = match (rows.first(), rows.last()) {
-        (Some(&a), Some(&b)) => (
-            cal::month_of(ev.at[a as usize]),
-            cal::month_of(ev.at[b as usize]),
-        ),
-        _ => (0, 0),
+    let (m0, m1) = match rows.ends() {
+        Some((a, b)) => (cal::month_of(ev.at[a]), cal::month_of(ev.at[b])),
+        None => (0, 0),
     };
     let span = (m1 - m0 + 1) as usize;
     let mut tally: Vec<i64> = if plan.max_month.is_some() {
@@ -200,9 +159,7 @@ pub(crate) fn run(
         }
     }
     // Tier clock: the month whose end is the next close, once the first event came.
-    let mut clock_month = rows
-        .first()
-        .map_or(0, |&r| cal::month_of(ev.at[r as usize]));
+    let mut clock_month = rows.ends().map_or(0, |(r, _)| cal::month_of(ev.at[r]));
     let mut next_close = cal::month_start(clock_month + 1);
     let mut months = Months::new();
 
@@ -223,7 +180,8 @@ pub(crate) fn run(
     // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
     // floor(cap) − used for whole-unit `used` (caps are not negative).
     let cap_floor = plan.max_month.map(|c| c.to_minor(digits, Rounding::Down));
-    for &row in &rows {
+    for i in 0..rows.len() {
+        let row = rows.get(i);
         let r = row as usize;
         let at = ev.at[r];
         if at >= next_close
@@ -319,7 +277,7 @@ pub(crate) fn run(
                             amount: a64,
                             earned: at,
                             available: at + plan.hold_ns,
-                        });
+                        })?;
                         if cap_floor.is_some() {
                             tally[pi * span + month] += a64;
                         }
@@ -332,13 +290,9 @@ pub(crate) fn run(
                         m.commission += a64;
                     }
                 }
-                let s = if ref_slot.is_empty() {
-                    NONE
-                } else {
-                    ref_slot[r]
-                };
-                if s != NONE {
-                    pays[s as usize] = PayRec {
+                let s = if ref_slot.is_empty() { 0 } else { ref_slot[r] };
+                if s != 0 {
+                    pays[s as usize - 1] = PayRec {
                         applied: true,
                         amount,
                         refunded: 0,
@@ -417,7 +371,7 @@ pub(crate) fn run(
                                 amount: -delta,
                                 earned: at,
                                 available,
-                            });
+                            })?;
                             if cap_floor.is_some() {
                                 let month = (months.of(earned) - m0) as usize;
                                 tally[pi as usize * span + month] -= delta;
@@ -448,7 +402,13 @@ pub(crate) fn run(
     }
     drop(rows);
 
-    let status = settle(plan, partners.len(), &out, as_of)?;
+    let status = settle(
+        plan,
+        partners.len(),
+        &out,
+        as_of,
+        limits.max_statements_per_partner,
+    )?;
     finish(plan, partners, ev, out, status)
 }
 
