@@ -61,8 +61,9 @@ impl Cols {
     }
 
     /// Appends an entry. The caller sized the columns for every entry the fold can write:
-    /// more is a bug, reported as a bail rather than a panic.
-    #[inline]
+    /// more is a bug, reported as a bail rather than a panic. Inlined: a call would spill
+    /// and restore the fold's registers for every entry.
+    #[inline(always)]
     pub(super) fn push(&mut self, e: Rec) -> Result<(), Bail> {
         let i = self.kind.len();
         if i >= self.partner.len() {
@@ -144,7 +145,8 @@ impl Months {
 /// Month numbers (relative to the first) of availability instants, by a table per day:
 /// an entry's month is a division and a load rather than calendar arithmetic.
 struct MonthTable {
-    day0: i64,
+    /// The first instant of the first day: every instant looked up is at or after it.
+    base: i64,
     month: Vec<u32>,
 }
 
@@ -156,6 +158,7 @@ impl MonthTable {
         if day1 - day0 >= 1 << 20 {
             return None;
         }
+        let base = day0.checked_mul(DAY_NS)?;
         let mut month = Vec::with_capacity((day1 - day0 + 1) as usize);
         let mut m = m0;
         // The first day of the month after `m`, as a day number.
@@ -167,7 +170,7 @@ impl MonthTable {
             }
             month.push((m - m0) as u32);
         }
-        Some(MonthTable { day0, month })
+        Some(MonthTable { base, month })
     }
 }
 
@@ -183,7 +186,8 @@ impl MonthOf {
     #[inline]
     fn of(&mut self, ns: i64) -> usize {
         match &self.table {
-            Some(t) => t.month[(ns.div_euclid(DAY_NS) - t.day0) as usize] as usize,
+            // Unsigned: a division by a constant is a multiplication.
+            Some(t) => t.month[((ns - t.base) as u64 / DAY_NS as u64) as usize] as usize,
             None => (self.months.of(ns) - self.m0) as usize,
         }
     }
@@ -222,10 +226,13 @@ pub(super) fn settle(
         months: Months::new(),
         m0,
     };
+    // Partner-months month-major: entries come in about the order of their availability,
+    // so the sums they add to stay within a month's row (a cache-sized slice) at a time.
+    let key = |p: usize, m: usize| m * n_partners + p;
     let mut sums = vec![0i128; n_partners * span];
     let mut any = vec![false; n_partners * span];
     for ((&p, &a), &at) in partner.iter().zip(amount).zip(available) {
-        let k = p as usize * span + month.of(at);
+        let k = key(p as usize, month.of(at));
         sums[k] += a;
         any[k] = true;
     }
@@ -234,11 +241,10 @@ pub(super) fn settle(
     let digits = plan.digits;
     let mut unsettled: Vec<usize> = Vec::new();
     for p in 0..n_partners {
-        let row = p * span;
-        let Some(first) = (0..span).find(|&m| any[row + m]) else {
+        let Some(first) = (0..span).find(|&m| any[key(p, m)]) else {
             continue;
         };
-        let last_with = (0..span).rev().find(|&m| any[row + m]).unwrap_or(first);
+        let last_with = (0..span).rev().find(|&m| any[key(p, m)]).unwrap_or(first);
         let mut carry: i128 = 0;
         unsettled.clear();
         let mut emitted = 0usize;
@@ -248,7 +254,7 @@ pub(super) fn settle(
             if cal::month_start(month + 1) > as_of {
                 break;
             }
-            let has = m < span && any[row + m];
+            let has = m < span && any[key(p, m)];
             if !has && carry == 0 {
                 if m >= last_with {
                     break;
@@ -256,7 +262,7 @@ pub(super) fn settle(
                 m += 1;
                 continue;
             }
-            let closing = carry + if has { sums[row + m] } else { 0 };
+            let closing = carry + if has { sums[key(p, m)] } else { 0 };
             if has {
                 unsettled.push(m);
             }
@@ -269,7 +275,7 @@ pub(super) fn settle(
                 let due = cal::month_last_day(month) + i64::from(plan.net_days);
                 let is_paid = i128::from(as_of) >= i128::from(due) * i128::from(DAY_NS);
                 for k in unsettled.drain(..) {
-                    paid[row + k] = is_paid;
+                    paid[key(p, k)] = is_paid;
                 }
                 carry = 0;
             } else if closing < 0 && plan.write_off {
@@ -285,7 +291,7 @@ pub(super) fn settle(
         if as_of < a {
             continue;
         }
-        *st = if paid[p as usize * span + month.of(a)] {
+        *st = if paid[key(p as usize, month.of(a))] {
             Status::Paid
         } else {
             Status::Available

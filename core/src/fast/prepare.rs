@@ -36,8 +36,8 @@ pub(super) fn partner_index<'a>(
     Ok(index)
 }
 
-/// The seed of the id hashes (the same as the canonical path's duplicate check and the
-/// columns' interners).
+/// The seed of the id hashes: fixed, so that whether an input goes to the canonical path
+/// (on a 64-bit collision) is the same on every run.
 const SEED: u64 = 0x7061_7274_6e65_726b;
 /// Radix bits of the uniqueness check: 2,048 buckets, each small enough to stay in cache.
 const BITS: u32 = 11;
@@ -71,7 +71,7 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
     if n_refs > 0 {
         named.reserve(n_refs);
         for k in 0..n_refs {
-            let h = std::hash::BuildHasher::hash_one(&hasher, ev.payments.strings.get_bytes(k));
+            let h = id_hash(&hasher, ev.payments.strings.get_bytes(k));
             named.insert(h, k as u32);
             filter[bit(h) / 64] |= 1 << (bit(h) % 64);
         }
@@ -81,7 +81,7 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
     let mut count = vec![0usize; (1 << BITS) + 1];
     let mut touches = 0usize;
     for (i, &kind) in ev.kind.iter().enumerate() {
-        let h = std::hash::BuildHasher::hash_one(&hasher, ev.id.get_bytes(i));
+        let h = id_hash(&hasher, ev.id.get_bytes(i));
         hashes.push(h);
         count[bucket(h) + 1] += 1;
         touches += usize::from(kind == Kind::Touch);
@@ -107,6 +107,12 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
     }
     check_unique(hashes, &mut count)?;
     Ok(Ids { ref_slot, touches })
+}
+
+/// An id's hash (the refund lookup and the uniqueness check share it).
+#[inline]
+fn id_hash(state: &foldhash::fast::FixedState, bytes: &[u8]) -> u64 {
+    std::hash::BuildHasher::hash_one(state, bytes)
 }
 
 /// The radix bucket of a hash: its top bits.
