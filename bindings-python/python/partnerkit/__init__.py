@@ -216,7 +216,8 @@ def evaluate_arrow(
     The ledger is the one `evaluate` gives, byte for byte: a plan or input the fast path
     does not compile runs on the canonical path, and ``fallback`` says why. ``explain``
     adds each entry's explanation (canonical JSON), which runs the canonical path.
-    ``limits`` are the host's `Limits` as for `evaluate`: both paths run under them. The GIL is released while the core works.
+    ``limits`` are the host's `Limits` as for `evaluate`: both paths run under them. The
+    GIL is released while the core works.
 
     Raises a `PartnerkitError` subclass (``.code``, ``.path``, ``.message``) for bad input.
     """
