@@ -43,7 +43,18 @@ pub(super) struct Cols {
 }
 
 impl Cols {
-    pub(super) fn with_capacity(n: usize) -> Cols {
+    /// Columns for `n` entries; the instant columns reuse `spare` buffers of at least `n`
+    /// words (their contents are overwritten entry by entry and cut at the end).
+    pub(super) fn with_capacity(n: usize, spare: [Vec<u64>; 2]) -> Cols {
+        let [a, b] = spare;
+        let instants = |v: Vec<u64>| -> Vec<i64> {
+            if v.len() >= n {
+                // Collected in place: the same allocation, no fresh pages.
+                v.into_iter().map(|x| x as i64).collect()
+            } else {
+                vec![0; n]
+            }
+        };
         Cols {
             kind: Vec::with_capacity(n),
             partner: vec![0; n],
@@ -51,8 +62,8 @@ impl Cols {
             customer: vec![0; n],
             reverses: vec![0; n],
             amount: vec![0; n],
-            earned: vec![0; n],
-            available: vec![0; n],
+            earned: instants(a),
+            available: instants(b),
         }
     }
 

@@ -51,6 +51,9 @@ pub(super) struct Ids {
     pub(super) ref_slot: Vec<u32>,
     /// How many touches the events hold (the fold's touch list is sized to it).
     pub(super) touches: usize,
+    /// The uniqueness check's two buffers of a word an event, handed on for the ledger's
+    /// instant columns: memory already faulted in, rather than fresh pages to clear.
+    pub(super) spare: [Vec<u64>; 2],
 }
 
 /// Hashes every event id once, for the uniqueness check and for the payments refunds name
@@ -105,8 +108,12 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
             }
         }
     }
-    check_unique(hashes, &mut count)?;
-    Ok(Ids { ref_slot, touches })
+    let spare = check_unique(hashes, &mut count)?;
+    Ok(Ids {
+        ref_slot,
+        touches,
+        spare,
+    })
 }
 
 /// An id's hash (the refund lookup and the uniqueness check share it).
@@ -125,15 +132,15 @@ fn bucket(x: u64) -> usize {
 /// which the canonical path does. Hashes are spread over 2,048 buckets by their top bits
 /// (`count[b + 1]` holds bucket `b`'s size), then each bucket, small enough to stay in
 /// cache, goes through an open-addressing set on its low bits. An equal hash hands the
-/// input over.
+/// input over. Returns its buffers for reuse.
 #[inline(never)]
-pub(super) fn check_unique(h: Vec<u64>, count: &mut [usize]) -> Result<(), Bail> {
+pub(super) fn check_unique(h: Vec<u64>, count: &mut [usize]) -> Result<[Vec<u64>; 2], Bail> {
     if h.len() < 1 << 14 {
         let mut h = h;
         h.sort_unstable();
         return match h.windows(2).any(|w| w[0] == w[1]) {
             true => repeated(),
-            false => Ok(()),
+            false => Ok([h, Vec::new()]),
         };
     }
     for k in 1..count.len() {
@@ -146,7 +153,6 @@ pub(super) fn check_unique(h: Vec<u64>, count: &mut [usize]) -> Result<(), Bail>
         tmp[count[b]] = x;
         count[b] += 1;
     }
-    drop(h);
     // One table, reused without clearing: a power of two at least twice the largest
     // bucket. A slot holds a hash as itself; it belongs to the bucket being checked only
     // when its top bits are that bucket's, so what earlier buckets left reads as empty.
@@ -176,13 +182,13 @@ pub(super) fn check_unique(h: Vec<u64>, count: &mut [usize]) -> Result<(), Bail>
             }
         }
     }
-    Ok(())
+    Ok([h, tmp])
 }
 
 /// A repeated id hash: a real duplicate or a 64-bit collision; either way the canonical
 /// path sorts it out exactly.
 #[cold]
-fn repeated() -> Result<(), Bail> {
+fn repeated<T>() -> Result<T, Bail> {
     bail("repeated event ids")
 }
 
@@ -266,7 +272,7 @@ mod tests {
     use super::{BITS, bucket};
 
     /// The uniqueness check on bare hashes, with the bucket counts the id pass gathers.
-    fn check_unique(h: Vec<u64>) -> Result<(), super::Bail> {
+    fn check_unique(h: Vec<u64>) -> Result<[Vec<u64>; 2], super::Bail> {
         let mut count = vec![0usize; (1 << BITS) + 1];
         for &x in &h {
             count[bucket(x) + 1] += 1;

@@ -76,7 +76,7 @@ fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
 
 /// [`round_div`] for a non-negative numerator and a positive denominator in 32 bits: away
 /// from zero is up.
-#[inline]
+#[inline(always)]
 fn round_div_u32(num: u32, den: u32, mode: Rounding) -> u32 {
     let (q, r) = (num / den, num % den);
     if r == 0 {
@@ -181,7 +181,7 @@ pub(crate) fn run(
     let mut next_close = cal::month_start(clock_month + 1);
     let mut months = Months::new();
 
-    let mut out = Cols::with_capacity(rows.len());
+    let mut out = Cols::with_capacity(rows.len(), ids.spare);
     // Percentages as (mantissa, 10^(scale + 2)) in 64 bits: the compiler checked scales.
     let pct64 = |f: &super::compile::Fixed| -> (i64, i64) {
         (f.mantissa as i64, pow10(f.scale + 2) as i64)
