@@ -12,22 +12,26 @@ use pyo3_arrow::PyTable;
 type Evaluated<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, Option<String>);
 
 /// Evaluates Arrow `events` for the document `doc` (`{plan, partners, as_of}`, with
-/// `events` empty): the ledger (`explain` adds each entry's explanation), the totals per
-/// partner and currency, and `None` when the fast path ran natively, else why the canonical
-/// path ran.
+/// `events` empty) under the host's `limits` (a `dict` or JSON text of the fields to
+/// change): the ledger (`explain` adds each entry's explanation), the totals per partner
+/// and currency, and `None` when the fast path ran natively, else why the canonical path
+/// ran.
 #[pyfunction]
-#[pyo3(signature = (doc, events, explain=false))]
+#[pyo3(signature = (doc, events, explain=false, limits=None))]
 pub fn evaluate_arrow<'py>(
     py: Python<'py>,
     doc: &Bound<'py, PyAny>,
     events: PyTable,
     explain: bool,
+    limits: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Evaluated<'py>> {
     let text = crate::convert::document(doc, "")?;
+    let limits = crate::convert::limits_text(limits)?;
     let (batches, _schema) = events.into_inner();
     let (ledger, totals, path) = crate::error::run(py, || {
-        let input = partnerkit::Limits::default().parse_input(&text)?;
-        let program = partnerkit::fast::Program::new(input.plan);
+        let limits = crate::convert::limits(limits.as_deref())?;
+        let input = limits.parse_input(&text)?;
+        let program = partnerkit::fast::Program::with_limits(input.plan, limits);
         let currency = program.plan().doc().currency;
         let events = partnerkit::fast::arrow::events_from_batches(&batches, currency)?;
         drop(batches);

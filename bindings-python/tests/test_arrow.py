@@ -170,6 +170,18 @@ def frame() -> dict[str, list[Any]]:
     }
 
 
+def test_limits_reach_the_evaluation() -> None:
+    # By 05-01 the partner has two statements (February: p1; March: p2 and r1): under a
+    # limit of one, the fast path hands the input over and the canonical path reports it.
+    t = pa.table(frame())
+    args: dict[str, Any] = {"partners": ["ana"], "as_of": "2026-05-01T00:00:00Z"}
+    assert partnerkit.evaluate_arrow(PLAN, t, **args).fallback is None
+    with pytest.raises(partnerkit.PartnerkitError) as got:
+        partnerkit.evaluate_arrow(PLAN, t, **args, limits={"max_statements_per_partner": 1})
+    assert got.value.code == "LimitExceeded", got.value
+    assert "max_statements_per_partner" in got.value.message
+
+
 def test_hand_worked_ledger_and_totals() -> None:
     # p1 49.00 × 10% = 4.90 and p2 100.00 × 10% = 10.00 (30-day hold: available 02-04 and
     # 03-07); r1 refunds half of p2 on 03-20, after its hold: a clawback of 10.00 × 50/100 =

@@ -447,3 +447,61 @@ fn generated_inputs_run_natively_and_agree() {
         errs.join("\n")
     );
 }
+
+/// The caller's limits decide: an input inside the default limits runs natively, and the
+/// same input under a tighter `max_periods` (tier evaluations) or
+/// `max_statements_per_partner` goes to the canonical path, which reports the limit.
+#[test]
+fn tightened_limits_send_the_input_to_the_canonical_path() {
+    let text = serde_json::json!({
+        "plan": {
+            "schema": "partnerkit/plan@1", "id": "limits", "currency": "USD",
+            "tiers": {"levels": [
+                {"id": "bronze"},
+                {"id": "gold", "requires": {"any": [
+                    {"metric": "revenue", "window": "period", "at_least": "100"}]}}
+            ]},
+            "rules": [{"id": "base", "reward": {"percent_by_tier": {"bronze": "10", "gold": "20"}}}],
+            "payouts": {"period": "month", "threshold": "0"}
+        },
+        "partners": [{"id": "ana"}],
+        "events": [
+            {"id": "t1", "kind": "touch", "at": "2026-01-01T00:00:00Z", "partner": "ana",
+             "customer": "c1", "channel": "link"},
+            {"id": "p1", "kind": "payment", "at": "2026-01-02T00:00:00Z", "customer": "c1",
+             "amount": "150.00", "currency": "USD"},
+            {"id": "p2", "kind": "payment", "at": "2026-02-02T00:00:00Z", "customer": "c1",
+             "amount": "50.00", "currency": "USD"},
+            {"id": "p3", "kind": "payment", "at": "2026-03-02T00:00:00Z", "customer": "c1",
+             "amount": "50.00", "currency": "USD"}
+        ],
+        "as_of": "2026-12-01T00:00:00Z"
+    })
+    .to_string();
+    let input = Input::from_json(&text).expect("input");
+    let events = Events::from_events(&input.events).expect("columns");
+    let run = |limits: &str| {
+        Program::with_limits(
+            input.plan.clone(),
+            Limits::from_json(limits).expect("limits"),
+        )
+        .evaluate_columns(&input.partners, &events, input.as_of, &Options::default())
+    };
+    let out = run("{}").expect("evaluates under the default limits");
+    assert!(out.path.is_native(), "{:?}", out.path);
+    assert_eq!(out.ledger.len(), 3);
+    for (limits, what) in [
+        (r#"{"max_periods": 5}"#, "max_periods"),
+        (
+            r#"{"max_statements_per_partner": 2}"#,
+            "max_statements_per_partner",
+        ),
+    ] {
+        let err = run(limits).expect_err(limits);
+        assert_eq!(err.code(), partnerkit::ErrorCode::LimitExceeded, "{limits}");
+        assert!(err.message().contains(what), "{limits}: {}", err.to_json());
+        let want = partnerkit::evaluate_with(&input, &Limits::from_json(limits).unwrap())
+            .expect_err("the canonical path rejects it");
+        assert_eq!(err.to_json(), want.to_json(), "{limits}");
+    }
+}

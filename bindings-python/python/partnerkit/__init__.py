@@ -205,6 +205,7 @@ def evaluate_arrow(
     as_of: str | _dt.datetime,
     partners: Any = (),
     explain: bool = False,
+    limits: Limits | None = None,
 ) -> ArrowResult:
     """Evaluates a large event table on the columnar fast path; the ledger as Arrow.
 
@@ -218,8 +219,9 @@ def evaluate_arrow(
 
     The ledger is the one `evaluate` gives, byte for byte: a plan or input the fast path
     does not compile runs on the canonical path, and ``fallback`` says why. ``explain``
-    adds each entry's explanation (canonical JSON), which runs the canonical path. The GIL
-    is released while the core works.
+    adds each entry's explanation (canonical JSON), which runs the canonical path.
+    ``limits`` are the host's `Limits` as for `evaluate`: both paths run under them. The
+    GIL is released while the core works.
 
     Raises a `PartnerkitError` subclass (``.code``, ``.path``, ``.message``) for bad input.
     """
@@ -234,7 +236,7 @@ def evaluate_arrow(
             "as_of": _instant(as_of),
         }
     )
-    ledger, totals, fallback = _native.evaluate_arrow(doc, events, explain)
+    ledger, totals, fallback = _native.evaluate_arrow(doc, events, explain, limits)
     return ArrowResult(ledger, totals, fallback)
 
 

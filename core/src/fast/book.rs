@@ -32,30 +32,47 @@ impl Acc {
     }
 }
 
-/// The tier book: current level, failed periods, metrics.
+/// What the fold reads and writes of a partner at each payment, in one cache line: the
+/// tier level that prices it, the month's tier metrics, and the month's cap tally.
+#[derive(Clone, Copy, Default)]
+#[repr(align(64))]
+pub(super) struct Hot {
+    /// This month's tier metrics.
+    pub(super) month: Acc,
+    /// Commission counted against the monthly cap in the month starting at `tally_from`.
+    pub(super) tally: i64,
+    /// The first instant of the month of the partner's latest payment (`i64::MIN`: none).
+    /// Payments come in time order, so an older month's tally is never read again and
+    /// one month per partner is all the cap needs.
+    pub(super) tally_from: i64,
+    /// The current tier level.
+    pub(super) level: u16,
+}
+
+/// The tier book: failed periods, lifetime metrics and join instants (the current level
+/// and the month's metrics live in each partner's [`Hot`]).
 pub(super) struct Book<'a> {
     pub(super) t: &'a TiersC,
-    pub(super) current: Vec<u16>,
     pub(super) failed: Vec<u32>,
-    pub(super) month: Vec<Acc>,
     pub(super) life: Vec<Acc>,
     /// Partners' `joined_at` (ns), or i64::MIN.
     pub(super) joined: Vec<i64>,
 }
 
 impl Book<'_> {
+    /// Evaluates every partner's level at the month end `end` and starts a new month.
     #[inline(never)]
-    pub(super) fn close(&mut self, end: i64, digits: u32) {
-        for i in 0..self.current.len() {
+    pub(super) fn close(&mut self, hot: &mut [Hot], end: i64, digits: u32) {
+        for (i, h) in hot.iter_mut().enumerate() {
             if self.joined[i] >= end {
                 // Not evaluated before joining; what it did in the month is forgotten as
                 // the month ends, as the canonical period window forgets it.
-                self.life[i].add(self.month[i]);
-                self.month[i] = Acc::default();
+                self.life[i].add(h.month);
+                h.month = Acc::default();
                 continue;
             }
             let mut life = self.life[i];
-            life.add(self.month[i]);
+            life.add(h.month);
             let mut best: Option<usize> = None;
             for (li, l) in self.t.levels.iter().enumerate() {
                 let holds = match l.all {
@@ -63,7 +80,7 @@ impl Book<'_> {
                     Some(all) => {
                         let met = |q: &super::compile::Req| {
                             let v = if q.period {
-                                self.month[i].get(q.metric)
+                                h.month.get(q.metric)
                             } else {
                                 life.get(q.metric)
                             };
@@ -81,10 +98,10 @@ impl Book<'_> {
                     best = Some(li);
                 }
             }
-            let cur = usize::from(self.current[i]);
+            let cur = usize::from(h.level);
             if best.is_some_and(|b| b > cur) {
                 self.failed[i] = 0;
-                self.current[i] = best.map_or(0, |b| b as u16);
+                h.level = best.map_or(0, |b| b as u16);
             } else if best == Some(cur) {
                 self.failed[i] = 0;
             } else {
@@ -95,12 +112,12 @@ impl Book<'_> {
                     self.failed[i] = 0;
                     let to = best.unwrap_or(0).max(self.t.floor);
                     if to < cur {
-                        self.current[i] = to as u16;
+                        h.level = to as u16;
                     }
                 }
             }
             self.life[i] = life;
-            self.month[i] = Acc::default();
+            h.month = Acc::default();
         }
     }
 }

@@ -31,6 +31,7 @@ mod out;
 mod prepare;
 mod run;
 
+use crate::Limits;
 use crate::error::Result;
 use crate::input::{Input, Partner};
 use crate::plan::Plan;
@@ -75,19 +76,32 @@ pub struct Outcome {
     pub path: Path,
 }
 
-/// A plan compiled once for many evaluations.
+/// A plan compiled once for many evaluations, under the host's limits.
 #[derive(Clone, Debug)]
 pub struct Program {
     plan: Plan,
     fast: std::result::Result<FastPlan, String>,
+    limits: Limits,
 }
 
 impl Program {
     /// Compiles `plan` (a plan the fast path does not compile still evaluates, on the
-    /// canonical path).
+    /// canonical path) under the default [`Limits`].
     pub fn new(plan: Plan) -> Program {
+        Program::with_limits(plan, Limits::default())
+    }
+
+    /// Compiles `plan` for evaluations under `limits`: the canonical path runs with them,
+    /// and the fast path hands it every input near a limit the canonical path enforces
+    /// while folding (period ends, statements per partner), so that the error is its own.
+    pub fn with_limits(plan: Plan, limits: Limits) -> Program {
         let fast = FastPlan::compile(&plan);
-        Program { plan, fast }
+        Program { plan, fast, limits }
+    }
+
+    /// The limits evaluations run under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The plan.
@@ -119,6 +133,7 @@ impl Program {
                 partners,
                 events,
                 ns,
+                &self.limits,
             )
             .map_err(|run::Bail(why)| format!("the input has {why}")),
         }
@@ -151,7 +166,7 @@ impl Program {
                     fx: Vec::new(),
                     as_of,
                 };
-                canonical(&input, opts, reason)
+                canonical(&input, &self.limits, opts, reason)
             }
         }
     }
@@ -183,13 +198,13 @@ impl Program {
                 None => "the input has events the columns do not hold".to_owned(),
             }
         };
-        canonical(input, opts, reason)
+        canonical(input, &self.limits, opts, reason)
     }
 }
 
 /// Runs the canonical path and turns its report into columns.
-fn canonical(input: &Input, opts: &Options, reason: String) -> Result<Outcome> {
-    let report = crate::evaluate(input)?;
+fn canonical(input: &Input, limits: &Limits, opts: &Options, reason: String) -> Result<Outcome> {
+    let report = crate::evaluate_with(input, limits)?;
     Ok(Outcome {
         ledger: Ledger::from_report(&report, opts.explain)?,
         path: Path::Canonical { reason },

@@ -26,6 +26,11 @@ pub(super) struct Rec {
 
 /// The ledger being written, as the columns it will have (entries go straight into the
 /// [`Ledger`]'s vectors: no second copy of ten million entries).
+///
+/// Every column but `kind` is allocated zero-filled at its final bound (the rows the fold
+/// applies: an entry per payment or refund at most) and written by index, so an entry
+/// costs one length check and a store per column rather than a growth check per column,
+/// and pages past the last entry are never touched; [`Cols::into_parts`] trims them.
 pub(super) struct Cols {
     pub(super) kind: Vec<EntryKind>,
     pub(super) partner: Vec<u32>,
@@ -38,16 +43,27 @@ pub(super) struct Cols {
 }
 
 impl Cols {
-    pub(super) fn with_capacity(n: usize) -> Cols {
+    /// Columns for `n` entries; the instant columns reuse `spare` buffers of at least `n`
+    /// words (their contents are overwritten entry by entry and cut at the end).
+    pub(super) fn with_capacity(n: usize, spare: [Vec<u64>; 2]) -> Cols {
+        let [a, b] = spare;
+        let instants = |v: Vec<u64>| -> Vec<i64> {
+            if v.len() >= n {
+                // Collected in place: the same allocation, no fresh pages.
+                v.into_iter().map(|x| x as i64).collect()
+            } else {
+                vec![0; n]
+            }
+        };
         Cols {
             kind: Vec::with_capacity(n),
-            partner: Vec::with_capacity(n),
-            event: Vec::with_capacity(n),
-            customer: Vec::with_capacity(n),
-            reverses: Vec::with_capacity(n),
-            amount: Vec::with_capacity(n),
-            earned: Vec::with_capacity(n),
-            available: Vec::with_capacity(n),
+            partner: vec![0; n],
+            event: vec![0; n],
+            customer: vec![0; n],
+            reverses: vec![0; n],
+            amount: vec![0; n],
+            earned: instants(a),
+            available: instants(b),
         }
     }
 
@@ -55,16 +71,24 @@ impl Cols {
         self.kind.len()
     }
 
-    #[inline]
-    pub(super) fn push(&mut self, e: Rec) {
+    /// Appends an entry. The caller sized the columns for every entry the fold can write:
+    /// more is a bug, reported as a bail rather than a panic. Inlined: a call would spill
+    /// and restore the fold's registers for every entry.
+    #[inline(always)]
+    pub(super) fn push(&mut self, e: Rec) -> Result<(), Bail> {
+        let i = self.kind.len();
+        if i >= self.partner.len() {
+            return more_entries_than_rows();
+        }
         self.kind.push(e.kind);
-        self.partner.push(e.partner);
-        self.event.push(e.event);
-        self.customer.push(e.customer);
-        self.reverses.push(e.reverses);
-        self.amount.push(i128::from(e.amount));
-        self.earned.push(e.earned);
-        self.available.push(e.available);
+        self.partner[i] = e.partner;
+        self.event[i] = e.event;
+        self.customer[i] = e.customer;
+        self.reverses[i] = e.reverses;
+        self.amount[i] = i128::from(e.amount);
+        self.earned[i] = e.earned;
+        self.available[i] = e.available;
+        Ok(())
     }
 
     pub(super) fn get(&self, i: usize) -> Rec {
@@ -80,6 +104,27 @@ impl Cols {
             available: self.available[i],
         }
     }
+
+    /// The written columns, trimmed to the entries.
+    fn trim(&mut self) {
+        let n = self.len();
+        fn cut<T>(v: &mut Vec<T>, n: usize) {
+            v.truncate(n);
+            v.shrink_to_fit();
+        }
+        cut(&mut self.partner, n);
+        cut(&mut self.event, n);
+        cut(&mut self.customer, n);
+        cut(&mut self.reverses, n);
+        cut(&mut self.amount, n);
+        cut(&mut self.earned, n);
+        cut(&mut self.available, n);
+    }
+}
+
+#[cold]
+fn more_entries_than_rows() -> Result<(), Bail> {
+    bail("more entries than the fold sized its columns for")
 }
 
 /// The month of an instant, remembered across calls: instants come nearly in order, so
@@ -108,6 +153,57 @@ impl Months {
     }
 }
 
+/// Month numbers (relative to the first) of availability instants, by a table per day:
+/// an entry's month is a division and a load rather than calendar arithmetic.
+struct MonthTable {
+    /// The first instant of the first day: every instant looked up is at or after it.
+    base: i64,
+    month: Vec<u32>,
+}
+
+impl MonthTable {
+    /// The table over the days of `lo..=hi`, months counted from `m0`; `None` past a
+    /// million days (the caller then asks the calendar).
+    fn new(lo: i64, hi: i64, m0: i64) -> Option<MonthTable> {
+        let (day0, day1) = (lo.div_euclid(DAY_NS), hi.div_euclid(DAY_NS));
+        if day1 - day0 >= 1 << 20 {
+            return None;
+        }
+        let base = day0.checked_mul(DAY_NS)?;
+        let mut month = Vec::with_capacity((day1 - day0 + 1) as usize);
+        let mut m = m0;
+        // The first day of the month after `m`, as a day number.
+        let mut next = cal::month_start(m + 1).div_euclid(DAY_NS);
+        for d in day0..=day1 {
+            while d >= next {
+                m += 1;
+                next = cal::month_start(m + 1).div_euclid(DAY_NS);
+            }
+            month.push((m - m0) as u32);
+        }
+        Some(MonthTable { base, month })
+    }
+}
+
+/// The month (relative to `m0`) of each availability instant, by the table when there is
+/// one.
+struct MonthOf {
+    table: Option<MonthTable>,
+    months: Months,
+    m0: i64,
+}
+
+impl MonthOf {
+    #[inline]
+    fn of(&mut self, ns: i64) -> usize {
+        match &self.table {
+            // Unsigned: a division by a constant is a multiplication.
+            Some(t) => t.month[((ns - t.base) as u64 / DAY_NS as u64) as usize] as usize,
+            None => (self.months.of(ns) - self.m0) as usize,
+        }
+    }
+}
+
 /// Statement fates per partner per month (as payouts build them), then each entry's status.
 #[inline(never)]
 pub(super) fn settle(
@@ -115,15 +211,19 @@ pub(super) fn settle(
     n_partners: usize,
     out: &Cols,
     as_of: i64,
+    max_statements: usize,
 ) -> Result<Vec<Status>, Bail> {
     let n = out.len();
     let mut status = vec![Status::Pending; n];
     if n == 0 {
         return Ok(status);
     }
+    let available = &out.available[..n];
+    let partner = &out.partner[..n];
+    let amount = &out.amount[..n];
     // Months of availability, relative to the earliest.
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for &a in &out.available {
+    for &a in available {
         lo = lo.min(a);
         hi = hi.max(a);
     }
@@ -132,16 +232,18 @@ pub(super) fn settle(
     if n_partners.saturating_mul(span) > 200_000_000 {
         return bail("statements over too many partner-months for the fast path's table");
     }
-    let mut months = Months::new();
-    let month: Vec<u32> = out
-        .available
-        .iter()
-        .map(|&a| (months.of(a) - m0) as u32)
-        .collect();
+    let mut month = MonthOf {
+        table: MonthTable::new(lo, hi, m0),
+        months: Months::new(),
+        m0,
+    };
+    // Partner-months month-major: entries come in about the order of their availability,
+    // so the sums they add to stay within a month's row (a cache-sized slice) at a time.
+    let key = |p: usize, m: usize| m * n_partners + p;
     let mut sums = vec![0i128; n_partners * span];
     let mut any = vec![false; n_partners * span];
-    for ((&p, &a), &m) in out.partner.iter().zip(&out.amount).zip(&month) {
-        let k = p as usize * span + m as usize;
+    for ((&p, &a), &at) in partner.iter().zip(amount).zip(available) {
+        let k = key(p as usize, month.of(at));
         sums[k] += a;
         any[k] = true;
     }
@@ -150,11 +252,10 @@ pub(super) fn settle(
     let digits = plan.digits;
     let mut unsettled: Vec<usize> = Vec::new();
     for p in 0..n_partners {
-        let row = p * span;
-        let Some(first) = (0..span).find(|&m| any[row + m]) else {
+        let Some(first) = (0..span).find(|&m| any[key(p, m)]) else {
             continue;
         };
-        let last_with = (0..span).rev().find(|&m| any[row + m]).unwrap_or(first);
+        let last_with = (0..span).rev().find(|&m| any[key(p, m)]).unwrap_or(first);
         let mut carry: i128 = 0;
         unsettled.clear();
         let mut emitted = 0usize;
@@ -164,7 +265,7 @@ pub(super) fn settle(
             if cal::month_start(month + 1) > as_of {
                 break;
             }
-            let has = m < span && any[row + m];
+            let has = m < span && any[key(p, m)];
             if !has && carry == 0 {
                 if m >= last_with {
                     break;
@@ -172,20 +273,20 @@ pub(super) fn settle(
                 m += 1;
                 continue;
             }
-            let closing = carry + if has { sums[row + m] } else { 0 };
+            let closing = carry + if has { sums[key(p, m)] } else { 0 };
             if has {
                 unsettled.push(m);
             }
             let payable = closing > 0 && plan.threshold.le_minor(closing, digits);
             emitted += 1;
-            if emitted > crate::Limits::default().max_statements_per_partner {
+            if emitted > max_statements {
                 return bail("a partner with more statements than the canonical limit");
             }
             if payable {
                 let due = cal::month_last_day(month) + i64::from(plan.net_days);
                 let is_paid = i128::from(as_of) >= i128::from(due) * i128::from(DAY_NS);
                 for k in unsettled.drain(..) {
-                    paid[row + k] = is_paid;
+                    paid[key(p, k)] = is_paid;
                 }
                 carry = 0;
             } else if closing < 0 && plan.write_off {
@@ -197,17 +298,11 @@ pub(super) fn settle(
             m += 1;
         }
     }
-    for (((&a, &p), &m), st) in out
-        .available
-        .iter()
-        .zip(&out.partner)
-        .zip(&month)
-        .zip(status.iter_mut())
-    {
+    for ((&a, &p), st) in available.iter().zip(partner).zip(status.iter_mut()) {
         if as_of < a {
             continue;
         }
-        *st = if paid[p as usize * span + m as usize] {
+        *st = if paid[key(p as usize, month.of(a))] {
             Status::Paid
         } else {
             Status::Available
@@ -222,9 +317,10 @@ pub(super) fn finish(
     plan: &FastPlan,
     partners: &[Partner],
     ev: &Events,
-    out: Cols,
+    mut out: Cols,
     status: Vec<Status>,
 ) -> Result<Ledger, Bail> {
+    out.trim();
     let n = out.len();
     let mut partner_names = super::columns::Strings::with_capacity(partners.len(), 0);
     for p in partners {

@@ -13,13 +13,13 @@
 
 use std::cmp::Ordering;
 
-use super::book::{Acc, Book};
+use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS};
 use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{FastPlan, Price, pow10, round_div};
 use super::ledger::Ledger;
 use super::out::{Cols, Months, Rec, finish, settle};
-use super::prepare::{canonical_rows, check_unique, id_hashes, partner_index};
+use super::prepare::{canonical_rows, partner_index, scan_ids};
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
 use crate::money::Rounding;
@@ -59,13 +59,38 @@ struct PayRec {
     revenue: i64,
 }
 
-/// `a × b / den` rounded with `mode`, in 64 bits when the product fits.
-#[inline]
+/// `a × b / den` rounded with `mode`: in 32 bits when the product and the denominator are
+/// non-negative and fit (a commission on an everyday amount: a 32-bit division is several
+/// times cheaper than a 64-bit one), else in 64 bits when the product fits, else in 128.
+/// Inlined into the fold: a call per payment would spill its registers.
+#[inline(always)]
 fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     match a.checked_mul(b) {
-        Some(p) => i128::from(round_div(p, den, mode)),
+        Some(p) => match (u32::try_from(p), u32::try_from(den)) {
+            (Ok(p), Ok(d)) if d > 0 => i128::from(round_div_u32(p, d, mode)),
+            _ => i128::from(round_div(p, den, mode)),
+        },
         None => round_div(i128::from(a) * i128::from(b), i128::from(den), mode),
     }
+}
+
+/// [`round_div`] for a non-negative numerator and a positive denominator in 32 bits: away
+/// from zero is up.
+#[inline(always)]
+fn round_div_u32(num: u32, den: u32, mode: Rounding) -> u32 {
+    let (q, r) = (num / den, num % den);
+    if r == 0 {
+        return q;
+    }
+    let twice = 2 * u64::from(r);
+    let den = u64::from(den);
+    let up = match mode {
+        Rounding::Down => false,
+        Rounding::Up => true,
+        Rounding::HalfUp => twice >= den,
+        Rounding::HalfEven => twice > den || (twice == den && q % 2 == 1),
+    };
+    q + u32::from(up)
 }
 
 /// Runs the fold. `Err(Bail)` hands the input to the canonical path.
@@ -75,6 +100,7 @@ pub(crate) fn run(
     partners: &[Partner],
     ev: &Events,
     as_of: i64,
+    limits: &crate::Limits,
 ) -> Result<Ledger, Bail> {
     if !ev.wide.is_empty() {
         return bail("amounts beyond 64-bit minor units");
@@ -88,57 +114,18 @@ pub(crate) fn run(
             None => return bail("a touch names an undeclared partner"),
         }
     }
-    let hashes = id_hashes(ev);
-    // Payments that refunds name: found by id hash among the payments, then compared.
+    let ids = scan_ids(ev)?;
+    let ref_slot = ids.ref_slot;
     let n_refs = ev.payments.strings.len();
-    let mut ref_slot = vec![NONE; if n_refs > 0 { ev.len() } else { 0 }];
-    if n_refs > 0 {
-        let hasher = foldhash::fast::FixedState::with_seed(0x7061_7274_6e65_726b);
-        let mut named: std::collections::HashMap<u64, u32, foldhash::fast::RandomState> =
-            Default::default();
-        named.reserve(n_refs);
-        // Most payments are never refunded: a bit per hash (16 bits a named payment, a
-        // cache-sized filter) turns most map probes, each a cache miss, into one bit test.
-        let bits = (n_refs * 16).next_power_of_two().max(64);
-        let mut filter = vec![0u64; bits / 64];
-        let bit = |h: u64| (h >> 32) as usize & (bits - 1);
-        for k in 0..n_refs {
-            let h = std::hash::BuildHasher::hash_one(&hasher, ev.payments.strings.get_bytes(k));
-            named.insert(h, k as u32);
-            filter[bit(h) / 64] |= 1 << (bit(h) % 64);
-        }
-        for (i, slot) in ref_slot.iter_mut().enumerate() {
-            let h = hashes[i];
-            if ev.kind[i] == Kind::Payment
-                && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
-                && let Some(&k) = named.get(&h)
-                && ev.payments.strings.get(k as usize) == ev.id.get(i)
-            {
-                *slot = k;
-            }
-        }
-        // Two named payments with one hash: the map kept one; find the other by string.
-        if named.len() < n_refs {
-            for (i, slot) in ref_slot.iter_mut().enumerate() {
-                if ev.kind[i] == Kind::Payment
-                    && *slot == NONE
-                    && let Some(k) = ev.payments.find(ev.id.get(i))
-                {
-                    *slot = k;
-                }
-            }
-        }
-    }
-    check_unique(hashes)?;
     let rows = canonical_rows(ev, as_of);
     // The canonical fold closes at most `max_periods` period ends (each a tier evaluation)
     // between the first event and `as_of`: a span near that is left to it, and it decides
     // whether the input is an error. Two months of margin cover the plan's zone offset.
     if plan.tiers.is_some()
-        && let Some(&first) = rows.first()
+        && let Some((first, _)) = rows.ends()
     {
-        let months = cal::month_of(as_of) - cal::month_of(ev.at[first as usize]);
-        let max = i64::try_from(crate::Limits::default().max_periods).unwrap_or(i64::MAX);
+        let months = cal::month_of(as_of) - cal::month_of(ev.at[first]);
+        let max = i64::try_from(limits.max_periods).unwrap_or(i64::MAX);
         if months >= max - 2 {
             return bail("more month ends than the canonical limit on period ends");
         }
@@ -151,34 +138,24 @@ pub(crate) fn run(
     const UNATTRIBUTED: u32 = NONE - 1;
     let mut credit = vec![NONE; n_customers];
     let mut head = vec![NONE; n_customers];
-    let mut touches: Vec<TouchRec> = Vec::new();
+    let mut touches: Vec<TouchRec> = Vec::with_capacity(ids.touches);
     let mut pays = vec![PayRec::default(); n_refs];
 
-    // Cap tallies per partner per month, over the months the events span.
-    let (m0, m1) = match (rows.first(), rows.last()) {
-        (Some(&a), Some(&b)) => (
-            cal::month_of(ev.at[a as usize]),
-            cal::month_of(ev.at[b as usize]),
-        ),
-        _ => (0, 0),
-    };
-    let span = (m1 - m0 + 1) as usize;
-    let mut tally: Vec<i64> = if plan.max_month.is_some() {
-        if partners.len().saturating_mul(span) > 200_000_000 {
-            return bail("a cap over too many partner-months for the fast path's table");
-        }
-        vec![0; partners.len() * span]
-    } else {
-        Vec::new()
-    };
-
+    // Per partner: the level, the month's tier metrics and the month's cap tally, in one
+    // cache line (a payment touches one partner line, not three tables).
+    let mut hot = vec![
+        Hot {
+            level: plan.tiers.as_ref().map_or(0, |t| t.floor as u16),
+            tally_from: i64::MIN,
+            ..Hot::default()
+        };
+        partners.len()
+    ];
     let mut book = plan.tiers.as_ref().map(|t| {
         let n = partners.len();
         Book {
             t,
-            current: vec![t.floor as u16; n],
             failed: vec![0; n],
-            month: vec![Acc::default(); n],
             life: vec![Acc::default(); n],
             joined: partners
                 .iter()
@@ -189,24 +166,22 @@ pub(crate) fn run(
                 .collect(),
         }
     });
-    if let (Some(b), Some(t)) = (book.as_mut(), plan.tiers.as_ref()) {
+    if let Some(t) = plan.tiers.as_ref() {
         for (i, p) in partners.iter().enumerate() {
             if let Some(tier) = &p.tier {
                 match t.ids.iter().position(|l| l == tier) {
-                    Some(l) => b.current[i] = l as u16,
+                    Some(l) => hot[i].level = l as u16,
                     None => return bail("a partner tier that is not a level"),
                 }
             }
         }
     }
     // Tier clock: the month whose end is the next close, once the first event came.
-    let mut clock_month = rows
-        .first()
-        .map_or(0, |&r| cal::month_of(ev.at[r as usize]));
+    let mut clock_month = rows.ends().map_or(0, |(r, _)| cal::month_of(ev.at[r]));
     let mut next_close = cal::month_start(clock_month + 1);
     let mut months = Months::new();
 
-    let mut out = Cols::with_capacity(rows.len());
+    let mut out = Cols::with_capacity(rows.len(), ids.spare);
     // Percentages as (mantissa, 10^(scale + 2)) in 64 bits: the compiler checked scales.
     let pct64 = |f: &super::compile::Fixed| -> (i64, i64) {
         (f.mantissa as i64, pow10(f.scale + 2) as i64)
@@ -223,14 +198,15 @@ pub(crate) fn run(
     // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
     // floor(cap) − used for whole-unit `used` (caps are not negative).
     let cap_floor = plan.max_month.map(|c| c.to_minor(digits, Rounding::Down));
-    for &row in &rows {
+    for i in 0..rows.len() {
+        let row = rows.get(i);
         let r = row as usize;
         let at = ev.at[r];
         if at >= next_close
             && let Some(b) = book.as_mut()
         {
             while cal::month_start(clock_month + 1) <= at {
-                b.close(cal::month_start(clock_month + 1), digits);
+                b.close(&mut hot, cal::month_start(clock_month + 1), digits);
                 clock_month += 1;
             }
             next_close = cal::month_start(clock_month + 1);
@@ -273,12 +249,13 @@ pub(crate) fn run(
                 };
                 let mut entry = NONE;
                 if p != UNATTRIBUTED {
-                    let pi = p as usize;
+                    let Some(h) = hot.get_mut(p as usize) else {
+                        return bail("a credit to an undeclared partner");
+                    };
                     let mut amt = match flat {
                         Some(f) => f,
                         None => {
-                            let l = book.as_ref().map_or(0, |b| usize::from(b.current[pi]));
-                            let Some(&(m, den)) = rates.get(l) else {
+                            let Some(&(m, den)) = rates.get(usize::from(h.level)) else {
                                 return bail("a tier without a rate");
                             };
                             mul_div(base, m, den, rounding)
@@ -294,13 +271,13 @@ pub(crate) fn run(
                     {
                         amt = max;
                     }
-                    let month = if cap_floor.is_some() {
-                        (months.of(at) - m0) as usize
-                    } else {
-                        0
-                    };
                     if let Some(cap) = cap_floor {
-                        let room = (cap - i128::from(tally[pi * span + month])).max(0);
+                        months.of(at);
+                        if h.tally_from != months.lo {
+                            h.tally_from = months.lo;
+                            h.tally = 0;
+                        }
+                        let room = (cap - i128::from(h.tally)).max(0);
                         if amt > room {
                             amt = room;
                         }
@@ -319,26 +296,20 @@ pub(crate) fn run(
                             amount: a64,
                             earned: at,
                             available: at + plan.hold_ns,
-                        });
-                        if cap_floor.is_some() {
-                            tally[pi * span + month] += a64;
-                        }
+                        })?;
+                        h.tally += a64;
                     }
-                    if let Some(b) = book.as_mut() {
-                        let m = &mut b.month[pi];
+                    if book.is_some() {
+                        let m = &mut h.month;
                         m.conversions += 1;
                         m.revenue += base;
                         m.referrals += i64::from(new_referral);
                         m.commission += a64;
                     }
                 }
-                let s = if ref_slot.is_empty() {
-                    NONE
-                } else {
-                    ref_slot[r]
-                };
-                if s != NONE {
-                    pays[s as usize] = PayRec {
+                let s = if ref_slot.is_empty() { 0 } else { ref_slot[r] };
+                if s != 0 {
+                    pays[s as usize - 1] = PayRec {
                         applied: true,
                         amount,
                         refunded: 0,
@@ -417,21 +388,21 @@ pub(crate) fn run(
                                 amount: -delta,
                                 earned: at,
                                 available,
-                            });
-                            if cap_floor.is_some() {
-                                let month = (months.of(earned) - m0) as usize;
-                                tally[pi as usize * span + month] -= delta;
+                            })?;
+                            let h = &mut hot[pi as usize];
+                            // Only the month of the partner's latest payment is read again
+                            // (see `Hot::tally_from`): an entry earned before it is
+                            // counted in a month that is over.
+                            if earned >= h.tally_from {
+                                h.tally -= delta;
                             }
-                            if let Some(b) = book.as_mut() {
-                                b.month[pi as usize].commission -= delta;
+                            if book.is_some() {
+                                h.month.commission -= delta;
                             }
                         }
                     }
                 }
-                if let Some(b) = book.as_mut()
-                    && rec.partner != NONE
-                    && rec.amount != 0
-                {
+                if book.is_some() && rec.partner != NONE && rec.amount != 0 {
                     let cut = |x: i64| -> i64 {
                         if x >= rec.amount {
                             rec.revenue
@@ -439,7 +410,7 @@ pub(crate) fn run(
                             mul_div(rec.revenue, x, rec.amount, rounding) as i64
                         }
                     };
-                    b.month[rec.partner as usize].revenue -= cut(total) - cut(before);
+                    hot[rec.partner as usize].month.revenue -= cut(total) - cut(before);
                 }
                 pays[s] = rec;
             }
@@ -448,7 +419,13 @@ pub(crate) fn run(
     }
     drop(rows);
 
-    let status = settle(plan, partners.len(), &out, as_of)?;
+    let status = settle(
+        plan,
+        partners.len(),
+        &out,
+        as_of,
+        limits.max_statements_per_partner,
+    )?;
     finish(plan, partners, ev, out, status)
 }
 
@@ -495,4 +472,60 @@ fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64
         };
     }
     best.map(|t| t.partner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mul_div, round_div};
+    use crate::money::Rounding;
+
+    /// The 32-bit shortcut rounds as the general routine does, in every mode, across
+    /// halves, exact quotients, zero and the edges of the 32-bit range.
+    #[test]
+    fn mul_div_agrees_with_round_div() {
+        let modes = [
+            Rounding::Down,
+            Rounding::Up,
+            Rounding::HalfUp,
+            Rounding::HalfEven,
+        ];
+        let values = [
+            0i64,
+            1,
+            5,
+            15,
+            25,
+            35,
+            49,
+            50,
+            51,
+            99,
+            100,
+            149,
+            150,
+            250,
+            12_345,
+            429_496_729,
+            4_294_967_295,
+            4_294_967_296,
+            -1,
+            -50,
+            -150,
+        ];
+        for mode in modes {
+            for &a in &values {
+                for (b, den) in [
+                    (1, 1),
+                    (1, 2),
+                    (10, 100),
+                    (15, 100),
+                    (1, 3),
+                    (7, 4_294_967_295),
+                ] {
+                    let want = i128::from(round_div(a * b, den, mode));
+                    assert_eq!(mul_div(a, b, den, mode), want, "{a} × {b} / {den} {mode:?}");
+                }
+            }
+        }
+    }
 }
