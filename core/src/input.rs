@@ -837,9 +837,9 @@ fn assign_shares(v: serde_json::Value, path: &str) -> Result<Vec<AssignShare>> {
     Ok(out)
 }
 
-/// An amount of `currency`: within its minor unit, and not negative unless `signed`.
-/// An optional amount of an event at `path`.`field`: zero when absent, else checked. The
-/// path is only written when the check fails (every payment passes here three times).
+/// An optional amount of `currency` of an event at `path`.`field`: zero when absent, else
+/// within its minor unit and not negative unless `signed`. The path is only written when
+/// the check fails (every payment passes here three times).
 fn money(
     v: Option<Dec>,
     currency: Currency,

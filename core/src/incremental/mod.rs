@@ -308,15 +308,7 @@ impl Engine {
         {
             return Err(late(&event, last, index));
         }
-        let max = self.state.limits.max_events;
-        if self.log.len() + 1 > max {
-            return Err(crate::limits::exceeded(
-                "events",
-                "max_events",
-                self.log.len() + 1,
-                max,
-            ));
-        }
+        self.room_for(1)?;
         let start = self.state.entries.len();
         let state = &mut self.state;
         let outcome = crate::guard::guard(|| state.apply(&event, index));
@@ -328,9 +320,7 @@ impl Engine {
             .iter()
             .map(|e| (e.clone(), status_at(e, at)))
             .collect();
-        if out.len() > 1 {
-            out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
-        }
+        report_order(&mut out);
         self.seen.insert(event.id.clone(), self.log.len());
         self.log.push(event);
         Ok(out)
@@ -373,16 +363,7 @@ impl Engine {
         {
             return Err(late(&events[i], last, index[i]));
         }
-        // The log is the engine's input: it holds at most `max_events` distinct events.
-        let max = self.state.limits.max_events;
-        if self.log.len() + fresh.len() > max {
-            return Err(crate::limits::exceeded(
-                "events",
-                "max_events",
-                self.log.len() + fresh.len(),
-                max,
-            ));
-        }
+        self.room_for(fresh.len())?;
         let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
         let taken: Vec<Item> = fresh
             .into_iter()
@@ -429,13 +410,28 @@ impl Engine {
                 out.push((e.clone(), status_at(e, at)));
             }
         }
-        out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
+        report_order(&mut out);
         for it in items {
             self.seen.insert(it.event.id.clone(), self.log.len());
             self.log.push(it.event);
         }
         self.duplicates.extend(dups);
         Ok(out)
+    }
+
+    /// The log is the engine's input: it holds at most `max_events` distinct events, so
+    /// `fresh` more must fit.
+    fn room_for(&self, fresh: usize) -> Result<()> {
+        let max = self.state.limits.max_events;
+        if self.log.len() + fresh > max {
+            return Err(crate::limits::exceeded(
+                "events",
+                "max_events",
+                self.log.len() + fresh,
+                max,
+            ));
+        }
+        Ok(())
     }
 
     /// After a fold failed with `e` once `done` of its events were applied: the state
@@ -663,6 +659,11 @@ impl Input {
 /// An RFC 3339 `as_of` argument.
 fn instant(s: &str) -> Result<Instant> {
     parse_instant(s).map_err(|m| Error::new(ErrorCode::InvalidValue, "as_of", m))
+}
+
+/// Entries in a report's order: `earned_at`, then id.
+fn report_order(out: &mut [(Entry, Status)]) {
+    out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
 }
 
 /// An entry's status as of `at`, the instant of the event that wrote it.
