@@ -18,12 +18,27 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 use crate::error;
 use crate::plan::Plan;
 
-static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+/// `decimal.Decimal`, looked up once.
+pub(crate) static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+/// `datetime.date`, looked up once.
+pub(crate) static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Nesting deeper than this is refused (the core's JSON reader stops at the same depth),
 /// which also stops a dict that contains itself.
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// A `Decimal` as a document holds it: plain digits. `str(Decimal)` may use an exponent
+/// ("1E+2"); then its fixed-point format ("100").
+pub(crate) fn decimal_text<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+    let s = v.str()?;
+    if s.to_str()?.contains(['E', 'e']) {
+        Ok(v.call_method1("__format__", ("f",))?
+            .cast_into::<PyString>()
+            .map_err(PyErr::from)?)
+    } else {
+        Ok(s)
+    }
+}
 
 /// A table (a DataFrame or an Arrow table, taken apart by the facade) as one Python list per
 /// column. It is written as a JSON array of row objects; a `None` cell is an absent field, so
@@ -270,15 +285,7 @@ impl<'py> Writer<'py> {
             }
             self.out.push(b'}');
         } else if v.is_instance(&self.decimal)? {
-            // `str(Decimal)` may use an exponent ("1E+2"); the JSON format wants plain digits.
-            let s = v.str()?;
-            let s = s.to_str()?;
-            if s.contains(['E', 'e']) {
-                let plain = v.call_method1("__format__", ("f",))?;
-                self.string(plain.cast::<PyString>().map_err(PyErr::from)?.to_str()?);
-            } else {
-                self.string(s);
-            }
+            self.string(decimal_text(v)?.to_str()?);
         } else if v.is_instance_of::<PyBool>() {
             let b = v.is_truthy()?;
             self.out

@@ -18,16 +18,12 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+use crate::convert::{DATE, DECIMAL, MAX_DEPTH, decimal_text};
+
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// `datetime(1970, 1, 1, tzinfo=timezone.utc)`.
 static EPOCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// The JSON writer's nesting limit (`convert::MAX_DEPTH`): deeper is the JSON route's to
-/// refuse.
-const MAX_DEPTH: usize = 128;
 
 /// The event of a plain dict, or `None` when the JSON route must read it (to accept it the
 /// way it always did, or to give its error).
@@ -135,6 +131,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
         let v = self.v;
+        // Deeper than the JSON writer's limit is the JSON route's to refuse.
         if self.depth > MAX_DEPTH {
             return Err(Refused);
         }
@@ -149,15 +146,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
                 types: self.types,
             })
         } else if v.is_instance(&self.types.decimal)? {
-            // `str(Decimal)` may use an exponent ("1E+2"); the document holds plain digits.
-            let s = v.str()?;
-            let s = s.to_str()?;
-            if s.contains(['E', 'e']) {
-                let plain = v.call_method1("__format__", ("f",))?;
-                visitor.visit_str(plain.cast::<PyString>().map_err(PyErr::from)?.to_str()?)
-            } else {
-                visitor.visit_str(s)
-            }
+            visitor.visit_str(decimal_text(v)?.to_str()?)
         } else if v.is_instance_of::<PyBool>() {
             visitor.visit_bool(v.is_truthy()?)
         } else if v.is_instance_of::<PyInt>() {
