@@ -30,7 +30,7 @@ pub(super) struct Rec {
 /// Every column but `kind` is allocated zero-filled at its final bound (the rows the fold
 /// applies: an entry per payment or refund at most) and written by index, so an entry
 /// costs one length check and a store per column rather than a growth check per column,
-/// and pages past the last entry are never touched; [`Cols::into_parts`] trims them.
+/// and pages past the last entry are never touched; [`Cols::trim`] cuts them off.
 pub(super) struct Cols {
     pub(super) kind: Vec<EntryKind>,
     pub(super) partner: Vec<u32>,

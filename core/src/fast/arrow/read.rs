@@ -379,23 +379,18 @@ pub fn events_from_batches(batches: &[RecordBatch], plan_currency: Currency) -> 
     // anything else the row reader runs from the start, for its result or its error.
     match columns::read(batches) {
         Some(ev) => Ok(ev),
-        None => read_rows(batches, plan_currency),
+        None => events_from_batches_by_rows(batches, plan_currency),
     }
 }
 
-/// [`events_from_batches`] with the row-by-row reader alone (the reader the column-wise
-/// one hands unusual input to), so that tests can show both read every input alike.
+/// [`events_from_batches`] row by row: every check, in row order, so that the first bad
+/// row gives the error. The column-wise reader hands it unusual input; public (hidden) so
+/// that tests can show both read every input alike.
 #[doc(hidden)]
 pub fn events_from_batches_by_rows(
     batches: &[RecordBatch],
     plan_currency: Currency,
 ) -> Result<Events> {
-    read_rows(batches, plan_currency)
-}
-
-/// [`events_from_batches`] row by row: every check, in row order, so that the first bad
-/// row gives the error.
-fn read_rows(batches: &[RecordBatch], plan_currency: Currency) -> Result<Events> {
     let _ = plan_currency;
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let mut ev = Events::with_capacity(n);

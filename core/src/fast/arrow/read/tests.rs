@@ -8,7 +8,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, RecordBatch, StringArray};
 
-use super::{columns, events_from_batches, read_rows};
+use super::{columns, events_from_batches, events_from_batches_by_rows as read_rows};
 use crate::error::Result;
 use crate::fast::arrow::events_to_batch;
 use crate::fast::columns::Events;
