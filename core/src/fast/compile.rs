@@ -64,13 +64,14 @@ pub(crate) fn pow10(n: u32) -> i128 {
     10i128.pow(n)
 }
 
-/// The integer widths [`round_div`] works in: `i64` for the fold's hot loop (a 64-bit
-/// division is several times cheaper than a 128-bit one), `i128` where products can exceed
-/// 64 bits.
+/// The integer widths [`round_div`] works in: `i32` for everyday commissions and `i64` in
+/// the fold's hot loop (each division several times cheaper than the next width's), `i128`
+/// where products can exceed 64 bits.
 pub(crate) trait Int:
     Copy
     + Ord
     + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
     + std::ops::Div<Output = Self>
     + std::ops::Rem<Output = Self>
@@ -79,6 +80,7 @@ pub(crate) trait Int:
 {
 }
 
+impl Int for i32 {}
 impl Int for i64 {}
 impl Int for i128 {}
 
@@ -96,19 +98,22 @@ pub(crate) fn round_div<T: Int>(num: T, den: T, mode: Rounding) -> T {
     }
     // r ≠ 0, so num ≠ 0: rounding away from zero adds num's sign.
     let away = if num < zero { q + -one } else { q + one };
-    let twice = two * if r < zero { -r } else { r };
+    // The remainder against half the denominator, as |r| against den − |r|: doubling |r|
+    // could overflow the width when den is near its top.
+    let r = if r < zero { -r } else { r };
+    let rest = den - r;
     match mode {
         Rounding::Down => q,
         Rounding::Up => away,
         Rounding::HalfUp => {
-            if twice >= den {
+            if r >= rest {
                 away
             } else {
                 q
             }
         }
         Rounding::HalfEven => {
-            if twice > den || (twice == den && q % two != zero) {
+            if r > rest || (r == rest && q % two != zero) {
                 away
             } else {
                 q
@@ -466,6 +471,8 @@ mod tests {
                     assert_eq!(Decimal::from(got as i64), want, "{num}/{den} {mode:?}");
                     let narrow = round_div(num as i64, den as i64, mode);
                     assert_eq!(Decimal::from(narrow), want, "i64 {num}/{den} {mode:?}");
+                    let narrower = round_div(num as i32, den as i32, mode);
+                    assert_eq!(Decimal::from(narrower), want, "i32 {num}/{den} {mode:?}");
                 }
             }
         }

@@ -59,38 +59,19 @@ struct PayRec {
     revenue: i64,
 }
 
-/// `a × b / den` rounded with `mode`: in 32 bits when the product and the denominator are
-/// non-negative and fit (a commission on an everyday amount: a 32-bit division is several
-/// times cheaper than a 64-bit one), else in 64 bits when the product fits, else in 128.
-/// Inlined into the fold: a call per payment would spill its registers.
+/// `a × b / den` rounded with `mode`: in 32 bits when the product and the denominator fit
+/// (a commission on an everyday amount: a 32-bit division is several times cheaper than a
+/// 64-bit one), else in 64 bits when the product fits, else in 128. Inlined into the fold:
+/// a call per payment would spill its registers.
 #[inline(always)]
 fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     match a.checked_mul(b) {
-        Some(p) => match (u32::try_from(p), u32::try_from(den)) {
-            (Ok(p), Ok(d)) if d > 0 => i128::from(round_div_u32(p, d, mode)),
+        Some(p) => match (i32::try_from(p), i32::try_from(den)) {
+            (Ok(p), Ok(d)) if d > 0 => i128::from(round_div(p, d, mode)),
             _ => i128::from(round_div(p, den, mode)),
         },
         None => round_div(i128::from(a) * i128::from(b), i128::from(den), mode),
     }
-}
-
-/// [`round_div`] for a non-negative numerator and a positive denominator in 32 bits: away
-/// from zero is up.
-#[inline(always)]
-fn round_div_u32(num: u32, den: u32, mode: Rounding) -> u32 {
-    let (q, r) = (num / den, num % den);
-    if r == 0 {
-        return q;
-    }
-    let twice = 2 * u64::from(r);
-    let den = u64::from(den);
-    let up = match mode {
-        Rounding::Down => false,
-        Rounding::Up => true,
-        Rounding::HalfUp => twice >= den,
-        Rounding::HalfEven => twice > den || (twice == den && q % 2 == 1),
-    };
-    q + u32::from(up)
 }
 
 /// Runs the fold. `Err(Bail)` hands the input to the canonical path.
@@ -479,8 +460,8 @@ mod tests {
     use super::{mul_div, round_div};
     use crate::money::Rounding;
 
-    /// The 32-bit shortcut rounds as the general routine does, in every mode, across
-    /// halves, exact quotients, zero and the edges of the 32-bit range.
+    /// The 32-bit route rounds as the 64-bit one does, in every mode, across halves, exact
+    /// quotients, zero, negatives and the edges of the 32-bit range.
     #[test]
     fn mul_div_agrees_with_round_div() {
         let modes = [
