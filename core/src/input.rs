@@ -36,22 +36,51 @@ impl JsonSchema for At {
     }
 }
 
+/// The newtype-struct name under which an [`At`] asks its deserializer for an instant.
+///
+/// JSON text and JSON values answer as for any newtype: with the RFC 3339 text, which is
+/// parsed. A deserializer that holds instants as values (the Python binding's event reader,
+/// given a `datetime` in UTC) may instead answer `visit_i128` with the nanoseconds since
+/// the Unix epoch: the instant without text written and parsed back in between. Only
+/// instants that text could give (years 0000 to 9999) are taken so.
+pub const INSTANT_TOKEN: &str = "$partnerkit::input::At";
+
 impl<'de> Deserialize<'de> for At {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<At, D::Error> {
-        d.deserialize_string(AtVisitor)
+        d.deserialize_newtype_struct(INSTANT_TOKEN, AtVisitor)
     }
 }
 
 /// Reads an instant's text where it lies, without copying it into a `String` first; it
 /// takes what serde's `String` takes (text, and bytes that are UTF-8), with the same
-/// `expected a string` when given anything else.
+/// `expected a string` when given anything else; and the nanoseconds of an
+/// [`INSTANT_TOKEN`] answer.
 struct AtVisitor;
 
-impl serde::de::Visitor<'_> for AtVisitor {
+impl<'de> serde::de::Visitor<'de> for AtVisitor {
     type Value = At;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a string")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> std::result::Result<At, D::Error> {
+        d.deserialize_string(self)
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, nanos: i128) -> std::result::Result<At, E> {
+        use chrono::Datelike;
+        let secs = i64::try_from(nanos.div_euclid(1_000_000_000)).ok();
+        let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok();
+        secs.zip(sub)
+            .and_then(|(secs, sub)| chrono::DateTime::from_timestamp(secs, sub))
+            .filter(|t| (0..=9999).contains(&t.naive_utc().year()))
+            .map(At)
+            .ok_or_else(|| {
+                E::custom(format!(
+                    "instant {nanos} ns from the Unix epoch is outside years 0000 to 9999"
+                ))
+            })
     }
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<At, E> {
