@@ -6,7 +6,8 @@
 //! `isoformat()`, ints, bools, `None`, nested dicts and lists as themselves — and the core
 //! reads it with the same `Deserialize` and checks (`input::event_from_deserializer`) as the
 //! JSON text. What is accepted, and the event it gives, therefore cannot differ between the
-//! two routes. Anything this reader refuses (a float, a naive datetime, an unknown key, a
+//! two routes. One value skips the text: the event's `at`, when it is a `datetime` in UTC,
+//! goes over as the instant itself (`input::INSTANT_TOKEN`), the instant its text gives. Anything this reader refuses (a float, a naive datetime, an unknown key, a
 //! value of another type, any error at all) is not reported from here: the caller takes the
 //! JSON route, whose error (code, path and message) is the one the binding always gave.
 
@@ -15,15 +16,13 @@ use std::fmt;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::convert::{DATE, DECIMAL, MAX_DEPTH, decimal_text};
 
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-/// `datetime(1970, 1, 1, tzinfo=timezone.utc)`.
-static EPOCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The event of a plain dict, or `None` when the JSON route must read it (to accept it the
 /// way it always did, or to give its error).
@@ -34,19 +33,6 @@ pub fn read(dict: &Bound<'_, PyDict>) -> Option<partnerkit::input::Event> {
         date: DATE.import(py, "datetime", "date").ok()?.clone(),
         datetime: DATETIME.import(py, "datetime", "datetime").ok()?.clone(),
         utc: UTC.import(py, "datetime", "UTC").ok()?.clone(),
-        epoch: EPOCH
-            .get_or_try_init(py, || {
-                let utc = UTC.import(py, "datetime", "UTC")?;
-                let kwargs = pyo3::types::PyDict::new(py);
-                kwargs.set_item("tzinfo", utc)?;
-                DATETIME
-                    .import(py, "datetime", "datetime")?
-                    .call((1970, 1, 1), Some(&kwargs))
-                    .map(Bound::unbind)
-            })
-            .ok()?
-            .bind(py)
-            .clone(),
     };
     let de = Value {
         v: dict.as_any(),
@@ -71,27 +57,49 @@ struct Types<'py> {
     date: Bound<'py, PyType>,
     datetime: Bound<'py, PyType>,
     utc: Bound<'py, PyAny>,
-    epoch: Bound<'py, PyAny>,
 }
 
 /// A `datetime` exactly (no subclass: pandas' `Timestamp` has nanoseconds) in
-/// `timezone.utc` (what `datetime.now(UTC)` and webhook parsers give) as the instant's
-/// canonical text, from its distance to the epoch: `isoformat()` costs more than the rest of
-/// the event. Anything else (another zone, a naive datetime) is read from `isoformat()`.
-fn utc_instant(v: &Bound<'_, PyAny>, types: &Types<'_>) -> Option<String> {
+/// `timezone.utc` (what `datetime.now(UTC)` and webhook parsers give) as the core's instant,
+/// for an event's `at` (see [`partnerkit::input::INSTANT_TOKEN`]). Anything else (another
+/// zone, a naive datetime, what this does not recognise) is `None`, and read as the JSON
+/// route writes it.
+///
+/// The fields come from the datetime's pickle state, `__reduce__()` = `(datetime, (state,
+/// tzinfo))` with `state` ten bytes: year (two, big-endian), month, day, hour, minute,
+/// second, microsecond (three, big-endian). Pickles must load across Python versions, so
+/// that layout is fixed; one call gives every field and the zone, where attribute reads
+/// (or `isoformat()`) cost several calls and objects. A state of another shape is `None`.
+fn utc_instant(v: &Bound<'_, PyAny>, types: &Types<'_>) -> Option<partnerkit::time::Instant> {
     let py = v.py();
-    // Interned names: a fresh string per lookup would be hashed on every call.
-    if !v.get_type().is(&types.datetime) || !v.getattr(intern!(py, "tzinfo")).ok()?.is(&types.utc) {
+    if !v.get_type().is(&types.datetime) {
         return None;
     }
-    let since = v.sub(&types.epoch).ok()?;
-    let field = |name: &Bound<'_, PyString>| since.getattr(name).ok()?.extract::<i64>().ok();
-    let days = field(intern!(py, "days"))?;
-    let seconds = field(intern!(py, "seconds"))?;
-    let micros = field(intern!(py, "microseconds"))?;
-    let secs = days.checked_mul(86_400)?.checked_add(seconds)?;
-    let t = chrono::DateTime::from_timestamp(secs, u32::try_from(micros * 1_000).ok()?)?;
-    Some(partnerkit::time::fmt_instant(t))
+    // Interned name: a fresh string per lookup would be hashed on every call.
+    let reduced = v.call_method0(intern!(py, "__reduce__")).ok()?;
+    let args = reduced.cast_into::<PyTuple>().ok()?.get_item(1).ok()?;
+    let args = args.cast_into::<PyTuple>().ok()?;
+    if args.len() != 2 || !args.get_item(1).ok()?.is(&types.utc) {
+        return None;
+    }
+    let state = args.get_item(0).ok()?;
+    let b = state.cast::<PyBytes>().ok()?.as_bytes();
+    let &[y0, y1, month, day, hour, minute, second, u0, u1, u2] = b else {
+        return None;
+    };
+    let micros = u32::from_be_bytes([0, u0, u1, u2]);
+    let t = chrono::NaiveDate::from_ymd_opt(
+        i32::from(u16::from_be_bytes([y0, y1])),
+        u32::from(month),
+        u32::from(day),
+    )?
+    .and_hms_micro_opt(
+        u32::from(hour),
+        u32::from(minute),
+        u32::from(second),
+        micros,
+    )?;
+    Some(t.and_utc())
 }
 
 /// This reader does not take the value: the JSON route decides.
@@ -168,8 +176,6 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
                 depth: self.depth + 1,
                 types: self.types,
             })
-        } else if let Some(instant) = utc_instant(v, self.types) {
-            visitor.visit_str(&instant)
         } else if v.is_instance(&self.types.date)? {
             // An aware datetime writes its offset; a naive one does not, and the core refuses
             // it (the JSON route then gives that error).
@@ -194,6 +200,22 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
         ))
     }
 
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Refused> {
+        // An event's instant, given as a UTC `datetime`: handed over as a value. Anything
+        // else reads as it writes, like any value.
+        if name == partnerkit::input::INSTANT_TOKEN
+            && let Some(t) = utc_instant(self.v, self.types)
+            && let Some(nanos) = t.timestamp_nanos_opt()
+        {
+            return visitor.visit_i128(i128::from(nanos));
+        }
+        self.deserialize_any(visitor)
+    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
         if self.v.is_none() {
             visitor.visit_none()
@@ -204,7 +226,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        bytes byte_buf unit unit_struct seq tuple
         tuple_struct map struct identifier ignored_any
     }
 }

@@ -653,6 +653,28 @@ def test_apply_reads_event_dicts_natively() -> None:
     assert not reads({**PAYMENT, "at": dt.datetime(2026, 1, 15)}) and not reads([PAYMENT])
 
 
+def test_a_utc_instant_crosses_as_a_value_and_other_datetimes_as_text() -> None:
+    # An event's `at` in UTC reaches the core as the instant itself (before the epoch and
+    # to the microsecond too); a `datetime` in a text field is its isoformat(). Either way
+    # the engine holds the event the JSON route gives: the snapshots are the same bytes.
+    stamp = dt.datetime(2026, 1, 9, 8, 30, tzinfo=UTC)
+    events = [
+        {**TOUCH, "id": "t0", "at": dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC)},
+        {**TOUCH, "meta": {"seen": stamp}, "campaign": stamp},  # type: ignore[dict-item]
+        {**PAYMENT, "at": dt.datetime(2026, 1, 15, 12, 0, 0, 123456, tzinfo=UTC)},
+        {**PAYMENT, "id": "p2", "at": dt.datetime(2026, 1, 15, 12, 0, 0, 999999, tzinfo=UTC)},
+    ]
+    native, text = partnerkit.Engine(START), partnerkit.Engine(START)
+    for e in events:
+        assert partnerkit._native._reads_natively(e), e
+        assert [x.to_dict() for x in native.apply(e)] == json.loads(
+            text.apply_json(e), object_pairs_hook=partnerkit._typed
+        )
+    assert native.snapshot() == text.snapshot()
+    # The text field holds the isoformat() text, as the JSON route writes it.
+    assert b'"campaign":"2026-01-09T08:30:00+00:00"' in native.snapshot()
+
+
 def test_apply_refuses_what_it_always_refused() -> None:
     # The errors of today's route, pinned: a float, a naive instant, an unknown key.
     with raises("InvalidValue", "events[0].amount", "is a float"):

@@ -4,6 +4,7 @@
 //! cargo bench -p partnerkit --bench engine                 # apply per event, then sizes
 //! cargo bench -p partnerkit --bench engine -- apply        # only the criterion groups
 //! PARTNERKIT_BENCH_EVENTS=1100000 cargo bench -p partnerkit --bench engine -- snapshot
+//! PARTNERKIT_BENCH_CALLS=20000 cargo bench -p partnerkit --bench engine -- calls
 //! ```
 //!
 //! The program is the one of `evaluate.rs` at 10,000 partners and 50,000 customers: one
@@ -16,8 +17,11 @@
 //! and `apply_json` (a JSON event in, the canonical JSON of its entries out: what bindings
 //! call). The `snapshot` group prints, for the engine with its history: the snapshot's size,
 //! the time to write it and to restore it, and what the costs linear in the log amount to
-//! (a report, a balance, adding a partner, a failed event). Benchmarks print figures; they
-//! assert nothing about time.
+//! (a report, a balance, adding a partner, a failed event). The `calls` run applies exactly
+//! `PARTNERKIT_BENCH_CALLS` events (default 20,000) one by one after the history, timed once:
+//! a fixed amount of work, to count instructions per call under a profiler
+//! (`valgrind --tool=callgrind --toggle-collect='partnerkit::incremental::Engine::apply'`)
+//! and compare versions. Benchmarks print figures; they assert nothing about time.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -258,13 +262,41 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn snapshot(c: &mut Criterion) {
-    // Filtered like a criterion group, so that `-- apply` skips it.
-    let wanted = std::env::args()
+/// Whether the command line's filters select `name` (as criterion filters its groups, so
+/// that `-- apply` skips the runs below).
+fn wanted(name: &str) -> bool {
+    std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
-        .all(|f| "snapshot".contains(f.as_str()));
-    if !wanted {
+        .all(|f| name.contains(f.as_str()))
+}
+
+fn calls(c: &mut Criterion) {
+    if !wanted("calls") {
+        return;
+    }
+    let _ = c;
+    let n: usize = std::env::var("PARTNERKIT_BENCH_CALLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let (mut engine, next, _, _) = with_history();
+    let mut feed = Feed::new(next);
+    let events: Vec<Event> = (0..n).map(|_| feed.take()).collect();
+    let t = Instant::now();
+    let mut entries = 0;
+    for ev in events {
+        entries += black_box(engine.apply(ev).expect("applies")).len();
+    }
+    let took = t.elapsed();
+    eprintln!(
+        "calls: {n} events applied one by one in {took:.2?} ({:.2} µs per call), {entries} entries",
+        took.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
+fn snapshot(c: &mut Criterion) {
+    if !wanted("snapshot") {
         return;
     }
     let _ = c;
@@ -327,5 +359,5 @@ fn snapshot(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, apply, snapshot);
+criterion_group!(benches, apply, calls, snapshot);
 criterion_main!(benches);

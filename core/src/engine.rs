@@ -958,7 +958,7 @@ impl State {
                     earned_at: ev.at,
                     available_at: hold,
                     fx_anchor: ev.at,
-                    explain: Explain::Commission(Box::new(CommissionWhy {
+                    explain: Explain::Commission(Arc::new(CommissionWhy {
                         attribution: why.clone(),
                         weight: credit.weight,
                         base: payment.zip(base).map(|(p, b)| BaseWhy {

@@ -36,10 +36,62 @@ impl JsonSchema for At {
     }
 }
 
+/// The newtype-struct name under which an [`At`] asks its deserializer for an instant.
+///
+/// JSON text and JSON values answer as for any newtype: with the RFC 3339 text, which is
+/// parsed. A deserializer that holds instants as values (the Python binding's event reader,
+/// given a `datetime` in UTC) may instead answer `visit_i128` with the nanoseconds since
+/// the Unix epoch: the instant without text written and parsed back in between. Only
+/// instants that text could give (years 0000 to 9999) are taken so.
+pub const INSTANT_TOKEN: &str = "$partnerkit::input::At";
+
 impl<'de> Deserialize<'de> for At {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<At, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_instant(&s).map(At).map_err(serde::de::Error::custom)
+        d.deserialize_newtype_struct(INSTANT_TOKEN, AtVisitor)
+    }
+}
+
+/// Reads an instant's text where it lies, without copying it into a `String` first; it
+/// takes what serde's `String` takes (text, and bytes that are UTF-8), with the same
+/// `expected a string` when given anything else; and the nanoseconds of an
+/// [`INSTANT_TOKEN`] answer.
+struct AtVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AtVisitor {
+    type Value = At;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> std::result::Result<At, D::Error> {
+        d.deserialize_string(self)
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, nanos: i128) -> std::result::Result<At, E> {
+        use chrono::Datelike;
+        let secs = i64::try_from(nanos.div_euclid(1_000_000_000)).ok();
+        let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok();
+        secs.zip(sub)
+            .and_then(|(secs, sub)| chrono::DateTime::from_timestamp(secs, sub))
+            .filter(|t| (0..=9999).contains(&t.naive_utc().year()))
+            .map(At)
+            .ok_or_else(|| {
+                E::custom(format!(
+                    "instant {nanos} ns from the Unix epoch is outside years 0000 to 9999"
+                ))
+            })
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<At, E> {
+        parse_instant(s).map(At).map_err(E::custom)
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> std::result::Result<At, E> {
+        match std::str::from_utf8(b) {
+            Ok(s) => self.visit_str(s),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(b), &self)),
+        }
     }
 }
 
@@ -655,55 +707,43 @@ fn event(raw: RawEvent, i: usize) -> Result<Event> {
 /// Checks that the fields present are exactly those the kind allows and requires.
 fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
     let kind = raw.kind;
-    let present: [(&str, bool); 17] = [
-        ("partner", raw.partner.is_some()),
-        ("customer", raw.customer.is_some()),
-        ("channel", raw.channel.is_some()),
-        ("campaign", raw.campaign.is_some()),
-        ("ip", raw.ip.is_some()),
-        ("meta", raw.meta.is_some()),
-        ("qualified", raw.qualified.is_some()),
-        ("amount", raw.amount.is_some()),
-        ("currency", raw.currency.is_some()),
-        ("tax", raw.tax.is_some()),
-        ("discount", raw.discount.is_some()),
-        ("product", raw.product.is_some()),
-        ("subscription", raw.subscription.is_some()),
-        ("order", raw.order.is_some()),
-        ("payment", raw.payment.is_some()),
-        ("reason", raw.reason.is_some()),
-        ("partners", raw.partners.is_some()),
+    // In the order of `EVENT_FIELDS`.
+    let present: [bool; 17] = [
+        raw.partner.is_some(),
+        raw.customer.is_some(),
+        raw.channel.is_some(),
+        raw.campaign.is_some(),
+        raw.ip.is_some(),
+        raw.meta.is_some(),
+        raw.qualified.is_some(),
+        raw.amount.is_some(),
+        raw.currency.is_some(),
+        raw.tax.is_some(),
+        raw.discount.is_some(),
+        raw.product.is_some(),
+        raw.subscription.is_some(),
+        raw.order.is_some(),
+        raw.payment.is_some(),
+        raw.reason.is_some(),
+        raw.partners.is_some(),
     ];
-    let (required, optional): (&[&str], &[&str]) = match kind {
-        Kind::Touch => (
-            &["partner", "customer", "channel"],
-            &["campaign", "ip", "meta"],
-        ),
-        Kind::Signup => (&["customer"], &["qualified"]),
-        Kind::Payment => (
-            &["customer", "amount", "currency"],
-            &["tax", "discount", "product", "subscription", "order"],
-        ),
-        Kind::Refund => (&["payment", "amount"], &["currency"]),
-        Kind::Chargeback => (&["payment"], &["currency"]),
-        Kind::Adjustment => (&["partner", "amount", "currency", "reason"], &[]),
-        Kind::Assign => (&["customer", "partners", "reason"], &[]),
-    };
-    for (field, here) in present {
-        if here && !required.contains(&field) && !optional.contains(&field) {
+    let fields = EventFields::of(kind);
+    for (i, (field, here)) in EVENT_FIELDS.into_iter().zip(present).enumerate() {
+        let bit = 1u32 << i;
+        if here && fields.allowed & bit == 0 {
             return Err(Error::new(
                 ErrorCode::UnknownField,
                 format!("{path}.{field}"),
                 format!("field `{field}` does not belong to a {kind} event"),
             ));
         }
-        if !here && required.contains(&field) {
+        if !here && fields.required & bit != 0 {
             return Err(Error::new(
                 ErrorCode::MissingField,
                 format!("{path}.{field}"),
                 format!(
                     "missing field `{field}`: a {kind} event needs {}",
-                    required.join(", ")
+                    fields.names.join(", ")
                 ),
             ));
         }
@@ -794,6 +834,107 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
         at: raw.at.0,
         body,
     })
+}
+
+/// The optional body fields of an event, in the order `event_at` checks them: bit `i` of
+/// an [`EventFields`] mask stands for `EVENT_FIELDS[i]`.
+const EVENT_FIELDS: [&str; 17] = [
+    "partner",
+    "customer",
+    "channel",
+    "campaign",
+    "ip",
+    "meta",
+    "qualified",
+    "amount",
+    "currency",
+    "tax",
+    "discount",
+    "product",
+    "subscription",
+    "order",
+    "payment",
+    "reason",
+    "partners",
+];
+
+/// The body fields one kind of event requires and allows, as names (for messages) and as
+/// masks over [`EVENT_FIELDS`] (for the checks: one bit test per field on every webhook,
+/// rather than searching name lists).
+struct EventFields {
+    /// The required fields, in the order the `MissingField` message lists them.
+    names: &'static [&'static str],
+    required: u32,
+    /// Required or optional.
+    allowed: u32,
+}
+
+impl EventFields {
+    const fn new(required: &'static [&'static str], optional: &[&str]) -> EventFields {
+        let required_mask = mask(required);
+        EventFields {
+            names: required,
+            required: required_mask,
+            allowed: required_mask | mask(optional),
+        }
+    }
+
+    fn of(kind: Kind) -> &'static EventFields {
+        const TOUCH: EventFields = EventFields::new(
+            &["partner", "customer", "channel"],
+            &["campaign", "ip", "meta"],
+        );
+        const SIGNUP: EventFields = EventFields::new(&["customer"], &["qualified"]);
+        const PAYMENT: EventFields = EventFields::new(
+            &["customer", "amount", "currency"],
+            &["tax", "discount", "product", "subscription", "order"],
+        );
+        const REFUND: EventFields = EventFields::new(&["payment", "amount"], &["currency"]);
+        const CHARGEBACK: EventFields = EventFields::new(&["payment"], &["currency"]);
+        const ADJUSTMENT: EventFields =
+            EventFields::new(&["partner", "amount", "currency", "reason"], &[]);
+        const ASSIGN: EventFields = EventFields::new(&["customer", "partners", "reason"], &[]);
+        match kind {
+            Kind::Touch => &TOUCH,
+            Kind::Signup => &SIGNUP,
+            Kind::Payment => &PAYMENT,
+            Kind::Refund => &REFUND,
+            Kind::Chargeback => &CHARGEBACK,
+            Kind::Adjustment => &ADJUSTMENT,
+            Kind::Assign => &ASSIGN,
+        }
+    }
+}
+
+/// The mask of `names` over [`EVENT_FIELDS`] (evaluated at compile time: a name that is not
+/// a field fails the build).
+const fn mask(names: &[&str]) -> u32 {
+    let mut m = 0;
+    let mut i = 0;
+    while i < names.len() {
+        let mut j = 0;
+        while !same(names[i].as_bytes(), EVENT_FIELDS[j].as_bytes()) {
+            j += 1;
+        }
+        m |= 1 << j;
+        i += 1;
+    }
+    m
+}
+
+/// Byte-wise equality, usable in a `const fn`.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The `partners` of an assign event: each listed once, with a positive weight.

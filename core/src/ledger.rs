@@ -92,23 +92,27 @@ pub struct Entry {
 }
 
 /// Why an entry exists, with every number needed to recompute it.
+///
+/// The explanations are shared (`Arc`), not boxed: an incremental engine hands each entry it
+/// writes to its caller and keeps it in its ledger too, and a shared explanation makes that
+/// copy a few reference counts rather than a deep copy of every rule check.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Explain {
     /// A rule priced an attributed event.
-    Commission(Box<CommissionWhy>),
+    Commission(Arc<CommissionWhy>),
     /// A refund or chargeback took back part of an entry.
-    Reversal(Box<ReversalWhy>),
+    Reversal(Arc<ReversalWhy>),
     /// A manual adjustment.
     Adjustment {
         /// The reason given with the event.
         reason: String,
     },
     /// A parent's share of a child's commission (SPEC §7).
-    Override(Box<OverrideWhy>),
+    Override(Arc<OverrideWhy>),
     /// A retroactive band crossing topped earlier events up (SPEC §4).
-    TrueUp(Box<TrueUpWhy>),
+    TrueUp(Arc<TrueUpWhy>),
     /// A milestone or period bonus (SPEC §6).
-    Bonus(Box<BonusWhy>),
+    Bonus(Arc<BonusWhy>),
 }
 
 impl Entry {

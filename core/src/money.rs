@@ -220,7 +220,8 @@ pub fn with_minor_unit(x: Decimal, digits: u32) -> Decimal {
 /// True when `x` has no more decimal places than `digits`, ignoring trailing
 /// zeros: `49.90` fits 2 digits, `49.999` does not, `1.000` fits 0 digits.
 pub fn fits_minor_unit(x: Decimal, digits: u32) -> bool {
-    x.normalize().scale() <= digits
+    // Only trailing zeros past `digits` need the (dividing) normalization.
+    x.scale() <= digits || x.normalize().scale() <= digits
 }
 
 /// Splits `total` among `shares` in proportion to their weights, so that the
@@ -738,7 +739,8 @@ pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_808_348_672, 232_830_643, 
 
 /// Whether `x` is within ±[`MAX_AMOUNT`].
 pub fn within_limits(x: Decimal) -> bool {
-    x.abs() <= MAX_AMOUNT
+    // A mantissa up to 10^18 is within whatever the scale: no decimal comparison needed.
+    x.mantissa().unsigned_abs() <= 1_000_000_000_000_000_000 || x.abs() <= MAX_AMOUNT
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ impl State {
             earned_at: at,
             available_at: hold,
             fx_anchor: at,
-            explain: Explain::Bonus(Box::new(why)),
+            explain: Explain::Bonus(std::sync::Arc::new(why)),
         };
         self.push(entry, None);
         Ok(())

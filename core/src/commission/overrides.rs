@@ -76,7 +76,7 @@ impl State {
                     earned_at: e.earned_at,
                     available_at: e.available_at,
                     fx_anchor: e.fx_anchor,
-                    explain: Explain::Override(Box::new(OverrideWhy {
+                    explain: Explain::Override(std::sync::Arc::new(OverrideWhy {
                         level,
                         percent: o.percent.get(),
                         child: self.partner_ids[owner].clone(),

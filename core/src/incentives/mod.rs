@@ -430,7 +430,7 @@ impl State {
                     earned_at: ev.at,
                     available_at: hold,
                     fx_anchor: ev.at,
-                    explain: Explain::TrueUp(Box::new(TrueUpWhy {
+                    explain: Explain::TrueUp(std::sync::Arc::new(TrueUpWhy {
                         band: Box::new(q.band.clone()),
                         percent,
                         events: lines,

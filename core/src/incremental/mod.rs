@@ -10,13 +10,14 @@
 //! last event, and is what a snapshot holds (docs/adr/0004-snapshot-format.md).
 
 mod between;
+mod ids;
 mod query;
 mod snapshot;
 mod write;
 
 use std::sync::Arc;
 
-use crate::engine::{HashMap, State, canonical_order};
+use crate::engine::{State, canonical_order};
 use crate::error::{Error, ErrorCode, Result};
 use crate::fx::FxTable;
 use crate::input::{Event, FxRate, Input, Partner, event_from_value};
@@ -66,7 +67,7 @@ pub struct Engine {
     /// The events applied, in canonical order.
     log: Vec<Event>,
     /// Event id → its index in `log`.
-    seen: HashMap<Arc<str>, usize>,
+    seen: ids::Ids,
     /// Redeliveries ignored: (instant, id), counted in reports as of that instant or later.
     duplicates: Vec<(Instant, Arc<str>)>,
 }
@@ -160,7 +161,7 @@ impl Engine {
             state: State::new(plan, partners, table)?,
             fx,
             log: Vec::new(),
-            seen: HashMap::default(),
+            seen: ids::Ids::default(),
             duplicates: Vec::new(),
         })
     }
@@ -295,12 +296,13 @@ impl Engine {
     /// [`Engine::apply_items`] for one event (every webhook): the same checks and fold,
     /// without the batch's sorting and bookkeeping vectors.
     fn apply_one(&mut self, event: Event, index: usize) -> Result<Vec<(Entry, Status)>> {
-        match self.seen.get(&event.id) {
-            Some(&j) if self.log[j] == event => {
+        let h = self.seen.hash(&event.id);
+        match self.seen.get(&self.log, h, &event.id) {
+            Some(j) if self.log[j] == event => {
                 self.duplicates.push((event.at, event.id));
                 return Ok(Vec::new());
             }
-            Some(&j) => return Err(conflict(&event, j, index)),
+            Some(j) => return Err(conflict(&event, j, index)),
             None => {}
         }
         if let Some(last) = self.log.last()
@@ -321,7 +323,7 @@ impl Engine {
             .map(|e| (e.clone(), status_at(e, at)))
             .collect();
         report_order(&mut out);
-        self.seen.insert(event.id.clone(), self.log.len());
+        self.seen.insert(&self.log, h, &event.id, self.log.len());
         self.log.push(event);
         Ok(out)
     }
@@ -352,9 +354,10 @@ impl Engine {
         let mut fresh = Vec::with_capacity(order.len());
         for i in order {
             let ev = &events[i];
-            match self.seen.get(&ev.id) {
-                Some(&j) if self.log[j] == *ev => dups.push((ev.at, ev.id.clone())),
-                Some(&j) => return Err(conflict(ev, j, index[i])),
+            let h = self.seen.hash(&ev.id);
+            match self.seen.get(&self.log, h, &ev.id) {
+                Some(j) if self.log[j] == *ev => dups.push((ev.at, ev.id.clone())),
+                Some(j) => return Err(conflict(ev, j, index[i])),
                 None => fresh.push(i),
             }
         }
@@ -412,7 +415,8 @@ impl Engine {
         }
         report_order(&mut out);
         for it in items {
-            self.seen.insert(it.event.id.clone(), self.log.len());
+            let h = self.seen.hash(&it.event.id);
+            self.seen.insert(&self.log, h, &it.event.id, self.log.len());
             self.log.push(it.event);
         }
         self.duplicates.extend(dups);
@@ -598,14 +602,16 @@ impl Engine {
                 )));
             }
             engine.state.apply(ev, i).map_err(inner)?;
-            engine.seen.insert(ev.id.clone(), engine.log.len());
+            let h = engine.seen.hash(&ev.id);
+            engine.seen.insert(&engine.log, h, &ev.id, engine.log.len());
             engine.log.push(ev.clone());
         }
         for (k, (at, id)) in contents.duplicates.iter().enumerate() {
+            let h = engine.seen.hash(id);
             let known = engine
                 .seen
-                .get(id)
-                .is_some_and(|&j| engine.log[j].at == *at);
+                .get(&engine.log, h, id)
+                .is_some_and(|j| engine.log[j].at == *at);
             if !known {
                 return Err(snapshot::inner(&Error::new(
                     ErrorCode::InvalidValue,

@@ -331,18 +331,21 @@ fn reads_back(ev: &Event) -> bool {
         Body::Touch(_) | Body::Signup { .. } | Body::Chargeback { .. } => true,
         Body::Payment(p) => {
             let digits = p.currency.digits();
+            // `d >= 0` as signs: a decimal comparison costs a rescale.
             let money = |d: Decimal| {
                 decimal_reads_back(d)
-                    && d >= Decimal::ZERO
+                    && (!d.is_sign_negative() || d.is_zero())
                     && within_limits(d)
                     && fits_minor_unit(d, digits)
             };
             money(p.amount)
                 && money(p.tax)
                 && money(p.discount)
-                && p.tax
-                    .checked_add(p.discount)
-                    .is_some_and(|sum| sum <= p.amount)
+                // No tax and no discount (the common payment) are within any amount ≥ 0.
+                && ((p.tax.is_zero() && p.discount.is_zero())
+                    || p.tax
+                        .checked_add(p.discount)
+                        .is_some_and(|sum| sum <= p.amount))
         }
         Body::Refund { amount, .. } => decimal_reads_back(*amount) && *amount > Decimal::ZERO,
         Body::Adjustment {
@@ -364,7 +367,9 @@ fn reads_back(ev: &Event) -> bool {
 /// An instant `fmt_instant` writes in a form `parse_instant` reads back: a four-digit year
 /// and no leap second.
 fn instant_reads_back(t: crate::time::Instant) -> bool {
-    (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000
+    // The UTC fields, read as stored (`t.year()` would first add the zero offset).
+    let utc = t.naive_utc();
+    (0..=9999).contains(&utc.year()) && utc.nanosecond() < 1_000_000_000
 }
 
 /// A decimal whose text (`Decimal::to_string`) the document parser reads back with the same

@@ -173,7 +173,7 @@ pub(crate) fn refund(
                 earned_at: ev.at,
                 available_at,
                 fx_anchor: orig.fx_anchor,
-                explain: Explain::Reversal(Box::new(ReversalWhy {
+                explain: Explain::Reversal(std::sync::Arc::new(ReversalWhy {
                     reverses: orig.id.clone(),
                     original: e,
                     cause,
