@@ -60,12 +60,15 @@ pub(super) struct Ids {
 }
 
 /// The rows of one task of the id pass: how many make a chunk (the last may be shorter).
-/// A few chunks a thread, so that a slow thread does not hold the others up; the split
+/// A few chunks a thread, so that a slow thread does not hold the others up; on one
+/// thread, one chunk (the pass as a single loop, scattering without shares). The split
 /// changes how the work is shared, never what it finds.
 fn chunk_len(n: usize) -> usize {
-    let chunks = (rayon::current_num_threads() * 4)
-        .min(n.div_ceil(MIN_CHUNK))
-        .max(1);
+    let threads = rayon::current_num_threads();
+    let chunks = match threads {
+        1 => 1,
+        t => (t * 4).min(n.div_ceil(MIN_CHUNK)).max(1),
+    };
     n.div_ceil(chunks).max(1)
 }
 
@@ -113,33 +116,40 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
     } else {
         hashes.chunks(chunk).map(|_| None).collect()
     };
-    let parts: Vec<Part> = hashes
-        .par_chunks_mut(chunk)
-        .zip(slots)
-        .enumerate()
-        .map(|(c, (hs, mut slots))| {
-            let start = c * chunk;
-            let kinds = &ev.kind[start..start + hs.len()];
-            let mut count = vec![0usize; 1 << BITS];
-            let mut touches = 0usize;
-            for (j, (out, &kind)) in hs.iter_mut().zip(kinds).enumerate() {
-                let i = start + j;
-                let h = id_hash(&hasher, ev.id.get_bytes(i));
-                *out = h;
-                count[bucket(h)] += 1;
-                touches += usize::from(kind == Kind::Touch);
-                if let Some(slots) = slots.as_deref_mut()
-                    && kind == Kind::Payment
-                    && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
-                    && let Some(&k) = named.get(&h)
-                    && ev.payments.strings.get(k as usize) == ev.id.get(i)
-                {
-                    slots[j] = k + 1;
-                }
+    let scan = |c: usize, hs: &mut [u64], mut slots: Option<&mut [u32]>| -> Part {
+        let start = c * chunk;
+        let kinds = &ev.kind[start..start + hs.len()];
+        let mut count = vec![0usize; 1 << BITS];
+        let mut touches = 0usize;
+        for (j, (out, &kind)) in hs.iter_mut().zip(kinds).enumerate() {
+            let i = start + j;
+            let h = id_hash(&hasher, ev.id.get_bytes(i));
+            *out = h;
+            count[bucket(h)] += 1;
+            touches += usize::from(kind == Kind::Touch);
+            if let Some(slots) = slots.as_deref_mut()
+                && kind == Kind::Payment
+                && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
+                && let Some(&k) = named.get(&h)
+                && ev.payments.strings.get(k as usize) == ev.id.get(i)
+            {
+                slots[j] = k + 1;
             }
-            Part { count, touches }
-        })
-        .collect();
+        }
+        Part { count, touches }
+    };
+    // One chunk (one thread) runs here, without handing a job to the pool.
+    let parts: Vec<Part> = if slots.len() <= 1 {
+        let slot = slots.into_iter().next().flatten();
+        vec![scan(0, &mut hashes, slot)]
+    } else {
+        hashes
+            .par_chunks_mut(chunk)
+            .zip(slots)
+            .enumerate()
+            .map(|(c, (hs, slots))| scan(c, hs, slots))
+            .collect()
+    };
     // Two named payments with one hash: the map kept one; find the other by string.
     if named.len() < n_refs {
         for (i, slot) in ref_slot.iter_mut().enumerate() {
@@ -208,6 +218,16 @@ pub(super) fn check_unique(
         starts[b] += starts[b - 1];
     }
     let mut tmp = vec![0u64; h.len()];
+    if counts.len() == 1 {
+        // One chunk (one thread): a cursor per bucket over the whole copy.
+        let mut at = starts.clone();
+        for &x in &h {
+            let b = bucket(x);
+            tmp[at[b]] = x;
+            at[b] += 1;
+        }
+        return check_buckets(h, tmp, &starts);
+    }
     // Each chunk's share of each bucket, in chunk order within the bucket: disjoint
     // slices, so that chunks scatter at once without sharing a cursor.
     let mut shares: Vec<Vec<&mut [u64]>> =
@@ -234,6 +254,15 @@ pub(super) fn check_unique(
             }
         });
     drop(shares);
+    check_buckets(h, tmp, &starts)
+}
+
+/// The second half of [`check_unique`]: each bucket of the scattered copy `tmp` (bucket
+/// `b` at `starts[b]..starts[b + 1]`) through an open-addressing set, ranges of buckets on
+/// rayon's threads.
+fn check_buckets(h: Vec<u64>, tmp: Vec<u64>, starts: &[usize]) -> Result<[Vec<u64>; 2], Bail> {
+    use rayon::prelude::*;
+    let buckets = starts.len() - 1;
     // One table per range of buckets, reused without clearing: a power of two at least
     // twice the largest bucket. A slot holds a hash as itself; it belongs to the bucket
     // being checked only when its top bits are that bucket's, so what earlier buckets left
@@ -243,8 +272,7 @@ pub(super) fn check_unique(
     let size = (2 * largest).next_power_of_two().max(16);
     let mask = size - 1;
     let top = buckets - 1;
-    let ranges = (rayon::current_num_threads() * 4).min(buckets);
-    (0..ranges).into_par_iter().try_for_each(|g| {
+    let check = |g: usize, ranges: usize| -> Result<(), Bail> {
         let mut table = vec![u64::MAX; size];
         for b in g * buckets / ranges..(g + 1) * buckets / ranges {
             if b == top {
@@ -266,7 +294,17 @@ pub(super) fn check_unique(
             }
         }
         Ok(())
-    })?;
+    };
+    // On one thread, one range checked here; else a few ranges a thread.
+    match rayon::current_num_threads() {
+        1 => check(0, 1)?,
+        t => {
+            let ranges = (t * 4).min(buckets);
+            (0..ranges)
+                .into_par_iter()
+                .try_for_each(|g| check(g, ranges))?;
+        }
+    }
     Ok([h, tmp])
 }
 

@@ -178,16 +178,20 @@ fn strings_of<const N: usize>(v: [&str; N]) -> Result<StringArray> {
 /// A `utf8` array sharing the layout of `s` (offsets narrowed to 32 bits).
 fn string_array(s: &Strings) -> Result<StringArray> {
     let (bytes, offsets) = s.parts();
-    let offsets: Vec<i32> = offsets
-        .iter()
-        .map(|&o| i32::try_from(o))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| too_long())?;
     Ok(StringArray::new(
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        OffsetBuffer::new(ScalarBuffer::from(narrow(offsets)?)),
         Buffer::from(bytes.as_bytes().to_vec()),
         None,
     ))
+}
+
+/// Offsets narrowed to `i32`. They never decrease ([`Strings`] keeps them so), so the last
+/// one fitting means all do: one check, then a plain conversion the compiler vectorizes.
+fn narrow(offsets: &[usize]) -> Result<Vec<i32>> {
+    match offsets.last().map(|&o| i32::try_from(o)) {
+        Some(Err(_)) => Err(too_long()),
+        _ => Ok(offsets.iter().map(|&o| o as i32).collect()),
+    }
 }
 
 /// Strings past an `i32` offset.
@@ -287,11 +291,7 @@ fn ledger_batch(l: Ledger, with_totals: bool) -> Result<(RecordBatch, Option<Vec
         || {
             Side {
                 totals: with_totals.then(|| l.totals()),
-                kind: l
-                    .kind
-                    .iter()
-                    .map(|k| KINDS.iter().position(|x| x == k).unwrap_or(0) as u32)
-                    .collect(),
+                kind: l.kind.iter().map(|&k| kind_key(k)).collect(),
                 status: l
                     .status
                     .iter()
@@ -401,9 +401,32 @@ fn ledger_batch(l: Ledger, with_totals: bool) -> Result<(RecordBatch, Option<Vec
     Ok((batch, side.totals))
 }
 
+/// An entry kind's key in the `kind` dictionary ([`KINDS`] order): a match, not a search
+/// per entry.
+fn kind_key(k: crate::ledger::EntryKind) -> u32 {
+    use crate::ledger::EntryKind;
+    match k {
+        EntryKind::Commission => 0,
+        EntryKind::Override => 1,
+        EntryKind::Bonus => 2,
+        EntryKind::TrueUp => 3,
+        EntryKind::Reversal => 4,
+        EntryKind::Adjustment => 5,
+    }
+}
+
 impl Side {
     /// The currency column's keys and codes, in first-seen order.
     fn with_currencies(mut self, currency: &[Currency]) -> Side {
+        // One currency (a fast-path ledger always): every key is 0, zero pages as
+        // allocated, rather than a search per entry.
+        if let Some(&first) = currency.first()
+            && currency.iter().all(|&c| c == first)
+        {
+            self.codes.push(first.as_str());
+            self.currency = vec![0; currency.len()];
+            return self;
+        }
         let mut seen: Vec<Currency> = Vec::new();
         self.currency = currency
             .iter()
@@ -437,13 +460,8 @@ fn keys(v: Vec<u32>) -> Int32Array {
 /// are; only the offsets are narrowed.
 fn owned_strings(s: Strings) -> Result<StringArray> {
     let (bytes, offsets) = s.into_parts();
-    let offsets: Vec<i32> = offsets
-        .iter()
-        .map(|&o| i32::try_from(o))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| too_long())?;
     Ok(StringArray::new(
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        OffsetBuffer::new(ScalarBuffer::from(narrow(&offsets)?)),
         Buffer::from_vec(bytes.into_bytes()),
         None,
     ))
