@@ -35,15 +35,16 @@ pub fn evaluate_arrow<'py>(
         let currency = program.plan().doc().currency;
         let events = partnerkit::fast::arrow::events_from_batches(&batches, currency)?;
         drop(batches);
-        let out = program.evaluate_columns(
+        // The events are handed over: the ledger takes their ids rather than a copy, and
+        // the rest is freed while the ledger is put in order.
+        let out = program.evaluate_columns_owned(
             &input.partners,
-            &events,
+            events,
             input.as_of,
             &partnerkit::fast::Options { explain },
         )?;
-        drop(events);
-        let totals = partnerkit::fast::arrow::totals_to_batch(&out.ledger.totals())?;
-        let ledger = partnerkit::fast::arrow::ledger_into_batch(out.ledger)?;
+        // The totals are summed while the ledger's columns are written.
+        let (ledger, totals) = partnerkit::fast::arrow::ledger_and_totals_into_batches(out.ledger)?;
         let path = match out.path {
             partnerkit::fast::Path::Native => None,
             partnerkit::fast::Path::Canonical { reason } => Some(reason),

@@ -109,6 +109,15 @@ impl Strings {
         }
         (&self.bytes, &self.offsets)
     }
+
+    /// [`Strings::parts`] by value: the bytes as they are (an Arrow buffer can take them
+    /// over without a copy) and the `len() + 1` offsets.
+    pub fn into_parts(self) -> (String, Vec<usize>) {
+        if self.offsets.is_empty() {
+            return (String::new(), vec![0]);
+        }
+        (self.bytes, self.offsets)
+    }
 }
 
 /// Interns strings to dense indices in first-seen order.

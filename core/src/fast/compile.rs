@@ -86,7 +86,9 @@ impl Int for i128 {}
 
 /// `num / den` (den > 0) rounded to an integer with `mode`, exactly as `Rounding::round`
 /// rounds the exact quotient. The one rounding routine of the fast path, in either width.
-#[inline]
+/// Always inlined: the fold calls it per payment, and an out-of-line generic call there
+/// spills the fold's registers (the profile showed it as its own symbol).
+#[inline(always)]
 pub(crate) fn round_div<T: Int>(num: T, den: T, mode: Rounding) -> T {
     let zero = T::from(0);
     let one = T::from(1);

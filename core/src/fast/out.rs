@@ -2,7 +2,7 @@
 //! (as `payouts` builds them) and the report order (`earned_at`, then id).
 
 use super::cal::{self, DAY_NS};
-use super::columns::{Events, NONE};
+use super::columns::{NONE, Strings};
 use super::compile::FastPlan;
 use super::ledger::{Ids, Ledger};
 use super::run::{Bail, bail};
@@ -311,22 +311,32 @@ pub(super) fn settle(
     Ok(status)
 }
 
-/// Puts the ledger in report order (`earned_at`, then id) and attaches the names.
+/// What the fold leaves for [`finish`]: the entries in canonical event order, and their
+/// statuses.
+pub(super) struct Folded {
+    pub(super) out: Cols,
+    pub(super) status: Vec<Status>,
+}
+
+/// Puts the ledger in report order (`earned_at`, then id) and attaches the names: the
+/// events' ids and the customers' keys, taken by value so that a caller done with its
+/// events hands them over instead of copying ten million ids.
 #[inline(never)]
 pub(super) fn finish(
     plan: &FastPlan,
     partners: &[Partner],
-    ev: &Events,
-    mut out: Cols,
-    status: Vec<Status>,
-) -> Result<Ledger, Bail> {
+    event_names: Strings,
+    customer_names: Strings,
+    folded: Folded,
+) -> Ledger {
+    let Folded { mut out, status } = folded;
     out.trim();
     let n = out.len();
-    let mut partner_names = super::columns::Strings::with_capacity(partners.len(), 0);
+    let mut partner_names = Strings::with_capacity(partners.len(), 0);
     for p in partners {
         partner_names.push(&p.id);
     }
-    let mut rule_names = super::columns::Strings::default();
+    let mut rule_names = Strings::default();
     rule_names.push(&plan.rule_id);
     let mut ledger = Ledger {
         kind: out.kind,
@@ -334,9 +344,9 @@ pub(super) fn finish(
         partner: out.partner,
         partner_names,
         event: out.event,
-        event_names: ev.id.clone(),
+        event_names,
         customer: out.customer,
-        customer_names: ev.customers.strings.clone(),
+        customer_names,
         rule: vec![0; n],
         rule_names,
         ids: Ids::Derived {
@@ -367,7 +377,7 @@ pub(super) fn finish(
     if !sorted {
         reorder(&mut ledger);
     }
-    Ok(ledger)
+    ledger
 }
 
 /// Sorts a derived-id ledger by (earned_at, id), renumbering the reversed-entry links.

@@ -41,6 +41,9 @@ pub(super) fn partner_index<'a>(
 const SEED: u64 = 0x7061_7274_6e65_726b;
 /// Radix bits of the uniqueness check: 2,048 buckets, each small enough to stay in cache.
 const BITS: u32 = 11;
+/// Rows a task of the id pass takes at least: below this, splitting costs more than it
+/// saves.
+const MIN_CHUNK: usize = 1 << 16;
 
 /// What one pass over the event ids finds: whether they are unique, and for each payment
 /// a refund names, its slot among the named payments.
@@ -56,11 +59,35 @@ pub(super) struct Ids {
     pub(super) spare: [Vec<u64>; 2],
 }
 
+/// The rows of one task of the id pass: how many make a chunk (the last may be shorter).
+/// A few chunks a thread, so that a slow thread does not hold the others up; on one
+/// thread, one chunk (the pass as a single loop, scattering without shares). The split
+/// changes how the work is shared, never what it finds.
+fn chunk_len(n: usize) -> usize {
+    let threads = rayon::current_num_threads();
+    let chunks = match threads {
+        1 => 1,
+        t => (t * 4).min(n.div_ceil(MIN_CHUNK)).max(1),
+    };
+    n.div_ceil(chunks).max(1)
+}
+
+/// What one chunk of the id pass counted.
+struct Part {
+    /// Rows per radix bucket.
+    count: Vec<usize>,
+    /// Touches.
+    touches: usize,
+}
+
 /// Hashes every event id once, for the uniqueness check and for the payments refunds name
 /// (found by hash among the named payments, then compared as strings), and counts the
-/// uniqueness check's buckets in the same pass.
+/// uniqueness check's buckets in the same pass. Chunks of rows run on rayon's threads,
+/// each writing its own rows and counting into its own buckets: the outcome is the same
+/// on any number of threads.
 #[inline(never)]
 pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
+    use rayon::prelude::*;
     let hasher = foldhash::fast::FixedState::with_seed(SEED);
     let n = ev.len();
     let n_refs = ev.payments.strings.len();
@@ -80,23 +107,49 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
         }
     }
     let mut ref_slot = vec![0u32; if n_refs > 0 { n } else { 0 }];
-    let mut hashes: Vec<u64> = Vec::with_capacity(n);
-    let mut count = vec![0usize; (1 << BITS) + 1];
-    let mut touches = 0usize;
-    for (i, &kind) in ev.kind.iter().enumerate() {
-        let h = id_hash(&hasher, ev.id.get_bytes(i));
-        hashes.push(h);
-        count[bucket(h) + 1] += 1;
-        touches += usize::from(kind == Kind::Touch);
-        if n_refs > 0
-            && kind == Kind::Payment
-            && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
-            && let Some(&k) = named.get(&h)
-            && ev.payments.strings.get(k as usize) == ev.id.get(i)
-        {
-            ref_slot[i] = k + 1;
+    // Zero-filled rather than pushed to: a fresh allocation this large is the kernel's
+    // zero pages (no memset), and chunks write their own rows in place.
+    let mut hashes = vec![0u64; n];
+    let chunk = chunk_len(n);
+    let slots: Vec<Option<&mut [u32]>> = if n_refs > 0 {
+        ref_slot.chunks_mut(chunk).map(Some).collect()
+    } else {
+        hashes.chunks(chunk).map(|_| None).collect()
+    };
+    let scan = |c: usize, hs: &mut [u64], mut slots: Option<&mut [u32]>| -> Part {
+        let start = c * chunk;
+        let kinds = &ev.kind[start..start + hs.len()];
+        let mut count = vec![0usize; 1 << BITS];
+        let mut touches = 0usize;
+        for (j, (out, &kind)) in hs.iter_mut().zip(kinds).enumerate() {
+            let i = start + j;
+            let h = id_hash(&hasher, ev.id.get_bytes(i));
+            *out = h;
+            count[bucket(h)] += 1;
+            touches += usize::from(kind == Kind::Touch);
+            if let Some(slots) = slots.as_deref_mut()
+                && kind == Kind::Payment
+                && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
+                && let Some(&k) = named.get(&h)
+                && ev.payments.strings.get(k as usize) == ev.id.get(i)
+            {
+                slots[j] = k + 1;
+            }
         }
-    }
+        Part { count, touches }
+    };
+    // One chunk (one thread) runs here, without handing a job to the pool.
+    let parts: Vec<Part> = if slots.len() <= 1 {
+        let slot = slots.into_iter().next().flatten();
+        vec![scan(0, &mut hashes, slot)]
+    } else {
+        hashes
+            .par_chunks_mut(chunk)
+            .zip(slots)
+            .enumerate()
+            .map(|(c, (hs, slots))| scan(c, hs, slots))
+            .collect()
+    };
     // Two named payments with one hash: the map kept one; find the other by string.
     if named.len() < n_refs {
         for (i, slot) in ref_slot.iter_mut().enumerate() {
@@ -108,7 +161,9 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
             }
         }
     }
-    let spare = check_unique(hashes, &mut count)?;
+    let touches = parts.iter().map(|p| p.touches).sum();
+    let counts: Vec<Vec<usize>> = parts.into_iter().map(|p| p.count).collect();
+    let spare = check_unique(hashes, chunk, &counts)?;
     Ok(Ids {
         ref_slot,
         touches,
@@ -130,11 +185,19 @@ fn bucket(x: u64) -> usize {
 
 /// Event ids must be unique: a repeated id is a duplicate to drop or a conflict to report,
 /// which the canonical path does. Hashes are spread over 2,048 buckets by their top bits
-/// (`count[b + 1]` holds bucket `b`'s size), then each bucket, small enough to stay in
-/// cache, goes through an open-addressing set on its low bits. An equal hash hands the
-/// input over. Returns its buffers for reuse.
+/// (`counts[c][b]`: how many of chunk `c`'s hashes, `h[c * chunk..]`, fall in bucket
+/// `b`), then each bucket, small enough to stay in cache, goes through an open-addressing
+/// set on its low bits. An equal hash hands the input over. Both steps run on rayon's
+/// threads (chunks scatter into their own share of each bucket; ranges of buckets are
+/// checked apart), and whether a hash repeats does not depend on how the work is shared.
+/// Returns its buffers for reuse.
 #[inline(never)]
-pub(super) fn check_unique(h: Vec<u64>, count: &mut [usize]) -> Result<[Vec<u64>; 2], Bail> {
+pub(super) fn check_unique(
+    h: Vec<u64>,
+    chunk: usize,
+    counts: &[Vec<usize>],
+) -> Result<[Vec<u64>; 2], Bail> {
+    use rayon::prelude::*;
     if h.len() < 1 << 14 {
         let mut h = h;
         h.sort_unstable();
@@ -143,43 +206,103 @@ pub(super) fn check_unique(h: Vec<u64>, count: &mut [usize]) -> Result<[Vec<u64>
             false => Ok([h, Vec::new()]),
         };
     }
-    for k in 1..count.len() {
-        count[k] += count[k - 1];
+    let buckets = 1usize << BITS;
+    // Where each bucket starts in the scattered copy.
+    let mut starts = vec![0usize; buckets + 1];
+    for c in counts {
+        for (b, &k) in c.iter().enumerate() {
+            starts[b + 1] += k;
+        }
     }
-    let starts = count.to_vec();
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
     let mut tmp = vec![0u64; h.len()];
-    for &x in &h {
-        let b = bucket(x);
-        tmp[count[b]] = x;
-        count[b] += 1;
+    if counts.len() == 1 {
+        // One chunk (one thread): a cursor per bucket over the whole copy.
+        let mut at = starts.clone();
+        for &x in &h {
+            let b = bucket(x);
+            tmp[at[b]] = x;
+            at[b] += 1;
+        }
+        return check_buckets(h, tmp, &starts);
     }
-    // One table, reused without clearing: a power of two at least twice the largest
-    // bucket. A slot holds a hash as itself; it belongs to the bucket being checked only
-    // when its top bits are that bucket's, so what earlier buckets left reads as empty.
-    // The table starts filled with the top bucket's bits (empty for every other bucket)
-    // and is zeroed once before the top bucket.
+    // Each chunk's share of each bucket, in chunk order within the bucket: disjoint
+    // slices, so that chunks scatter at once without sharing a cursor.
+    let mut shares: Vec<Vec<&mut [u64]>> =
+        counts.iter().map(|_| Vec::with_capacity(buckets)).collect();
+    let mut rest: &mut [u64] = &mut tmp;
+    for b in 0..buckets {
+        for (c, share) in counts.iter().zip(shares.iter_mut()) {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(c[b]);
+            share.push(mine);
+            rest = after;
+        }
+    }
+    h.par_chunks(chunk)
+        .zip(shares.par_iter_mut())
+        .for_each(|(hs, share)| {
+            for &x in hs {
+                // The share's next slot, then the share shrinks past it; the counts sized
+                // every share for exactly its hashes.
+                let slot = &mut share[bucket(x)];
+                if let Some((first, after)) = std::mem::take(slot).split_first_mut() {
+                    *first = x;
+                    *slot = after;
+                }
+            }
+        });
+    drop(shares);
+    check_buckets(h, tmp, &starts)
+}
+
+/// The second half of [`check_unique`]: each bucket of the scattered copy `tmp` (bucket
+/// `b` at `starts[b]..starts[b + 1]`) through an open-addressing set, ranges of buckets on
+/// rayon's threads.
+fn check_buckets(h: Vec<u64>, tmp: Vec<u64>, starts: &[usize]) -> Result<[Vec<u64>; 2], Bail> {
+    use rayon::prelude::*;
+    let buckets = starts.len() - 1;
+    // One table per range of buckets, reused without clearing: a power of two at least
+    // twice the largest bucket. A slot holds a hash as itself; it belongs to the bucket
+    // being checked only when its top bits are that bucket's, so what earlier buckets left
+    // reads as empty. The table starts filled with the top bucket's bits (empty for every
+    // other bucket) and is zeroed once before the top bucket.
     let largest = starts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     let size = (2 * largest).next_power_of_two().max(16);
     let mask = size - 1;
-    let mut table = vec![u64::MAX; size];
-    let top = (1usize << BITS) - 1;
-    for (b, w) in starts.windows(2).enumerate() {
-        if b == top {
-            table.fill(0);
-        }
-        for &x in &tmp[w[0]..w[1]] {
-            let mut k = (x as usize) & mask;
-            loop {
-                let slot = table[k];
-                if bucket(slot) != b {
-                    table[k] = x;
-                    break;
-                }
-                if slot == x {
-                    return repeated();
-                }
-                k = (k + 1) & mask;
+    let top = buckets - 1;
+    let check = |g: usize, ranges: usize| -> Result<(), Bail> {
+        let mut table = vec![u64::MAX; size];
+        for b in g * buckets / ranges..(g + 1) * buckets / ranges {
+            if b == top {
+                table.fill(0);
             }
+            for &x in &tmp[starts[b]..starts[b + 1]] {
+                let mut k = (x as usize) & mask;
+                loop {
+                    let slot = table[k];
+                    if bucket(slot) != b {
+                        table[k] = x;
+                        break;
+                    }
+                    if slot == x {
+                        return repeated();
+                    }
+                    k = (k + 1) & mask;
+                }
+            }
+        }
+        Ok(())
+    };
+    // On one thread, one range checked here; else a few ranges a thread.
+    match rayon::current_num_threads() {
+        1 => check(0, 1)?,
+        t => {
+            let ranges = (t * 4).min(buckets);
+            (0..ranges)
+                .into_par_iter()
+                .try_for_each(|g| check(g, ranges))?;
         }
     }
     Ok([h, tmp])
@@ -271,13 +394,21 @@ pub(super) fn canonical_rows(ev: &Events, as_of: i64) -> Rows {
 mod tests {
     use super::{BITS, bucket};
 
-    /// The uniqueness check on bare hashes, with the bucket counts the id pass gathers.
+    /// The uniqueness check on bare hashes, with the bucket counts the id pass gathers
+    /// (chunks as the id pass makes them on this many threads).
     fn check_unique(h: Vec<u64>) -> Result<[Vec<u64>; 2], super::Bail> {
-        let mut count = vec![0usize; (1 << BITS) + 1];
-        for &x in &h {
-            count[bucket(x) + 1] += 1;
-        }
-        super::check_unique(h, &mut count)
+        let chunk = super::chunk_len(h.len());
+        let counts: Vec<Vec<usize>> = h
+            .chunks(chunk)
+            .map(|c| {
+                let mut count = vec![0usize; 1 << BITS];
+                for &x in c {
+                    count[bucket(x)] += 1;
+                }
+                count
+            })
+            .collect();
+        super::check_unique(h, chunk, &counts)
     }
 
     /// A SplitMix64 stream: distinct, well-spread 64-bit values.
@@ -294,9 +425,21 @@ mod tests {
             .collect()
     }
 
+    /// On 1, 2 and 3 threads (chunks and bucket ranges split differently): the same
+    /// findings.
     #[test]
     fn finds_a_repeat_among_many_and_none_where_there_is_none() {
-        for n in [10, 20_000, 200_000] {
+        for threads in [1, 2, 3] {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(finds_a_repeat);
+        }
+    }
+
+    fn finds_a_repeat() {
+        for n in [10, 20_000, 200_000, 300_001] {
             let h = hashes(n);
             assert!(check_unique(h.clone()).is_ok(), "{n} distinct");
             for (a, b) in [(0, n - 1), (n / 2, n / 3), (7, 8)] {

@@ -17,8 +17,7 @@ use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS};
 use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{FastPlan, Price, pow10, round_div};
-use super::ledger::Ledger;
-use super::out::{Cols, Months, Rec, finish, settle};
+use super::out::{Cols, Folded, Months, Rec, settle};
 use super::prepare::{canonical_rows, partner_index, scan_ids};
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
@@ -74,7 +73,8 @@ fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     }
 }
 
-/// Runs the fold. `Err(Bail)` hands the input to the canonical path.
+/// Runs the fold: the entries and their statuses, in canonical event order (names are
+/// attached by [`super::out::finish`]). `Err(Bail)` hands the input to the canonical path.
 pub(crate) fn run(
     plan: &FastPlan,
     partner_currency: bool,
@@ -82,7 +82,7 @@ pub(crate) fn run(
     ev: &Events,
     as_of: i64,
     limits: &crate::Limits,
-) -> Result<Ledger, Bail> {
+) -> Result<Folded, Bail> {
     if !ev.wide.is_empty() {
         return bail("amounts beyond 64-bit minor units");
     }
@@ -407,7 +407,7 @@ pub(crate) fn run(
         as_of,
         limits.max_statements_per_partner,
     )?;
-    finish(plan, partners, ev, out, status)
+    Ok(Folded { out, status })
 }
 
 /// Attribution at a customer's first conversion: the eligible touches (within the window),

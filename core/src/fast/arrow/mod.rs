@@ -32,7 +32,10 @@ mod write;
 /// name the same version).
 pub use arrow_array::RecordBatch;
 pub use read::{events_from_batches, events_from_batches_by_rows};
-pub use write::{events_to_batch, ledger_into_batch, ledger_to_batch, totals_to_batch};
+pub use write::{
+    events_to_batch, ledger_and_totals_into_batches, ledger_into_batch, ledger_to_batch,
+    totals_to_batch,
+};
 
 /// The event columns, in the order [`events_to_batch`] writes them.
 pub(crate) const COLUMNS: [&str; 11] = [
