@@ -1,7 +1,9 @@
 //! The fast path gives the same result on any number of threads.
 //!
 //! The id pass, the uniqueness check and the Arrow output split their work over rayon's
-//! threads (chunks of rows, ranges of hash buckets, columns). Each input here is large
+//! threads (chunks of rows, ranges of hash buckets, columns), and for plans without tiers
+//! or caps the fold itself runs as one shard of customers a thread (one thread: the
+//! serial fold, which the other counts are compared with). Each input here is large
 //! enough for every split to take several pieces, and is evaluated in pools of 1, 2 and 3
 //! threads: the ledgers must be equal column for column, and an input the fold hands over
 //! (a repeated event id, a refund of a payment that never came) must be handed over, with
@@ -237,5 +239,329 @@ fn inputs_the_fold_hands_over_are_handed_over_on_any_number_of_threads() {
                 same_ledger(&a.ledger, &b.ledger, what);
             }
         }
+    }
+}
+
+// The fold sharded by customer: plans without tiers or caps fold on several threads, a
+// shard of customers each. The inputs below hold what a shard must see exactly as the
+// serial fold (one thread) does: customers without payments, customers without touches,
+// touches outside the window or after the customer is decided, several partners and
+// channels per customer, partial refunds (several per payment), chargebacks after a
+// partial refund, refunds inside the hold and after the payout (clawbacks under each
+// policy), refunds of unattributed payments, and instants shared by many events.
+
+/// Plans the sharded fold takes: no tiers, no monthly cap.
+const SHARD_PLANS: [&str; 3] = [
+    r#"{
+  "schema": "partnerkit/plan@1", "id": "shard-a", "currency": "USD", "rounding": "half_even",
+  "commission_base": "net",
+  "attribution": {"model": "last_touch", "window_days": 30},
+  "rules": [{"id": "base", "reward": {"percent": "7.5"},
+             "limits": {"min_per_event": "0.50", "max_per_event": "40"}}],
+  "lifecycle": {"hold_days": 20, "clawback": {"within_days": 60}, "negative_balance": "write_off"},
+  "payouts": {"period": "month", "threshold": "0"}
+}"#,
+    r#"{
+  "schema": "partnerkit/plan@1", "id": "shard-b", "currency": "USD", "rounding": "down",
+  "attribution": {"model": "first_touch", "window_days": 10},
+  "rules": [{"id": "flat", "reward": {"flat": "3.25"}}],
+  "lifecycle": {"hold_days": 15, "clawback": "never"},
+  "payouts": {"period": "month", "threshold": "25", "net_days": 5}
+}"#,
+    r#"{
+  "schema": "partnerkit/plan@1", "id": "shard-c", "currency": "USD", "rounding": "up",
+  "attribution": {"model": "last_touch", "window_days": 30},
+  "rules": [{"id": "base", "reward": {"percent": "33.333"}}],
+  "lifecycle": {"hold_days": 45, "clawback": "always"},
+  "payouts": {"period": "month", "threshold": "50"}
+}"#,
+];
+
+/// SplitMix64: the same stream on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+/// One generated event before it becomes a row.
+enum Gen {
+    Touch(String, Channel),
+    Payment(i64, i64),
+    Refund(String, Option<i64>),
+}
+
+/// `customers` customers' events over 2026, on the hour (so that many share an instant):
+/// in canonical order when `sorted`, else in generation order (the fold sorts them).
+fn mixed(seed: u64, customers: usize, sorted: bool) -> Events {
+    let usd = Currency::parse("USD").expect("USD");
+    let mut r = Rng(seed);
+    let hour = DAY_NS / 24;
+    let channels = [
+        Channel::Link,
+        Channel::Link,
+        Channel::Coupon,
+        Channel::DealRegistration,
+        Channel::Manual,
+    ];
+    // (at, kind rank as the canonical order ranks kinds, id, customer, event)
+    let mut rows: Vec<(i64, u8, String, usize, Gen)> = Vec::new();
+    for c in 0..customers {
+        let first = START_NS + r.below(360 * 24) as i64 * hour;
+        let shape = r.below(10);
+        // 0: touches only (never pays); 1: pays without any touch.
+        if shape != 1 {
+            for k in 0..1 + r.below(3) {
+                // Up to 45 days before the first payment (some outside a 30-day window),
+                // now and then after it (too late to matter).
+                let at = if r.below(8) == 0 {
+                    first + (1 + r.below(30 * 24) as i64) * hour
+                } else {
+                    first - r.below(45 * 24) as i64 * hour
+                };
+                let partner = format!("partner{:04}", r.below(PARTNERS as u64));
+                let ch = channels[r.below(channels.len() as u64) as usize];
+                rows.push((at, 0, format!("t{c}-{k}"), c, Gen::Touch(partner, ch)));
+            }
+        }
+        if shape == 0 {
+            continue;
+        }
+        let mut at = first;
+        for k in 0..1 + r.below(5) {
+            let cents = 1 + r.below(40_000) as i64;
+            let tax = if r.below(3) == 0 {
+                r.below(cents as u64 / 10 + 1) as i64
+            } else {
+                0
+            };
+            let id = format!("p{c}-{k}");
+            rows.push((at, 3, id.clone(), c, Gen::Payment(cents, tax)));
+            if r.below(5) == 0 {
+                // One to three reversals, 1 to 100 days later: inside the hold, after the
+                // payout, past a `within_days` policy.
+                let mut left = cents;
+                let mut when = at;
+                for j in 0..1 + r.below(3) {
+                    when += (1 + r.below(100 * 24) as i64) * hour;
+                    if left > 0 && r.below(4) == 0 {
+                        rows.push((
+                            when,
+                            5,
+                            format!("x{c}-{k}-{j}"),
+                            c,
+                            Gen::Refund(id.clone(), None),
+                        ));
+                        left = 0;
+                    } else if left > 0 {
+                        let part = 1 + r.below(left as u64) as i64;
+                        left -= part;
+                        let rid = format!("r{c}-{k}-{j}");
+                        rows.push((when, 4, rid, c, Gen::Refund(id.clone(), Some(part * 100))));
+                    }
+                }
+            }
+            at += (1 + r.below(60 * 24) as i64) * hour;
+        }
+    }
+    if sorted {
+        rows.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    }
+    let mut ev = Events::with_capacity(rows.len());
+    for (at, _, id, c, g) in rows {
+        let cust = format!("cust{c:06}");
+        match g {
+            Gen::Touch(partner, ch) => ev.push_touch(&id, at, &partner, &cust, ch),
+            Gen::Payment(cents, tax) => ev.push_payment(&id, at, &cust, cents, tax, 0, usd),
+            Gen::Refund(paid, amount) => ev.push_reversal(&id, at, &paid, amount, Some(usd)),
+        }
+    }
+    ev
+}
+
+#[test]
+fn the_sharded_fold_gives_the_serial_folds_ledger() {
+    let partners = partners();
+    for (k, plan) in SHARD_PLANS.iter().enumerate() {
+        let program = Program::new(Plan::from_json(plan).expect("plan"));
+        assert_eq!(program.fallback_reason(), None);
+        for sorted in [true, false] {
+            let ev = mixed(0x5eed + k as u64, 30_000, sorted);
+            assert!(ev.len() > 60_000, "{} events", ev.len());
+            let what = format!("plan {k}, sorted {sorted}");
+            // One thread: the serial fold.
+            let one = on(1, || {
+                program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+            })
+            .expect("evaluates");
+            assert!(one.path.is_native(), "{what}: {:?}", one.path);
+            assert!(
+                one.ledger.len() > 20_000,
+                "{what}: {} entries",
+                one.ledger.len()
+            );
+            let reversals = (0..one.ledger.len())
+                .filter(|&i| one.ledger.kind[i] == partnerkit::ledger::EntryKind::Reversal)
+                .count();
+            assert!(reversals > 500, "{what}: {reversals} reversals");
+            for threads in [2, 3] {
+                let other = on(threads, || {
+                    program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+                })
+                .expect("evaluates");
+                assert_eq!(other.path, one.path, "{what}");
+                same_ledger(
+                    &one.ledger,
+                    &other.ledger,
+                    &format!("{what}, {threads} threads"),
+                );
+                assert_eq!(one.ledger.totals(), other.ledger.totals(), "{what}");
+            }
+        }
+    }
+}
+
+/// A smaller input (still sharded on two threads) against the canonical path itself.
+#[test]
+fn the_sharded_fold_gives_the_canonical_ledger() {
+    let partners = partners();
+    for (k, plan) in SHARD_PLANS.iter().enumerate() {
+        let plan = Plan::from_json(plan).expect("plan");
+        let ev = mixed(0xca11 + k as u64, 2_500, false);
+        assert!(ev.len() > 5_000, "{} events", ev.len());
+        let input = partnerkit::Input {
+            plan: plan.clone(),
+            partners: partners.clone(),
+            events: ev.to_events(Currency::parse("USD").expect("USD")),
+            fx: Vec::new(),
+            as_of: as_of(),
+        };
+        let report = partnerkit::evaluate(&input).expect("canonical");
+        let want = Ledger::from_report(&report, false)
+            .expect("fits")
+            .to_json_lines();
+        let got = on(2, || {
+            Program::new(plan).evaluate_columns(&partners, &ev, as_of(), &Options::default())
+        })
+        .expect("evaluates");
+        assert!(got.path.is_native(), "plan {k}: {:?}", got.path);
+        assert!(
+            got.ledger.to_json_lines() == want,
+            "plan {k}: ledgers differ"
+        );
+    }
+}
+
+/// The serial fold stops at the first row it cannot fold; a shard stops at the first of
+/// its own. Two faults in different customers' rows (so in different shards on two and
+/// three threads), in either order: the reason handed over is the earlier one's, on any
+/// number of threads, and so is what the canonical path then decides.
+#[test]
+fn the_earliest_fault_of_any_shard_is_the_one_handed_over() {
+    let usd = Currency::parse("USD").expect("USD");
+    let eur = Currency::parse("EUR").expect("EUR");
+    let program = Program::new(Plan::from_json(SHARD_PLANS[2]).expect("plan"));
+    let partners = partners();
+    let base = mixed(0xfa17, 6_000, true);
+    // 2026-01-02 and 2027-02-20 (before `as_of`).
+    let (early, late) = (START_NS + DAY_NS, START_NS + 415 * DAY_NS);
+    for (early_foreign, want) in [
+        (true, "a payment in a currency other than the plan's"),
+        (false, "a refund of a payment not applied before it"),
+    ] {
+        let (foreign_at, unknown_at) = if early_foreign {
+            (early, late)
+        } else {
+            (late, early)
+        };
+        // Two touches before everything intern `cust-a` and `cust-foreign` first: the
+        // foreign payment's customer is the second (shard 1 of 2 or 3), while a refund
+        // of a payment the input lacks goes to shard 0.
+        let mut ev = Events::with_capacity(base.len() + 4);
+        let before = START_NS - 100 * DAY_NS;
+        ev.push_touch("t-a", before, "partner0001", "cust-a", Channel::Link);
+        ev.push_touch(
+            "t-foreign",
+            before,
+            "partner0002",
+            "cust-foreign",
+            Channel::Link,
+        );
+        let mut rows: Vec<(i64, u8, String, u8)> = vec![
+            (foreign_at, 3, "p-foreign".to_owned(), 0),
+            (unknown_at, 4, "r-unknown".to_owned(), 1),
+        ];
+        for i in 0..base.len() {
+            rows.push((base.at[i], 9, i.to_string(), 2));
+        }
+        rows.sort_by_key(|a| (a.0, a.1));
+        for (at, _, id, what) in rows {
+            match what {
+                0 => ev.push_payment(&id, at, "cust-foreign", 5_000, 0, 0, eur),
+                1 => ev.push_reversal(&id, at, "p-never-paid", Some(100), Some(usd)),
+                _ => copy_row(&base, id.parse().expect("row"), &mut ev),
+            }
+        }
+        let mut outcomes = Vec::new();
+        for threads in [1, 2, 3] {
+            let got = on(threads, || {
+                program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+            });
+            if let Ok(o) = &got {
+                match &o.path {
+                    partnerkit::fast::Path::Canonical { reason } => {
+                        assert_eq!(
+                            reason,
+                            &format!("the input has {want}"),
+                            "{threads} threads"
+                        )
+                    }
+                    partnerkit::fast::Path::Native => panic!("{want}: ran natively"),
+                }
+            }
+            outcomes.push(outcome(&got));
+        }
+        assert_eq!(outcomes[0], outcomes[1], "{want}: 2 threads");
+        assert_eq!(outcomes[0], outcomes[2], "{want}: 3 threads");
+    }
+}
+
+/// Appends row `i` of `from` to `to`.
+fn copy_row(from: &Events, i: usize, to: &mut Events) {
+    use partnerkit::input::Kind;
+    let usd = Currency::parse("USD").expect("USD");
+    let id = from.id.get(i);
+    let at = from.at[i];
+    match from.kind[i] {
+        Kind::Touch => to.push_touch(
+            id,
+            at,
+            from.partners.strings.get(from.partner[i] as usize),
+            from.customers.strings.get(from.customer[i] as usize),
+            from.channel[i],
+        ),
+        Kind::Payment => to.push_payment(
+            id,
+            at,
+            from.customers.strings.get(from.customer[i] as usize),
+            from.amount[i],
+            from.tax[i],
+            from.discount[i],
+            usd,
+        ),
+        Kind::Refund | Kind::Chargeback => to.push_reversal(
+            id,
+            at,
+            from.payments.strings.get(from.payment[i] as usize),
+            (from.kind[i] == Kind::Refund).then_some(from.amount[i]),
+            Some(usd),
+        ),
+        k => panic!("row {i}: {k:?}"),
     }
 }

@@ -30,6 +30,7 @@ pub mod ledger;
 mod out;
 mod prepare;
 mod run;
+mod shard;
 
 use crate::Limits;
 use crate::error::Result;

@@ -31,16 +31,19 @@ pub(super) fn bail<T>(why: impl Into<String>) -> Result<T, Bail> {
     Err(Bail(why.into()))
 }
 
+/// A customer's credit once decided without a partner (`NONE`: not decided yet).
+pub(super) const UNATTRIBUTED: u32 = NONE - 1;
+
 /// A touch kept until its customer's first conversion (a linked list per customer).
 #[derive(Clone, Copy)]
-struct TouchRec {
-    at: i64,
-    row: u32,
-    partner: u32,
-    rank: u8,
-    channel: Channel,
+pub(super) struct TouchRec {
+    pub(super) at: i64,
+    pub(super) row: u32,
+    pub(super) partner: u32,
+    pub(super) rank: u8,
+    pub(super) channel: Channel,
     /// The customer's previous touch, or NONE.
-    next: u32,
+    pub(super) next: u32,
 }
 
 /// What refunds need of a payment they name.
@@ -63,7 +66,7 @@ struct PayRec {
 /// 64-bit one), else in 64 bits when the product fits, else in 128. Inlined into the fold:
 /// a call per payment would spill its registers.
 #[inline(always)]
-fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
+pub(super) fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     match a.checked_mul(b) {
         Some(p) => match (i32::try_from(p), i32::try_from(den)) {
             (Ok(p), Ok(d)) if d > 0 => i128::from(round_div(p, d, mode)),
@@ -115,8 +118,34 @@ pub(crate) fn run(
     let digits = plan.digits;
     let rounding = plan.rounding;
     let n_customers = ev.customers.strings.len();
-    // Per customer: NONE = undecided; NONE - 1 = decided, unattributed; else the partner.
-    const UNATTRIBUTED: u32 = NONE - 1;
+    // Plans whose pricing reads no partner state fold on several threads, a shard of
+    // customers each, and give these same entries (see `shard`).
+    let shards = super::shard::count(plan, rows.len());
+    if shards > 1 {
+        let out = super::shard::run(
+            plan,
+            partners.len(),
+            ev,
+            &rows,
+            &touch_partner,
+            &ref_slot,
+            ids.touches,
+            ids.spare,
+            shards,
+        )?;
+        drop(rows);
+        let status = settle(
+            plan,
+            partners.len(),
+            &out,
+            as_of,
+            limits.max_statements_per_partner,
+        )?;
+        return Ok(Folded { out, status });
+    }
+
+    // Per customer: NONE = undecided; UNATTRIBUTED = decided, unattributed; else the
+    // partner.
     let mut credit = vec![NONE; n_customers];
     let mut head = vec![NONE; n_customers];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(ids.touches);
@@ -414,7 +443,13 @@ pub(crate) fn run(
 /// the best-ranked channel among them, then the latest (or, under first touch or for deal
 /// registrations, the earliest) by instant then event id.
 #[inline(never)]
-fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64) -> Option<u32> {
+pub(super) fn decide(
+    plan: &FastPlan,
+    ev: &Events,
+    touches: &[TouchRec],
+    head: u32,
+    at: i64,
+) -> Option<u32> {
     let mut best: Option<&TouchRec> = None;
     let mut k = head;
     // The best rank first: one pass finds it, a second picks the touch.

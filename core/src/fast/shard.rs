@@ -1,0 +1,694 @@
+//! The fold sharded by customer, for plans whose pricing reads no partner state.
+//!
+//! Without tiers and without a monthly cap, nothing the fold reads of a partner changes
+//! while it folds: a payment's commission depends on its customer's attribution (the
+//! customer's own touches) and on the payment, and a refund's reversal on the payment it
+//! names and that payment's earlier refunds. [`FastPlan::compile`] keeps every other
+//! partner- or program-level state (volume bands, bonuses, overrides, per-customer
+//! maxima, statuses, fraud checks) on the canonical path, so a compiled plan without
+//! tiers or a cap couples no two customers. Each shard then folds the rows of its own
+//! customers (a refund belongs to its payment's customer) in canonical order, exactly as
+//! the serial fold would, and keeps the entries with their canonical positions. A row
+//! makes one entry at most, so merging the shards' entries by position gives the serial
+//! fold's entries in the serial fold's order; statements and the report order then run
+//! on them as they do after the serial fold.
+//!
+//! A bail is kept with its position: the serial fold stops at the first row it cannot
+//! fold, which is the earliest bail of any shard (a shard's rows see the same state as in
+//! the serial fold, and rows before the earliest bail folded in every shard), so the same
+//! reason reaches the canonical path.
+
+use rayon::prelude::*;
+
+use super::cal::DAY_NS;
+use super::columns::{Events, NONE, REFUND_DIGITS};
+use super::compile::{FastPlan, Price, pow10};
+use super::out::Cols;
+use super::prepare::Rows;
+use super::run::{Bail, TouchRec, UNATTRIBUTED, decide, mul_div};
+use crate::input::Kind;
+use crate::ledger::EntryKind;
+use crate::plan::Clawback;
+
+/// Most shards: each shard reads every row's kind and owner, so past a few the reading
+/// costs more than the split saves.
+const MAX_SHARDS: usize = 8;
+/// Fewest rows worth sharding: below this the pool's hand-over costs more than the fold.
+const MIN_ROWS: usize = 1 << 12;
+/// Rows a task of the payments' owner pass takes.
+const CHUNK: usize = 1 << 16;
+
+/// How many shards fold `rows` rows under `plan` on the current pool; 1: the serial fold
+/// (one thread, a small input, or a plan whose pricing reads partner state).
+pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
+    let threads = rayon::current_num_threads().min(MAX_SHARDS);
+    // Tiers (levels and their metrics) and the monthly cap (the partner's month tally)
+    // are the only partner state a compiled plan reads; `percent_by_tier` needs tiers.
+    let independent =
+        plan.tiers.is_none() && plan.max_month.is_none() && !matches!(plan.price, Price::ByTier(_));
+    if threads < 2 || rows < MIN_ROWS || !independent {
+        1
+    } else {
+        threads
+    }
+}
+
+/// What a refund needs of the payment it names (the commission's fields included, so
+/// that a reversal reads one record rather than the shard's entry columns).
+#[derive(Clone, Copy, Default)]
+struct Pay {
+    applied: bool,
+    amount: i64,
+    refunded: i64,
+    /// What has been reversed of the commission so far.
+    accounted: i64,
+    /// The commission entry (the shard's index), or NONE.
+    entry: u32,
+    partner: u32,
+    customer: u32,
+    commission: i64,
+    earned: i64,
+    available: i64,
+}
+
+/// One shard's entries in canonical order, with their positions in it.
+struct Part {
+    pos: Vec<u32>,
+    partner: Vec<u32>,
+    customer: Vec<u32>,
+    /// For a reversal, the shard's index of the commission it reverses; else NONE.
+    reverses: Vec<u32>,
+    amount: Vec<i64>,
+    available: Vec<i64>,
+}
+
+impl Part {
+    fn with_capacity(n: usize) -> Part {
+        // Sized for every row: only the pages written are ever touched.
+        Part {
+            pos: Vec::with_capacity(n),
+            partner: Vec::with_capacity(n),
+            customer: Vec::with_capacity(n),
+            reverses: Vec::with_capacity(n),
+            amount: Vec::with_capacity(n),
+            available: Vec::with_capacity(n),
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        pos: usize,
+        partner: u32,
+        customer: u32,
+        reverses: u32,
+        amount: i64,
+        available: i64,
+    ) {
+        self.pos.push(pos as u32);
+        self.partner.push(partner);
+        self.customer.push(customer);
+        self.reverses.push(reverses);
+        self.amount.push(amount);
+        self.available.push(available);
+    }
+}
+
+/// How a credited payment is priced: a flat amount or a percent, as the serial fold's
+/// level-0 rate (without tiers every partner is at level 0).
+#[derive(Clone, Copy)]
+enum Unit {
+    Flat(i128),
+    Rate(i64, i64),
+}
+
+/// What every shard reads.
+struct Ctx<'a> {
+    plan: &'a FastPlan,
+    n_partners: usize,
+    ev: &'a Events,
+    rows: &'a Rows,
+    touch_partner: &'a [u32],
+    ref_slot: &'a [u32],
+    /// Per customer: its shard.
+    owner: Vec<u8>,
+    /// Per payment a refund names: the shard of its customer (0 for a payment the input
+    /// does not hold: that shard's fold then bails where the serial fold does).
+    slot_owner: Vec<u8>,
+    touches: usize,
+    unit: Unit,
+}
+
+/// The fold on `shards` shards: the serial fold's entries, in its order, written into
+/// columns sized for `rows` (the instant columns reuse `spare`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    plan: &FastPlan,
+    n_partners: usize,
+    ev: &Events,
+    rows: &Rows,
+    touch_partner: &[u32],
+    ref_slot: &[u32],
+    touches: usize,
+    spare: [Vec<u64>; 2],
+    shards: usize,
+) -> Result<Cols, Bail> {
+    let unit = match &plan.price {
+        Price::Flat(f) => Unit::Flat(*f),
+        Price::Percent(f) => Unit::Rate(f.mantissa as i64, pow10(f.scale + 2) as i64),
+        Price::ByTier(_) => return super::run::bail("a tier without a rate"),
+    };
+    let n_customers = ev.customers.strings.len();
+    // Customers dealt round-robin: balanced whatever the order customers appear in.
+    let owner: Vec<u8> = (0..n_customers).map(|c| (c % shards) as u8).collect();
+    let mut slot_owner = vec![0u8; ev.payments.strings.len()];
+    if !ref_slot.is_empty() {
+        let found: Vec<Vec<(u32, u8)>> = ref_slot
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, slots)| {
+                let base = c * CHUNK;
+                slots
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &s)| s != 0)
+                    .map(|(j, &s)| (s - 1, owner[ev.customer[base + j] as usize]))
+                    .collect()
+            })
+            .collect();
+        for (s, o) in found.into_iter().flatten() {
+            slot_owner[s as usize] = o;
+        }
+    }
+    let cx = Ctx {
+        plan,
+        n_partners,
+        ev,
+        rows,
+        touch_partner,
+        ref_slot,
+        owner,
+        slot_owner,
+        touches,
+        unit,
+    };
+    // The merged columns are made ready (the instant columns converted in place) while
+    // the shards fold.
+    let (mut out, folded) = rayon::join(
+        || Cols::with_capacity(rows.len(), spare),
+        || -> Vec<Result<Part, (usize, Bail)>> {
+            (0..shards)
+                .into_par_iter()
+                .map(|s| fold(&cx, s as u8))
+                .collect()
+        },
+    );
+    let mut parts = Vec::with_capacity(shards);
+    let mut first: Option<(usize, Bail)> = None;
+    for f in folded {
+        match f {
+            Ok(p) => parts.push(p),
+            Err((pos, why)) => {
+                if first.as_ref().is_none_or(|(at, _)| pos < *at) {
+                    first = Some((pos, why));
+                }
+            }
+        }
+    }
+    if let Some((_, why)) = first {
+        return Err(why);
+    }
+    merge(&parts, &cx.owner, ev, rows, &mut out);
+    Ok(out)
+}
+
+/// Shard `me`'s fold: the serial fold's steps for its own rows (see `run::run`, whose
+/// tier, cap and tier-metric steps do nothing for these plans).
+fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
+    let (plan, ev, rows) = (cx.plan, cx.ev, cx.rows);
+    let n_customers = ev.customers.strings.len();
+    let digits = plan.digits;
+    let rounding = plan.rounding;
+    let mut credit = vec![NONE; n_customers];
+    let mut head = vec![NONE; n_customers];
+    let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
+    let mut pays = vec![Pay::default(); ev.payments.strings.len()];
+    let mut part = Part::with_capacity(rows.len());
+    for i in 0..rows.len() {
+        let row = rows.get(i);
+        let r = row as usize;
+        let kind = ev.kind[r];
+        let who = match kind {
+            Kind::Touch | Kind::Payment => cx.owner[ev.customer[r] as usize],
+            Kind::Refund | Kind::Chargeback => cx
+                .slot_owner
+                .get(ev.payment[r] as usize)
+                .copied()
+                .unwrap_or(0),
+            _ => 0,
+        };
+        if who != me {
+            continue;
+        }
+        let stop = |why: &str| Err((i, Bail(why.to_owned())));
+        let at = ev.at[r];
+        match kind {
+            Kind::Touch => {
+                let c = ev.customer[r] as usize;
+                if credit[c] != NONE {
+                    continue;
+                }
+                let ch = ev.channel[r];
+                touches.push(TouchRec {
+                    at,
+                    row,
+                    partner: cx.touch_partner[ev.partner[r] as usize],
+                    rank: plan.rank[super::compile::channel_index(ch)],
+                    channel: ch,
+                    next: head[c],
+                });
+                head[c] = (touches.len() - 1) as u32;
+            }
+            Kind::Payment => {
+                if ev.currency[r] != Some(plan.currency) {
+                    return stop("a payment in a currency other than the plan's");
+                }
+                let c = ev.customer[r] as usize;
+                if credit[c] == NONE {
+                    credit[c] = decide(plan, ev, &touches, head[c], at).unwrap_or(UNATTRIBUTED);
+                    head[c] = NONE;
+                }
+                let p = credit[c];
+                let amount = ev.amount[r];
+                let base = if plan.net {
+                    amount - ev.tax[r] - ev.discount[r]
+                } else {
+                    amount
+                };
+                let mut entry = NONE;
+                let mut commission = 0;
+                if p != UNATTRIBUTED {
+                    if p as usize >= cx.n_partners {
+                        return stop("a credit to an undeclared partner");
+                    }
+                    let mut amt = match cx.unit {
+                        Unit::Flat(f) => f,
+                        Unit::Rate(m, den) => mul_div(base, m, den, rounding),
+                    };
+                    if let Some(min) = plan.min_event
+                        && amt < min
+                    {
+                        amt = min;
+                    }
+                    if let Some(max) = plan.max_event
+                        && amt > max
+                    {
+                        amt = max;
+                    }
+                    let Ok(a64) = i64::try_from(amt) else {
+                        return stop("an amount beyond 64-bit minor units");
+                    };
+                    if a64 != 0 {
+                        entry = part.pos.len() as u32;
+                        part.push(i, p, c as u32, NONE, a64, at + plan.hold_ns);
+                    }
+                    commission = a64;
+                }
+                let s = if cx.ref_slot.is_empty() {
+                    0
+                } else {
+                    cx.ref_slot[r]
+                };
+                if s != 0 {
+                    pays[s as usize - 1] = Pay {
+                        applied: true,
+                        amount,
+                        refunded: 0,
+                        accounted: 0,
+                        entry,
+                        partner: p,
+                        customer: c as u32,
+                        commission,
+                        earned: at,
+                        available: at + plan.hold_ns,
+                    };
+                }
+            }
+            Kind::Refund | Kind::Chargeback => {
+                let s = ev.payment[r] as usize;
+                let mut rec = pays[s];
+                if !rec.applied {
+                    return stop("a refund of a payment not applied before it");
+                }
+                if ev.currency[r].is_some_and(|c| c != plan.currency) {
+                    return stop("a refund in another currency than its payment");
+                }
+                let left = rec.amount - rec.refunded;
+                let now = if kind == Kind::Refund {
+                    let scale = pow10(REFUND_DIGITS - digits.min(REFUND_DIGITS)) as i64;
+                    let a = ev.amount[r];
+                    if a % scale != 0 {
+                        return stop("a refund with more decimals than its currency");
+                    }
+                    let a = a / scale;
+                    if a > left {
+                        return stop("a refund exceeding its payment");
+                    }
+                    a
+                } else {
+                    left
+                };
+                if now == 0 {
+                    continue;
+                }
+                let total = rec.refunded + now;
+                rec.refunded = total;
+                if rec.entry != NONE {
+                    let e = rec.commission;
+                    let target = if total == rec.amount {
+                        e
+                    } else {
+                        mul_div(e, total, rec.amount, rounding) as i64
+                    };
+                    let delta = target - rec.accounted;
+                    rec.accounted = target;
+                    if delta != 0 {
+                        let available = if at < rec.available {
+                            Some(rec.available)
+                        } else {
+                            match &plan.clawback {
+                                Clawback::Always => Some(at),
+                                Clawback::Never => None,
+                                Clawback::WithinDays(n) => {
+                                    (at <= rec.earned + i64::from(*n) * DAY_NS).then_some(at)
+                                }
+                            }
+                        };
+                        if let Some(available) = available {
+                            part.push(i, rec.partner, rec.customer, rec.entry, -delta, available);
+                        }
+                    }
+                }
+                pays[s] = rec;
+            }
+            _ => return stop("an event kind the fast path does not fold"),
+        }
+    }
+    Ok(part)
+}
+
+/// The output of one task of the merge: its share of every column of the merged entries.
+struct Dest<'a> {
+    /// The index in the merged columns of the first entry.
+    first: usize,
+    kind: &'a mut [EntryKind],
+    partner: &'a mut [u32],
+    event: &'a mut [u32],
+    customer: &'a mut [u32],
+    reverses: &'a mut [u32],
+    amount: &'a mut [i128],
+    earned: &'a mut [i64],
+    available: &'a mut [i64],
+    /// Per shard: the merged index of each of its entries this task merges.
+    index: Vec<&'a mut [u32]>,
+    /// Per shard: the first of its entries this task merges.
+    from: Vec<usize>,
+}
+
+/// Cuts `v` into consecutive pieces at the offsets `at` (ascending, the last at most
+/// `v.len()`; the first piece starts at `at[0]`).
+fn pieces<'a, T>(v: &'a mut [T], at: &[usize]) -> Vec<&'a mut [T]> {
+    let mut rest = &mut v[at[0]..];
+    let mut out = Vec::with_capacity(at.len() - 1);
+    for w in at.windows(2) {
+        let (piece, after) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+        out.push(piece);
+        rest = after;
+    }
+    out
+}
+
+/// The shards' entries by canonical position (a row makes one entry at most, so the
+/// position orders them as the serial fold wrote them), each reversal then pointed at its
+/// commission's index in the merged columns. Ranges of positions merge on rayon's
+/// threads: a range's entries are a slice of each shard's, and its place in the merged
+/// columns is the count of entries before it.
+fn merge(parts: &[Part], owner: &[u8], ev: &Events, rows: &Rows, out: &mut Cols) {
+    let n = rows.len();
+    let total: usize = parts.iter().map(|p| p.pos.len()).sum();
+    let tasks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
+    // Per shard, per task boundary: its first entry at or after the boundary's position.
+    let cut: Vec<Vec<usize>> = parts
+        .iter()
+        .map(|p| {
+            (0..=tasks)
+                .map(|g| {
+                    let b = (g * n / tasks) as u64;
+                    p.pos.partition_point(|&q| u64::from(q) < b)
+                })
+                .collect()
+        })
+        .collect();
+    let at: Vec<usize> = (0..=tasks)
+        .map(|g| cut.iter().map(|c| c[g]).sum())
+        .collect();
+    out.kind.resize(total, EntryKind::Commission);
+    let mut index: Vec<Vec<u32>> = parts.iter().map(|p| vec![0; p.pos.len()]).collect();
+    {
+        let mut by_shard: Vec<std::vec::IntoIter<&mut [u32]>> = index
+            .iter_mut()
+            .zip(&cut)
+            .map(|(v, c)| pieces(v, c).into_iter())
+            .collect();
+        let mut dests: Vec<Dest> = pieces(&mut out.kind, &at)
+            .into_iter()
+            .zip(pieces(&mut out.partner, &at))
+            .zip(pieces(&mut out.event, &at))
+            .zip(pieces(&mut out.customer, &at))
+            .zip(pieces(&mut out.reverses, &at))
+            .zip(pieces(&mut out.amount, &at))
+            .zip(pieces(&mut out.earned, &at))
+            .zip(pieces(&mut out.available, &at))
+            .enumerate()
+            .map(
+                |(
+                    g,
+                    (
+                        ((((((kind, partner), event), customer), reverses), amount), earned),
+                        available,
+                    ),
+                )| {
+                    Dest {
+                        first: at[g],
+                        kind,
+                        partner,
+                        event,
+                        customer,
+                        reverses,
+                        amount,
+                        earned,
+                        available,
+                        index: Vec::new(),
+                        from: cut.iter().map(|c| c[g]).collect(),
+                    }
+                },
+            )
+            .collect();
+        for d in &mut dests {
+            d.index = by_shard.iter_mut().filter_map(Iterator::next).collect();
+        }
+        dests
+            .par_iter_mut()
+            .for_each(|d| merge_range(parts, ev, rows, d));
+    }
+    // Every entry placed: a reversal's commission is its customer's, so in its shard.
+    let index = &index;
+    out.reverses[..total]
+        .par_chunks_mut(CHUNK)
+        .zip(out.customer[..total].par_chunks(CHUNK))
+        .for_each(|(rs, cs)| {
+            for (r, &c) in rs.iter_mut().zip(cs) {
+                if *r != NONE {
+                    *r = index[usize::from(owner[c as usize])][*r as usize];
+                }
+            }
+        });
+}
+
+/// One task of [`merge`]: its range's entries of every shard, by position.
+fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, d: &mut Dest) {
+    let mut next = d.from.clone();
+    let end: Vec<usize> = d
+        .from
+        .iter()
+        .zip(&d.index)
+        .map(|(f, i)| f + i.len())
+        .collect();
+    for k in 0..d.kind.len() {
+        let (mut s, mut best) = (0, u32::MAX);
+        for (t, p) in parts.iter().enumerate() {
+            if next[t] < end[t] && p.pos[next[t]] < best {
+                best = p.pos[next[t]];
+                s = t;
+            }
+        }
+        let p = &parts[s];
+        let j = next[s];
+        next[s] += 1;
+        d.index[s][j - d.from[s]] = (d.first + k) as u32;
+        let row = rows.get(best as usize);
+        let rev = p.reverses[j];
+        // A reversal keeps its commission's index in the shard until every task has
+        // placed its entries.
+        d.kind[k] = if rev == NONE {
+            EntryKind::Commission
+        } else {
+            EntryKind::Reversal
+        };
+        d.partner[k] = p.partner[j];
+        d.event[k] = row;
+        d.customer[k] = p.customer[j];
+        d.reverses[k] = rev;
+        d.amount[k] = i128::from(p.amount[j]);
+        d.earned[k] = ev.at[row as usize];
+        d.available[k] = p.available[j];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::columns::Events;
+    use super::super::compile::FastPlan;
+    use super::super::run;
+    use crate::Limits;
+    use crate::input::Partner;
+    use crate::money::Currency;
+    use crate::plan::{Channel, Plan};
+
+    const DAY: i64 = 86_400_000_000_000;
+    /// 2026-01-01T00:00:00Z.
+    const START: i64 = 1_767_225_600_000_000_000;
+
+    /// The fold's bail reason (None: it folded) on a pool of `threads`.
+    fn bail(threads: usize, ev: &Events) -> Option<String> {
+        let plan = Plan::from_json(
+            r#"{"schema": "partnerkit/plan@1", "id": "b", "currency": "USD",
+                "rules": [{"id": "base", "reward": {"percent": "20"}}],
+                "payouts": {"period": "month"}}"#,
+        )
+        .expect("plan");
+        let fast = FastPlan::compile(&plan).expect("compiles");
+        let partners = vec![
+            Partner::new("ana".to_owned()),
+            Partner::new("ben".to_owned()),
+        ];
+        let as_of = START + 400 * DAY;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(|| {
+                // The input is large enough to shard: one shard a thread.
+                assert_eq!(super::count(&fast, ev.len()), threads);
+                run::run(&fast, false, &partners, ev, as_of, &Limits::default())
+                    .err()
+                    .map(|run::Bail(why)| why)
+            })
+    }
+
+    /// A fault added to an input: (instant, customer, what).
+    type Fault = (i64, usize, u8);
+
+    /// Several thousand customers, each touched then paying twice, a payment in ten
+    /// refunded; `faults` are (instant, customer, what) rows added: 0 a payment in EUR, 1
+    /// a refund of a payment the input lacks, 2 a refund beyond its payment.
+    fn events(faults: &[Fault]) -> Events {
+        let usd = Currency::parse("USD").expect("USD");
+        let eur = Currency::parse("EUR").expect("EUR");
+        let mut ev = Events::with_capacity(30_000);
+        let n = 4_000;
+        // Rows in time order: customer c's touch at c hours, payments a day and 100 days
+        // later, refunds of every tenth payment 20 days after it.
+        let hour = DAY / 24;
+        let mut rows: Vec<(i64, u8, usize, usize)> = Vec::new();
+        for c in 0..n {
+            let t = START + c as i64 * hour;
+            rows.push((t, 0, c, 0));
+            rows.push((t + DAY, 1, c, 0));
+            rows.push((t + 100 * DAY, 1, c, 1));
+            if c % 10 == 0 {
+                rows.push((t + 120 * DAY, 2, c, 1));
+            }
+        }
+        for &(at, c, what) in faults {
+            rows.push((at, 10 + what, c, 0));
+        }
+        rows.sort_unstable();
+        for (at, k, c, j) in rows {
+            let cust = format!("c{c}");
+            match k {
+                0 => ev.push_touch(
+                    &format!("t{c}"),
+                    at,
+                    ["ana", "ben"][c % 2],
+                    &cust,
+                    Channel::Link,
+                ),
+                1 => ev.push_payment(&format!("p{c}-{j}"), at, &cust, 10_000, 0, 0, usd),
+                2 => ev.push_reversal(
+                    &format!("r{c}"),
+                    at,
+                    &format!("p{c}-{j}"),
+                    Some(500_000),
+                    Some(usd),
+                ),
+                10 => ev.push_payment(&format!("f{c}"), at, &cust, 10_000, 0, 0, eur),
+                11 => ev.push_reversal(&format!("u{c}"), at, "p-none", Some(100), Some(usd)),
+                _ => ev.push_reversal(
+                    &format!("x{c}"),
+                    at,
+                    &format!("p{c}-0"),
+                    Some(10_000_000),
+                    Some(usd),
+                ),
+            }
+        }
+        ev
+    }
+
+    /// The serial fold's reason (one thread) is every shard count's, whichever shard the
+    /// earliest fault falls in and whatever faults other shards meet later.
+    #[test]
+    fn the_earliest_fault_decides_on_any_number_of_threads() {
+        let foreign = "a payment in a currency other than the plan's";
+        let unknown = "a refund of a payment not applied before it";
+        let beyond = "a refund exceeding its payment";
+        let t = |d: i64| START + d * DAY;
+        let cases: [(&[Fault], Option<&str>); 6] = [
+            (&[], None),
+            (&[(t(50), 7, 0), (t(90), 8, 1)], Some(foreign)),
+            (&[(t(90), 7, 0), (t(50), 8, 1)], Some(unknown)),
+            (&[(t(60), 3, 2), (t(61), 4, 0), (t(62), 5, 1)], Some(beyond)),
+            (
+                &[(t(62), 3, 2), (t(61), 4, 0), (t(60), 5, 1)],
+                Some(unknown),
+            ),
+            (
+                &[(t(62), 3, 2), (t(60), 4, 0), (t(61), 5, 1)],
+                Some(foreign),
+            ),
+        ];
+        for (faults, want) in cases {
+            let ev = events(faults);
+            assert!(ev.len() > 12_000);
+            for threads in [1, 2, 3] {
+                assert_eq!(
+                    bail(threads, &ev).as_deref(),
+                    want,
+                    "{faults:?} on {threads} threads"
+                );
+            }
+        }
+    }
+}
