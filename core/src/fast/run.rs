@@ -76,6 +76,60 @@ pub(super) fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     }
 }
 
+/// What a refund or chargeback at row `r` takes back of its payment, of which `left` minor
+/// units are not refunded yet: the refund's amount in the plan's minor units (`digits`),
+/// or all that is left for a chargeback. `Err` names what the canonical path must decide.
+/// Both folds (serial and sharded) call this, so they take back the same amounts.
+#[inline(always)]
+pub(super) fn taken_back(
+    ev: &Events,
+    r: usize,
+    digits: u32,
+    left: i64,
+) -> Result<i64, &'static str> {
+    if ev.kind[r] != Kind::Refund {
+        return Ok(left);
+    }
+    let scale = pow10(REFUND_DIGITS - digits.min(REFUND_DIGITS)) as i64;
+    let a = ev.amount[r];
+    if a % scale != 0 {
+        return Err("a refund with more decimals than its currency");
+    }
+    let a = a / scale;
+    if a > left {
+        return Err("a refund exceeding its payment");
+    }
+    Ok(a)
+}
+
+/// The part of a commission `commission` reversed once `refunded` of the payment's
+/// `amount` is refunded, short of all of it (a full refund reverses the commission
+/// exactly), rounded as the plan rounds.
+#[inline(always)]
+pub(super) fn reversed_by(commission: i64, refunded: i64, amount: i64, mode: Rounding) -> i64 {
+    mul_div(commission, refunded, amount, mode) as i64
+}
+
+/// When a reversal written at `at` of a commission earned at `earned` and available at
+/// `available` becomes available: with the commission while it is held; after payout, at
+/// once if the plan claws back (within its days), else `None` (no reversal entry).
+#[inline(always)]
+pub(super) fn reversal_available(
+    plan: &FastPlan,
+    at: i64,
+    earned: i64,
+    available: i64,
+) -> Option<i64> {
+    if at < available {
+        return Some(available);
+    }
+    match &plan.clawback {
+        Clawback::Always => Some(at),
+        Clawback::Never => None,
+        Clawback::WithinDays(n) => (at <= earned + i64::from(*n) * DAY_NS).then_some(at),
+    }
+}
+
 /// Runs the fold: the entries and their statuses, in canonical event order (names are
 /// attached by [`super::out::finish`]). `Err(Bail)` hands the input to the canonical path.
 pub(crate) fn run(
@@ -339,20 +393,9 @@ pub(crate) fn run(
                 if ev.currency[r].is_some_and(|c| c != plan.currency) {
                     return bail("a refund in another currency than its payment");
                 }
-                let left = rec.amount - rec.refunded;
-                let now = if ev.kind[r] == Kind::Refund {
-                    let scale = pow10(REFUND_DIGITS - digits.min(REFUND_DIGITS)) as i64;
-                    let a = ev.amount[r];
-                    if a % scale != 0 {
-                        return bail("a refund with more decimals than its currency");
-                    }
-                    let a = a / scale;
-                    if a > left {
-                        return bail("a refund exceeding its payment");
-                    }
-                    a
-                } else {
-                    left
+                let now = match taken_back(ev, r, digits, rec.amount - rec.refunded) {
+                    Ok(now) => now,
+                    Err(why) => return bail(why),
                 };
                 if now == 0 {
                     continue;
@@ -365,29 +408,19 @@ pub(crate) fn run(
                 if rec.entry != NONE {
                     let idx = rec.entry as usize;
                     let orig = out.get(idx);
-                    let e = orig.amount;
                     let target = if full {
-                        e
+                        orig.amount
                     } else {
-                        mul_div(e, total, rec.amount, rounding) as i64
+                        reversed_by(orig.amount, total, rec.amount, rounding)
                     };
                     let delta = target - rec.accounted;
                     rec.accounted = target;
                     if delta != 0 {
                         let orig_available = orig.available;
                         let earned = orig.earned;
-                        let available = if at < orig_available {
-                            Some(orig_available)
-                        } else {
-                            match &plan.clawback {
-                                Clawback::Always => Some(at),
-                                Clawback::Never => None,
-                                Clawback::WithinDays(n) => {
-                                    (at <= earned + i64::from(*n) * DAY_NS).then_some(at)
-                                }
-                            }
-                        };
-                        if let Some(available) = available {
+                        if let Some(available) =
+                            reversal_available(plan, at, earned, orig_available)
+                        {
                             let pi = orig.partner;
                             out.push(Rec {
                                 kind: EntryKind::Reversal,

@@ -20,15 +20,15 @@
 
 use rayon::prelude::*;
 
-use super::cal::DAY_NS;
-use super::columns::{Events, NONE, REFUND_DIGITS};
+use super::columns::{Events, NONE};
 use super::compile::{FastPlan, Price, pow10};
 use super::out::Cols;
 use super::prepare::Rows;
-use super::run::{Bail, TouchRec, UNATTRIBUTED, decide, mul_div};
+use super::run::{
+    Bail, TouchRec, UNATTRIBUTED, decide, mul_div, reversal_available, reversed_by, taken_back,
+};
 use crate::input::Kind;
 use crate::ledger::EntryKind;
-use crate::plan::Clawback;
 
 /// Most shards: each shard reads every row's kind and owner, so past a few the reading
 /// costs more than the split saves.
@@ -344,20 +344,9 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                 if ev.currency[r].is_some_and(|c| c != plan.currency) {
                     return stop("a refund in another currency than its payment");
                 }
-                let left = rec.amount - rec.refunded;
-                let now = if kind == Kind::Refund {
-                    let scale = pow10(REFUND_DIGITS - digits.min(REFUND_DIGITS)) as i64;
-                    let a = ev.amount[r];
-                    if a % scale != 0 {
-                        return stop("a refund with more decimals than its currency");
-                    }
-                    let a = a / scale;
-                    if a > left {
-                        return stop("a refund exceeding its payment");
-                    }
-                    a
-                } else {
-                    left
+                let now = match taken_back(ev, r, digits, rec.amount - rec.refunded) {
+                    Ok(now) => now,
+                    Err(why) => return stop(why),
                 };
                 if now == 0 {
                     continue;
@@ -369,25 +358,15 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     let target = if total == rec.amount {
                         e
                     } else {
-                        mul_div(e, total, rec.amount, rounding) as i64
+                        reversed_by(e, total, rec.amount, rounding)
                     };
                     let delta = target - rec.accounted;
                     rec.accounted = target;
-                    if delta != 0 {
-                        let available = if at < rec.available {
-                            Some(rec.available)
-                        } else {
-                            match &plan.clawback {
-                                Clawback::Always => Some(at),
-                                Clawback::Never => None,
-                                Clawback::WithinDays(n) => {
-                                    (at <= rec.earned + i64::from(*n) * DAY_NS).then_some(at)
-                                }
-                            }
-                        };
-                        if let Some(available) = available {
-                            part.push(i, rec.partner, rec.customer, rec.entry, -delta, available);
-                        }
+                    if delta != 0
+                        && let Some(available) =
+                            reversal_available(plan, at, rec.earned, rec.available)
+                    {
+                        part.push(i, rec.partner, rec.customer, rec.entry, -delta, available);
                     }
                 }
                 pays[s] = rec;
