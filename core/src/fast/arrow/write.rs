@@ -425,8 +425,8 @@ fn ledger_batch(l: Ledger, with_totals: bool) -> Result<(RecordBatch, Option<Vec
     Ok((batch, side.totals))
 }
 
-/// An entry kind's key in the `kind` dictionary ([`KINDS`] order): a match, not a search
-/// per entry.
+/// An entry kind's key in the `kind` dictionary ([`KINDS`] order, which a test holds it
+/// to): a match, not a search per entry.
 fn kind_key(k: crate::ledger::EntryKind) -> u32 {
     use crate::ledger::EntryKind;
     match k {
@@ -551,4 +551,18 @@ pub fn totals_to_batch(totals: &[Total]) -> Result<RecordBatch> {
         .map(|(name, c)| Field::new(*name, c.data_type().clone(), false))
         .collect();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KINDS, kind_key};
+
+    /// `kind_key`'s match and the `kind` dictionary's values (`KINDS`) are two lists of the
+    /// same order: every kind's key is its place in the dictionary.
+    #[test]
+    fn kind_keys_follow_the_dictionary() {
+        for (i, &k) in KINDS.iter().enumerate() {
+            assert_eq!(kind_key(k) as usize, i, "{}", k.as_str());
+        }
+    }
 }
