@@ -76,20 +76,28 @@ pub(super) fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     }
 }
 
-/// What a refund or chargeback at row `r` takes back of its payment, of which `left` minor
-/// units are not refunded yet: the refund's amount in the plan's minor units (`digits`),
-/// or all that is left for a chargeback. `Err` names what the canonical path must decide.
-/// Both folds (serial and sharded) call this, so they take back the same amounts.
+/// What a refund or chargeback at row `r` takes back of a payment that was `applied` and of
+/// which `left` minor units are not refunded yet: the refund's amount in the plan's minor
+/// units, or all that is left for a chargeback. `Err` names what the canonical path must
+/// decide. Both folds (serial and sharded) call this, so they check and take back alike.
 #[inline(always)]
 pub(super) fn taken_back(
+    plan: &FastPlan,
     ev: &Events,
     r: usize,
-    digits: u32,
+    applied: bool,
     left: i64,
 ) -> Result<i64, &'static str> {
+    if !applied {
+        return Err("a refund of a payment not applied before it");
+    }
+    if ev.currency[r].is_some_and(|c| c != plan.currency) {
+        return Err("a refund in another currency than its payment");
+    }
     if ev.kind[r] != Kind::Refund {
         return Ok(left);
     }
+    let digits = plan.digits;
     let scale = pow10(REFUND_DIGITS - digits.min(REFUND_DIGITS)) as i64;
     let a = ev.amount[r];
     if a % scale != 0 {
@@ -387,13 +395,7 @@ pub(crate) fn run(
             Kind::Refund | Kind::Chargeback => {
                 let s = ev.payment[r] as usize;
                 let rec = pays[s];
-                if !rec.applied {
-                    return bail("a refund of a payment not applied before it");
-                }
-                if ev.currency[r].is_some_and(|c| c != plan.currency) {
-                    return bail("a refund in another currency than its payment");
-                }
-                let now = match taken_back(ev, r, digits, rec.amount - rec.refunded) {
+                let now = match taken_back(plan, ev, r, rec.applied, rec.amount - rec.refunded) {
                     Ok(now) => now,
                     Err(why) => return bail(why),
                 };

@@ -228,7 +228,6 @@ pub(super) fn run(
 fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let (plan, ev, rows) = (cx.plan, cx.ev, cx.rows);
     let n_customers = ev.customers.strings.len();
-    let digits = plan.digits;
     let rounding = plan.rounding;
     let mut credit = vec![NONE; n_customers];
     let mut head = vec![NONE; n_customers];
@@ -338,13 +337,7 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
             Kind::Refund | Kind::Chargeback => {
                 let s = ev.payment[r] as usize;
                 let mut rec = pays[s];
-                if !rec.applied {
-                    return stop("a refund of a payment not applied before it");
-                }
-                if ev.currency[r].is_some_and(|c| c != plan.currency) {
-                    return stop("a refund in another currency than its payment");
-                }
-                let now = match taken_back(ev, r, digits, rec.amount - rec.refunded) {
+                let now = match taken_back(plan, ev, r, rec.applied, rec.amount - rec.refunded) {
                     Ok(now) => now,
                     Err(why) => return stop(why),
                 };
