@@ -555,7 +555,97 @@ pub fn totals_to_batch(totals: &[Total]) -> Result<RecordBatch> {
 
 #[cfg(test)]
 mod tests {
-    use super::{KINDS, kind_key};
+    use super::{KINDS, id_column, kind_key};
+    use crate::fast::columns::{NONE, Strings};
+    use crate::fast::ledger::{Ids, Ledger};
+    use crate::ledger::EntryKind;
+    use crate::money::Currency;
+    use crate::report::Status;
+    use arrow_array::{Array, StringArray};
+
+    /// A ledger of `n` entries with derived ids: commissions with and without a rule, and
+    /// reversals (of an entry a few places back, so some chunk boundaries fall between a
+    /// reversal and what it reverses), over names of different lengths.
+    fn ledger(n: usize) -> Ledger {
+        let names = |prefix: &str, k: usize| {
+            let mut s = Strings::default();
+            for i in 0..k {
+                s.push(&format!("{prefix}{}", "x".repeat(i % 7) + &i.to_string()));
+            }
+            s
+        };
+        let mut rule_names = Strings::default();
+        rule_names.push("base");
+        let mut l = Ledger {
+            kind: Vec::new(),
+            status: vec![Status::Pending; n],
+            partner: Vec::new(),
+            partner_names: names("partner", 37),
+            event: Vec::new(),
+            event_names: names("e", n),
+            customer: vec![NONE; n],
+            customer_names: Strings::default(),
+            rule: Vec::new(),
+            rule_names,
+            ids: Ids::Derived {
+                reverses: Vec::new(),
+            },
+            amount: vec![0; n],
+            currency: vec![Currency::parse("USD").expect("USD"); n],
+            earned_at: vec![0; n],
+            available_at: vec![0; n],
+            explain: None,
+        };
+        let mut reverses = Vec::with_capacity(n);
+        for i in 0..n {
+            let reversal = i % 5 == 4;
+            l.kind.push(if reversal {
+                EntryKind::Reversal
+            } else {
+                EntryKind::Commission
+            });
+            l.partner.push((i % 37) as u32);
+            l.event.push(i as u32);
+            l.rule.push(if i % 3 == 0 { NONE } else { 0 });
+            reverses.push(if reversal { (i - 3) as u32 } else { NONE });
+        }
+        l.ids = Ids::Derived { reverses };
+        l
+    }
+
+    fn values(a: &arrow_array::ArrayRef) -> Vec<String> {
+        let s = a.as_any().downcast_ref::<StringArray>().expect("utf8");
+        (0..s.len()).map(|i| s.value(i).to_owned()).collect()
+    }
+
+    /// The id column holds each entry's id as `Ledger::id` writes it, on one thread (one
+    /// loop) and on two and three (two halves written at once, then joined), for derived
+    /// and for written-out ids.
+    #[test]
+    fn id_column_holds_every_id_on_any_number_of_threads() {
+        let derived = ledger(200_003);
+        let want: Vec<String> = (0..derived.len()).map(|i| derived.id(i)).collect();
+        assert_eq!(want[4], "reversal:exxxx4:commission:ex1:base:partnerx1");
+        assert_eq!(want[3], "commission:exxx3:partnerxxx3");
+        let mut text = derived.clone();
+        let mut written = Strings::default();
+        for id in &want {
+            written.push(id);
+        }
+        text.ids = Ids::Text(written);
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            for l in [&derived, &text] {
+                let col = pool.install(|| id_column(l)).expect("id column");
+                assert!(values(&col) == want, "{threads} threads");
+            }
+        }
+        let empty = ledger(0);
+        assert_eq!(id_column(&empty).expect("empty").len(), 0);
+    }
 
     /// `kind_key`'s match and the `kind` dictionary's values (`KINDS`) are two lists of the
     /// same order: every kind's key is its place in the dictionary.
