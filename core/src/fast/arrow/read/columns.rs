@@ -326,7 +326,12 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         discount,
         |_, _| true,
     )?;
-    // `amount` is the total charged: tax and discount fit in it.
+    // `amount` is the total charged: tax and discount fit in it. Without either column
+    // both are zero, and zero fits in any amount read (`minor` refuses a negative one):
+    // nothing to read, so the two columns of zeros stay untouched pages.
+    if matches!((&tax_a, &discount_a), (Amounts::Absent, Amounts::Absent)) {
+        return Some(());
+    }
     let (a, t, d) = (&amount[start..], &tax[start..], &discount[start..]);
     let fits = (0..n).fold(true, |ok, i| {
         ok & (i128::from(t[i]) + i128::from(d[i]) <= i128::from(a[i]))
@@ -598,13 +603,17 @@ fn minor_units(
     out: &mut Vec<i64>,
     keep: impl Fn(usize, i128) -> bool,
 ) -> Option<()> {
-    out.reserve(n);
     match a {
+        // A column the batch does not have (tax and discount, most often) is zeros: the
+        // kernel's zero pages when it is the first batch, so that ten million rows of
+        // nothing cost no memory until something writes them.
+        Amounts::Absent if out.is_empty() => *out = vec![0; n],
         Amounts::Absent => out.extend(std::iter::repeat_n(0, n)),
         Amounts::Decimal(arr, s) => {
             let values = &arr.values()[..n];
             let digits = &digits[..n];
             let mut ok = true;
+            out.reserve(n);
             fill(out, arr.nulls(), n, 0, |i| {
                 let m = values[i];
                 match minor(m, *s, u32::from(digits[i])) {
@@ -620,6 +629,7 @@ fn minor_units(
             }
         }
         Amounts::Text(_) => {
+            out.reserve(n);
             for (i, &d) in digits[..n].iter().enumerate() {
                 // The row reader's parse; its refusals are errors, so give up on them.
                 let v = a.get(i, &String::new).ok()?;

@@ -783,3 +783,46 @@ fn what_the_column_reader_leaves_to_the_row_reader_reads_the_same() {
     assert!(!fast);
     assert_eq!(rows.expect_err("refused").path(), "events.amount");
 }
+
+/// `batch` without its `tax` and `discount` columns (the usual case: most event logs have
+/// neither).
+fn without_extras(b: &RecordBatch) -> RecordBatch {
+    let keep: Vec<usize> = (0..b.num_columns())
+        .filter(|&i| !matches!(b.schema().field(i).name().as_str(), "tax" | "discount"))
+        .collect();
+    b.project(&keep).expect("projection")
+}
+
+#[test]
+fn batches_without_tax_or_discount_read_as_zeros() {
+    let mut t = Table::valid();
+    t.tax = vec![None; t.tax.len()];
+    t.discount = vec![None; t.discount.len()];
+    for layout in LAYOUTS {
+        let b = without_extras(&t.batch(layout, layout));
+        assert_eq!(b.num_columns(), 9);
+        // The first batch's zeros, then a second batch's appended to them.
+        let one = column_wise(std::slice::from_ref(&b));
+        assert!(one.tax.iter().chain(&one.discount).all(|&x| x == 0));
+        assert_eq!(one.tax.len(), one.len());
+        let two = column_wise(&[b.clone(), b.clone()]);
+        assert_eq!((two.tax.len(), two.discount.len()), (20, 20));
+        // With the columns, all null: the same events.
+        same(&one, &column_wise(&[t.batch(layout, layout)]));
+    }
+    // A payment below zero is still refused where the row reader refuses it, at its path,
+    // when there is no tax or discount to fit in it (the fit check is skipped then: the
+    // amount's own reading refuses it).
+    let mut neg = t.clone();
+    neg.amount[3] = Some(-10_000);
+    for layout in LAYOUTS {
+        let b = without_extras(&neg.batch(layout, layout));
+        let (rows, fast) = either(std::slice::from_ref(&b));
+        let e = rows.expect_err("refused");
+        assert!(!fast);
+        assert_eq!(
+            (e.code().as_str(), e.path()),
+            ("InvalidValue", "events[3].amount")
+        );
+    }
+}
