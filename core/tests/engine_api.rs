@@ -659,7 +659,7 @@ fn a_checked_event_applies_as_its_json_text_does() {
         assert_eq!(got, want);
     }
     let late = partnerkit::input::event_from_deserializer(
-        &pay("p0", "2026-01-01T00:00:00Z", "c1", "1.00"),
+        pay("p0", "2026-01-01T00:00:00Z", "c1", "1.00"),
         "events[0]",
     )
     .unwrap();
