@@ -15,7 +15,7 @@
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::entry::Entry;
 use crate::report::Report;
@@ -118,14 +118,18 @@ impl Engine {
     /// A plain dict (the webhook case) is read straight into the core's event
     /// (`event::read`); anything else, and a dict that reader refuses, goes as JSON text, so
     /// errors are those the JSON route always gave.
-    fn apply(&self, py: Python<'_>, events: &Bound<'_, PyAny>) -> PyResult<Vec<Entry>> {
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        events: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let direct = match events.cast_exact::<PyDict>() {
             Ok(d) => crate::event::read(d),
             Err(_) => None,
         };
         let (written, rounding, currency) = match direct {
             Some(event) => self.with(py, move |e| {
-                let written = e.apply_with_status(event)?;
+                let written = e.apply_checked_with_status(event)?;
                 Ok((written, e.plan().doc().rounding, e.plan().doc().currency))
             })?,
             None => {
@@ -136,10 +140,13 @@ impl Engine {
                 })?
             }
         };
-        Ok(written
-            .into_iter()
-            .map(|(entry, status)| Entry::new(entry, status, rounding, currency))
-            .collect())
+        // Straight into the list: no `Vec<Entry>` in between, each entry moved once.
+        PyList::new(
+            py,
+            written
+                .into_iter()
+                .map(|(entry, status)| Entry::new(entry, status, rounding, currency)),
+        )
     }
 
     /// Adds a partner (a dict or JSON text), or updates one between events.

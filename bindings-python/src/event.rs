@@ -26,13 +26,14 @@ static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The event of a plain dict, or `None` when the JSON route must read it (to accept it the
 /// way it always did, or to give its error).
-pub fn read(dict: &Bound<'_, PyDict>) -> Option<partnerkit::input::Event> {
+pub fn read(dict: &Bound<'_, PyDict>) -> Option<partnerkit::input::CheckedEvent> {
     let py = dict.py();
+    // Borrowed from the cells: no reference count taken and dropped per call.
     let types = Types {
-        decimal: DECIMAL.import(py, "decimal", "Decimal").ok()?.clone(),
-        date: DATE.import(py, "datetime", "date").ok()?.clone(),
-        datetime: DATETIME.import(py, "datetime", "datetime").ok()?.clone(),
-        utc: UTC.import(py, "datetime", "UTC").ok()?.clone(),
+        decimal: DECIMAL.import(py, "decimal", "Decimal").ok()?,
+        date: DATE.import(py, "datetime", "date").ok()?,
+        datetime: DATETIME.import(py, "datetime", "datetime").ok()?,
+        utc: UTC.import(py, "datetime", "UTC").ok()?,
     };
     let de = Value {
         v: dict.as_any(),
@@ -53,10 +54,10 @@ pub fn _reads_natively(event: &Bound<'_, PyAny>) -> bool {
 
 /// The Python types a value is checked against, looked up once per call.
 struct Types<'py> {
-    decimal: Bound<'py, PyType>,
-    date: Bound<'py, PyType>,
-    datetime: Bound<'py, PyType>,
-    utc: Bound<'py, PyAny>,
+    decimal: &'py Bound<'py, PyType>,
+    date: &'py Bound<'py, PyType>,
+    datetime: &'py Bound<'py, PyType>,
+    utc: &'py Bound<'py, PyAny>,
 }
 
 /// A `datetime` exactly (no subclass: pandas' `Timestamp` has nanoseconds) in
@@ -72,14 +73,14 @@ struct Types<'py> {
 /// (or `isoformat()`) cost several calls and objects. A state of another shape is `None`.
 fn utc_instant(v: &Bound<'_, PyAny>, types: &Types<'_>) -> Option<partnerkit::time::Instant> {
     let py = v.py();
-    if !v.get_type().is(&types.datetime) {
+    if !v.get_type().is(types.datetime) {
         return None;
     }
     // Interned name: a fresh string per lookup would be hashed on every call.
     let reduced = v.call_method0(intern!(py, "__reduce__")).ok()?;
     let args = reduced.cast_into::<PyTuple>().ok()?.get_item(1).ok()?;
     let args = args.cast_into::<PyTuple>().ok()?;
-    if args.len() != 2 || !args.get_item(1).ok()?.is(&types.utc) {
+    if args.len() != 2 || !args.get_item(1).ok()?.is(types.utc) {
         return None;
     }
     let state = args.get_item(0).ok()?;
@@ -153,7 +154,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
                 depth: self.depth + 1,
                 types: self.types,
             })
-        } else if v.is_instance(&self.types.decimal)? {
+        } else if v.is_instance(self.types.decimal)? {
             visitor.visit_str(decimal_text(v)?.to_str()?)
         } else if v.is_instance_of::<PyBool>() {
             visitor.visit_bool(v.is_truthy()?)
@@ -176,7 +177,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, '_> {
                 depth: self.depth + 1,
                 types: self.types,
             })
-        } else if v.is_instance(&self.types.date)? {
+        } else if v.is_instance(self.types.date)? {
             // An aware datetime writes its offset; a naive one does not, and the core refuses
             // it (the JSON route then gives that error).
             let iso = v.call_method0("isoformat")?;

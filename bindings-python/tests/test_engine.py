@@ -518,6 +518,24 @@ class _Odd:
     """A value of a type with no JSON form."""
 
 
+class _Str(str):
+    """A str subclass, as some webhook libraries hand over."""
+
+    __slots__ = ()
+
+
+class _Dec(Decimal):
+    """A Decimal subclass."""
+
+    __slots__ = ()
+
+
+class _When(dt.datetime):
+    """A datetime subclass (no nanoseconds: it reads as its isoformat())."""
+
+    __slots__ = ()
+
+
 def _deep(n: int) -> Any:
     inner: Any = "x"
     for _ in range(n):
@@ -611,6 +629,43 @@ _EVENTS: list[tuple[str, dict[Any, Any]]] = [
         },
     ),
     ("a refund of an unknown payment", {**REFUND, "payment": "p9"}),
+    # What the native reader tells apart by type or form (issue 10, fourth pass): each
+    # still reads exactly as its JSON text does.
+    ("a str subclass key", {**{k: v for k, v in PAYMENT.items() if k != "id"}, _Str("id"): "p2"}),
+    ("a str subclass id", {**PAYMENT, "id": _Str("p2")}),
+    ("a str subclass kind", {**PAYMENT, "id": "p2", "kind": _Str("payment")}),
+    ("a str subclass currency", {**PAYMENT, "id": "p2", "currency": _Str("USD")}),
+    ("a Decimal subclass amount", {**PAYMENT, "id": "p2", "amount": _Dec("49.00")}),
+    ("Infinity", {**PAYMENT, "amount": Decimal("Infinity")}),
+    ("-Infinity", {**PAYMENT, "amount": Decimal("-Infinity")}),
+    ("sNaN", {**PAYMENT, "amount": Decimal("sNaN")}),
+    ("a negative zero amount", {**PAYMENT, "id": "p2", "amount": Decimal("-0.00")}),
+    ("a negative zero tax", {**PAYMENT, "id": "p2", "tax": Decimal("-0")}),
+    ("a zero exponent", {**PAYMENT, "id": "p2", "amount": Decimal("4900E-2")}),
+    ("an exponent of zero", {**PAYMENT, "id": "p2", "amount": Decimal("0E-2")}),
+    ("a positive exponent", {**PAYMENT, "id": "p2", "amount": Decimal("5E+1")}),
+    ("a tiny exponent", {**PAYMENT, "id": "p2", "amount": Decimal("1E-7")}),
+    ("an int for a str", {**PAYMENT, "id": "p2", "customer": 7}),
+    ("a bool for a str", {**PAYMENT, "id": "p2", "customer": True}),
+    ("a bool tax", {**PAYMENT, "id": "p2", "tax": False}),
+    ("an int currency", {**PAYMENT, "id": "p2", "currency": 840}),
+    (
+        "a datetime subclass in UTC",
+        {**PAYMENT, "id": "p2", "at": _When(2026, 1, 15, 13, tzinfo=UTC)},
+    ),
+    (
+        "a UTC datetime with fold",
+        {**PAYMENT, "id": "p2", "at": dt.datetime(2026, 1, 15, 13, fold=1, tzinfo=UTC)},
+    ),
+    ("an int instant", {**PAYMENT, "id": "p2", "at": 1768478400}),
+    ("a Decimal instant", {**PAYMENT, "id": "p2", "at": Decimal("1768478400")}),
+    ("a datetime id", {**PAYMENT, "id": dt.datetime(2026, 1, 15, tzinfo=UTC)}),
+    ("a Decimal id", {**PAYMENT, "id": Decimal("12")}),
+    ("an id of one space", {**PAYMENT, "id": " "}),
+    ("a non-ASCII id", {**PAYMENT, "id": "p\u00e9\U0001f600"}),
+    ("a key with a NUL", {**PAYMENT, "id\x00": "p2"}),
+    ("a kind in capitals", {**PAYMENT, "id": "p2", "kind": "PAYMENT"}),
+    ("a chargeback", {"id": "cb1", "kind": "chargeback", "at": MARCH, "payment": "p1"}),
     (
         "a signup qualified by an int",
         {

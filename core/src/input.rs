@@ -70,8 +70,18 @@ impl<'de> serde::de::Visitor<'de> for AtVisitor {
 
     fn visit_i128<E: serde::de::Error>(self, nanos: i128) -> std::result::Result<At, E> {
         use chrono::Datelike;
-        let secs = i64::try_from(nanos.div_euclid(1_000_000_000)).ok();
-        let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).ok();
+        // Years 1677 to 2262 (every instant a binding hands over today) fit an `i64`, whose
+        // division is a few instructions where an `i128`'s is a library call.
+        let (secs, sub) = match i64::try_from(nanos) {
+            Ok(n) => (
+                Some(n.div_euclid(1_000_000_000)),
+                u32::try_from(n.rem_euclid(1_000_000_000)).ok(),
+            ),
+            Err(_) => (
+                i64::try_from(nanos.div_euclid(1_000_000_000)).ok(),
+                u32::try_from(nanos.rem_euclid(1_000_000_000)).ok(),
+            ),
+        };
         secs.zip(sub)
             .and_then(|(secs, sub)| chrono::DateTime::from_timestamp(secs, sub))
             .filter(|t| (0..=9999).contains(&t.naive_utc().year()))
@@ -233,7 +243,8 @@ impl Partner {
 #[schemars(rename = "Event")]
 struct RawEvent {
     /// Unique event id: the same id with the same content is a duplicate and ignored.
-    id: String,
+    #[schemars(with = "String")]
+    id: EventId,
     /// What happened.
     kind: Kind,
     /// When it happened.
@@ -289,6 +300,41 @@ struct RawEvent {
     /// assign: `[{partner, weight}]`.
     #[serde(default)]
     partners: Option<serde_json::Value>,
+}
+
+/// An event's id, read straight into the shared text an [`Event`] holds: one allocation
+/// per event instead of a `String` copied into an `Arc` (every event pays it, the webhook
+/// path's one event per call included). It takes what serde's `String` takes, with the
+/// same `expected a string` when given anything else.
+#[derive(PartialEq)]
+struct EventId(std::sync::Arc<str>);
+
+impl<'de> Deserialize<'de> for EventId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<EventId, D::Error> {
+        d.deserialize_string(EventIdVisitor)
+    }
+}
+
+/// The visitor of [`EventId`]: `String`'s, making an `Arc<str>` from the text where it lies.
+struct EventIdVisitor;
+
+impl serde::de::Visitor<'_> for EventIdVisitor {
+    type Value = EventId;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<EventId, E> {
+        Ok(EventId(std::sync::Arc::from(s)))
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> std::result::Result<EventId, E> {
+        match std::str::from_utf8(b) {
+            Ok(s) => self.visit_str(s),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(b), &self)),
+        }
+    }
 }
 
 /// The kind of an event; the order is the canonical rank (SPEC §1.2).
@@ -641,10 +687,32 @@ pub fn event_from_str(json: &str, path: &str) -> Result<Event> {
 /// is accepted and how it reads cannot differ from [`event_from_str`]. Errors are not
 /// located below `path` (serde errors of another format carry no path): a binding that needs
 /// the located error reads the same value again as JSON text, which gives it.
-pub fn event_from_deserializer<'de, D: Deserializer<'de>>(d: D, path: &str) -> Result<Event> {
+pub fn event_from_deserializer<'de, D: Deserializer<'de>>(
+    d: D,
+    path: &str,
+) -> Result<CheckedEvent> {
     let raw = RawEvent::deserialize(d)
         .map_err(|e| Error::new(ErrorCode::InvalidValue, path, e.to_string()))?;
-    event_at(raw, path)
+    event_at(raw, path).map(CheckedEvent)
+}
+
+/// An event that passed a document's checks, as read by [`event_from_deserializer`]: an
+/// engine applies it as it applies an event of JSON text, without checking it again
+/// (`Engine::apply_checked_with_status`; a Rust-built [`Event`] is checked, since nothing
+/// vouches for it). Only this module makes one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedEvent(Event);
+
+impl CheckedEvent {
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.0
+    }
+
+    /// The event, owned.
+    pub fn into_event(self) -> Event {
+        self.0
+    }
 }
 
 /// Parses one partner from a JSON value (`path` locates errors, e.g. `partner`).
@@ -748,7 +816,7 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
             ));
         }
     }
-    if raw.id.is_empty() {
+    if raw.id.0.is_empty() {
         return Err(Error::new(
             ErrorCode::InvalidValue,
             format!("{path}.id"),
@@ -830,7 +898,7 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
         },
     };
     Ok(Event {
-        id: std::sync::Arc::from(raw.id),
+        id: raw.id.0,
         at: raw.at.0,
         body,
     })

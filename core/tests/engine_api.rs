@@ -639,3 +639,32 @@ fn an_engine_holds_no_more_events_partners_or_rates_than_its_limits() {
     let (code, path, _) = code_path(e.add_fx_json(&rate("2026-02-02")));
     assert_eq!((code, path.as_str()), (ErrorCode::LimitExceeded, "fx"));
 }
+
+#[test]
+fn a_checked_event_applies_as_its_json_text_does() {
+    // The binding's route: an event read by `event_from_deserializer` goes straight to the
+    // fold (`apply_checked_with_status`). It writes what the same event as JSON text writes
+    // (100.00 × 20% = 20.00, pending until 2026-02-14T12:00Z), leaves the same engine, and a
+    // redelivery or a late event is refused or counted as on the JSON route.
+    let (mut native, mut text) = (engine(), engine());
+    let events = [
+        touch("t1", "2026-01-10T09:00:00Z", "ana", "c1"),
+        pay("p1", "2026-01-15T12:00:00Z", "c1", "100.00"),
+        pay("p1", "2026-01-15T12:00:00Z", "c1", "100.00"),
+    ];
+    for v in &events {
+        let checked = partnerkit::input::event_from_deserializer(v, "events[0]").unwrap();
+        let got = native.apply_checked_with_status(checked).unwrap();
+        let want = text.apply_json_with_status(&v.to_string()).unwrap();
+        assert_eq!(got, want);
+    }
+    let late = partnerkit::input::event_from_deserializer(
+        pay("p0", "2026-01-01T00:00:00Z", "c1", "1.00"),
+        "events[0]",
+    )
+    .unwrap();
+    let (code, path, _) = code_path(native.apply_checked_with_status(late));
+    assert_eq!((code, path.as_str()), (ErrorCode::LateEvent, "events[0]"));
+    assert_eq!(native.events_applied(), 2);
+    assert_eq!(native.snapshot(), text.snapshot());
+}

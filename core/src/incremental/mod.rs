@@ -253,6 +253,17 @@ impl Engine {
         self.apply_one(event, 0)
     }
 
+    /// [`Engine::apply_with_status`] for an event read by the document reader
+    /// ([`crate::input::event_from_deserializer`]): it passed the checks that
+    /// `apply_with_status` makes again on a Rust-built event, so it goes straight to the
+    /// fold, as the one event of [`Engine::apply_json_with_status`] does.
+    pub fn apply_checked_with_status(
+        &mut self,
+        event: crate::input::CheckedEvent,
+    ) -> Result<Vec<(Entry, Status)>> {
+        self.apply_one(event.into_event(), 0)
+    }
+
     /// [`Engine::apply_json`], returning the entries as values with their statuses (see
     /// [`Engine::apply_with_status`]) rather than as JSON.
     pub fn apply_json_with_status(&mut self, json: &str) -> Result<Vec<(Entry, Status)>> {
