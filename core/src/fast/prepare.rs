@@ -39,8 +39,11 @@ pub(super) fn partner_index<'a>(
 /// The seed of the id hashes: fixed, so that whether an input goes to the canonical path
 /// (on a 64-bit collision) is the same on every run.
 const SEED: u64 = 0x7061_7274_6e65_726b;
-/// Radix bits of the uniqueness check: 2,048 buckets, each small enough to stay in cache.
-const BITS: u32 = 11;
+/// Radix bits of the uniqueness check: 512 buckets. Few enough that the scatter's stores
+/// stay within the TLB's reach (2,048 buckets made most of them a page walk), and each
+/// bucket and its set still fit the L2 cache at ten million events (about 180 KB and
+/// 512 KB).
+const BITS: u32 = 9;
 /// Rows a task of the id pass takes at least: below this, splitting costs more than it
 /// saves.
 const MIN_CHUNK: usize = 1 << 16;
@@ -210,14 +213,14 @@ type Found = (u32, u32);
 
 /// Event ids must be unique: a repeated id is a duplicate to drop or a conflict to report,
 /// which the canonical path does. The hashes `h` (entries `0..n` the events' ids by row,
-/// the rest the named payments' ids) are spread over 2,048 buckets by their top bits
+/// the rest the named payments' ids) are spread over 512 buckets by their top bits
 /// (`counts[c][b]`: how many of chunk `c`'s hashes, `h[c * chunk..]`, fall in bucket `b`),
 /// as words of the entry's index (high half) and the hash's low half: the bucket and the
-/// low half hold 43 bits of the hash, and the index reaches the rest in `h` when those
+/// low half hold 41 bits of the hash, and the index reaches the rest in `h` when those
 /// agree. Each bucket, small enough to stay in cache, then goes through an open-addressing
 /// set of its events: an equal hash hands the input over. The bucket's named payments
 /// come after its events and look their hash up in the set: every event they agree with
-/// on those 43 bits is a candidate. Both steps run on rayon's threads (chunks scatter into
+/// on those 41 bits is a candidate. Both steps run on rayon's threads (chunks scatter into
 /// their own share of each bucket; ranges of buckets are checked apart), and what they
 /// find does not depend on how the work is shared. Returns the candidates, in no
 /// particular order, and the buffers for reuse (`n` words each).
@@ -537,7 +540,7 @@ mod tests {
         }
     }
 
-    /// Hashes that agree on the bucket and the low half (the 43 bits the scattered words
+    /// Hashes that agree on the bucket and the low half (the 41 bits the scattered words
     /// keep) but differ between: distinct, which only the full hashes tell.
     #[test]
     fn hashes_alike_in_the_scattered_bits_are_told_apart() {
