@@ -39,8 +39,11 @@ pub(super) fn partner_index<'a>(
 /// The seed of the id hashes: fixed, so that whether an input goes to the canonical path
 /// (on a 64-bit collision) is the same on every run.
 const SEED: u64 = 0x7061_7274_6e65_726b;
-/// Radix bits of the uniqueness check: 2,048 buckets, each small enough to stay in cache.
-const BITS: u32 = 11;
+/// Radix bits of the uniqueness check: 512 buckets. Few enough that the scatter's stores
+/// stay within the TLB's reach (2,048 buckets made most of them a page walk), and each
+/// bucket and its set still fit the L2 cache at ten million events (about 180 KB and
+/// 512 KB).
+const BITS: u32 = 9;
 /// Rows a task of the id pass takes at least: below this, splitting costs more than it
 /// saves.
 const MIN_CHUNK: usize = 1 << 16;
@@ -50,7 +53,7 @@ const MIN_CHUNK: usize = 1 << 16;
 pub(super) struct Ids {
     /// Per row: 1 + the slot in `Events::payments` of the payment on that row when a refund
     /// names it, else 0 (zero-filled, so untouched pages cost nothing). Empty when no
-    /// refund names a payment.
+    /// refund names a payment of the events.
     pub(super) ref_slot: Vec<u32>,
     /// How many touches the events hold (the fold's touch list is sized to it).
     pub(super) touches: usize,
@@ -59,9 +62,9 @@ pub(super) struct Ids {
     pub(super) spare: [Vec<u64>; 2],
 }
 
-/// The rows of one task of the id pass: how many make a chunk (the last may be shorter).
-/// A few chunks a thread, so that a slow thread does not hold the others up; on one
-/// thread, one chunk (the pass as a single loop, scattering without shares). The split
+/// The entries of one task of the id pass: how many make a chunk (the last may be
+/// shorter). A few chunks a thread, so that a slow thread does not hold the others up; on
+/// one thread, one chunk (the pass as a single loop, scattering without shares). The split
 /// changes how the work is shared, never what it finds.
 fn chunk_len(n: usize) -> usize {
     let threads = rayon::current_num_threads();
@@ -74,101 +77,119 @@ fn chunk_len(n: usize) -> usize {
 
 /// What one chunk of the id pass counted.
 struct Part {
-    /// Rows per radix bucket.
+    /// Entries per radix bucket.
     count: Vec<usize>,
     /// Touches.
     touches: usize,
 }
 
-/// Hashes every event id once, for the uniqueness check and for the payments refunds name
-/// (found by hash among the named payments, then compared as strings), and counts the
-/// uniqueness check's buckets in the same pass. Chunks of rows run on rayon's threads,
-/// each writing its own rows and counting into its own buckets: the outcome is the same
-/// on any number of threads.
+/// Hashes every event id and every payment id a refund names, once, and counts the
+/// uniqueness check's buckets in the same sequential pass; the check then finds repeated
+/// event ids and the rows of the named payments bucket by bucket, in cache (see
+/// [`check_unique`]), rather than by a random lookup per payment. Entry `i < n` of the
+/// hashes is row `i`'s id, entry `n + k` the `k`-th named payment's. Chunks of entries
+/// run on rayon's threads, each writing its own entries and counting into its own
+/// buckets: the outcome is the same on any number of threads.
 #[inline(never)]
 pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
     use rayon::prelude::*;
     let hasher = foldhash::fast::FixedState::with_seed(SEED);
     let n = ev.len();
-    let n_refs = ev.payments.strings.len();
-    let mut named: std::collections::HashMap<u64, u32, foldhash::fast::RandomState> =
-        Default::default();
-    // Most payments are never refunded: a bit per hash (16 bits a named payment, a
-    // cache-sized filter) turns most map probes, each a cache miss, into one bit test.
-    let bits = (n_refs * 16).next_power_of_two().max(64);
-    let mut filter = vec![0u64; if n_refs > 0 { bits / 64 } else { 0 }];
-    let bit = |h: u64| (h >> 32) as usize & (bits - 1);
-    if n_refs > 0 {
-        named.reserve(n_refs);
-        for k in 0..n_refs {
-            let h = id_hash(&hasher, ev.payments.strings.get_bytes(k));
-            named.insert(h, k as u32);
-            filter[bit(h) / 64] |= 1 << (bit(h) % 64);
-        }
+    let len = n + ev.payments.strings.len();
+    // The check's words hold an entry's index in 32 bits.
+    if u32::try_from(len).is_err() {
+        return bail("more than 2^32 - 1 event ids and payment ids named by refunds");
     }
-    let mut ref_slot = vec![0u32; if n_refs > 0 { n } else { 0 }];
     // Zero-filled rather than pushed to: a fresh allocation this large is the kernel's
-    // zero pages (no memset), and chunks write their own rows in place.
-    let mut hashes = vec![0u64; n];
-    let chunk = chunk_len(n);
-    let slots: Vec<Option<&mut [u32]>> = if n_refs > 0 {
-        ref_slot.chunks_mut(chunk).map(Some).collect()
-    } else {
-        hashes.chunks(chunk).map(|_| None).collect()
-    };
-    let scan = |c: usize, hs: &mut [u64], mut slots: Option<&mut [u32]>| -> Part {
+    // zero pages (no memset), and chunks write their own entries in place.
+    let mut hashes = vec![0u64; len];
+    let chunk = chunk_len(len);
+    let scan = |c: usize, hs: &mut [u64]| -> Part {
         let start = c * chunk;
-        let kinds = &ev.kind[start..start + hs.len()];
+        // A chunk holds rows, then named payments (only the one across `n` holds both).
+        let (rows, named) = hs.split_at_mut(n.saturating_sub(start).min(hs.len()));
         let mut count = vec![0usize; 1 << BITS];
         let mut touches = 0usize;
-        for (j, (out, &kind)) in hs.iter_mut().zip(kinds).enumerate() {
-            let i = start + j;
-            let h = id_hash(&hasher, ev.id.get_bytes(i));
+        let kinds = &ev.kind[start.min(n)..start.min(n) + rows.len()];
+        for (j, (out, &kind)) in rows.iter_mut().zip(kinds).enumerate() {
+            let h = id_hash(&hasher, ev.id.get_bytes(start + j));
             *out = h;
             count[bucket(h)] += 1;
             touches += usize::from(kind == Kind::Touch);
-            if let Some(slots) = slots.as_deref_mut()
-                && kind == Kind::Payment
-                && filter[bit(h) / 64] & (1 << (bit(h) % 64)) != 0
-                && let Some(&k) = named.get(&h)
-                && ev.payments.strings.get(k as usize) == ev.id.get(i)
-            {
-                slots[j] = k + 1;
-            }
+        }
+        let first = (start + rows.len()).saturating_sub(n);
+        for (j, out) in named.iter_mut().enumerate() {
+            let h = id_hash(&hasher, ev.payments.strings.get_bytes(first + j));
+            *out = h;
+            count[bucket(h)] += 1;
         }
         Part { count, touches }
     };
     // One chunk (one thread) runs here, without handing a job to the pool.
-    let parts: Vec<Part> = if slots.len() <= 1 {
-        let slot = slots.into_iter().next().flatten();
-        vec![scan(0, &mut hashes, slot)]
+    let parts: Vec<Part> = if len <= chunk {
+        vec![scan(0, &mut hashes)]
     } else {
         hashes
             .par_chunks_mut(chunk)
-            .zip(slots)
             .enumerate()
-            .map(|(c, (hs, slots))| scan(c, hs, slots))
+            .map(|(c, hs)| scan(c, hs))
             .collect()
     };
-    // Two named payments with one hash: the map kept one; find the other by string.
-    if named.len() < n_refs {
-        for (i, slot) in ref_slot.iter_mut().enumerate() {
-            if ev.kind[i] == Kind::Payment
-                && *slot == 0
-                && let Some(k) = ev.payments.find(ev.id.get(i))
-            {
-                *slot = k + 1;
-            }
-        }
-    }
     let touches = parts.iter().map(|p| p.touches).sum();
     let counts: Vec<Vec<usize>> = parts.into_iter().map(|p| p.count).collect();
-    let spare = check_unique(hashes, chunk, &counts)?;
+    let (found, spare) = check_unique(hashes, n, chunk, &counts)?;
+    let ref_slot = slots(n, &found, |row, k| is_named_payment(ev, row, k));
     Ok(Ids {
         ref_slot,
         touches,
         spare,
     })
+}
+
+/// The slot column from the buckets' candidates (`found`: a row and a named payment whose
+/// hashes agree on the bits the check keeps): `1 + k` on row `row` when `same(row, k)`
+/// confirms it (a payment with the `k`-th named id), else 0; empty without candidates.
+/// Candidates are written first (a random write each, no read) and confirmed after, in one
+/// pass in row order, where the ids, kinds and, usually, the named ids are read
+/// sequentially rather than at random. A row with more than one candidate (hashes alike
+/// by chance) keeps the one that confirms, whatever their order.
+fn slots(n: usize, found: &[Found], same: impl Fn(usize, usize) -> bool + Sync) -> Vec<u32> {
+    use rayon::prelude::*;
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let mut ref_slot = vec![0u32; n];
+    for &(row, k) in found {
+        let slot = &mut ref_slot[row as usize];
+        if *slot == 0 || !same(row as usize, *slot as usize - 1) {
+            *slot = k + 1;
+        }
+    }
+    let chunk = chunk_len(n);
+    let confirm = |c: usize, part: &mut [u32]| {
+        for (j, slot) in part.iter_mut().enumerate() {
+            if *slot != 0 && !same(c * chunk + j, *slot as usize - 1) {
+                *slot = 0;
+            }
+        }
+    };
+    if n <= chunk {
+        confirm(0, &mut ref_slot);
+    } else {
+        ref_slot
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(c, part)| confirm(c, part));
+    }
+    ref_slot
+}
+
+/// Whether row `row` is the payment refunds name as the `k`-th named payment: a payment
+/// with that id. The strings confirm what the hashes found; two named payments with one
+/// hash are told apart here.
+#[inline]
+fn is_named_payment(ev: &Events, row: usize, k: usize) -> bool {
+    ev.kind[row] == Kind::Payment && ev.id.get_bytes(row) == ev.payments.strings.get_bytes(k)
 }
 
 /// An id's hash (the refund lookup and the uniqueness check share it).
@@ -183,29 +204,34 @@ fn bucket(x: u64) -> usize {
     (x >> (64 - BITS)) as usize
 }
 
+/// The low half of a word or hash.
+const LOW: u64 = 0xffff_ffff;
+
+/// A candidate for a named payment: a row and the named payment's slot, whose hashes agree
+/// on the bits the uniqueness check keeps (the strings confirm it in [`slots`]).
+type Found = (u32, u32);
+
 /// Event ids must be unique: a repeated id is a duplicate to drop or a conflict to report,
-/// which the canonical path does. Hashes are spread over 2,048 buckets by their top bits
-/// (`counts[c][b]`: how many of chunk `c`'s hashes, `h[c * chunk..]`, fall in bucket
-/// `b`), then each bucket, small enough to stay in cache, goes through an open-addressing
-/// set on its low bits. An equal hash hands the input over. Both steps run on rayon's
-/// threads (chunks scatter into their own share of each bucket; ranges of buckets are
-/// checked apart), and whether a hash repeats does not depend on how the work is shared.
-/// Returns its buffers for reuse.
+/// which the canonical path does. The hashes `h` (entries `0..n` the events' ids by row,
+/// the rest the named payments' ids) are spread over 512 buckets by their top bits
+/// (`counts[c][b]`: how many of chunk `c`'s hashes, `h[c * chunk..]`, fall in bucket `b`),
+/// as words of the entry's index (high half) and the hash's low half: the bucket and the
+/// low half hold 41 bits of the hash, and the index reaches the rest in `h` when those
+/// agree. Each bucket, small enough to stay in cache, then goes through an open-addressing
+/// set of its events: an equal hash hands the input over. The bucket's named payments
+/// come after its events and look their hash up in the set: every event they agree with
+/// on those 41 bits is a candidate. Both steps run on rayon's threads (chunks scatter into
+/// their own share of each bucket; ranges of buckets are checked apart), and what they
+/// find does not depend on how the work is shared. Returns the candidates, in no
+/// particular order, and the buffers for reuse (`n` words each).
 #[inline(never)]
 pub(super) fn check_unique(
     h: Vec<u64>,
+    n: usize,
     chunk: usize,
     counts: &[Vec<usize>],
-) -> Result<[Vec<u64>; 2], Bail> {
+) -> Result<(Vec<Found>, [Vec<u64>; 2]), Bail> {
     use rayon::prelude::*;
-    if h.len() < 1 << 14 {
-        let mut h = h;
-        h.sort_unstable();
-        return match h.windows(2).any(|w| w[0] == w[1]) {
-            true => repeated(),
-            false => Ok([h, Vec::new()]),
-        };
-    }
     let buckets = 1usize << BITS;
     // Where each bucket starts in the scattered copy.
     let mut starts = vec![0usize; buckets + 1];
@@ -217,95 +243,125 @@ pub(super) fn check_unique(
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
     }
+    let word = |i: usize, x: u64| ((i as u64) << 32) | (x & LOW);
     let mut tmp = vec![0u64; h.len()];
     if counts.len() == 1 {
         // One chunk (one thread): a cursor per bucket over the whole copy.
         let mut at = starts.clone();
-        for &x in &h {
+        for (i, &x) in h.iter().enumerate() {
             let b = bucket(x);
-            tmp[at[b]] = x;
+            tmp[at[b]] = word(i, x);
             at[b] += 1;
         }
-        return check_buckets(h, tmp, &starts);
-    }
-    // Each chunk's share of each bucket, in chunk order within the bucket: disjoint
-    // slices, so that chunks scatter at once without sharing a cursor.
-    let mut shares: Vec<Vec<&mut [u64]>> =
-        counts.iter().map(|_| Vec::with_capacity(buckets)).collect();
-    let mut rest: &mut [u64] = &mut tmp;
-    for b in 0..buckets {
-        for (c, share) in counts.iter().zip(shares.iter_mut()) {
-            let (mine, after) = std::mem::take(&mut rest).split_at_mut(c[b]);
-            share.push(mine);
-            rest = after;
-        }
-    }
-    h.par_chunks(chunk)
-        .zip(shares.par_iter_mut())
-        .for_each(|(hs, share)| {
-            for &x in hs {
-                // The share's next slot, then the share shrinks past it; the counts sized
-                // every share for exactly its hashes.
-                let slot = &mut share[bucket(x)];
-                if let Some((first, after)) = std::mem::take(slot).split_first_mut() {
-                    *first = x;
-                    *slot = after;
-                }
+    } else {
+        // Each chunk's share of each bucket, in chunk order within the bucket: disjoint
+        // slices, so that chunks scatter at once without sharing a cursor.
+        let mut shares: Vec<Vec<&mut [u64]>> =
+            counts.iter().map(|_| Vec::with_capacity(buckets)).collect();
+        let mut rest: &mut [u64] = &mut tmp;
+        for b in 0..buckets {
+            for (c, share) in counts.iter().zip(shares.iter_mut()) {
+                let (mine, after) = std::mem::take(&mut rest).split_at_mut(c[b]);
+                share.push(mine);
+                rest = after;
             }
-        });
-    drop(shares);
-    check_buckets(h, tmp, &starts)
+        }
+        h.par_chunks(chunk)
+            .zip(shares.par_iter_mut())
+            .enumerate()
+            .for_each(|(c, (hs, share))| {
+                for (j, &x) in hs.iter().enumerate() {
+                    // The share's next slot, then the share shrinks past it; the counts
+                    // sized every share for exactly its hashes.
+                    let slot = &mut share[bucket(x)];
+                    if let Some((first, after)) = std::mem::take(slot).split_first_mut() {
+                        *first = word(c * chunk + j, x);
+                        *slot = after;
+                    }
+                }
+            });
+    }
+    check_buckets(h, n, tmp, &starts)
 }
 
 /// The second half of [`check_unique`]: each bucket of the scattered copy `tmp` (bucket
-/// `b` at `starts[b]..starts[b + 1]`) through an open-addressing set, ranges of buckets on
-/// rayon's threads.
-fn check_buckets(h: Vec<u64>, tmp: Vec<u64>, starts: &[usize]) -> Result<[Vec<u64>; 2], Bail> {
+/// `b` at `starts[b]..starts[b + 1]`, its events before its named payments) through an
+/// open-addressing set, ranges of buckets on rayon's threads.
+fn check_buckets(
+    mut h: Vec<u64>,
+    n: usize,
+    mut tmp: Vec<u64>,
+    starts: &[usize],
+) -> Result<(Vec<Found>, [Vec<u64>; 2]), Bail> {
     use rayon::prelude::*;
     let buckets = starts.len() - 1;
     // One table per range of buckets, reused without clearing: a power of two at least
-    // twice the largest bucket. A slot holds a hash as itself; it belongs to the bucket
-    // being checked only when its top bits are that bucket's, so what earlier buckets left
-    // reads as empty. The table starts filled with the top bucket's bits (empty for every
-    // other bucket) and is zeroed once before the top bucket.
+    // twice the largest bucket. A slot holds a hash's low half (high half) and 1 + the
+    // position in `tmp` of its word (low half); it belongs to the bucket being checked
+    // only when that position is in the bucket, so what earlier buckets left (at lower
+    // positions) and the zeros it starts with read as empty.
     let largest = starts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     let size = (2 * largest).next_power_of_two().max(16);
-    let mask = size - 1;
-    let top = buckets - 1;
-    let check = |g: usize, ranges: usize| -> Result<(), Bail> {
-        let mut table = vec![u64::MAX; size];
+    let (h_ref, tmp_ref) = (&h, &tmp);
+    // The entry index of the word a slot points at.
+    let index = |slot: u64| (tmp_ref[(slot & LOW) as usize - 1] >> 32) as usize;
+    let check = |g: usize, ranges: usize| -> Result<Vec<Found>, Bail> {
+        let mut table = vec![0u64; size];
+        // From the table's own length, so that `k & mask` is seen to be in bounds.
+        let mask = table.len() - 1;
+        let mut found = Vec::new();
         for b in g * buckets / ranges..(g + 1) * buckets / ranges {
-            if b == top {
-                table.fill(0);
-            }
-            for &x in &tmp[starts[b]..starts[b + 1]] {
-                let mut k = (x as usize) & mask;
+            let (start, end) = (starts[b], starts[b + 1]);
+            let words = &tmp_ref[start..end];
+            // The bucket's events, then its named payments.
+            let events = words.partition_point(|&w| ((w >> 32) as usize) < n);
+            for (pos, &w) in (start as u64 + 1..).zip(&words[..events]) {
+                let low = w & LOW;
+                let mut k = low as usize & mask;
                 loop {
                     let slot = table[k];
-                    if bucket(slot) != b {
-                        table[k] = x;
+                    if (slot & LOW) as usize <= start {
+                        table[k] = (low << 32) | pos;
                         break;
                     }
-                    if slot == x {
+                    if slot >> 32 == low && h_ref[index(slot)] == h_ref[(w >> 32) as usize] {
                         return repeated();
                     }
                     k = (k + 1) & mask;
                 }
             }
+            for &w in &words[events..] {
+                let (low, named) = (w & LOW, (w >> 32) as usize - n);
+                let mut k = low as usize & mask;
+                loop {
+                    let slot = table[k];
+                    if (slot & LOW) as usize <= start {
+                        break;
+                    }
+                    if slot >> 32 == low {
+                        found.push((index(slot) as u32, named as u32));
+                    }
+                    k = (k + 1) & mask;
+                }
+            }
         }
-        Ok(())
+        Ok(found)
     };
     // On one thread, one range checked here; else a few ranges a thread.
-    match rayon::current_num_threads() {
+    let found = match rayon::current_num_threads() {
         1 => check(0, 1)?,
         t => {
             let ranges = (t * 4).min(buckets);
-            (0..ranges)
+            let parts = (0..ranges)
                 .into_par_iter()
-                .try_for_each(|g| check(g, ranges))?;
+                .map(|g| check(g, ranges))
+                .collect::<Result<Vec<_>, Bail>>()?;
+            parts.into_iter().flatten().collect()
         }
-    }
-    Ok([h, tmp])
+    };
+    h.truncate(n);
+    tmp.truncate(n);
+    Ok((found, [h, tmp]))
 }
 
 /// A repeated id hash: a real duplicate or a 64-bit collision; either way the canonical
@@ -392,12 +448,16 @@ pub(super) fn canonical_rows(ev: &Events, as_of: i64) -> Rows {
 
 #[cfg(test)]
 mod tests {
-    use super::{BITS, bucket};
+    use super::{BITS, Found, bucket};
+    use crate::fast::Events;
+    use crate::money::Currency;
+    use crate::plan::Channel;
 
-    /// The uniqueness check on bare hashes, with the bucket counts the id pass gathers
-    /// (chunks as the id pass makes them on this many threads).
-    fn check_unique(h: Vec<u64>) -> Result<[Vec<u64>; 2], super::Bail> {
-        let chunk = super::chunk_len(h.len());
+    /// Counts the buckets of `h` as the id pass does (chunks as it makes them on this
+    /// many threads) and runs the check; entries from `n` on are named payments.
+    fn check(h: Vec<u64>, n: usize) -> Result<Vec<Found>, super::Bail> {
+        let len = h.len();
+        let chunk = super::chunk_len(len);
         let counts: Vec<Vec<usize>> = h
             .chunks(chunk)
             .map(|c| {
@@ -408,7 +468,16 @@ mod tests {
                 count
             })
             .collect();
-        super::check_unique(h, chunk, &counts)
+        let (mut found, [a, b]) = super::check_unique(h, n, chunk, &counts)?;
+        assert_eq!((a.len(), b.len()), (n, n), "the buffers handed on");
+        found.sort_unstable();
+        Ok(found)
+    }
+
+    /// The uniqueness check on bare hashes (no named payments).
+    fn check_unique(h: Vec<u64>) -> Result<Vec<Found>, super::Bail> {
+        let n = h.len();
+        check(h, n)
     }
 
     /// A SplitMix64 stream: distinct, well-spread 64-bit values.
@@ -425,29 +494,36 @@ mod tests {
             .collect()
     }
 
-    /// On 1, 2 and 3 threads (chunks and bucket ranges split differently): the same
-    /// findings.
-    #[test]
-    fn finds_a_repeat_among_many_and_none_where_there_is_none() {
+    /// Runs `f` on 1, 2 and 3 threads (chunks and bucket ranges split differently).
+    fn on_threads(f: fn()) {
         for threads in [1, 2, 3] {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .expect("pool")
-                .install(finds_a_repeat);
+                .install(f);
         }
     }
 
+    /// On 1, 2 and 3 threads: the same findings.
+    #[test]
+    fn finds_a_repeat_among_many_and_none_where_there_is_none() {
+        on_threads(finds_a_repeat);
+    }
+
     fn finds_a_repeat() {
-        for n in [10, 20_000, 200_000, 300_001] {
+        for n in [1, 10, 20_000, 200_000, 300_001] {
             let h = hashes(n);
             assert!(check_unique(h.clone()).is_ok(), "{n} distinct");
+            if n < 10 {
+                continue;
+            }
             for (a, b) in [(0, n - 1), (n / 2, n / 3), (7, 8)] {
                 let mut d = h.clone();
                 d[b] = d[a];
                 assert!(check_unique(d).is_err(), "{n}: {a} repeated at {b}");
             }
-            // The largest and smallest hashes, alone and twice (the table's fill values).
+            // The largest and smallest hashes, alone and twice.
             let mut m = h.clone();
             m[3] = u64::MAX;
             m[4] = u64::MAX - 1;
@@ -461,6 +537,184 @@ mod tests {
             assert!(check_unique(z.clone()).is_ok());
             z[2] = 0;
             assert!(check_unique(z).is_err());
+        }
+    }
+
+    /// Hashes that agree on the bucket and the low half (the 41 bits the scattered words
+    /// keep) but differ between: distinct, which only the full hashes tell.
+    #[test]
+    fn hashes_alike_in_the_scattered_bits_are_told_apart() {
+        on_threads(alike);
+    }
+
+    fn alike() {
+        for n in [100, 200_000] {
+            let mut h = hashes(n);
+            let base = h[10];
+            for (j, i) in [20, n / 2, n - 1].into_iter().enumerate() {
+                h[i] = base ^ ((j as u64 + 1) << 40);
+            }
+            assert!(check_unique(h.clone()).is_ok(), "{n}");
+            h[n / 3] = h[n / 2];
+            assert!(check_unique(h).is_err(), "{n}: a real repeat among them");
+        }
+    }
+
+    /// Named payments (entries from `n` on) by forced hashes, `ids` standing for the
+    /// strings: the buckets give every event alike in the kept bits as a candidate; a
+    /// named payment gets the event with its id, not one with only its hash; two named
+    /// payments with one hash are told apart by their strings; one without an event, or
+    /// alike only in the scattered bits, gets nothing.
+    #[test]
+    fn named_payments_are_found_by_hash_and_confirmed_by_string() {
+        on_threads(named);
+    }
+
+    fn named() {
+        for n in [50, 200_000] {
+            let events = hashes(n + 5);
+            let mut h = events[..n].to_vec();
+            // The ids: event row i is "i"; named payment k is given below.
+            let mut named = Vec::new();
+            let mut ids = Vec::new();
+            // Rows 20 and 21 alike in the scattered bits: 21's named payment passes 20.
+            h[21] = h[20] ^ (1 << 40);
+            // 0: row 3 by hash and id. 1: row 7's hash, another id (a collision).
+            // 2 and 3: row 11's hash, only 3 with its id. 4: no event. 5: row 13's bucket
+            // and low half, another hash (and id). 6: the last row.
+            for (x, id) in [
+                (h[3], 3),
+                (h[7], usize::MAX),
+                (h[11], usize::MAX - 1),
+                (h[11], 11),
+                (events[n + 1], n + 1),
+                (h[13] ^ (1 << 40), n + 2),
+                (h[n - 1], n - 1),
+                (h[21], 21),
+            ] {
+                named.push(x);
+                ids.push(id);
+            }
+            h.extend(&named);
+            let found = check(h.clone(), n).ok().expect("unique");
+            // Candidates: every event alike in the kept bits, the strings not yet read.
+            let last = n as u32 - 1;
+            let want: Vec<Found> = vec![
+                (3, 0),
+                (7, 1),
+                (11, 2),
+                (11, 3),
+                (13, 5),
+                (20, 7),
+                (21, 7),
+                (last, 6),
+            ];
+            assert_eq!(found, want, "{n}");
+            // Confirmed by string, whatever the candidates' order.
+            let same = |row: usize, k: usize| ids[k] == row;
+            for order in [found.clone(), found.iter().rev().copied().collect()] {
+                let slots = super::slots(n, &order, same);
+                let set: Vec<(usize, u32)> = (0..n)
+                    .filter(|&r| slots[r] != 0)
+                    .map(|r| (r, slots[r]))
+                    .collect();
+                assert_eq!(set, vec![(3, 1), (11, 4), (21, 8), (n - 1, 7)], "{n}");
+            }
+            // Only payment rows are found: `same` decides (here: none is a payment).
+            assert!(
+                super::slots(n, &found, |_, _| false)
+                    .iter()
+                    .all(|&s| s == 0)
+            );
+            // No candidates: no column.
+            assert!(super::slots(n, &[], same).is_empty());
+            // A repeat among the events still hands the input over.
+            let mut d = h;
+            d[n / 2] = d[5];
+            assert!(check(d, n).is_err());
+        }
+    }
+
+    /// Events with `payments` payments `p{i}` (a touch before each), refunds `r{i}` of
+    /// every third payment (every ninth twice), and refunds naming an unknown payment, a
+    /// touch and a refund.
+    fn events(payments: usize, refunds: bool) -> Events {
+        let usd = Currency::parse("USD").expect("USD");
+        let mut ev = Events::with_capacity(2 * payments + payments / 3);
+        for i in 0..payments {
+            let at = i as i64 * 1_000;
+            ev.push_touch(
+                &format!("t{i}"),
+                at,
+                "partner",
+                &format!("c{i}"),
+                Channel::Link,
+            );
+            ev.push_payment(&format!("p{i}"), at + 1, &format!("c{i}"), 1_000, 0, 0, usd);
+            if refunds && i % 3 == 0 {
+                ev.push_reversal(&format!("r{i}"), at + 2, &format!("p{i}"), Some(10), None);
+                if i % 9 == 0 {
+                    ev.push_reversal(&format!("s{i}"), at + 3, &format!("p{i}"), Some(10), None);
+                }
+            }
+        }
+        if refunds {
+            let at = payments as i64 * 1_000;
+            ev.push_reversal("r-unknown", at, "p-nowhere", Some(10), None);
+            ev.push_reversal("r-touch", at + 1, "t1", Some(10), None);
+            ev.push_reversal("r-refund", at + 2, "r0", None, None);
+        }
+        ev
+    }
+
+    /// The id pass on real ids: each refunded payment's row gets its slot (one, however
+    /// many refunds name it); payment ids that name no payment row (unknown, a touch's, a
+    /// refund's) get none; without refunds there is no slot column. The same on 1, 2 and
+    /// 3 threads, one chunk or many.
+    #[test]
+    fn the_id_pass_finds_each_refunded_payment() {
+        on_threads(id_pass);
+    }
+
+    fn id_pass() {
+        for payments in [10, 100_000] {
+            let ev = events(payments, true);
+            let ids = super::scan_ids(&ev).ok().expect("unique ids");
+            assert_eq!(ids.touches, payments);
+            assert_eq!(ids.ref_slot.len(), ev.len());
+            let mut slots = 0;
+            for (row, &slot) in ids.ref_slot.iter().enumerate() {
+                let id = ev.id.get(row);
+                let want = match ev.kind[row] {
+                    crate::input::Kind::Payment => ev.payments.find(id).map_or(0, |k| k + 1),
+                    _ => 0,
+                };
+                assert_eq!(slot, want, "{payments}: row {row} ({id})");
+                slots += usize::from(slot != 0);
+            }
+            assert_eq!(slots, payments.div_ceil(3), "{payments}");
+            let [a, b] = &ids.spare;
+            assert_eq!((a.len(), b.len()), (ev.len(), ev.len()));
+
+            let plain = events(payments, false);
+            let ids = super::scan_ids(&plain).ok().expect("unique ids");
+            assert!(ids.ref_slot.is_empty());
+            assert_eq!(ids.touches, payments);
+
+            // The confirmation itself: a payment with the named id, nothing else.
+            let p3 = ev.payments.find("p3").expect("named") as usize;
+            let row = |id: &str| (0..ev.len()).find(|&r| ev.id.get(r) == id).expect("row");
+            assert!(super::is_named_payment(&ev, row("p3"), p3));
+            assert!(!super::is_named_payment(&ev, row("p6"), p3), "another id");
+            let t1 = ev.payments.find("t1").expect("named") as usize;
+            assert!(!super::is_named_payment(&ev, row("t1"), t1), "a touch");
+            let r0 = ev.payments.find("r0").expect("named") as usize;
+            assert!(!super::is_named_payment(&ev, row("r0"), r0), "a refund");
+
+            // A refund whose id repeats a payment's: handed over.
+            let mut dup = events(payments, true);
+            dup.push_reversal("p1", 0, "p3", Some(10), None);
+            assert!(super::scan_ids(&dup).is_err());
         }
     }
 }
