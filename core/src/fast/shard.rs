@@ -133,6 +133,8 @@ struct Ctx<'a> {
     ref_slot: &'a [u32],
     /// Per customer: its shard.
     owner: Vec<u8>,
+    /// How many shards.
+    shards: usize,
     /// Per payment a refund names: the shard of its customer (0 for a payment the input
     /// does not hold: that shard's fold then bails where the serial fold does).
     slot_owner: Vec<u8>,
@@ -189,6 +191,7 @@ pub(super) fn run(
         touch_partner,
         ref_slot,
         owner,
+        shards,
         slot_owner,
         touches,
         unit,
@@ -229,8 +232,12 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let (plan, ev, rows) = (cx.plan, cx.ev, cx.rows);
     let n_customers = ev.customers.strings.len();
     let rounding = plan.rounding;
-    let mut credit = vec![NONE; n_customers];
-    let mut head = vec![NONE; n_customers];
+    // A shard's own customers only (`c % shards == me`), each at `c / shards`: the
+    // shard's customer state is a `shards`-th of the whole, so more of it stays in the
+    // core's cache when customers come in no order.
+    let shards = cx.shards;
+    let mut credit = vec![NONE; n_customers.div_ceil(shards)];
+    let mut head = vec![NONE; n_customers.div_ceil(shards)];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
     let mut pays = vec![Pay::default(); ev.payments.strings.len()];
     let mut part = Part::with_capacity(rows.len());
@@ -255,7 +262,8 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
         match kind {
             Kind::Touch => {
                 let c = ev.customer[r] as usize;
-                if credit[c] != NONE {
+                let lc = local(c, shards);
+                if credit[lc] != NONE {
                     continue;
                 }
                 let ch = ev.channel[r];
@@ -265,20 +273,21 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     partner: cx.touch_partner[ev.partner[r] as usize],
                     rank: plan.rank[super::compile::channel_index(ch)],
                     channel: ch,
-                    next: head[c],
+                    next: head[lc],
                 });
-                head[c] = (touches.len() - 1) as u32;
+                head[lc] = (touches.len() - 1) as u32;
             }
             Kind::Payment => {
                 if ev.currency[r] != Some(plan.currency) {
                     return stop("a payment in a currency other than the plan's");
                 }
                 let c = ev.customer[r] as usize;
-                if credit[c] == NONE {
-                    credit[c] = decide(plan, ev, &touches, head[c], at).unwrap_or(UNATTRIBUTED);
-                    head[c] = NONE;
+                let lc = local(c, shards);
+                if credit[lc] == NONE {
+                    credit[lc] = decide(plan, ev, &touches, head[lc], at).unwrap_or(UNATTRIBUTED);
+                    head[lc] = NONE;
                 }
-                let p = credit[c];
+                let p = credit[lc];
                 let amount = ev.amount[r];
                 let base = if plan.net {
                     amount - ev.tax[r] - ev.discount[r]
@@ -368,6 +377,19 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
         }
     }
     Ok(part)
+}
+
+/// Customer `c`'s index among its shard's customers (`c % shards` is the shard). The usual
+/// shard counts divide by a constant (a multiply and a shift, not a hardware division per
+/// event).
+#[inline(always)]
+fn local(c: usize, shards: usize) -> usize {
+    match shards {
+        2 => c / 2,
+        3 => c / 3,
+        4 => c / 4,
+        _ => c / shards,
+    }
 }
 
 /// The output of one task of the merge: its share of every column of the merged entries.
