@@ -206,14 +206,7 @@ pub(crate) fn run(
             shards,
         )?;
         drop(rows);
-        let status = settle(
-            plan,
-            partners.len(),
-            &out,
-            as_of,
-            limits.max_statements_per_partner,
-        )?;
-        return Ok(Folded { out, status });
+        return settled(plan, partners.len(), out, as_of, limits);
     }
 
     // Per customer: NONE = undecided; UNATTRIBUTED = decided, unattributed; else the
@@ -473,10 +466,21 @@ pub(crate) fn run(
         }
     }
     drop(rows);
+    settled(plan, partners.len(), out, as_of, limits)
+}
 
+/// The folded entries with their statuses from the statements (`settle`): the end of
+/// [`run`], whichever fold wrote the entries.
+fn settled(
+    plan: &FastPlan,
+    n_partners: usize,
+    out: Cols,
+    as_of: i64,
+    limits: &crate::Limits,
+) -> Result<Folded, Bail> {
     let status = settle(
         plan,
-        partners.len(),
+        n_partners,
         &out,
         as_of,
         limits.max_statements_per_partner,
