@@ -46,6 +46,32 @@ pub(super) struct TouchRec {
     pub(super) next: u32,
 }
 
+impl TouchRec {
+    /// The touch on row `r` (canonical position `row`, at `at`) as both folds keep it:
+    /// its declared partner (through `touch_partner`), its channel and the channel's rank
+    /// under `plan`, linked to the customer's previous touch `next`.
+    #[inline(always)]
+    pub(super) fn of(
+        plan: &FastPlan,
+        ev: &Events,
+        touch_partner: &[u32],
+        r: usize,
+        row: u32,
+        at: i64,
+        next: u32,
+    ) -> TouchRec {
+        let ch = ev.channel[r];
+        TouchRec {
+            at,
+            row,
+            partner: touch_partner[ev.partner[r] as usize],
+            rank: plan.rank[super::compile::channel_index(ch)],
+            channel: ch,
+            next,
+        }
+    }
+}
+
 /// What refunds need of a payment they name.
 #[derive(Clone, Copy, Default)]
 struct PayRec {
@@ -293,15 +319,7 @@ pub(crate) fn run(
                     // Decided for life (customer lock): later touches cannot matter.
                     continue;
                 }
-                let ch = ev.channel[r];
-                touches.push(TouchRec {
-                    at,
-                    row,
-                    partner: touch_partner[ev.partner[r] as usize],
-                    rank: plan.rank[super::compile::channel_index(ch)],
-                    channel: ch,
-                    next: head[c],
-                });
+                touches.push(TouchRec::of(plan, ev, &touch_partner, r, row, at, head[c]));
                 head[c] = (touches.len() - 1) as u32;
             }
             Kind::Payment => {

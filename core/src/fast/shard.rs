@@ -266,15 +266,15 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                 if credit[lc] != NONE {
                     continue;
                 }
-                let ch = ev.channel[r];
-                touches.push(TouchRec {
-                    at,
+                touches.push(TouchRec::of(
+                    plan,
+                    ev,
+                    cx.touch_partner,
+                    r,
                     row,
-                    partner: cx.touch_partner[ev.partner[r] as usize],
-                    rank: plan.rank[super::compile::channel_index(ch)],
-                    channel: ch,
-                    next: head[lc],
-                });
+                    at,
+                    head[lc],
+                ));
                 head[lc] = (touches.len() - 1) as u32;
             }
             Kind::Payment => {
