@@ -51,10 +51,9 @@ const MIN_CHUNK: usize = 1 << 16;
 /// What one pass over the event ids finds: whether they are unique, and for each payment
 /// a refund names, its slot among the named payments.
 pub(super) struct Ids {
-    /// Per row: 1 + the slot in `Events::payments` of the payment on that row when a refund
-    /// names it, else 0 (zero-filled, so untouched pages cost nothing). Empty when no
-    /// refund names a payment of the events.
-    pub(super) ref_slot: Vec<u32>,
+    /// The payment rows refunds name, with their slots in `Events::payments` (empty when
+    /// no refund names a payment of the events).
+    pub(super) named: Named,
     /// How many touches the events hold (the fold's touch list is sized to it).
     pub(super) touches: usize,
     /// The uniqueness check's two buffers of a word an event, handed on for the ledger's
@@ -138,50 +137,121 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
     let touches = parts.iter().map(|p| p.touches).sum();
     let counts: Vec<Vec<usize>> = parts.into_iter().map(|p| p.count).collect();
     let (found, spare) = check_unique(hashes, n, chunk, &counts)?;
-    let ref_slot = slots(n, &found, |row, k| is_named_payment(ev, row, k));
+    let named = named(found, |row, k| is_named_payment(ev, row, k));
     Ok(Ids {
-        ref_slot,
+        named,
         touches,
         spare,
     })
 }
 
-/// The slot column from the buckets' candidates (`found`: a row and a named payment whose
-/// hashes agree on the bits the check keeps): `1 + k` on row `row` when `same(row, k)`
-/// confirms it (a payment with the `k`-th named id), else 0; empty without candidates.
-/// Candidates are written first (a random write each, no read) and confirmed after, in one
-/// pass in row order, where the ids, kinds and, usually, the named ids are read
-/// sequentially rather than at random. A row with more than one candidate (hashes alike
-/// by chance) keeps the one that confirms, whatever their order.
-fn slots(n: usize, found: &[Found], same: impl Fn(usize, usize) -> bool + Sync) -> Vec<u32> {
+/// The payment rows refunds name, in row order, each with its slot `k` (the `k`-th id of
+/// `Events::payments`): half a million pairs where a slot per row would be ten million
+/// words of fresh memory, and the fold reads them with a [`Cursor`] as it meets the rows.
+#[derive(Default)]
+pub(super) struct Named {
+    /// `(row, slot)`, rows ascending and distinct.
+    pairs: Vec<(u32, u32)>,
+}
+
+impl Named {
+    /// The `(row, slot)` pairs, rows ascending.
+    pub(super) fn pairs(&self) -> &[(u32, u32)] {
+        &self.pairs
+    }
+
+    /// A reader of the slots by row, from the first row.
+    pub(super) fn cursor(&self) -> Cursor<'_> {
+        Cursor {
+            pairs: &self.pairs,
+            pos: 0,
+        }
+    }
+}
+
+/// Reads [`Named`] by row: rows asked for in ascending order (the fold in a log's own
+/// order) cost a comparison or two each; any other order a binary search at a jump back.
+pub(super) struct Cursor<'a> {
+    pairs: &'a [(u32, u32)],
+    /// The first pair whose row is not below the last row asked for.
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    /// 1 + the slot of the payment on row `row` when a refund names it, else 0.
+    #[inline(always)]
+    pub(super) fn at(&mut self, row: u32) -> u32 {
+        match self.pairs.get(self.pos) {
+            Some(&(r, k)) if r == row => {
+                self.pos += 1;
+                return k + 1;
+            }
+            // Not named: the next named row is past it, and the one before (if any) is
+            // before it.
+            Some(&(r, _)) if r > row && (self.pos == 0 || self.pairs[self.pos - 1].0 < row) => {
+                return 0;
+            }
+            None if self.pairs.last().is_none_or(|&(r, _)| r < row) => return 0,
+            _ => {}
+        }
+        self.seek(row)
+    }
+
+    /// [`Cursor::at`] after a skip (rows another shard folds) or a jump back: a few steps
+    /// forward, else a binary search.
+    #[inline(never)]
+    fn seek(&mut self, row: u32) -> u32 {
+        let p = &self.pairs;
+        let ahead = self.pos < p.len() && p[self.pos].0 < row;
+        let near = (self.pos + 16).min(p.len());
+        self.pos = match ahead {
+            true if near > self.pos && p[near - 1].0 >= row => {
+                self.pos + p[self.pos..near].partition_point(|&(r, _)| r < row)
+            }
+            _ => p.partition_point(|&(r, _)| r < row),
+        };
+        match p.get(self.pos) {
+            Some(&(r, k)) if r == row => {
+                self.pos += 1;
+                k + 1
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// The named payment rows from the buckets' candidates (`found`: a row and a named
+/// payment whose hashes agree on the bits the check keeps): `(row, k)` when `same(row, k)`
+/// confirms it (a payment with the `k`-th named id). The candidates are sorted by row and
+/// confirmed in that order, so the ids and kinds are read in row order rather than at
+/// random. A row with more than one candidate (hashes alike by chance) keeps the one that
+/// confirms (two cannot: the named ids are distinct strings); on several threads, chunks
+/// of candidates are sorted and confirmed apart, with the same outcome.
+fn named(mut found: Vec<Found>, same: impl Fn(usize, usize) -> bool + Sync) -> Named {
     use rayon::prelude::*;
     if found.is_empty() {
-        return Vec::new();
+        return Named::default();
     }
-    let mut ref_slot = vec![0u32; n];
-    for &(row, k) in found {
-        let slot = &mut ref_slot[row as usize];
-        if *slot == 0 || !same(row as usize, *slot as usize - 1) {
-            *slot = k + 1;
-        }
-    }
-    let chunk = chunk_len(n);
-    let confirm = |c: usize, part: &mut [u32]| {
-        for (j, slot) in part.iter_mut().enumerate() {
-            if *slot != 0 && !same(c * chunk + j, *slot as usize - 1) {
-                *slot = 0;
-            }
-        }
-    };
-    if n <= chunk {
-        confirm(0, &mut ref_slot);
+    let keep = |&(row, k): &Found| same(row as usize, k as usize);
+    let mut pairs: Vec<(u32, u32)> = if rayon::current_num_threads() == 1 {
+        found.sort_unstable();
+        found.retain(keep);
+        found
     } else {
-        ref_slot
-            .par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(c, part)| confirm(c, part));
-    }
-    ref_slot
+        found.par_sort_unstable();
+        let chunk = found
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(1);
+        found
+            .par_chunks(chunk)
+            .flat_map_iter(|part| part.iter().filter(|f| keep(f)).copied())
+            .collect()
+    };
+    // Same strings, same slot: a second confirmed pair of a row cannot happen, and is
+    // dropped rather than trusted if it did.
+    pairs.dedup_by_key(|&mut (row, _)| row);
+    Named { pairs }
 }
 
 /// Whether row `row` is the payment refunds name as the `k`-th named payment: a payment
@@ -613,21 +683,13 @@ mod tests {
             // Confirmed by string, whatever the candidates' order.
             let same = |row: usize, k: usize| ids[k] == row;
             for order in [found.clone(), found.iter().rev().copied().collect()] {
-                let slots = super::slots(n, &order, same);
-                let set: Vec<(usize, u32)> = (0..n)
-                    .filter(|&r| slots[r] != 0)
-                    .map(|r| (r, slots[r]))
-                    .collect();
-                assert_eq!(set, vec![(3, 1), (11, 4), (21, 8), (n - 1, 7)], "{n}");
+                let named = super::named(order, same);
+                assert_eq!(named.pairs(), [(3, 0), (11, 3), (21, 7), (last, 6)], "{n}");
             }
             // Only payment rows are found: `same` decides (here: none is a payment).
-            assert!(
-                super::slots(n, &found, |_, _| false)
-                    .iter()
-                    .all(|&s| s == 0)
-            );
-            // No candidates: no column.
-            assert!(super::slots(n, &[], same).is_empty());
+            assert!(super::named(found.clone(), |_, _| false).pairs().is_empty());
+            // No candidates: none named.
+            assert!(super::named(Vec::new(), same).pairs().is_empty());
             // A repeat among the events still hands the input over.
             let mut d = h;
             d[n / 2] = d[5];
@@ -681,24 +743,26 @@ mod tests {
             let ev = events(payments, true);
             let ids = super::scan_ids(&ev).ok().expect("unique ids");
             assert_eq!(ids.touches, payments);
-            assert_eq!(ids.ref_slot.len(), ev.len());
+            // The slot of every row, read through a cursor in row order, as the fold reads.
+            let mut cursor = ids.named.cursor();
             let mut slots = 0;
-            for (row, &slot) in ids.ref_slot.iter().enumerate() {
+            for row in 0..ev.len() {
                 let id = ev.id.get(row);
                 let want = match ev.kind[row] {
                     crate::input::Kind::Payment => ev.payments.find(id).map_or(0, |k| k + 1),
                     _ => 0,
                 };
-                assert_eq!(slot, want, "{payments}: row {row} ({id})");
-                slots += usize::from(slot != 0);
+                assert_eq!(cursor.at(row as u32), want, "{payments}: row {row} ({id})");
+                slots += usize::from(want != 0);
             }
+            assert_eq!(slots, ids.named.pairs().len(), "{payments}");
             assert_eq!(slots, payments.div_ceil(3), "{payments}");
             let [a, b] = &ids.spare;
             assert_eq!((a.len(), b.len()), (ev.len(), ev.len()));
 
             let plain = events(payments, false);
             let ids = super::scan_ids(&plain).ok().expect("unique ids");
-            assert!(ids.ref_slot.is_empty());
+            assert!(ids.named.pairs().is_empty());
             assert_eq!(ids.touches, payments);
 
             // The confirmation itself: a payment with the named id, nothing else.
@@ -716,5 +780,47 @@ mod tests {
             dup.push_reversal("p1", 0, "p3", Some(10), None);
             assert!(super::scan_ids(&dup).is_err());
         }
+    }
+
+    /// The cursor gives each row's slot (1 + k, or 0) whatever order rows are asked in:
+    /// ascending (the fold), ascending with rows skipped (a shard), descending, and
+    /// scattered (a log out of order), against the same slots as a column.
+    #[test]
+    fn the_cursor_reads_slots_in_any_order() {
+        // Named rows: every third row from 5 below 2,000, and a run of adjacent rows.
+        let mut pairs: Vec<(u32, u32)> = (5..2_000).step_by(3).map(|r| (r, r * 7)).collect();
+        pairs.extend((2_000..2_040).map(|r| (r, r)));
+        let named = super::Named {
+            pairs: pairs.clone(),
+        };
+        let n = 2_100u32;
+        let mut column = vec![0u32; n as usize];
+        for &(r, k) in &pairs {
+            column[r as usize] = k + 1;
+        }
+        let ascending: Vec<u32> = (0..n).collect();
+        let skipping: Vec<u32> = (0..n).filter(|r| r % 2 == 0 || r % 5 == 0).collect();
+        let sparse: Vec<u32> = (0..n).step_by(97).collect();
+        let descending: Vec<u32> = (0..n).rev().collect();
+        // A fixed scatter: r * 1,237 mod n visits every row once (1,237 and 2,100 coprime).
+        let scattered: Vec<u32> = (0..n).map(|r| r * 1_237 % n).collect();
+        for (name, order) in [
+            ("ascending", ascending),
+            ("skipping", skipping),
+            ("sparse", sparse),
+            ("descending", descending),
+            ("scattered", scattered),
+        ] {
+            let mut cursor = named.cursor();
+            for r in order {
+                assert_eq!(cursor.at(r), column[r as usize], "{name}: row {r}");
+            }
+        }
+        // Past the last named row, and with none named.
+        let mut cursor = named.cursor();
+        assert_eq!(cursor.at(5), 36);
+        assert_eq!(cursor.at(5_000), 0);
+        assert_eq!(cursor.at(2_039), 2_040);
+        assert_eq!(super::Named::default().cursor().at(0), 0);
     }
 }

@@ -197,7 +197,6 @@ pub(crate) fn run(
         }
     }
     let ids = scan_ids(ev)?;
-    let ref_slot = ids.ref_slot;
     let n_refs = ev.payments.strings.len();
     let rows = canonical_rows(ev, as_of);
     // The canonical fold closes at most `max_periods` period ends (each a tier evaluation)
@@ -226,7 +225,7 @@ pub(crate) fn run(
             ev,
             &rows,
             &touch_partner,
-            &ref_slot,
+            &ids.named,
             ids.touches,
             ids.spare,
             shards,
@@ -283,6 +282,7 @@ pub(crate) fn run(
     let mut months = Months::new();
 
     let mut out = Cols::with_capacity(rows.len(), ids.spare);
+    let mut named = ids.named.cursor();
     // Percentages as (mantissa, 10^(scale + 2)) in 64 bits: the compiler checked scales.
     let pct64 = |f: &super::compile::Fixed| -> (i64, i64) {
         (f.mantissa as i64, pow10(f.scale + 2) as i64)
@@ -400,7 +400,7 @@ pub(crate) fn run(
                         m.commission += a64;
                     }
                 }
-                let s = if ref_slot.is_empty() { 0 } else { ref_slot[r] };
+                let s = named.at(row);
                 if s != 0 {
                     pays[s as usize - 1] = PayRec {
                         applied: true,

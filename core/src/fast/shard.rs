@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use super::columns::{Events, NONE};
 use super::compile::{FastPlan, Price, pow10};
 use super::out::Cols;
-use super::prepare::Rows;
+use super::prepare::{Named, Rows};
 use super::run::{
     Bail, TouchRec, UNATTRIBUTED, decide, mul_div, reversal_available, reversed_by, taken_back,
 };
@@ -130,7 +130,7 @@ struct Ctx<'a> {
     ev: &'a Events,
     rows: &'a Rows,
     touch_partner: &'a [u32],
-    ref_slot: &'a [u32],
+    named: &'a Named,
     /// Per customer: its shard.
     owner: Vec<u8>,
     /// How many shards.
@@ -151,7 +151,7 @@ pub(super) fn run(
     ev: &Events,
     rows: &Rows,
     touch_partner: &[u32],
-    ref_slot: &[u32],
+    named: &Named,
     touches: usize,
     spare: [Vec<u64>; 2],
     shards: usize,
@@ -165,23 +165,8 @@ pub(super) fn run(
     // Customers dealt round-robin: balanced whatever the order customers appear in.
     let owner: Vec<u8> = (0..n_customers).map(|c| (c % shards) as u8).collect();
     let mut slot_owner = vec![0u8; ev.payments.strings.len()];
-    if !ref_slot.is_empty() {
-        let found: Vec<Vec<(u32, u8)>> = ref_slot
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, slots)| {
-                let base = c * CHUNK;
-                slots
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &s)| s != 0)
-                    .map(|(j, &s)| (s - 1, owner[ev.customer[base + j] as usize]))
-                    .collect()
-            })
-            .collect();
-        for (s, o) in found.into_iter().flatten() {
-            slot_owner[s as usize] = o;
-        }
+    for &(row, s) in named.pairs() {
+        slot_owner[s as usize] = owner[ev.customer[row as usize] as usize];
     }
     let cx = Ctx {
         plan,
@@ -189,7 +174,7 @@ pub(super) fn run(
         ev,
         rows,
         touch_partner,
-        ref_slot,
+        named,
         owner,
         shards,
         slot_owner,
@@ -241,6 +226,7 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
     let mut pays = vec![Pay::default(); ev.payments.strings.len()];
     let mut part = Part::with_capacity(rows.len());
+    let mut slots = cx.named.cursor();
     for i in 0..rows.len() {
         let row = rows.get(i);
         let r = row as usize;
@@ -323,11 +309,7 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     }
                     commission = a64;
                 }
-                let s = if cx.ref_slot.is_empty() {
-                    0
-                } else {
-                    cx.ref_slot[r]
-                };
+                let s = slots.at(row);
                 if s != 0 {
                     pays[s as usize - 1] = Pay {
                         applied: true,
