@@ -731,7 +731,7 @@ mod tests {
 
     /// The id pass on real ids: each refunded payment's row gets its slot (one, however
     /// many refunds name it); payment ids that name no payment row (unknown, a touch's, a
-    /// refund's) get none; without refunds there is no slot column. The same on 1, 2 and
+    /// refund's) get none; without refunds none is named. The same on 1, 2 and
     /// 3 threads, one chunk or many.
     #[test]
     fn the_id_pass_finds_each_refunded_payment() {
