@@ -75,8 +75,8 @@ impl LedgerColumns {
                 ErrorCode::InvalidValue,
                 "columns",
                 format!(
-                    "no column asked for: name at least one of {} (or none at all for every \
-                     column)",
+                    "no column asked for: name at least one of {} (or leave the columns out \
+                     for every one)",
                     NAMES.join(", ")
                 ),
             ));

@@ -734,6 +734,31 @@ pub(super) mod tests {
         assert_eq!(id_column(&empty).expect("empty").len(), 0);
     }
 
+    /// The slots of `ledger_batch` (`col`) name the columns of `NAMES` they hold.
+    #[test]
+    fn column_slots_follow_the_names() {
+        use super::NAMES;
+        use super::col;
+        let slots = [
+            (col::ID, "id"),
+            (col::PARTNER, "partner"),
+            (col::KIND, "kind"),
+            (col::EVENT, "event"),
+            (col::CUSTOMER, "customer"),
+            (col::RULE, "rule"),
+            (col::AMOUNT, "amount"),
+            (col::CURRENCY, "currency"),
+            (col::STATUS, "status"),
+            (col::EARNED_AT, "earned_at"),
+            (col::AVAILABLE_AT, "available_at"),
+            (col::EXPLAIN, "explain"),
+        ];
+        assert_eq!(slots.len(), NAMES.len());
+        for (c, name) in slots {
+            assert_eq!(NAMES[c], name);
+        }
+    }
+
     /// `kind_key`'s match and the `kind` dictionary's values (`KINDS`) are two lists of the
     /// same order: every kind's key is its place in the dictionary.
     #[test]
