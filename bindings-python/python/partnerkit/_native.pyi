@@ -1,6 +1,6 @@
 # The native module of partnerkit (Rust, pyo3). Use the `partnerkit` facade instead.
 
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, Sequence, ValuesView
 from typing import Any, ClassVar, final
 
 __all__ = [
@@ -105,9 +105,14 @@ def evaluate(input: Any, limits: Any = None) -> Report: ...
 
 # The columnar fast path: `doc` is {plan, partners, as_of} (events empty), `events` any
 # object with `__arrow_c_stream__`. Returns the ledger and totals as pyarrow Tables and None
-# when the fast path ran natively, else why the canonical path ran.
+# when the fast path ran natively, else why the canonical path ran. `columns` (names) writes
+# only those ledger columns, in the canonical order; None writes them all.
 def evaluate_arrow(
-    doc: Any, events: Any, explain: bool = False, limits: Any = None
+    doc: Any,
+    events: Any,
+    explain: bool = False,
+    limits: Any = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[Any, Any, str | None]: ...
 def error_codes() -> list[str]: ...
 def report_field_types() -> dict[str, str]: ...

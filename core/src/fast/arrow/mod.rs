@@ -24,17 +24,21 @@
 //!
 //! The ledger goes out as one record batch (see [`ledger_to_batch`]), text columns as
 //! dictionaries over the ledger's names, so no string is copied per entry except the id.
+//! [`LedgerColumns`] picks the columns to write ([`ledger_into_batch_with`]): the others are
+//! not built at all.
 
 mod read;
+mod select;
 mod write;
 
 /// The record batch type of the Arrow crates the core uses (re-exported so that bindings
 /// name the same version).
 pub use arrow_array::RecordBatch;
 pub use read::{events_from_batches, events_from_batches_by_rows};
+pub use select::LedgerColumns;
 pub use write::{
-    events_to_batch, ledger_and_totals_into_batches, ledger_into_batch, ledger_to_batch,
-    totals_to_batch,
+    events_to_batch, ledger_and_totals_into_batches, ledger_and_totals_into_batches_with,
+    ledger_into_batch, ledger_into_batch_with, ledger_to_batch, totals_to_batch,
 };
 
 /// The event columns, in the order [`events_to_batch`] writes them.

@@ -11,6 +11,7 @@ use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{Field, Schema};
 
 use super::COLUMNS;
+use super::select::{LedgerColumns, NAMES};
 use crate::error::{Error, ErrorCode, Result};
 use crate::fast::columns::{Events, NONE, REFUND_DIGITS, Strings};
 use crate::fast::ledger::{Ledger, Total};
@@ -270,7 +271,20 @@ pub fn ledger_to_batch(l: &Ledger) -> Result<RecordBatch> {
 ///
 /// As [`ledger_to_batch`].
 pub fn ledger_into_batch(l: Ledger) -> Result<RecordBatch> {
-    Ok(ledger_batch(l, false)?.0)
+    ledger_into_batch_with(l, &LedgerColumns::all())
+}
+
+/// [`ledger_into_batch`] writing only `columns` (in the canonical order, see
+/// [`LedgerColumns`]): a column not asked for is not built (no id strings written, no
+/// dictionary checked), and the ledger's data behind it is freed before the others are
+/// written. [`LedgerColumns::all`] gives [`ledger_into_batch`]'s batch.
+///
+/// # Errors
+///
+/// As [`ledger_to_batch`], and `InvalidValue` when `columns` and the ledger's explanations
+/// disagree ([`LedgerColumns::check_explain`]).
+pub fn ledger_into_batch_with(l: Ledger, columns: &LedgerColumns) -> Result<RecordBatch> {
+    Ok(ledger_batch(l, false, columns)?.0)
 }
 
 /// [`ledger_into_batch`] and [`totals_to_batch`] of the ledger's [`Ledger::totals`] at
@@ -281,12 +295,26 @@ pub fn ledger_into_batch(l: Ledger) -> Result<RecordBatch> {
 ///
 /// As [`ledger_to_batch`].
 pub fn ledger_and_totals_into_batches(l: Ledger) -> Result<(RecordBatch, RecordBatch)> {
-    let (ledger, totals) = ledger_batch(l, true)?;
+    ledger_and_totals_into_batches_with(l, &LedgerColumns::all())
+}
+
+/// [`ledger_and_totals_into_batches`] writing only `columns` of the ledger (as
+/// [`ledger_into_batch_with`]). The totals are summed from the whole ledger before any
+/// column is dropped: the same totals whatever the columns.
+///
+/// # Errors
+///
+/// As [`ledger_into_batch_with`].
+pub fn ledger_and_totals_into_batches_with(
+    l: Ledger,
+    columns: &LedgerColumns,
+) -> Result<(RecordBatch, RecordBatch)> {
+    let (ledger, totals) = ledger_batch(l, true, columns)?;
     Ok((ledger, totals_to_batch(&totals.unwrap_or_default())?))
 }
 
 /// What the second thread of [`ledger_batch`] derives from the ledger while the first
-/// writes the id column.
+/// writes the id column: each part only when its column (or the totals) is asked for.
 struct Side {
     totals: Option<Vec<Total>>,
     kind: Vec<u32>,
@@ -305,34 +333,72 @@ const KINDS: [crate::ledger::EntryKind; 6] = [
     crate::ledger::EntryKind::Adjustment,
 ];
 
-/// The ledger as a record batch, and its totals when `with_totals`.
-fn ledger_batch(l: Ledger, with_totals: bool) -> Result<(RecordBatch, Option<Vec<Total>>)> {
+/// The places of the batch's columns in [`NAMES`] (and in [`ledger_batch`]'s slots).
+mod col {
+    pub const ID: usize = 0;
+    pub const PARTNER: usize = 1;
+    pub const KIND: usize = 2;
+    pub const EVENT: usize = 3;
+    pub const CUSTOMER: usize = 4;
+    pub const RULE: usize = 5;
+    pub const AMOUNT: usize = 6;
+    pub const CURRENCY: usize = 7;
+    pub const STATUS: usize = 8;
+    pub const EARNED_AT: usize = 9;
+    pub const AVAILABLE_AT: usize = 10;
+    pub const EXPLAIN: usize = 11;
+}
+
+/// The ledger's `columns` as a record batch, and its totals when `with_totals`.
+fn ledger_batch(
+    l: Ledger,
+    with_totals: bool,
+    columns: &LedgerColumns,
+) -> Result<(RecordBatch, Option<Vec<Total>>)> {
     use rayon::prelude::*;
+    columns.check_explain(l.explain.is_some())?;
+    let want = columns.mask(l.explain.is_some());
     // The id column (the largest, one string an entry) is written on one thread; what
     // only reads the ledger (the totals, the small dictionaries' keys) is done on another.
-    let (ids, side) = rayon::join(
-        || id_column(&l),
+    // Without the id column the totals take the first thread's place.
+    let totals_first = with_totals && !want[col::ID];
+    let ((ids, first_totals), side) = rayon::join(
         || {
-            Side {
-                totals: with_totals.then(|| l.totals()),
-                kind: l.kind.iter().map(|&k| kind_key(k)).collect(),
-                status: l
-                    .status
-                    .iter()
-                    .map(|s| match s {
-                        crate::report::Status::Pending => 0,
-                        crate::report::Status::Available => 1,
-                        crate::report::Status::Paid => 2,
-                    })
-                    .collect(),
+            (
+                want[col::ID].then(|| id_column(&l)).transpose(),
+                totals_first.then(|| l.totals()),
+            )
+        },
+        || {
+            let side = Side {
+                totals: (with_totals && !totals_first).then(|| l.totals()),
+                kind: if want[col::KIND] {
+                    l.kind.iter().map(|&k| kind_key(k)).collect()
+                } else {
+                    Vec::new()
+                },
+                status: if want[col::STATUS] {
+                    l.status.iter().map(|&s| status_key(s)).collect()
+                } else {
+                    Vec::new()
+                },
                 currency: Vec::new(),
                 codes: Strings::default(),
+            };
+            if want[col::CURRENCY] {
+                side.with_currencies(&l.currency)
+            } else {
+                side
             }
-            .with_currencies(&l.currency)
         },
     );
     let ids = ids?;
+    let totals = first_totals.or(side.totals);
+    // The ledger taken apart; what no column needs is freed here, before the columns asked
+    // for are built.
     let Ledger {
+        kind,
+        status,
         partner,
         partner_names,
         event,
@@ -341,23 +407,15 @@ fn ledger_batch(l: Ledger, with_totals: bool) -> Result<(RecordBatch, Option<Vec
         customer_names,
         rule,
         rule_names,
+        ids: entry_ids,
         amount,
         currency,
         earned_at,
         available_at,
         explain,
-        ..
     } = l;
-    let scale = currency.iter().map(|c| c.digits()).max().unwrap_or(2);
-    // One currency (the usual case) scales every amount alike; otherwise a factor per
-    // entry, from a table rather than a power per entry.
-    let mut amount = amount;
-    if currency.iter().any(|c| c.digits() != scale) {
-        let factor: Vec<i128> = (0..=scale).map(|d| 10i128.pow(scale - d)).collect();
-        for (a, c) in amount.iter_mut().zip(&currency) {
-            *a *= factor[c.digits() as usize];
-        }
-    }
+    drop((kind, status, entry_ids));
+    let amount = want[col::AMOUNT].then(|| scaled_amounts(amount, &currency));
     drop(currency);
     let mut kind_names = Strings::default();
     for k in KINDS {
@@ -370,59 +428,88 @@ fn ledger_batch(l: Ledger, with_totals: bool) -> Result<(RecordBatch, Option<Vec
     // Each dictionary column (its keys narrowed in place, a validity bitmap where keys are
     // missing, Arrow's check of every key against the values) is independent of the
     // others: they are built on rayon's threads, and collected in column order.
-    let dicts: Vec<(Vec<u32>, Strings)> = vec![
-        (partner, partner_names),
-        (side.kind, kind_names),
-        (event, event_names),
-        (customer, customer_names),
-        (rule, rule_names),
-        (side.currency, side.codes),
-        (side.status, status_names),
-    ];
-    let dicts: Vec<ArrayRef> = dicts
+    let dicts: Vec<(usize, Vec<u32>, Strings)> = [
+        (col::PARTNER, partner, partner_names),
+        (col::KIND, side.kind, kind_names),
+        (col::EVENT, event, event_names),
+        (col::CUSTOMER, customer, customer_names),
+        (col::RULE, rule, rule_names),
+        (col::CURRENCY, side.currency, side.codes),
+        (col::STATUS, side.status, status_names),
+    ]
+    .into_iter()
+    .filter(|(c, _, _)| want[*c])
+    .collect();
+    let dicts: Vec<(usize, ArrayRef)> = dicts
         .into_par_iter()
-        .map(|(k, names)| -> Result<ArrayRef> {
-            Ok(Arc::new(
-                DictionaryArray::<Int32Type>::try_new(keys(k), Arc::new(owned_strings(names)?))
-                    .map_err(arrow_err)?,
+        .map(|(c, k, names)| -> Result<(usize, ArrayRef)> {
+            Ok((
+                c,
+                Arc::new(
+                    DictionaryArray::<Int32Type>::try_new(keys(k), Arc::new(owned_strings(names)?))
+                        .map_err(arrow_err)?,
+                ),
             ))
         })
         .collect::<Result<_>>()?;
-    let [partner, kind, event, customer, rule, currency, status]: [ArrayRef; 7] = dicts
-        .try_into()
-        .map_err(|_| Error::new(ErrorCode::Internal, "", "the ledger's dictionary columns"))?;
     let ts = |v: Vec<i64>| -> ArrayRef {
         Arc::new(TimestampNanosecondArray::new(ScalarBuffer::from(v), None).with_timezone("UTC"))
     };
-    let mut names = crate::ledger::ENTRY_COLUMNS.to_vec();
-    let mut columns: Vec<ArrayRef> = vec![
-        ids,
-        partner,
-        kind,
-        event,
-        customer,
-        rule,
-        Arc::new(
+    let mut slots: [Option<ArrayRef>; NAMES.len()] = Default::default();
+    slots[col::ID] = ids;
+    for (c, a) in dicts {
+        slots[c] = Some(a);
+    }
+    if let Some((amount, scale)) = amount {
+        slots[col::AMOUNT] = Some(Arc::new(
             Decimal128Array::new(ScalarBuffer::from(amount), None)
                 .with_precision_and_scale(38, scale as i8)
                 .map_err(arrow_err)?,
-        ),
-        currency,
-        status,
-        ts(earned_at),
-        ts(available_at),
-    ];
-    if let Some(ex) = explain {
-        names.push("explain");
-        columns.push(Arc::new(owned_strings(ex)?));
+        ));
     }
-    let fields: Vec<Field> = names
+    slots[col::EARNED_AT] = want[col::EARNED_AT].then(|| ts(earned_at));
+    slots[col::AVAILABLE_AT] = want[col::AVAILABLE_AT].then(|| ts(available_at));
+    if let Some(ex) = explain.filter(|_| want[col::EXPLAIN]) {
+        slots[col::EXPLAIN] = Some(Arc::new(owned_strings(ex)?));
+    }
+    let (fields, columns): (Vec<Field>, Vec<ArrayRef>) = NAMES
         .iter()
-        .zip(&columns)
-        .map(|(name, c)| Field::new(*name, c.data_type().clone(), c.null_count() > 0))
-        .collect();
+        .zip(slots)
+        .filter_map(|(name, c)| {
+            c.map(|c| {
+                (
+                    Field::new(*name, c.data_type().clone(), c.null_count() > 0),
+                    c,
+                )
+            })
+        })
+        .unzip();
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)?;
-    Ok((batch, side.totals))
+    Ok((batch, totals))
+}
+
+/// The amounts at one scale, the largest minor unit among the ledger's currencies (2 for
+/// USD), and that scale.
+fn scaled_amounts(mut amount: Vec<i128>, currency: &[Currency]) -> (Vec<i128>, u32) {
+    let scale = currency.iter().map(|c| c.digits()).max().unwrap_or(2);
+    // One currency (the usual case) scales every amount alike; otherwise a factor per
+    // entry, from a table rather than a power per entry.
+    if currency.iter().any(|c| c.digits() != scale) {
+        let factor: Vec<i128> = (0..=scale).map(|d| 10i128.pow(scale - d)).collect();
+        for (a, c) in amount.iter_mut().zip(currency) {
+            *a *= factor[c.digits() as usize];
+        }
+    }
+    (amount, scale)
+}
+
+/// A status's key in the `status` dictionary (`pending`, `available`, `paid`).
+fn status_key(s: crate::report::Status) -> u32 {
+    match s {
+        crate::report::Status::Pending => 0,
+        crate::report::Status::Available => 1,
+        crate::report::Status::Paid => 2,
+    }
 }
 
 /// An entry kind's key in the `kind` dictionary ([`KINDS`] order, which a test holds it
@@ -554,7 +641,7 @@ pub fn totals_to_batch(totals: &[Total]) -> Result<RecordBatch> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::{KINDS, id_column, kind_key};
     use crate::fast::columns::{NONE, Strings};
     use crate::fast::ledger::{Ids, Ledger};
@@ -566,7 +653,7 @@ mod tests {
     /// A ledger of `n` entries with derived ids: commissions with and without a rule, and
     /// reversals (of an entry a few places back, so some chunk boundaries fall between a
     /// reversal and what it reverses), over names of different lengths.
-    fn ledger(n: usize) -> Ledger {
+    pub(in crate::fast::arrow) fn ledger(n: usize) -> Ledger {
         let names = |prefix: &str, k: usize| {
             let mut s = Strings::default();
             for i in 0..k {
@@ -645,6 +732,31 @@ mod tests {
         }
         let empty = ledger(0);
         assert_eq!(id_column(&empty).expect("empty").len(), 0);
+    }
+
+    /// The slots of `ledger_batch` (`col`) name the columns of `NAMES` they hold.
+    #[test]
+    fn column_slots_follow_the_names() {
+        use super::NAMES;
+        use super::col;
+        let slots = [
+            (col::ID, "id"),
+            (col::PARTNER, "partner"),
+            (col::KIND, "kind"),
+            (col::EVENT, "event"),
+            (col::CUSTOMER, "customer"),
+            (col::RULE, "rule"),
+            (col::AMOUNT, "amount"),
+            (col::CURRENCY, "currency"),
+            (col::STATUS, "status"),
+            (col::EARNED_AT, "earned_at"),
+            (col::AVAILABLE_AT, "available_at"),
+            (col::EXPLAIN, "explain"),
+        ];
+        assert_eq!(slots.len(), NAMES.len());
+        for (c, name) in slots {
+            assert_eq!(NAMES[c], name);
+        }
     }
 
     /// `kind_key`'s match and the `kind` dictionary's values (`KINDS`) are two lists of the
