@@ -201,8 +201,9 @@ pub(super) fn run(
     Ok(out)
 }
 
-/// Shard `me`'s fold: the serial fold's steps for its own rows (see `run::run`, whose
-/// tier, cap and tier-metric steps do nothing for these plans).
+/// Shard `me`'s fold: the serial fold's steps for its own rows, through the same functions
+/// (`run`'s `credited`, `revenue`, `priced`, `minor64`, `Pay::paid` and `refund`); the
+/// serial fold's tier, cap and tier-metric steps do nothing for these plans.
 fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let (plan, ev, rows) = (cx.plan, cx.ev, cx.rows);
     let n_customers = ev.customers.strings.len();
