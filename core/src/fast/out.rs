@@ -91,20 +91,6 @@ impl Cols {
         Ok(())
     }
 
-    pub(super) fn get(&self, i: usize) -> Rec {
-        Rec {
-            kind: self.kind[i],
-            partner: self.partner[i],
-            event: self.event[i],
-            customer: self.customer[i],
-            reverses: self.reverses[i],
-            // Written from an i64 by `push`.
-            amount: self.amount[i] as i64,
-            earned: self.earned[i],
-            available: self.available[i],
-        }
-    }
-
     /// The written columns, trimmed to the entries.
     fn trim(&mut self) {
         let n = self.len();

@@ -72,19 +72,223 @@ impl TouchRec {
     }
 }
 
-/// What refunds need of a payment they name.
+/// What a refund needs of the payment it names, in one record for both folds: the
+/// payment, what is refunded and reversed of it so far, and its commission entry's fields
+/// (so a reversal reads this record, not the entry columns written 10–30 days of events
+/// earlier), with the revenue credited for the serial fold's tier metrics. 64 bytes on a
+/// line of its own: a refund's one cache miss for its payment.
 #[derive(Clone, Copy, Default)]
-struct PayRec {
-    applied: bool,
-    amount: i64,
-    refunded: i64,
-    /// The commission entry, or NONE.
-    entry: u32,
-    /// What has been reversed of it so far.
-    accounted: i64,
-    /// The credited partner (NONE: unattributed) and the revenue credited.
-    partner: u32,
-    revenue: i64,
+#[repr(align(64))]
+pub(super) struct Pay {
+    /// The payment's amount in the plan's minor units.
+    pub(super) amount: i64,
+    /// What refunds and chargebacks took back of it so far.
+    pub(super) refunded: i64,
+    /// What has been reversed of the commission so far.
+    pub(super) accounted: i64,
+    /// The commission's amount (0 without an entry).
+    pub(super) commission: i64,
+    /// The payment's instant: the commission's `earned` (its `available` is this plus
+    /// the plan's hold).
+    pub(super) earned: i64,
+    /// The revenue credited (the commission's base).
+    pub(super) revenue: i64,
+    /// The commission entry (its index in the fold's output), or NONE.
+    pub(super) entry: u32,
+    /// The credited partner, or NONE (unattributed).
+    pub(super) partner: u32,
+    /// The paying customer (the commission's and its reversals').
+    pub(super) customer: u32,
+    /// Whether the payment was folded (false: the record of a payment not seen yet).
+    pub(super) applied: bool,
+}
+
+impl Pay {
+    /// The record of a payment of `amount` at `at` by `customer`, credited to `partner`
+    /// (or UNATTRIBUTED) on `revenue`, whose commission `commission` is entry `entry`
+    /// (NONE: no entry).
+    #[inline(always)]
+    pub(super) fn paid(
+        amount: i64,
+        revenue: i64,
+        at: i64,
+        partner: u32,
+        customer: u32,
+        entry: u32,
+        commission: i64,
+    ) -> Pay {
+        Pay {
+            amount,
+            refunded: 0,
+            accounted: 0,
+            commission,
+            earned: at,
+            revenue,
+            entry,
+            partner: if partner == UNATTRIBUTED {
+                NONE
+            } else {
+                partner
+            },
+            customer,
+            applied: true,
+        }
+    }
+}
+
+/// What a refund took back of its payment: the payment's refunded total before it, and
+/// the reversal entry to write, if any: (the commission reversed now, when the reversal
+/// becomes available).
+pub(super) struct Back {
+    pub(super) before: i64,
+    pub(super) reversal: Option<(i64, i64)>,
+}
+
+/// The refund or chargeback at row `r` (at `at`) on its payment's record `rec`: what it
+/// takes back ([`taken_back`]), the commission's reversal target (all of it once the
+/// payment is fully refunded, else its share, [`reversed_by`]), what that adds to the
+/// reversal so far, and when the reversal becomes available ([`reversal_available`]).
+/// `Ok(None)`: nothing taken back, `rec` unchanged. `Err` names what the canonical path
+/// must decide. Both folds call this; the serial fold then adjusts its cap tally and tier
+/// metrics.
+#[inline(always)]
+pub(super) fn refund(
+    plan: &FastPlan,
+    ev: &Events,
+    r: usize,
+    at: i64,
+    rec: &mut Pay,
+) -> Result<Option<Back>, &'static str> {
+    let now = taken_back(plan, ev, r, rec.applied, rec.amount - rec.refunded)?;
+    if now == 0 {
+        return Ok(None);
+    }
+    let before = rec.refunded;
+    let total = before + now;
+    rec.refunded = total;
+    let mut reversal = None;
+    if rec.entry != NONE {
+        let target = if total == rec.amount {
+            rec.commission
+        } else {
+            reversed_by(rec.commission, total, rec.amount, plan.rounding)
+        };
+        let delta = target - rec.accounted;
+        rec.accounted = target;
+        if delta != 0 {
+            reversal = reversal_available(plan, at, rec.earned, rec.earned + plan.hold_ns)
+                .map(|available| (delta, available));
+        }
+    }
+    Ok(Some(Back { before, reversal }))
+}
+
+/// How a credited payment is priced: a flat amount, or a rate as (mantissa,
+/// 10^(scale + 2)).
+#[derive(Clone, Copy)]
+pub(super) enum Unit {
+    Flat(i128),
+    Rate(i64, i64),
+}
+
+/// The plan's price at each tier level: a flat amount at every level, or a rate per level
+/// (one for a plain percent).
+pub(super) struct Units {
+    flat: Option<i128>,
+    rates: Vec<(i64, i64)>,
+}
+
+impl Units {
+    /// The units of `price`, percentages in 64 bits (the compiler checked their scales).
+    pub(super) fn of(price: &Price) -> Units {
+        let pct64 = |f: &super::compile::Fixed| -> (i64, i64) {
+            (f.mantissa as i64, pow10(f.scale + 2) as i64)
+        };
+        match price {
+            Price::Percent(f) => Units {
+                flat: None,
+                rates: vec![pct64(f)],
+            },
+            Price::ByTier(by) => Units {
+                flat: None,
+                rates: by.iter().map(pct64).collect(),
+            },
+            Price::Flat(f) => Units {
+                flat: Some(*f),
+                rates: Vec::new(),
+            },
+        }
+    }
+
+    /// The unit at tier `level`; `None`: the plan has no rate for it.
+    #[inline(always)]
+    pub(super) fn at(&self, level: u16) -> Option<Unit> {
+        match self.flat {
+            Some(f) => Some(Unit::Flat(f)),
+            None => self
+                .rates
+                .get(usize::from(level))
+                .map(|&(m, den)| Unit::Rate(m, den)),
+        }
+    }
+}
+
+/// The revenue a payment at row `r` is credited with: net of tax and discount if the plan
+/// says so.
+#[inline(always)]
+pub(super) fn revenue(plan: &FastPlan, ev: &Events, r: usize) -> i64 {
+    if plan.net {
+        ev.amount[r] - ev.tax[r] - ev.discount[r]
+    } else {
+        ev.amount[r]
+    }
+}
+
+/// A credited payment's commission on `base` before any monthly cap: the unit's amount,
+/// then the per-event minimum and maximum.
+#[inline(always)]
+pub(super) fn priced(plan: &FastPlan, unit: Unit, base: i64) -> i128 {
+    let mut amt = match unit {
+        Unit::Flat(f) => f,
+        Unit::Rate(m, den) => mul_div(base, m, den, plan.rounding),
+    };
+    if let Some(min) = plan.min_event
+        && amt < min
+    {
+        amt = min;
+    }
+    if let Some(max) = plan.max_event
+        && amt > max
+    {
+        amt = max;
+    }
+    amt
+}
+
+/// A commission in 64-bit minor units, or what the canonical path must decide.
+#[inline(always)]
+pub(super) fn minor64(amt: i128) -> Result<i64, &'static str> {
+    i64::try_from(amt).map_err(|_| "an amount beyond 64-bit minor units")
+}
+
+/// The partner a payment at `at` by a customer is credited to (UNATTRIBUTED: none), and
+/// whether this payment decided it (a new referral): the customer's `credit` is decided
+/// at its first payment from its touches (`head`, then dropped), and kept for life.
+#[inline(always)]
+pub(super) fn credited(
+    plan: &FastPlan,
+    ev: &Events,
+    touches: &[TouchRec],
+    credit: &mut u32,
+    head: &mut u32,
+    at: i64,
+) -> (u32, bool) {
+    if *credit != NONE {
+        return (*credit, false);
+    }
+    *credit = decide(plan, ev, touches, *head, at).unwrap_or(UNATTRIBUTED);
+    *head = NONE;
+    (*credit, *credit != UNATTRIBUTED)
 }
 
 /// `a × b / den` rounded with `mode`: in 32 bits when the product and the denominator fit
@@ -92,7 +296,7 @@ struct PayRec {
 /// 64-bit one), else in 64 bits when the product fits, else in 128. Inlined into the fold:
 /// a call per payment would spill its registers.
 #[inline(always)]
-pub(super) fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
+fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     match a.checked_mul(b) {
         Some(p) => match (i32::try_from(p), i32::try_from(den)) {
             // A percentage divides by a power of ten: as a constant, the division is a
@@ -117,7 +321,7 @@ pub(super) fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
 /// units, or all that is left for a chargeback. `Err` names what the canonical path must
 /// decide. Both folds (serial and sharded) call this, so they check and take back alike.
 #[inline(always)]
-pub(super) fn taken_back(
+fn taken_back(
     plan: &FastPlan,
     ev: &Events,
     r: usize,
@@ -150,7 +354,7 @@ pub(super) fn taken_back(
 /// `amount` is refunded, short of all of it (a full refund reverses the commission
 /// exactly), rounded as the plan rounds.
 #[inline(always)]
-pub(super) fn reversed_by(commission: i64, refunded: i64, amount: i64, mode: Rounding) -> i64 {
+fn reversed_by(commission: i64, refunded: i64, amount: i64, mode: Rounding) -> i64 {
     mul_div(commission, refunded, amount, mode) as i64
 }
 
@@ -158,12 +362,7 @@ pub(super) fn reversed_by(commission: i64, refunded: i64, amount: i64, mode: Rou
 /// `available` becomes available: with the commission while it is held; after payout, at
 /// once if the plan claws back (within its days), else `None` (no reversal entry).
 #[inline(always)]
-pub(super) fn reversal_available(
-    plan: &FastPlan,
-    at: i64,
-    earned: i64,
-    available: i64,
-) -> Option<i64> {
+fn reversal_available(plan: &FastPlan, at: i64, earned: i64, available: i64) -> Option<i64> {
     if at < available {
         return Some(available);
     }
@@ -239,7 +438,7 @@ pub(crate) fn run(
     let mut credit = vec![NONE; n_customers];
     let mut head = vec![NONE; n_customers];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(ids.touches);
-    let mut pays = vec![PayRec::default(); n_refs];
+    let mut pays = vec![Pay::default(); n_refs];
 
     // Per partner: the level, the month's tier metrics and the month's cap tally, in one
     // cache line (a payment touches one partner line, not three tables).
@@ -283,19 +482,7 @@ pub(crate) fn run(
 
     let mut out = Cols::with_capacity(rows.len(), ids.spare);
     let mut named = ids.named.cursor();
-    // Percentages as (mantissa, 10^(scale + 2)) in 64 bits: the compiler checked scales.
-    let pct64 = |f: &super::compile::Fixed| -> (i64, i64) {
-        (f.mantissa as i64, pow10(f.scale + 2) as i64)
-    };
-    let rates: Vec<(i64, i64)> = match &plan.price {
-        Price::Percent(f) => vec![pct64(f)],
-        Price::ByTier(by) => by.iter().map(pct64).collect(),
-        Price::Flat(_) => Vec::new(),
-    };
-    let flat = match &plan.price {
-        Price::Flat(f) => Some(*f),
-        _ => None,
-    };
+    let units = Units::of(&plan.price);
     // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
     // floor(cap) − used for whole-unit `used` (caps are not negative).
     let cap_floor = plan.max_month.map(|c| c.to_minor(digits, Rounding::Down));
@@ -327,43 +514,19 @@ pub(crate) fn run(
                     return bail("a payment in a currency other than the plan's");
                 }
                 let c = ev.customer[r] as usize;
-                let mut new_referral = false;
-                if credit[c] == NONE {
-                    credit[c] = decide(plan, ev, &touches, head[c], at).unwrap_or(UNATTRIBUTED);
-                    head[c] = NONE;
-                    new_referral = credit[c] != UNATTRIBUTED;
-                }
-                let p = credit[c];
-                let amount = ev.amount[r];
-                let base = if plan.net {
-                    amount - ev.tax[r] - ev.discount[r]
-                } else {
-                    amount
-                };
+                let (p, new_referral) =
+                    credited(plan, ev, &touches, &mut credit[c], &mut head[c], at);
+                let base = revenue(plan, ev, r);
                 let mut entry = NONE;
+                let mut commission = 0;
                 if p != UNATTRIBUTED {
                     let Some(h) = hot.get_mut(p as usize) else {
                         return bail("a credit to an undeclared partner");
                     };
-                    let mut amt = match flat {
-                        Some(f) => f,
-                        None => {
-                            let Some(&(m, den)) = rates.get(usize::from(h.level)) else {
-                                return bail("a tier without a rate");
-                            };
-                            mul_div(base, m, den, rounding)
-                        }
+                    let Some(unit) = units.at(h.level) else {
+                        return bail("a tier without a rate");
                     };
-                    if let Some(min) = plan.min_event
-                        && amt < min
-                    {
-                        amt = min;
-                    }
-                    if let Some(max) = plan.max_event
-                        && amt > max
-                    {
-                        amt = max;
-                    }
+                    let mut amt = priced(plan, unit, base);
                     if let Some(cap) = cap_floor {
                         months.of(at);
                         if h.tally_from != months.lo {
@@ -375,9 +538,7 @@ pub(crate) fn run(
                             amt = room;
                         }
                     }
-                    let Ok(a64) = i64::try_from(amt) else {
-                        return bail("an amount beyond 64-bit minor units");
-                    };
+                    let a64 = minor64(amt).or_else(bail)?;
                     if a64 != 0 {
                         entry = out.len() as u32;
                         out.push(Rec {
@@ -399,73 +560,42 @@ pub(crate) fn run(
                         m.referrals += i64::from(new_referral);
                         m.commission += a64;
                     }
+                    commission = a64;
                 }
                 let s = named.at(row);
                 if s != 0 {
-                    pays[s as usize - 1] = PayRec {
-                        applied: true,
-                        amount,
-                        refunded: 0,
-                        entry,
-                        accounted: 0,
-                        partner: if p == UNATTRIBUTED { NONE } else { p },
-                        revenue: base,
-                    };
+                    pays[s as usize - 1] =
+                        Pay::paid(ev.amount[r], base, at, p, c as u32, entry, commission);
                 }
             }
             Kind::Refund | Kind::Chargeback => {
-                let s = ev.payment[r] as usize;
-                let rec = pays[s];
-                let now = match taken_back(plan, ev, r, rec.applied, rec.amount - rec.refunded) {
-                    Ok(now) => now,
+                let rec = &mut pays[ev.payment[r] as usize];
+                let back = match refund(plan, ev, r, at, rec) {
+                    Ok(Some(back)) => back,
+                    Ok(None) => continue,
                     Err(why) => return bail(why),
                 };
-                if now == 0 {
-                    continue;
-                }
-                let before = rec.refunded;
-                let total = before + now;
-                let full = total == rec.amount;
-                let mut rec = rec;
-                rec.refunded = total;
-                if rec.entry != NONE {
-                    let idx = rec.entry as usize;
-                    let orig = out.get(idx);
-                    let target = if full {
-                        orig.amount
-                    } else {
-                        reversed_by(orig.amount, total, rec.amount, rounding)
-                    };
-                    let delta = target - rec.accounted;
-                    rec.accounted = target;
-                    if delta != 0 {
-                        let orig_available = orig.available;
-                        let earned = orig.earned;
-                        if let Some(available) =
-                            reversal_available(plan, at, earned, orig_available)
-                        {
-                            let pi = orig.partner;
-                            out.push(Rec {
-                                kind: EntryKind::Reversal,
-                                partner: pi,
-                                event: row,
-                                customer: orig.customer,
-                                reverses: idx as u32,
-                                amount: -delta,
-                                earned: at,
-                                available,
-                            })?;
-                            let h = &mut hot[pi as usize];
-                            // Only the month of the partner's latest payment is read again
-                            // (see `Hot::tally_from`): an entry earned before it is
-                            // counted in a month that is over.
-                            if earned >= h.tally_from {
-                                h.tally -= delta;
-                            }
-                            if book.is_some() {
-                                h.month.commission -= delta;
-                            }
-                        }
+                let rec = *rec;
+                if let Some((delta, available)) = back.reversal {
+                    out.push(Rec {
+                        kind: EntryKind::Reversal,
+                        partner: rec.partner,
+                        event: row,
+                        customer: rec.customer,
+                        reverses: rec.entry,
+                        amount: -delta,
+                        earned: at,
+                        available,
+                    })?;
+                    let h = &mut hot[rec.partner as usize];
+                    // Only the month of the partner's latest payment is read again (see
+                    // `Hot::tally_from`): an entry earned before it is counted in a month
+                    // that is over.
+                    if rec.earned >= h.tally_from {
+                        h.tally -= delta;
+                    }
+                    if book.is_some() {
+                        h.month.commission -= delta;
                     }
                 }
                 if book.is_some() && rec.partner != NONE && rec.amount != 0 {
@@ -476,9 +606,8 @@ pub(crate) fn run(
                             mul_div(rec.revenue, x, rec.amount, rounding) as i64
                         }
                     };
-                    hot[rec.partner as usize].month.revenue -= cut(total) - cut(before);
+                    hot[rec.partner as usize].month.revenue -= cut(rec.refunded) - cut(back.before);
                 }
-                pays[s] = rec;
             }
             _ => return bail("an event kind the fast path does not fold"),
         }
@@ -510,13 +639,7 @@ fn settled(
 /// the best-ranked channel among them, then the latest (or, under first touch or for deal
 /// registrations, the earliest) by instant then event id.
 #[inline(never)]
-pub(super) fn decide(
-    plan: &FastPlan,
-    ev: &Events,
-    touches: &[TouchRec],
-    head: u32,
-    at: i64,
-) -> Option<u32> {
+fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64) -> Option<u32> {
     let mut best: Option<&TouchRec> = None;
     let mut k = head;
     // The best rank first: one pass finds it, a second picks the touch.

@@ -21,11 +21,12 @@
 use rayon::prelude::*;
 
 use super::columns::{Events, NONE};
-use super::compile::{FastPlan, Price, pow10};
+use super::compile::{FastPlan, Price};
 use super::out::Cols;
 use super::prepare::{Named, Rows};
 use super::run::{
-    Bail, TouchRec, UNATTRIBUTED, decide, mul_div, reversal_available, reversed_by, taken_back,
+    Back, Bail, Pay, TouchRec, UNATTRIBUTED, Unit, Units, credited, minor64, priced, refund,
+    revenue,
 };
 use crate::input::Kind;
 use crate::ledger::EntryKind;
@@ -51,24 +52,6 @@ pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
     } else {
         threads
     }
-}
-
-/// What a refund needs of the payment it names (the commission's fields included, so
-/// that a reversal reads one record rather than the shard's entry columns).
-#[derive(Clone, Copy, Default)]
-struct Pay {
-    applied: bool,
-    amount: i64,
-    refunded: i64,
-    /// What has been reversed of the commission so far.
-    accounted: i64,
-    /// The commission entry (the shard's index), or NONE.
-    entry: u32,
-    partner: u32,
-    customer: u32,
-    commission: i64,
-    earned: i64,
-    available: i64,
 }
 
 /// One shard's entries in canonical order, with their positions in it.
@@ -115,14 +98,6 @@ impl Part {
     }
 }
 
-/// How a credited payment is priced: a flat amount or a percent, as the serial fold's
-/// level-0 rate (without tiers every partner is at level 0).
-#[derive(Clone, Copy)]
-enum Unit {
-    Flat(i128),
-    Rate(i64, i64),
-}
-
 /// What every shard reads.
 struct Ctx<'a> {
     plan: &'a FastPlan,
@@ -156,10 +131,10 @@ pub(super) fn run(
     spare: [Vec<u64>; 2],
     shards: usize,
 ) -> Result<Cols, Bail> {
-    let unit = match &plan.price {
-        Price::Flat(f) => Unit::Flat(*f),
-        Price::Percent(f) => Unit::Rate(f.mantissa as i64, pow10(f.scale + 2) as i64),
-        Price::ByTier(_) => return super::run::bail("a tier without a rate"),
+    // Without tiers every partner is at level 0; rates by tier fold serially (`count`).
+    let unit = match Units::of(&plan.price).at(0) {
+        Some(unit) if !matches!(plan.price, Price::ByTier(_)) => unit,
+        _ => return super::run::bail("a tier without a rate"),
     };
     let n_customers = ev.customers.strings.len();
     // Customers dealt round-robin: balanced whatever the order customers appear in.
@@ -211,12 +186,12 @@ pub(super) fn run(
     Ok(out)
 }
 
-/// Shard `me`'s fold: the serial fold's steps for its own rows (see `run::run`, whose
-/// tier, cap and tier-metric steps do nothing for these plans).
+/// Shard `me`'s fold: the serial fold's steps for its own rows, through the same functions
+/// (`run`'s `credited`, `revenue`, `priced`, `minor64`, `Pay::paid` and `refund`); the
+/// serial fold's tier, cap and tier-metric steps do nothing for these plans.
 fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let (plan, ev, rows) = (cx.plan, cx.ev, cx.rows);
     let n_customers = ev.customers.strings.len();
-    let rounding = plan.rounding;
     // A shard's own customers only (`c % shards == me`), each at `c / shards`: the
     // shard's customer state is a `shards`-th of the whole, so more of it stays in the
     // core's cache when customers come in no order.
@@ -269,39 +244,17 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                 }
                 let c = ev.customer[r] as usize;
                 let lc = local(c, shards);
-                if credit[lc] == NONE {
-                    credit[lc] = decide(plan, ev, &touches, head[lc], at).unwrap_or(UNATTRIBUTED);
-                    head[lc] = NONE;
-                }
-                let p = credit[lc];
-                let amount = ev.amount[r];
-                let base = if plan.net {
-                    amount - ev.tax[r] - ev.discount[r]
-                } else {
-                    amount
-                };
+                let (p, _) = credited(plan, ev, &touches, &mut credit[lc], &mut head[lc], at);
+                let base = revenue(plan, ev, r);
                 let mut entry = NONE;
                 let mut commission = 0;
                 if p != UNATTRIBUTED {
                     if p as usize >= cx.n_partners {
                         return stop("a credit to an undeclared partner");
                     }
-                    let mut amt = match cx.unit {
-                        Unit::Flat(f) => f,
-                        Unit::Rate(m, den) => mul_div(base, m, den, rounding),
-                    };
-                    if let Some(min) = plan.min_event
-                        && amt < min
-                    {
-                        amt = min;
-                    }
-                    if let Some(max) = plan.max_event
-                        && amt > max
-                    {
-                        amt = max;
-                    }
-                    let Ok(a64) = i64::try_from(amt) else {
-                        return stop("an amount beyond 64-bit minor units");
+                    let a64 = match minor64(priced(plan, cx.unit, base)) {
+                        Ok(a64) => a64,
+                        Err(why) => return stop(why),
                     };
                     if a64 != 0 {
                         entry = part.pos.len() as u32;
@@ -311,49 +264,20 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                 }
                 let s = slots.at(row);
                 if s != 0 {
-                    pays[s as usize - 1] = Pay {
-                        applied: true,
-                        amount,
-                        refunded: 0,
-                        accounted: 0,
-                        entry,
-                        partner: p,
-                        customer: c as u32,
-                        commission,
-                        earned: at,
-                        available: at + plan.hold_ns,
-                    };
+                    pays[s as usize - 1] =
+                        Pay::paid(ev.amount[r], base, at, p, c as u32, entry, commission);
                 }
             }
             Kind::Refund | Kind::Chargeback => {
-                let s = ev.payment[r] as usize;
-                let mut rec = pays[s];
-                let now = match taken_back(plan, ev, r, rec.applied, rec.amount - rec.refunded) {
-                    Ok(now) => now,
+                let rec = &mut pays[ev.payment[r] as usize];
+                match refund(plan, ev, r, at, rec) {
+                    Ok(Some(Back {
+                        reversal: Some((delta, available)),
+                        ..
+                    })) => part.push(i, rec.partner, rec.customer, rec.entry, -delta, available),
+                    Ok(_) => {}
                     Err(why) => return stop(why),
-                };
-                if now == 0 {
-                    continue;
                 }
-                let total = rec.refunded + now;
-                rec.refunded = total;
-                if rec.entry != NONE {
-                    let e = rec.commission;
-                    let target = if total == rec.amount {
-                        e
-                    } else {
-                        reversed_by(e, total, rec.amount, rounding)
-                    };
-                    let delta = target - rec.accounted;
-                    rec.accounted = target;
-                    if delta != 0
-                        && let Some(available) =
-                            reversal_available(plan, at, rec.earned, rec.available)
-                    {
-                        part.push(i, rec.partner, rec.customer, rec.entry, -delta, available);
-                    }
-                }
-                pays[s] = rec;
             }
             _ => return stop("an event kind the fast path does not fold"),
         }
