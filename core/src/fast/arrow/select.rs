@@ -9,24 +9,21 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::ENTRY_COLUMNS;
 
 /// The ledger batch's columns in the order they are written: the entry columns
-/// ([`ENTRY_COLUMNS`]), then `explain`.
-pub(super) const NAMES: [&str; 12] = [
-    "id",
-    "partner",
-    "kind",
-    "event",
-    "customer",
-    "rule",
-    "amount",
-    "currency",
-    "status",
-    "earned_at",
-    "available_at",
-    "explain",
-];
+/// ([`ENTRY_COLUMNS`]), then `explain`. Built from that list, so that the two cannot
+/// disagree.
+pub(super) const NAMES: [&str; ENTRY_COLUMNS.len() + 1] = {
+    let mut names = [""; ENTRY_COLUMNS.len() + 1];
+    let mut i = 0;
+    while i < ENTRY_COLUMNS.len() {
+        names[i] = ENTRY_COLUMNS[i];
+        i += 1;
+    }
+    names[EXPLAIN] = "explain";
+    names
+};
 
 /// The place of `explain` in [`NAMES`].
-const EXPLAIN: usize = 11;
+const EXPLAIN: usize = ENTRY_COLUMNS.len();
 
 /// The columns of the ledger batch to write (see [`super::ledger_into_batch_with`]).
 ///
