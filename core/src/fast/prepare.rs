@@ -225,8 +225,9 @@ impl Cursor<'_> {
 /// confirms it (a payment with the `k`-th named id). The candidates are sorted by row and
 /// confirmed in that order, so the ids and kinds are read in row order rather than at
 /// random. A row with more than one candidate (hashes alike by chance) keeps the one that
-/// confirms (two cannot: the named ids are distinct strings); on several threads, chunks
-/// of candidates are sorted and confirmed apart, with the same outcome.
+/// confirms (two cannot: the named ids are distinct strings). On several threads the sort
+/// runs on rayon's threads and chunks of candidates (as the id pass makes chunks) are
+/// confirmed apart, with the same outcome.
 fn named(mut found: Vec<Found>, same: impl Fn(usize, usize) -> bool + Sync) -> Named {
     use rayon::prelude::*;
     if found.is_empty() {
@@ -239,12 +240,8 @@ fn named(mut found: Vec<Found>, same: impl Fn(usize, usize) -> bool + Sync) -> N
         found
     } else {
         found.par_sort_unstable();
-        let chunk = found
-            .len()
-            .div_ceil(rayon::current_num_threads() * 4)
-            .max(1);
         found
-            .par_chunks(chunk)
+            .par_chunks(chunk_len(found.len()))
             .flat_map_iter(|part| part.iter().filter(|f| keep(f)).copied())
             .collect()
     };

@@ -36,7 +36,7 @@ use crate::ledger::EntryKind;
 const MAX_SHARDS: usize = 8;
 /// Fewest rows worth sharding: below this the pool's hand-over costs more than the fold.
 const MIN_ROWS: usize = 1 << 12;
-/// Rows a task of the payments' owner pass takes.
+/// Entries a task of the merge's pass over reversal links takes.
 const CHUNK: usize = 1 << 16;
 
 /// How many shards fold `rows` rows under `plan` on the current pool; 1: the serial fold
