@@ -1,5 +1,6 @@
 //! The columnar fast path on ten million payments, with the system allocator (the
-//! benchmarks are in `shared/fast.rs`; `fast_alloc` runs the same ones under mimalloc).
+//! benchmarks are in `shared/fast.rs`; `fast_alloc` runs the same ones under mimalloc, and
+//! its doc comment gives both targets' figures).
 //!
 //! ```text
 //! cargo bench -p partnerkit --bench fast                       # 10M payments
