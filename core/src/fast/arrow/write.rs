@@ -300,8 +300,9 @@ pub fn ledger_and_totals_into_batches(l: Ledger) -> Result<(RecordBatch, RecordB
 }
 
 /// [`ledger_and_totals_into_batches`] writing only `columns` of the ledger (as
-/// [`ledger_into_batch_with`]). The totals are summed from the whole ledger before any
-/// column is dropped: the same totals whatever the columns.
+/// [`ledger_into_batch_with`]). The totals are summed from every entry, and the columns
+/// they read are kept until they are (only the others are freed first): the same totals
+/// whatever the columns.
 ///
 /// # Errors
 ///
