@@ -225,52 +225,174 @@ impl Ledger {
     }
 
     /// Totals per partner and currency, sorted by partner id then currency code.
+    ///
+    /// Summed on rayon's threads, a chunk of entries a task (see [`totals_of`]): the same
+    /// totals on any number of threads.
     pub fn totals(&self) -> Vec<Total> {
-        // Accumulated by (partner index, currency) in a vector: one lookup per entry
-        // without hashing a string; names are compared once per total at the end.
-        let mut currencies: Vec<Currency> = Vec::new();
-        let mut by: Vec<Option<Total>> = Vec::new();
-        let n_partners = self.partner_names.len().max(1);
-        for i in 0..self.len() {
-            let c = self.currency[i];
-            let ci = match currencies.iter().position(|x| *x == c) {
-                Some(k) => k,
+        totals_of(TotalsOf {
+            partner: &self.partner,
+            partner_names: &self.partner_names,
+            kind: &self.kind,
+            status: &self.status,
+            amount: &self.amount,
+            currency: &self.currency,
+        })
+    }
+}
+
+/// The columns [`Ledger::totals`] reads, borrowed apart from the ledger so that a caller
+/// taking the ledger apart (the Arrow writer) can free the others first.
+pub(crate) struct TotalsOf<'a> {
+    pub(crate) partner: &'a [u32],
+    pub(crate) partner_names: &'a Strings,
+    pub(crate) kind: &'a [EntryKind],
+    pub(crate) status: &'a [Status],
+    pub(crate) amount: &'a [i128],
+    pub(crate) currency: &'a [Currency],
+}
+
+/// Entries one task of [`totals_of`] sums: enough that a task's table of sums (a slot per
+/// partner, ~100 bytes each) costs little beside its entries, few enough that the tasks
+/// spread over the threads.
+const TOTALS_CHUNK: usize = 1 << 20;
+
+/// One partner's sums in one currency while they are added up: kept apart by kind
+/// (`[not a reversal, reversal]`) and by status (`[pending, available, paid]`) so that an
+/// entry is two indexed additions rather than two branches.
+#[derive(Clone, Copy, Default)]
+struct Sums {
+    entries: u64,
+    kind: [i128; 2],
+    status: [i128; 3],
+}
+
+impl Sums {
+    fn add(&mut self, other: &Sums) {
+        self.entries += other.entries;
+        for (a, b) in self.kind.iter_mut().zip(&other.kind) {
+            *a += b;
+        }
+        for (a, b) in self.status.iter_mut().zip(&other.status) {
+            *a += b;
+        }
+    }
+}
+
+/// A chunk's sums: per currency in first-seen order, a slot per partner index.
+struct ChunkSums {
+    currencies: Vec<Currency>,
+    /// Currency-major: currency `k`'s slots are `k * n_partners ..`.
+    sums: Vec<Sums>,
+}
+
+/// Entries `range`'s sums over `n_partners` partner slots.
+fn chunk_sums(c: &TotalsOf, n_partners: usize, range: std::ops::Range<usize>) -> ChunkSums {
+    let mut out = ChunkSums {
+        currencies: Vec::new(),
+        sums: Vec::new(),
+    };
+    // The currency's slots are found again only when it changes from the previous entry's
+    // (never, in a single-currency ledger).
+    let mut last: Option<(Currency, usize)> = None;
+    let rows = c.partner[range.clone()]
+        .iter()
+        .zip(&c.kind[range.clone()])
+        .zip(&c.status[range.clone()])
+        .zip(&c.amount[range.clone()])
+        .zip(&c.currency[range]);
+    for ((((&p, &kind), &status), &a), &cur) in rows {
+        let base = match last {
+            Some((x, base)) if x == cur => base,
+            _ => {
+                let k = match out.currencies.iter().position(|x| *x == cur) {
+                    Some(k) => k,
+                    None => {
+                        out.currencies.push(cur);
+                        out.sums
+                            .resize(out.currencies.len() * n_partners, Sums::default());
+                        out.currencies.len() - 1
+                    }
+                };
+                last = Some((cur, k * n_partners));
+                k * n_partners
+            }
+        };
+        let s = &mut out.sums[base + p as usize];
+        s.entries += 1;
+        s.kind[usize::from(kind == EntryKind::Reversal)] += a;
+        s.status[match status {
+            Status::Pending => 0,
+            Status::Available => 1,
+            Status::Paid => 2,
+        }] += a;
+    }
+    out
+}
+
+/// The totals of the entries `c` describes, sorted by partner id then currency code.
+///
+/// Chunks of [`TOTALS_CHUNK`] entries are summed on rayon's threads into a table of slots
+/// (currency × partner index: no hashing, no name, no allocation per entry), and the
+/// chunks' tables are added up in chunk order; integer sums are the same in any grouping,
+/// so the totals do not depend on the thread count. A total is written for each (partner,
+/// currency) with at least one entry, named once at the end.
+pub(crate) fn totals_of(c: TotalsOf) -> Vec<Total> {
+    totals_in_chunks(c, TOTALS_CHUNK)
+}
+
+/// [`totals_of`] with chunks of `chunk` entries (the tests use small ones).
+fn totals_in_chunks(c: TotalsOf, chunk: usize) -> Vec<Total> {
+    use rayon::prelude::*;
+    let n = c.partner.len();
+    let n_partners = c.partner_names.len().max(1);
+    let chunk = chunk.max(1);
+    let chunks: Vec<ChunkSums> = (0..n.div_ceil(chunk))
+        .into_par_iter()
+        .map(|k| chunk_sums(&c, n_partners, k * chunk..((k + 1) * chunk).min(n)))
+        .collect();
+    // Currencies in the order the entries first show them: the chunks' lists in chunk
+    // order, each chunk's in its own first-seen order.
+    let mut currencies: Vec<Currency> = Vec::new();
+    let mut sums: Vec<Sums> = Vec::new();
+    for chunk in &chunks {
+        for (k, cur) in chunk.currencies.iter().enumerate() {
+            let g = match currencies.iter().position(|x| x == cur) {
+                Some(g) => g,
                 None => {
-                    currencies.push(c);
-                    by.resize(currencies.len() * n_partners, None);
+                    currencies.push(*cur);
+                    sums.resize(currencies.len() * n_partners, Sums::default());
                     currencies.len() - 1
                 }
             };
-            let p = self.partner[i] as usize;
-            let t = by[ci * n_partners + p].get_or_insert_with(|| Total {
-                partner: self.partner_names.get(p).to_owned(),
-                currency: c,
-                entries: 0,
-                earned: 0,
-                reversed: 0,
-                pending: 0,
-                available: 0,
-                paid: 0,
-            });
-            let a = self.amount[i];
-            t.entries += 1;
-            if self.kind[i] == EntryKind::Reversal {
-                t.reversed += a;
-            } else {
-                t.earned += a;
-            }
-            match self.status[i] {
-                Status::Pending => t.pending += a,
-                Status::Available => t.available += a,
-                Status::Paid => t.paid += a,
+            let (to, from) = (
+                &mut sums[g * n_partners..(g + 1) * n_partners],
+                &chunk.sums[k * n_partners..(k + 1) * n_partners],
+            );
+            for (a, b) in to.iter_mut().zip(from) {
+                a.add(b);
             }
         }
-        let mut out: Vec<Total> = by.into_iter().flatten().collect();
-        out.sort_by(|a, b| {
-            (&a.partner, a.currency.as_str()).cmp(&(&b.partner, b.currency.as_str()))
-        });
-        out
     }
+    drop(chunks);
+    let mut out: Vec<Total> = sums
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.entries > 0)
+        .map(|(slot, s)| Total {
+            partner: c.partner_names.get(slot % n_partners).to_owned(),
+            currency: currencies[slot / n_partners],
+            entries: s.entries,
+            earned: s.kind[0],
+            reversed: s.kind[1],
+            pending: s.status[0],
+            available: s.status[1],
+            paid: s.status[2],
+        })
+        .collect();
+    // Stable: totals of one name and currency (a ledger naming a partner twice) keep the
+    // order of their slots.
+    out.sort_by(|a, b| (&a.partner, a.currency.as_str()).cmp(&(&b.partner, b.currency.as_str())));
+    out
 }
 
 /// One partner's totals in one currency, in minor units.
@@ -317,5 +439,144 @@ impl Dict {
         self.index.insert(s.to_owned(), i);
         self.names.push(s);
         i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{Ids, Ledger, NONE, Strings, Total, TotalsOf, totals_in_chunks};
+    use crate::ledger::EntryKind;
+    use crate::money::Currency;
+    use crate::report::Status;
+
+    /// A ledger of `n` entries over 13 partners (named so that their order by name is not
+    /// their index order) in three currencies, the second and third first seen far into
+    /// the entries; every kind and status, amounts of either sign.
+    fn ledger(n: usize) -> Ledger {
+        let currencies = ["USD", "JPY", "BHD"].map(|c| Currency::parse(c).expect("currency"));
+        let kinds = [
+            EntryKind::Commission,
+            EntryKind::Reversal,
+            EntryKind::Bonus,
+            EntryKind::Override,
+            EntryKind::TrueUp,
+            EntryKind::Adjustment,
+        ];
+        let statuses = [Status::Pending, Status::Available, Status::Paid];
+        let mut partner_names = Strings::default();
+        for p in 0..13 {
+            partner_names.push(&format!("p{}", (p * 7) % 13));
+        }
+        let mut l = Ledger {
+            kind: Vec::new(),
+            status: Vec::new(),
+            partner: Vec::new(),
+            partner_names,
+            event: vec![0; n],
+            event_names: Strings::default(),
+            customer: vec![NONE; n],
+            customer_names: Strings::default(),
+            rule: vec![NONE; n],
+            rule_names: Strings::default(),
+            ids: Ids::Text(Strings::default()),
+            amount: Vec::new(),
+            currency: Vec::new(),
+            earned_at: vec![0; n],
+            available_at: vec![0; n],
+            explain: None,
+        };
+        for i in 0..n {
+            let kind = kinds[i % 5 + usize::from(i % 11 == 0)];
+            l.kind.push(kind);
+            l.status.push(statuses[(i / 3) % 3]);
+            // Partner 12 only in the ledger's second half.
+            l.partner.push(if i >= n / 2 && i % 17 == 0 {
+                12
+            } else {
+                (i % 12) as u32
+            });
+            let c = if i > n / 3 && (i / 12) % 4 == 1 {
+                1
+            } else if i > 2 * n / 3 && (i / 12) % 9 == 2 {
+                2
+            } else {
+                0
+            };
+            l.currency.push(currencies[c]);
+            let a = (i as i128 * 7919) % 100_003 + 1;
+            l.amount
+                .push(if kind == EntryKind::Reversal { -a } else { a });
+        }
+        l
+    }
+
+    /// The totals as a first reading of their definition gives them: one pass, a sorted
+    /// map by (partner id, currency code).
+    fn reference(l: &Ledger) -> Vec<Total> {
+        let mut by: BTreeMap<(String, &str), Total> = BTreeMap::new();
+        for i in 0..l.len() {
+            let name = l.partner_names.get(l.partner[i] as usize).to_owned();
+            let c = &l.currency[i];
+            let t = by.entry((name.clone(), c.as_str())).or_insert(Total {
+                partner: name,
+                currency: *c,
+                entries: 0,
+                earned: 0,
+                reversed: 0,
+                pending: 0,
+                available: 0,
+                paid: 0,
+            });
+            let a = l.amount[i];
+            t.entries += 1;
+            if l.kind[i] == EntryKind::Reversal {
+                t.reversed += a;
+            } else {
+                t.earned += a;
+            }
+            match l.status[i] {
+                Status::Pending => t.pending += a,
+                Status::Available => t.available += a,
+                Status::Paid => t.paid += a,
+            }
+        }
+        by.into_values().collect()
+    }
+
+    /// Whatever the chunks (one entry each, a few per chunk, one for everything) and the
+    /// threads, the totals are the reference's: every chunk's partial sums count, and the
+    /// currencies first seen in later chunks are kept.
+    #[test]
+    fn totals_are_the_same_in_any_chunks_on_any_number_of_threads() {
+        let l = ledger(20_011);
+        let want = reference(&l);
+        assert_eq!(want.len(), 13 * 3, "every partner in every currency");
+        assert_eq!(want[0].partner, "p0");
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            for chunk in [1, 7, 1000, 6_700, 20_011, 1 << 20] {
+                let got = pool.install(|| {
+                    totals_in_chunks(
+                        TotalsOf {
+                            partner: &l.partner,
+                            partner_names: &l.partner_names,
+                            kind: &l.kind,
+                            status: &l.status,
+                            amount: &l.amount,
+                            currency: &l.currency,
+                        },
+                        chunk,
+                    )
+                });
+                assert!(got == want, "{threads} threads, chunks of {chunk}");
+            }
+            assert!(pool.install(|| l.totals()) == want, "{threads} threads");
+        }
+        assert!(ledger(0).totals().is_empty());
     }
 }

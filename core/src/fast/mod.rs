@@ -190,10 +190,9 @@ impl Program {
             Ok((fast, folded)) => {
                 let ids = std::mem::take(&mut events.id);
                 let customers = std::mem::take(&mut events.customers.strings);
-                let ((), ledger) = rayon::join(
-                    move || drop(events),
-                    || out::finish(fast, partners, ids, customers, folded),
-                );
+                // The rest of the events is freed on another thread, not waited for.
+                out::free_later(events);
+                let ledger = out::finish(fast, partners, ids, customers, folded);
                 Ok(Outcome {
                     ledger,
                     path: Path::Native,

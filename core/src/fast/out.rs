@@ -1,6 +1,8 @@
 //! The ledger the fold writes: entries as columns, then statuses from monthly statements
 //! (as `payouts` builds them) and the report order (`earned_at`, then id).
 
+use rayon::prelude::*;
+
 use super::cal::{self, DAY_NS};
 use super::columns::{NONE, Strings};
 use super::compile::FastPlan;
@@ -115,6 +117,7 @@ fn more_entries_than_rows() -> Result<(), Bail> {
 
 /// The month of an instant, remembered across calls: instants come nearly in order, so
 /// the calendar arithmetic runs once a month rather than once an entry.
+#[derive(Clone, Copy)]
 pub(super) struct Months {
     pub(super) lo: i64,
     pub(super) hi: i64,
@@ -172,17 +175,18 @@ impl MonthTable {
 }
 
 /// The month (relative to `m0`) of each availability instant, by the table when there is
-/// one.
-struct MonthOf {
-    table: Option<MonthTable>,
+/// one. A task of [`settle`] keeps its own (the calendar's cache is per task).
+#[derive(Clone, Copy)]
+struct MonthOf<'a> {
+    table: Option<&'a MonthTable>,
     months: Months,
     m0: i64,
 }
 
-impl MonthOf {
+impl MonthOf<'_> {
     #[inline]
     fn of(&mut self, ns: i64) -> usize {
-        match &self.table {
+        match self.table {
             // Unsigned: a division by a constant is a multiplication.
             Some(t) => t.month[((ns - t.base) as u64 / DAY_NS as u64) as usize] as usize,
             None => (self.months.of(ns) - self.m0) as usize,
@@ -190,7 +194,15 @@ impl MonthOf {
     }
 }
 
+/// Entries a task of [`settle`]'s and [`finish`]'s passes over every entry takes.
+const SETTLE_CHUNK: usize = 1 << 16;
+
 /// Statement fates per partner per month (as payouts build them), then each entry's status.
+///
+/// The passes over every entry (the span of months, the partner-month sums, the statuses)
+/// run on rayon's threads: the sums a part of the entries each, added up after (integers:
+/// the same sums in any grouping), the statuses a slice each. The statements themselves,
+/// a walk over each partner's months, stay serial: they are a few per partner.
 #[inline(never)]
 pub(super) fn settle(
     plan: &FastPlan,
@@ -200,38 +212,72 @@ pub(super) fn settle(
     max_statements: usize,
 ) -> Result<Vec<Status>, Bail> {
     let n = out.len();
-    let mut status = vec![Status::Pending; n];
     if n == 0 {
-        return Ok(status);
+        return Ok(Vec::new());
     }
     let available = &out.available[..n];
     let partner = &out.partner[..n];
     let amount = &out.amount[..n];
     // Months of availability, relative to the earliest.
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for &a in available {
-        lo = lo.min(a);
-        hi = hi.max(a);
-    }
+    let (lo, hi) = available
+        .par_chunks(SETTLE_CHUNK)
+        .map(|c| {
+            c.iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &a| (lo.min(a), hi.max(a)))
+        })
+        .reduce(
+            || (i64::MAX, i64::MIN),
+            |(a, b), (c, d)| (a.min(c), b.max(d)),
+        );
     let (m0, m1) = (cal::month_of(lo), cal::month_of(hi));
     let span = (m1 - m0 + 1) as usize;
     if n_partners.saturating_mul(span) > 200_000_000 {
         return bail("statements over too many partner-months for the fast path's table");
     }
-    let mut month = MonthOf {
-        table: MonthTable::new(lo, hi, m0),
+    let table = MonthTable::new(lo, hi, m0);
+    let month = MonthOf {
+        table: table.as_ref(),
         months: Months::new(),
         m0,
     };
     // Partner-months month-major: entries come in about the order of their availability,
     // so the sums they add to stay within a month's row (a cache-sized slice) at a time.
     let key = |p: usize, m: usize| m * n_partners + p;
-    let mut sums = vec![0i128; n_partners * span];
-    let mut any = vec![false; n_partners * span];
-    for ((&p, &a), &at) in partner.iter().zip(amount).zip(available) {
-        let k = key(p as usize, month.of(at));
-        sums[k] += a;
-        any[k] = true;
+    // A part of the entries per thread, each into its own table, then the tables added
+    // up. One part (the serial loop) on one thread, or when the table is large beside the
+    // entries (zeroing and adding another would cost more than the part saves).
+    let table_len = n_partners * span;
+    let parts = if table_len <= n / 8 {
+        rayon::current_num_threads().max(1)
+    } else {
+        1
+    };
+    let per = n.div_ceil(parts);
+    let parts: Vec<(Vec<i128>, Vec<bool>)> = partner
+        .par_chunks(per)
+        .zip(amount.par_chunks(per))
+        .zip(available.par_chunks(per))
+        .map(|((partner, amount), available)| {
+            let mut month = month;
+            let mut sums = vec![0i128; table_len];
+            let mut any = vec![false; table_len];
+            for ((&p, &a), &at) in partner.iter().zip(amount).zip(available) {
+                let k = key(p as usize, month.of(at));
+                sums[k] += a;
+                any[k] = true;
+            }
+            (sums, any)
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let (mut sums, mut any) = parts.next().unwrap_or_default();
+    for (s, a) in parts {
+        for (x, y) in sums.iter_mut().zip(s) {
+            *x += y;
+        }
+        for (x, y) in any.iter_mut().zip(a) {
+            *x |= y;
+        }
     }
     // Per partner-month: whether its entries end up on a paid statement.
     let mut paid = vec![false; n_partners * span];
@@ -284,17 +330,32 @@ pub(super) fn settle(
             m += 1;
         }
     }
-    for ((&a, &p), st) in available.iter().zip(partner).zip(status.iter_mut()) {
-        if as_of < a {
-            continue;
-        }
-        *st = if paid[key(p as usize, month.of(a))] {
-            Status::Paid
-        } else {
-            Status::Available
-        };
-    }
+    let mut status = vec![Status::Pending; n];
+    status
+        .par_chunks_mut(SETTLE_CHUNK)
+        .zip(available.par_chunks(SETTLE_CHUNK))
+        .zip(partner.par_chunks(SETTLE_CHUNK))
+        .for_each(|((status, available), partner)| {
+            let mut month = month;
+            for ((&a, &p), st) in available.iter().zip(partner).zip(status.iter_mut()) {
+                if as_of < a {
+                    continue;
+                }
+                *st = if paid[key(p as usize, month.of(a))] {
+                    Status::Paid
+                } else {
+                    Status::Available
+                };
+            }
+        });
     Ok(status)
+}
+
+/// Frees `x` on one of rayon's threads rather than on the caller's: giving back the pages
+/// of hundreds of MB (the kernel unmapping each one) takes tens of milliseconds that the
+/// caller, with more to do, need not wait for. Nothing observable depends on when.
+pub(crate) fn free_later<T: Send + 'static>(x: T) {
+    rayon::spawn(move || drop(x));
 }
 
 /// What the fold leaves for [`finish`]: the entries in canonical event order, and their
@@ -339,31 +400,53 @@ pub(super) fn finish(
             reverses: out.reverses,
         },
         amount: out.amount,
-        currency: vec![plan.currency; n],
+        currency: Vec::new(),
         earned_at: out.earned,
         available_at: out.available,
         explain: None,
     };
     // Entries come in canonical event order: sorted by instant already; ids decide ties,
-    // and only ties need the ids written out.
-    let (mut a, mut b) = (String::new(), String::new());
-    let mut sorted = true;
-    for i in 1..n {
-        if ledger.earned_at[i] == ledger.earned_at[i - 1] {
-            a.clear();
-            b.clear();
-            ledger.write_id(i - 1, &mut a);
-            ledger.write_id(i, &mut b);
-            if a > b {
-                sorted = false;
-                break;
-            }
-        }
-    }
+    // and only ties need the ids written out. Checked a slice of entries a task (each
+    // slice's first entry against the one before it too) while the currency column (the
+    // plan's, every entry: pages written, not just allocated) is filled.
+    let (sorted, currency) = rayon::join(
+        || {
+            (0..n.div_ceil(SETTLE_CHUNK))
+                .into_par_iter()
+                .all(|k| in_order(&ledger, k * SETTLE_CHUNK..((k + 1) * SETTLE_CHUNK).min(n)))
+        },
+        || {
+            let mut v = Vec::with_capacity(n);
+            (0..n)
+                .into_par_iter()
+                .map(|_| plan.currency)
+                .collect_into_vec(&mut v);
+            v
+        },
+    );
+    ledger.currency = currency;
     if !sorted {
         reorder(&mut ledger);
     }
     ledger
+}
+
+/// Whether each entry of `range` comes after the one before it in report order
+/// (`earned_at`, then id).
+fn in_order(l: &Ledger, range: std::ops::Range<usize>) -> bool {
+    let (mut a, mut b) = (String::new(), String::new());
+    for i in range.start.max(1)..range.end {
+        if l.earned_at[i] == l.earned_at[i - 1] {
+            a.clear();
+            b.clear();
+            l.write_id(i - 1, &mut a);
+            l.write_id(i, &mut b);
+            if a > b {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Sorts a derived-id ledger by (earned_at, id), renumbering the reversed-entry links.

@@ -14,7 +14,8 @@ use super::COLUMNS;
 use super::select::{LedgerColumns, NAMES};
 use crate::error::{Error, ErrorCode, Result};
 use crate::fast::columns::{Events, NONE, REFUND_DIGITS, Strings};
-use crate::fast::ledger::{Ledger, Total};
+use crate::fast::ledger::{Ids, Ledger, Total, TotalsOf, totals_of};
+use crate::fast::out::free_later;
 use crate::money::Currency;
 
 /// The events as one record batch (the schema [`super::events_from_batches`] reads): for tests
@@ -299,8 +300,9 @@ pub fn ledger_and_totals_into_batches(l: Ledger) -> Result<(RecordBatch, RecordB
 }
 
 /// [`ledger_and_totals_into_batches`] writing only `columns` of the ledger (as
-/// [`ledger_into_batch_with`]). The totals are summed from the whole ledger before any
-/// column is dropped: the same totals whatever the columns.
+/// [`ledger_into_batch_with`]). The totals are summed from every entry, and the columns
+/// they read are kept until they are (only the others are freed first): the same totals
+/// whatever the columns.
 ///
 /// # Errors
 ///
@@ -351,27 +353,53 @@ mod col {
 
 /// The ledger's `columns` as a record batch, and its totals when `with_totals`.
 fn ledger_batch(
-    l: Ledger,
+    mut l: Ledger,
     with_totals: bool,
     columns: &LedgerColumns,
 ) -> Result<(RecordBatch, Option<Vec<Total>>)> {
     use rayon::prelude::*;
+    use std::mem::take;
     columns.check_explain(l.explain.is_some())?;
     let want = columns.mask(l.explain.is_some());
+    // What neither a column asked for nor the totals read (the id column reads the kinds,
+    // events, rules, partners and reversal links) is taken out of the ledger at once and
+    // given back on another of rayon's threads: at ten million entries that is hundreds of
+    // MB whose unmapping the writer need not wait for.
+    let id = want[col::ID];
+    free_later((
+        (!want[col::EVENT] && !id).then(|| (take(&mut l.event), take(&mut l.event_names))),
+        (!want[col::CUSTOMER]).then(|| (take(&mut l.customer), take(&mut l.customer_names))),
+        (!want[col::RULE] && !id).then(|| (take(&mut l.rule), take(&mut l.rule_names))),
+        (!id).then(|| std::mem::replace(&mut l.ids, Ids::Text(Strings::default()))),
+        (!want[col::EARNED_AT]).then(|| take(&mut l.earned_at)),
+        (!want[col::AVAILABLE_AT]).then(|| take(&mut l.available_at)),
+        l.explain.take_if(|_| !want[col::EXPLAIN]),
+    ));
+    let totals_of = |l: &Ledger| {
+        totals_of(TotalsOf {
+            partner: &l.partner,
+            partner_names: &l.partner_names,
+            kind: &l.kind,
+            status: &l.status,
+            amount: &l.amount,
+            currency: &l.currency,
+        })
+    };
     // The id column (the largest, one string an entry) is written on one thread; what
-    // only reads the ledger (the totals, the small dictionaries' keys) is done on another.
-    // Without the id column the totals take the first thread's place.
-    let totals_first = with_totals && !want[col::ID];
+    // only reads the ledger (the totals, the small dictionaries' keys) is done on another
+    // (the totals' chunks spread over every thread that is free). Without the id column
+    // the totals take the first thread's place.
+    let totals_first = with_totals && !id;
     let ((ids, first_totals), side) = rayon::join(
         || {
             (
-                want[col::ID].then(|| id_column(&l)).transpose(),
-                totals_first.then(|| l.totals()),
+                id.then(|| id_column(&l)).transpose(),
+                totals_first.then(|| totals_of(&l)),
             )
         },
         || {
             let side = Side {
-                totals: (with_totals && !totals_first).then(|| l.totals()),
+                totals: (with_totals && !totals_first).then(|| totals_of(&l)),
                 kind: if want[col::KIND] {
                     l.kind.iter().map(|&k| kind_key(k)).collect()
                 } else {
@@ -394,8 +422,8 @@ fn ledger_batch(
     );
     let ids = ids?;
     let totals = first_totals.or(side.totals);
-    // The ledger taken apart; what no column needs is freed here, before the columns asked
-    // for are built.
+    // The ledger taken apart; what no column needs is freed (on another thread) before
+    // the columns asked for are built.
     let Ledger {
         kind,
         status,
@@ -414,9 +442,15 @@ fn ledger_batch(
         available_at,
         explain,
     } = l;
-    drop((kind, status, entry_ids));
-    let amount = want[col::AMOUNT].then(|| scaled_amounts(amount, &currency));
-    drop(currency);
+    let amount = want[col::AMOUNT].then(|| {
+        // The totals hold every currency the ledger does (one total at least each): their
+        // minor units give the scale without another pass over the entries.
+        let digits: Option<Vec<u32>> = totals
+            .as_ref()
+            .map(|t| t.iter().map(|t| t.currency.digits()).collect());
+        scaled_amounts(amount, &currency, digits.as_deref())
+    });
+    free_later((kind, status, entry_ids, currency));
     let mut kind_names = Strings::default();
     for k in KINDS {
         kind_names.push(k.as_str());
@@ -428,7 +462,7 @@ fn ledger_batch(
     // Each dictionary column (its keys narrowed in place, a validity bitmap where keys are
     // missing, Arrow's check of every key against the values) is independent of the
     // others: they are built on rayon's threads, and collected in column order.
-    let dicts: Vec<(usize, Vec<u32>, Strings)> = [
+    let (dicts, unused): (Vec<_>, Vec<_>) = [
         (col::PARTNER, partner, partner_names),
         (col::KIND, side.kind, kind_names),
         (col::EVENT, event, event_names),
@@ -438,8 +472,8 @@ fn ledger_batch(
         (col::STATUS, side.status, status_names),
     ]
     .into_iter()
-    .filter(|(c, _, _)| want[*c])
-    .collect();
+    .partition(|(c, _, _)| want[*c]);
+    free_later(unused);
     let dicts: Vec<(usize, ArrayRef)> = dicts
         .into_par_iter()
         .map(|(c, k, names)| -> Result<(usize, ArrayRef)> {
@@ -469,7 +503,7 @@ fn ledger_batch(
     }
     slots[col::EARNED_AT] = want[col::EARNED_AT].then(|| ts(earned_at));
     slots[col::AVAILABLE_AT] = want[col::AVAILABLE_AT].then(|| ts(available_at));
-    if let Some(ex) = explain.filter(|_| want[col::EXPLAIN]) {
+    if let Some(ex) = explain {
         slots[col::EXPLAIN] = Some(Arc::new(owned_strings(ex)?));
     }
     let (fields, columns): (Vec<Field>, Vec<ArrayRef>) = NAMES
@@ -489,12 +523,26 @@ fn ledger_batch(
 }
 
 /// The amounts at one scale, the largest minor unit among the ledger's currencies (2 for
-/// USD), and that scale.
-fn scaled_amounts(mut amount: Vec<i128>, currency: &[Currency]) -> (Vec<i128>, u32) {
-    let scale = currency.iter().map(|c| c.digits()).max().unwrap_or(2);
+/// USD), and that scale. `digits`, when known, are the minor units of every currency the
+/// ledger holds (the same scale, without a pass over `currency`).
+fn scaled_amounts(
+    mut amount: Vec<i128>,
+    currency: &[Currency],
+    digits: Option<&[u32]>,
+) -> (Vec<i128>, u32) {
+    let (scale, mixed) = match digits {
+        Some(d) => {
+            let scale = d.iter().copied().max().unwrap_or(2);
+            (scale, d.iter().any(|&x| x != scale))
+        }
+        None => {
+            let scale = currency.iter().map(|c| c.digits()).max().unwrap_or(2);
+            (scale, currency.iter().any(|c| c.digits() != scale))
+        }
+    };
     // One currency (the usual case) scales every amount alike; otherwise a factor per
     // entry, from a table rather than a power per entry.
-    if currency.iter().any(|c| c.digits() != scale) {
+    if mixed {
         let factor: Vec<i128> = (0..=scale).map(|d| 10i128.pow(scale - d)).collect();
         for (a, c) in amount.iter_mut().zip(currency) {
             *a *= factor[c.digits() as usize];
