@@ -229,14 +229,7 @@ impl Ledger {
     /// Summed on rayon's threads, a chunk of entries a task (see [`totals_of`]): the same
     /// totals on any number of threads.
     pub fn totals(&self) -> Vec<Total> {
-        totals_of(TotalsOf {
-            partner: &self.partner,
-            partner_names: &self.partner_names,
-            kind: &self.kind,
-            status: &self.status,
-            amount: &self.amount,
-            currency: &self.currency,
-        })
+        totals_of(TotalsOf::of(self))
     }
 }
 
@@ -249,6 +242,20 @@ pub(crate) struct TotalsOf<'a> {
     pub(crate) status: &'a [Status],
     pub(crate) amount: &'a [i128],
     pub(crate) currency: &'a [Currency],
+}
+
+impl<'a> TotalsOf<'a> {
+    /// The columns of `l` the totals read.
+    pub(crate) fn of(l: &'a Ledger) -> TotalsOf<'a> {
+        TotalsOf {
+            partner: &l.partner,
+            partner_names: &l.partner_names,
+            kind: &l.kind,
+            status: &l.status,
+            amount: &l.amount,
+            currency: &l.currency,
+        }
+    }
 }
 
 /// Entries one task of [`totals_of`] sums: enough that a task's table of sums (a slot per
@@ -560,19 +567,7 @@ mod tests {
                 .build()
                 .expect("pool");
             for chunk in [1, 7, 1000, 6_700, 20_011, 1 << 20] {
-                let got = pool.install(|| {
-                    totals_in_chunks(
-                        TotalsOf {
-                            partner: &l.partner,
-                            partner_names: &l.partner_names,
-                            kind: &l.kind,
-                            status: &l.status,
-                            amount: &l.amount,
-                            currency: &l.currency,
-                        },
-                        chunk,
-                    )
-                });
+                let got = pool.install(|| totals_in_chunks(TotalsOf::of(&l), chunk));
                 assert!(got == want, "{threads} threads, chunks of {chunk}");
             }
             assert!(pool.install(|| l.totals()) == want, "{threads} threads");

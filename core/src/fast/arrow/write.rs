@@ -375,16 +375,7 @@ fn ledger_batch(
         (!want[col::AVAILABLE_AT]).then(|| take(&mut l.available_at)),
         l.explain.take_if(|_| !want[col::EXPLAIN]),
     ));
-    let totals_of = |l: &Ledger| {
-        totals_of(TotalsOf {
-            partner: &l.partner,
-            partner_names: &l.partner_names,
-            kind: &l.kind,
-            status: &l.status,
-            amount: &l.amount,
-            currency: &l.currency,
-        })
-    };
+    let totals_of = |l: &Ledger| totals_of(TotalsOf::of(l));
     // The id column (the largest, one string an entry) is written on one thread; what
     // only reads the ledger (the totals, the small dictionaries' keys) is done on another
     // (the totals' chunks spread over every thread that is free). Without the id column
