@@ -19,6 +19,15 @@
 //!
 //! With the `arrow` feature, `fast::arrow` reads events from Arrow record batches and
 //! writes the ledger as one.
+//!
+//! **Memory.** Ten million events make columns of hundreds of megabytes: the id pass's
+//! buffers, the ledger, and the events themselves when handed over. The library sets no
+//! global allocator. With glibc's malloc every block above 32 MB is mapped on allocation
+//! and unmapped on free, so every evaluation pays again for the kernel to fault in and
+//! clear its pages (about a quarter of the time of `benches/fast.rs` on one core). An
+//! application that evaluates again and again, such as a backtest loop or a service, may
+//! choose an allocator that keeps freed memory for reuse. The Python module uses mimalloc,
+//! and the `fast_alloc` bench measures the same benchmarks with it (see `bench/README.md`).
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
