@@ -1,6 +1,6 @@
 //! partnerkit for Node.js: a thin napi-rs layer over the core crate.
 //!
-//! Every export parses its arguments, calls the core inside [`partnerkit::guard`] (so a bug
+//! Every export parses its arguments, calls the core inside [`partnerkit::guard()`] (so a bug
 //! throws an `Error` with code `Internal` instead of aborting the process), and converts the
 //! result. Documents cross as JSON text; reports stay Rust values until asked for, and their
 //! JSON is the core's canonical bytes. Money is always a decimal string.

@@ -1,6 +1,6 @@
 //! Errors: one error enum whose one case carries the core's code, path and message.
 //!
-//! Every export runs the core through [`partnerkit::guard`], so bad input and bugs alike
+//! Every export runs the core through [`partnerkit::guard()`], so bad input and bugs alike
 //! reach Swift as a thrown `PartnerKitError` and Kotlin as a `PartnerKitException`, never as
 //! a crash: a panic becomes code `Internal`.
 

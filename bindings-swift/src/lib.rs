@@ -1,7 +1,7 @@
 //! partnerkit for Swift and Kotlin, through uniffi: this crate is the library behind the
 //! Swift package `PartnerKit` and the Kotlin package `dev.partnerkit` (Android).
 //!
-//! Thin by design: each export parses, calls the core through [`partnerkit::guard`] (so a
+//! Thin by design: each export parses, calls the core through [`partnerkit::guard()`] (so a
 //! panic reaches the app as a `PartnerKitError` with code `Internal` and the app lives on),
 //! and converts. Documents cross as JSON, the canonical report is the core's own bytes, and
 //! only small records are mirrored (entries, statements, balances, validation issues,

@@ -2,10 +2,10 @@
 //! integers, amounts in integer minor units, instants in nanoseconds since the Unix epoch
 //! (Arrow's `timestamp[ns, UTC]`).
 //!
-//! Columns are what the fast path reads: built from [`Input`] events (every vector runs
-//! through them) or from Arrow record batches (`fast::arrow`). They keep everything an
-//! [`Event`] of the kinds they hold says, so they can always be turned back into events for
-//! the canonical path.
+//! Columns are what the fast path reads: built from [`Input`](crate::input::Input) events
+//! (every vector runs through them) or from Arrow record batches (`fast::arrow`). They keep
+//! everything an [`Event`] of the kinds they hold says, so they can always be turned back
+//! into events for the canonical path.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -226,8 +226,8 @@ impl Ledger {
 
     /// Totals per partner and currency, sorted by partner id then currency code.
     ///
-    /// Summed on rayon's threads, a chunk of entries a task (see [`totals_of`]): the same
-    /// totals on any number of threads.
+    /// Summed on rayon's threads, a block of about a million entries a task, the blocks
+    /// added up in order: the same totals on any number of threads.
     pub fn totals(&self) -> Vec<Total> {
         totals_of(TotalsOf::of(self))
     }
