@@ -27,10 +27,11 @@ that all four agree, then prints events per second, partnerkit's ratio to each, 
 process's peak memory. Times are wall clock on whatever else the machine runs: note the
 load average printed with them.
 
-Each implementation runs `--repeat` times in a row (3 by default; every run must give the
+Each implementation runs `--repeat` times in a row (5 by default; every run must give the
 same totals), and the ratios are of the medians: the first run of each pays for memory the
 process has not used before, the later ones reuse what the allocator kept, as a notebook
-running backtest after backtest does. The first runs' times and ratios are printed too.
+running backtest after backtest does. The first runs' times and ratios are printed too, and
+every run's time.
 Pure Python (about a minute a run at ten million events) runs `--python-repeat` times, once
 by default: its loop's cost dwarfs its memory's.
 """
@@ -421,7 +422,7 @@ def main() -> None:
         "--skip-python", action="store_true", help="leave the pure-Python loop out (slow at 10M)"
     )
     ap.add_argument(
-        "--repeat", type=int, default=3, help="runs of each implementation (the median counts)"
+        "--repeat", type=int, default=5, help="runs of each implementation (the median counts)"
     )
     ap.add_argument("--python-repeat", type=int, default=1, help="runs of the pure-Python loop")
     args = ap.parse_args()
@@ -500,8 +501,8 @@ def main() -> None:
         f"{'(every col.)':>12}: {full_ledger_s:7.3f}s  {'':>9}  {n / full_ledger_s:>17,.0f}"
         f"   partnerkit writing every ledger column, once, not only {', '.join(READS)}"
     )
-    runs = ", ".join(f"{name} {len(times)}" for name, times in seconds.items())
-    print(f"runs: {runs}")
+    for name, times in seconds.items():
+        print(f"{name:>12}  runs: {', '.join(f'{t:.3f}s' for t in times)}")
     print(f"peak memory of the process after partnerkit: {memory['partnerkit']:,.0f} MB")
 
 
