@@ -106,8 +106,6 @@ struct Ctx<'a> {
     rows: &'a Rows,
     touch_partner: &'a [u32],
     named: &'a Named,
-    /// Per customer: its shard.
-    owner: Vec<u8>,
     /// How many shards.
     shards: usize,
     /// Per payment a refund names: the shard of its customer (0 for a payment the input
@@ -136,12 +134,9 @@ pub(super) fn run(
         Some(unit) if !matches!(plan.price, Price::ByTier(_)) => unit,
         _ => return super::run::bail("a tier without a rate"),
     };
-    let n_customers = ev.customers.strings.len();
-    // Customers dealt round-robin: balanced whatever the order customers appear in.
-    let owner: Vec<u8> = (0..n_customers).map(|c| (c % shards) as u8).collect();
     let mut slot_owner = vec![0u8; ev.payments.strings.len()];
     for &(row, s) in named.pairs() {
-        slot_owner[s as usize] = owner[ev.customer[row as usize] as usize];
+        slot_owner[s as usize] = owner(ev.customer[row as usize], shards);
     }
     let cx = Ctx {
         plan,
@@ -150,7 +145,6 @@ pub(super) fn run(
         rows,
         touch_partner,
         named,
-        owner,
         shards,
         slot_owner,
         touches,
@@ -182,10 +176,10 @@ pub(super) fn run(
     if let Some((_, why)) = first {
         return Err(why);
     }
-    merge(&parts, &cx.owner, ev, rows, &mut out);
+    merge(&parts, shards, ev, rows, &mut out);
     // The shards' entries (a few hundred MB at ten million rows) are given back on another
     // thread while statements are drawn up.
-    free_later((parts, cx.owner, cx.slot_owner));
+    free_later((parts, cx.slot_owner));
     Ok(out)
 }
 
@@ -210,7 +204,7 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
         let r = row as usize;
         let kind = ev.kind[r];
         let who = match kind {
-            Kind::Touch | Kind::Payment => cx.owner[ev.customer[r] as usize],
+            Kind::Touch | Kind::Payment => owner(ev.customer[r], shards),
             Kind::Refund | Kind::Chargeback => cx
                 .slot_owner
                 .get(ev.payment[r] as usize)
@@ -288,6 +282,21 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     Ok(part)
 }
 
+/// The shard of customer `c`: customers are dealt round-robin, balanced whatever the order
+/// they appear in. Computed rather than looked up: a table of a byte per customer is half
+/// a megabyte at 500,000 customers, which every shard would read at random for every row.
+/// [`local`] is the customer's index within that shard.
+#[inline(always)]
+fn owner(c: u32, shards: usize) -> u8 {
+    let c = c as usize;
+    (match shards {
+        2 => c % 2,
+        3 => c % 3,
+        4 => c % 4,
+        _ => c % shards,
+    }) as u8
+}
+
 /// Customer `c`'s index among its shard's customers (`c % shards` is the shard). The usual
 /// shard counts divide by a constant (a multiply and a shift, not a hardware division per
 /// event).
@@ -337,7 +346,7 @@ fn pieces<'a, T>(v: &'a mut [T], at: &[usize]) -> Vec<&'a mut [T]> {
 /// commission's index in the merged columns. Ranges of positions merge on rayon's
 /// threads: a range's entries are a slice of each shard's, and its place in the merged
 /// columns is the count of entries before it.
-fn merge(parts: &[Part], owner: &[u8], ev: &Events, rows: &Rows, out: &mut Cols) {
+fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, out: &mut Cols) {
     let n = rows.len();
     let total: usize = parts.iter().map(|p| p.pos.len()).sum();
     let tasks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
@@ -413,7 +422,7 @@ fn merge(parts: &[Part], owner: &[u8], ev: &Events, rows: &Rows, out: &mut Cols)
         .for_each(|(rs, cs)| {
             for (r, &c) in rs.iter_mut().zip(cs) {
                 if *r != NONE {
-                    *r = links[usize::from(owner[c as usize])][*r as usize];
+                    *r = links[usize::from(owner(c, shards))][*r as usize];
                 }
             }
         });
