@@ -31,9 +31,8 @@ Each implementation runs `--repeat` times in a row (5 by default; every run must
 same totals), and the ratios are of the medians: the first run of each pays for memory the
 process has not used before, the later ones reuse what the allocator kept, as a notebook
 running backtest after backtest does. The first runs' times and ratios are printed too, and
-every run's time.
-Pure Python (about a minute a run at ten million events) runs `--python-repeat` times, once
-by default: its loop's cost dwarfs its memory's.
+every run's time. Pure Python (about a minute a run at ten million events) runs
+`--python-repeat` times, once by default: its loop's cost dwarfs its memory's.
 """
 
 from __future__ import annotations
