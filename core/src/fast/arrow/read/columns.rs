@@ -259,46 +259,8 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         return None;
     };
 
-    // The three interned columns (hash-map work) on one thread, the rest on another: the
-    // halves write disjoint columns, and each interner still sees its rows in order, so
-    // the result is the one a single thread gives.
-    let (rest, names) = rayon::join(
-        || -> Option<()> {
-            ids(&text("id")?, n, id)?;
-            times(&Times::of(col("at")).ok()?, at)?;
-            each_value(channel_t, n, Channel::Link, channel, |s| match s {
-                "link" => Some(Channel::Link),
-                "coupon" => Some(Channel::Coupon),
-                "deal_registration" => Some(Channel::DealRegistration),
-                "manual" => Some(Channel::Manual),
-                _ => None,
-            })?;
-            each_value(currency_t, n, None, currency, |s| {
-                Currency::parse(s).map(Some)
-            })
-        },
-        || -> Option<()> {
-            interned(partner_t, n, partner, partners)?;
-            interned(customer_t, n, customer, customers)?;
-            interned(payment_t, n, payment, payments)
-        },
-    );
-    rest?;
-    names?;
-    // A row's minor-unit digits: its currency's for a payment, REFUND_DIGITS otherwise
-    // (refunds; the other kinds hold no amount).
-    let codes = &scratch.codes;
-    scratch.digits.clear();
-    scratch.digits.extend(
-        codes
-            .iter()
-            .zip(&currency[start..])
-            .map(|(&k, c)| match (k, c) {
-                (PAYMENT, Some(c)) => c.digits() as u8,
-                _ => REFUND_DIGITS as u8,
-            }),
-    );
-    let digits = &scratch.digits;
+    // The amounts' columns are checked against the kinds before the halves below (the
+    // check reads the kind bitmaps, which the halves do not touch).
     let amount_a = amounts("amount")?;
     let tax_a = amounts("tax")?;
     let discount_a = amounts("discount")?;
@@ -313,30 +275,91 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
             return None;
         }
     }
-    // A refund of nothing is refused; a payment of 0 is an amount like any other.
-    minor_units(&amount_a, n, by(codes, AMOUNT), digits, amount, |i, m| {
-        codes[i] != REFUND || m > 0
-    })?;
-    minor_units(&tax_a, n, by(codes, EXTRA), digits, tax, |_, _| true)?;
-    minor_units(
-        &discount_a,
-        n,
-        by(codes, EXTRA),
-        digits,
-        discount,
-        |_, _| true,
-    )?;
-    // `amount` is the total charged: tax and discount fit in it. Without either column
-    // both are zero, and zero fits in any amount read (`minor` refuses a negative one):
-    // nothing to read, so the two columns of zeros stay untouched pages.
-    if matches!((&tax_a, &discount_a), (Amounts::Absent, Amounts::Absent)) {
-        return Some(());
+    let Scratch { codes, digits, .. } = scratch;
+    let codes = &codes[..];
+    // Two halves on two threads, of about equal work: the customer column (a dictionary
+    // lookup for nearly every row, and an interning for each customer) on one; the ids,
+    // instants, channels, currencies, amounts, partners and payment references on the
+    // other. The halves write disjoint columns, and each interner still sees its rows in
+    // order, so the result is the one a single thread gives.
+    let (rest, names) = rayon::join(
+        || -> Option<()> {
+            ids(&text("id")?, n, id)?;
+            times(&Times::of(col("at")).ok()?, at)?;
+            each_value(channel_t, n, Channel::Link, channel, |s| match s {
+                "link" => Some(Channel::Link),
+                "coupon" => Some(Channel::Coupon),
+                "deal_registration" => Some(Channel::DealRegistration),
+                "manual" => Some(Channel::Manual),
+                _ => None,
+            })?;
+            each_value(currency_t, n, None, currency, |s| {
+                Currency::parse(s).map(Some)
+            })?;
+            // A row's minor-unit digits: its currency's for a payment, REFUND_DIGITS
+            // otherwise (refunds; the other kinds hold no amount).
+            digits.clear();
+            digits.extend(
+                codes
+                    .iter()
+                    .zip(&currency[start..])
+                    .map(|(&k, c)| match (k, c) {
+                        (PAYMENT, Some(c)) => c.digits() as u8,
+                        _ => REFUND_DIGITS as u8,
+                    }),
+            );
+            let money = Money {
+                codes,
+                digits,
+                start,
+                n,
+            };
+            money.read([&amount_a, &tax_a, &discount_a], [amount, tax, discount])?;
+            interned(partner_t, n, partner, partners)?;
+            interned(payment_t, n, payment, payments)
+        },
+        || interned(customer_t, n, customer, customers),
+    );
+    rest?;
+    names
+}
+
+/// What the amounts' columns are read with: each row's kind code and minor-unit digits,
+/// for the `n` rows appended from `start`.
+struct Money<'a> {
+    codes: &'a [u8],
+    digits: &'a [u8],
+    start: usize,
+    n: usize,
+}
+
+impl Money<'_> {
+    /// The amount, tax and discount columns in minor units, with their checks.
+    fn read(&self, a: [&Amounts<'_>; 3], out: [&mut Vec<i64>; 3]) -> Option<()> {
+        let (codes, digits, start, n) = (self.codes, self.digits, self.start, self.n);
+        let [amount_a, tax_a, discount_a] = a;
+        let [amount, tax, discount] = out;
+        // A refund of nothing is refused; a payment of 0 is an amount like any other.
+        minor_units(amount_a, n, by(codes, AMOUNT), digits, amount, |i, m| {
+            codes[i] != REFUND || m > 0
+        })?;
+        minor_units(tax_a, n, by(codes, EXTRA), digits, tax, |_, _| true)?;
+        minor_units(discount_a, n, by(codes, EXTRA), digits, discount, |_, _| {
+            true
+        })?;
+        // `amount` is the total charged: tax and discount fit in it. Without either
+        // column both are zero, and zero fits in any amount read (`minor` refuses a
+        // negative one): nothing to read, so the two columns of zeros stay untouched
+        // pages.
+        if matches!((tax_a, discount_a), (Amounts::Absent, Amounts::Absent)) {
+            return Some(());
+        }
+        let (a, t, d) = (&amount[start..], &tax[start..], &discount[start..]);
+        let fits = (0..n).fold(true, |ok, i| {
+            ok & (i128::from(t[i]) + i128::from(d[i]) <= i128::from(a[i]))
+        });
+        fits.then_some(())
     }
-    let (a, t, d) = (&amount[start..], &tax[start..], &discount[start..]);
-    let fits = (0..n).fold(true, |ok, i| {
-        ok & (i128::from(t[i]) + i128::from(d[i]) <= i128::from(a[i]))
-    });
-    fits.then_some(())
 }
 
 /// Row by row, whether row `i` may hold (or lack) a field under `rule`.
@@ -466,19 +489,70 @@ fn each_value<T: Copy>(
 
 /// An interned column: indices into `into`, [`NONE`] where a row has no value.
 fn interned(text: &Text<'_>, n: usize, out: &mut Vec<u32>, into: &mut Interner) -> Option<()> {
-    if let Text::Dict { len, values, .. } = text {
-        // Room for the dictionary's values (at most one per row), so that interning them
-        // does not grow the interner step by step.
-        let m = (*len).min(n);
-        let bytes = match values.as_ref() {
-            Text::Utf8(v) => block_len(v),
-            Text::Large(v) => block_len(v),
-            _ => 0,
-        };
-        into.reserve(m);
-        into.strings.reserve(m, bytes);
+    match text {
+        Text::Dict {
+            array,
+            keys,
+            values,
+            len,
+        } => {
+            // Room for the dictionary's values (at most one per row), so that interning
+            // them does not grow the interner step by step.
+            let m = (*len).min(n);
+            let bytes = match values.as_ref() {
+                Text::Utf8(v) => block_len(v),
+                Text::Large(v) => block_len(v),
+                _ => 0,
+            };
+            into.reserve(m);
+            into.strings.reserve(m, bytes);
+            // Each value interned at its first row, its index kept per key. Not
+            // `each_value`'s table of `Option`s: an index is never NONE, so four bytes a
+            // key do, and half the table is half the cache misses when a dictionary of
+            // hundreds of thousands of customers is read in no order.
+            let mut seen: Vec<u32> = vec![NONE; *len];
+            let mut ok = true;
+            out.reserve(n);
+            with_keys!(keys, k => {
+                let k = &k[..n];
+                fill(out, array.nulls(), n, NONE, |i| {
+                    let key = k[i].as_index();
+                    match seen.get(key) {
+                        Some(&v) if v != NONE => v,
+                        Some(_) => match values.get(key) {
+                            Some(s) => {
+                                let v = into.intern(s);
+                                seen[key] = v;
+                                v
+                            }
+                            None => {
+                                ok = false;
+                                NONE
+                            }
+                        },
+                        None => {
+                            ok = false;
+                            NONE
+                        }
+                    }
+                })
+            });
+            ok.then_some(())
+        }
+        _ => {
+            // Room for one string per row with a value (each may be new): the map does not
+            // rehash step by step as it grows.
+            let (present, bytes) = match text {
+                Text::Utf8(a) => (a.len() - a.null_count(), block_len(a)),
+                Text::Large(a) => (a.len() - a.null_count(), block_len(a)),
+                Text::View(a) => (a.len() - a.null_count(), 0),
+                _ => (0, 0),
+            };
+            into.reserve(present.min(n));
+            into.strings.reserve(present.min(n), bytes);
+            each_value(text, n, NONE, out, |s| Some(into.intern(s)))
+        }
     }
-    each_value(text, n, NONE, out, |s| Some(into.intern(s)))
 }
 
 /// The id column: every row a non-empty string. An offset-layout column is copied as one
