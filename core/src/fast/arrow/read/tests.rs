@@ -826,3 +826,69 @@ fn batches_without_tax_or_discount_read_as_zeros() {
         );
     }
 }
+
+/// The `customer` column as an `Int16` dictionary whose value for key 1 is null, and
+/// whose null rows' key slots hold key 0 (a used value: only the validity bitmap says they
+/// are null).
+fn customers_with_a_null_value(t: &Table, null_at: usize) -> ArrayRef {
+    let values: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("c1"),
+        None,
+        Some("c2"),
+        Some("c3"),
+    ]));
+    let key = |s: &str| match s {
+        "c1" => 0i16,
+        "c2" => 2,
+        _ => 3,
+    };
+    let slots: Vec<i16> = t
+        .customer
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c {
+            _ if i == null_at => 1,
+            Some(c) => key(c),
+            None => 0,
+        })
+        .collect();
+    let valid: Vec<bool> = t.customer.iter().map(Option::is_some).collect();
+    let keys = PrimitiveArray::<Int16Type>::new(slots.into(), Some(valid.into()));
+    Arc::new(DictionaryArray::<Int16Type>::try_new(keys, values).expect("dictionary"))
+}
+
+/// `b` with its `customer` column replaced by `customer`.
+fn with_customer(b: &RecordBatch, customer: &ArrayRef) -> RecordBatch {
+    RecordBatch::try_from_iter(b.schema().fields().iter().zip(b.columns()).map(|(f, c)| {
+        let c = if f.name() == "customer" {
+            customer.clone()
+        } else {
+            c.clone()
+        };
+        (f.name().clone(), c)
+    }))
+    .expect("batch")
+}
+
+#[test]
+fn interned_dictionaries_read_their_validity_and_refuse_a_null_value() {
+    let t = Table::valid();
+    let b = t.batch(Layout::Utf8, Layout::Utf8);
+    // No row on the null value: the rows whose key slot holds a used key but whose bit
+    // says null read as no customer, exactly as the row reader reads them.
+    let unused = t.customer.len();
+    let got = column_wise(&[with_customer(&b, &customers_with_a_null_value(&t, unused))]);
+    for (i, c) in t.customer.iter().enumerate() {
+        match c {
+            Some(c) => assert_eq!(got.customers.strings.get(got.customer[i] as usize), *c),
+            None => assert_eq!(got.customer[i], crate::fast::columns::NONE, "row {i}"),
+        }
+    }
+    // A touch (row 1) on the null value: the row reader's missing customer.
+    let b = with_customer(&b, &customers_with_a_null_value(&t, 1));
+    let (rows, fast) = either(&[b]);
+    assert!(!fast);
+    let e = rows.expect_err("refused");
+    assert_eq!(e.code().as_str(), "MissingField");
+    assert_eq!(e.path(), "events[1].customer");
+}
