@@ -14,7 +14,6 @@
 
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::NullBuffer;
-use rayon::prelude::*;
 
 use super::{Amounts, Keys, Text, Times};
 use crate::fast::arrow::COLUMNS;
@@ -22,9 +21,6 @@ use crate::fast::columns::{Events, Interner, NONE, REFUND_DIGITS, Strings};
 use crate::input::Kind;
 use crate::money::Currency;
 use crate::plan::Channel;
-
-/// Rows a task of an interned dictionary column's second pass maps.
-const ROWS_PER_TASK: usize = 1 << 16;
 
 /// Kind codes, their bits in a field's masks, and the kinds they stand for.
 const TOUCH: u8 = 0;
@@ -402,24 +398,6 @@ fn fill<T: Copy>(
     }
 }
 
-/// Calls `f(i)` for each row `i < n` that holds a value (every row without `nulls`), in
-/// row order, visiting only the set bits of the null bitmap.
-#[inline(always)]
-fn each_present(nulls: Option<&NullBuffer>, n: usize, mut f: impl FnMut(usize)) {
-    match nulls {
-        None => (0..n).for_each(f),
-        Some(b) => {
-            let words = b.inner().bit_chunks().iter_padded().take(n.div_ceil(64));
-            for (j, mut w) in words.enumerate() {
-                while w != 0 {
-                    f(j * 64 + w.trailing_zeros() as usize);
-                    w &= w - 1;
-                }
-            }
-        }
-    }
-}
-
 /// A dictionary key as an index; a negative key reads as `usize::MAX`, past any dictionary.
 trait Key: Copy {
     fn as_index(self) -> usize;
@@ -528,53 +506,38 @@ fn interned(text: &Text<'_>, n: usize, out: &mut Vec<u32>, into: &mut Interner) 
             };
             into.reserve(m);
             into.strings.reserve(m, bytes);
-            // First the values in the order of their first rows (the interner's order),
-            // then every row's index. Which keys were seen is a bit a key: a dictionary of
-            // half a million customers is 64 KB of bits, in cache, where a table of
-            // indices read at each row would miss it at random. The rows' indices are
-            // then read from that table on rayon's threads, in chunks of rows.
-            let mut seen = vec![0u64; len.div_ceil(64)];
-            let mut index: Vec<u32> = vec![NONE; *len];
+            // Each value interned at its first row, its index kept per key. Not
+            // `each_value`'s table of `Option`s: an index is never NONE, so four bytes a
+            // key do, and half the table is half the cache misses when a dictionary of
+            // hundreds of thousands of customers is read in no order.
+            let mut seen: Vec<u32> = vec![NONE; *len];
             let mut ok = true;
-            let nulls = array.nulls().filter(|b| b.null_count() > 0);
+            out.reserve(n);
             with_keys!(keys, k => {
                 let k = &k[..n];
-                each_present(nulls, n, |i| {
+                fill(out, array.nulls(), n, NONE, |i| {
                     let key = k[i].as_index();
-                    if key >= index.len() {
-                        // A key past the dictionary.
-                        ok = false;
-                        return;
-                    }
-                    let (word, bit) = (&mut seen[key / 64], 1u64 << (key % 64));
-                    if *word & bit == 0 {
-                        *word |= bit;
-                        match values.get(key) {
-                            Some(s) => index[key] = into.intern(s),
-                            None => ok = false,
-                        }
-                    }
-                });
-                if !ok {
-                    return None;
-                }
-                let start = out.len();
-                out.resize(start + n, NONE);
-                let index = &index;
-                out[start..]
-                    .par_chunks_mut(ROWS_PER_TASK)
-                    .enumerate()
-                    .for_each(|(c, dst)| {
-                        let first = c * ROWS_PER_TASK;
-                        for (j, d) in dst.iter_mut().enumerate() {
-                            let i = first + j;
-                            if nulls.is_none_or(|b| b.is_valid(i)) {
-                                *d = index.get(k[i].as_index()).copied().unwrap_or(NONE);
+                    match seen.get(key) {
+                        Some(&v) if v != NONE => v,
+                        Some(_) => match values.get(key) {
+                            Some(s) => {
+                                let v = into.intern(s);
+                                seen[key] = v;
+                                v
                             }
+                            None => {
+                                ok = false;
+                                NONE
+                            }
+                        },
+                        None => {
+                            ok = false;
+                            NONE
                         }
-                    });
+                    }
+                })
             });
-            Some(())
+            ok.then_some(())
         }
         _ => {
             // Room for one string per row with a value (each may be new): the map does not
