@@ -539,19 +539,10 @@ fn interned(text: &Text<'_>, n: usize, out: &mut Vec<u32>, into: &mut Interner) 
             });
             ok.then_some(())
         }
-        _ => {
-            // Room for one string per row with a value (each may be new): the map does not
-            // rehash step by step as it grows.
-            let (present, bytes) = match text {
-                Text::Utf8(a) => (a.len() - a.null_count(), block_len(a)),
-                Text::Large(a) => (a.len() - a.null_count(), block_len(a)),
-                Text::View(a) => (a.len() - a.null_count(), 0),
-                _ => (0, 0),
-            };
-            into.reserve(present.min(n));
-            into.strings.reserve(present.min(n), bytes);
-            each_value(text, n, NONE, out, |s| Some(into.intern(s)))
-        }
+        // Plain strings intern as they come: how many are distinct is not known, and room
+        // for one a row would be a map sized for every row (ten million customers' rows
+        // are half a million customers).
+        _ => each_value(text, n, NONE, out, |s| Some(into.intern(s))),
     }
 }
 
