@@ -431,6 +431,25 @@ macro_rules! with_keys {
     };
 }
 
+/// Appends one value per row of a dictionary column (`array`, its `keys` in their own
+/// width) to `out`: `none` where the row is null, else `f` of the row's key as an index (a
+/// negative key as `usize::MAX`, past any dictionary). Only the rows with a value are
+/// visited ([`fill`]).
+#[inline(always)]
+fn each_key<T: Copy>(
+    array: &dyn Array,
+    keys: &Keys<'_>,
+    n: usize,
+    none: T,
+    out: &mut Vec<T>,
+    mut f: impl FnMut(usize) -> T,
+) {
+    with_keys!(keys, k => {
+        let k = &k[..n];
+        fill(out, array.nulls(), n, none, |i| f(k[i].as_index()))
+    });
+}
+
 /// Appends one value per row to `out`: `none` where the row has no value, else `f` of the
 /// row's string (`None` from `f` gives up). A dictionary's values go through `f` once
 /// each, at their first row, so `f` may intern. Which rows may hold a value is checked
@@ -464,23 +483,17 @@ fn each_value<T: Copy>(
             // Each dictionary value mapped once, at its first row; a key past the
             // dictionary or a null value gives up.
             let mut seen: Vec<Option<T>> = vec![None; *len];
-            with_keys!(keys, k => {
-                let k = &k[..n];
-                fill(out, array.nulls(), n, none, |i| {
-                    let key = k[i].as_index();
-                    match seen.get(key) {
-                        Some(Some(v)) => *v,
-                        Some(None) => {
-                            let v = cell(values.get(key));
-                            seen[key] = Some(v);
-                            v
-                        }
-                        None => {
-                            ok.set(false);
-                            none
-                        }
-                    }
-                })
+            each_key(*array, keys, n, none, out, |key| match seen.get(key) {
+                Some(Some(v)) => *v,
+                Some(None) => {
+                    let v = cell(values.get(key));
+                    seen[key] = Some(v);
+                    v
+                }
+                None => {
+                    ok.set(false);
+                    none
+                }
             });
         }
     }
@@ -513,29 +526,23 @@ fn interned(text: &Text<'_>, n: usize, out: &mut Vec<u32>, into: &mut Interner) 
             let mut seen: Vec<u32> = vec![NONE; *len];
             let mut ok = true;
             out.reserve(n);
-            with_keys!(keys, k => {
-                let k = &k[..n];
-                fill(out, array.nulls(), n, NONE, |i| {
-                    let key = k[i].as_index();
-                    match seen.get(key) {
-                        Some(&v) if v != NONE => v,
-                        Some(_) => match values.get(key) {
-                            Some(s) => {
-                                let v = into.intern(s);
-                                seen[key] = v;
-                                v
-                            }
-                            None => {
-                                ok = false;
-                                NONE
-                            }
-                        },
-                        None => {
-                            ok = false;
-                            NONE
-                        }
+            each_key(*array, keys, n, NONE, out, |key| match seen.get(key) {
+                Some(&v) if v != NONE => v,
+                Some(_) => match values.get(key) {
+                    Some(s) => {
+                        let v = into.intern(s);
+                        seen[key] = v;
+                        v
                     }
-                })
+                    None => {
+                        ok = false;
+                        NONE
+                    }
+                },
+                None => {
+                    ok = false;
+                    NONE
+                }
             });
             ok.then_some(())
         }
