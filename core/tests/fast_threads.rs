@@ -551,8 +551,8 @@ fn copy_row(from: &Events, i: usize, to: &mut Events) {
             at,
             from.customers.strings.get(from.customer[i] as usize),
             from.amount[i],
-            from.tax[i],
-            from.discount[i],
+            from.tax(i),
+            from.discount(i),
             usd,
         ),
         Kind::Refund | Kind::Chargeback => to.push_reversal(

@@ -120,6 +120,16 @@ impl Strings {
     }
 }
 
+/// Appends row `i`'s value `v` to a column kept empty while every value is 0 (`tax`,
+/// `discount`): the first value other than 0 fills the rows before it with zeros.
+fn push_sparse(col: &mut Vec<i64>, i: usize, v: i64) {
+    if col.is_empty() && v == 0 {
+        return;
+    }
+    col.resize(i, 0);
+    col.push(v);
+}
+
 /// Interns strings to dense indices in first-seen order.
 ///
 /// The map holds each string's 64-bit hash, not the string: interning a new string appends
@@ -197,9 +207,13 @@ pub struct Events {
     pub channel: Vec<Channel>,
     /// Payments and refunds: the amount in minor units of `currency`.
     pub amount: Vec<i64>,
-    /// Payments: tax in minor units.
+    /// Payments: tax in minor units. Empty while no event has any: read it with
+    /// [`Events::tax`], which gives 0 for every row then. Once an event has tax the column
+    /// holds a value for every row (0 where there is none), so that a log of payments
+    /// without tax (most logs) costs no memory for it.
     pub tax: Vec<i64>,
-    /// Payments: discount in minor units.
+    /// Payments: discount in minor units. Empty while no event has any, like
+    /// [`Events::tax`]; read it with [`Events::discount`].
     pub discount: Vec<i64>,
     /// Payments: the currency; refunds and chargebacks: the currency given, if any.
     pub currency: Vec<Option<Currency>>,
@@ -256,8 +270,7 @@ impl Events {
             customer: Vec::with_capacity(n),
             channel: Vec::with_capacity(n),
             amount: Vec::with_capacity(n),
-            tax: Vec::with_capacity(n),
-            discount: Vec::with_capacity(n),
+            // `tax` and `discount` stay empty until an event has one.
             currency: Vec::with_capacity(n),
             payment: Vec::with_capacity(n),
             ..Events::default()
@@ -272,6 +285,18 @@ impl Events {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.kind.is_empty()
+    }
+
+    /// Row `i`'s tax in minor units (0 while the column is empty: no event has tax).
+    #[inline(always)]
+    pub fn tax(&self, i: usize) -> i64 {
+        self.tax.get(i).copied().unwrap_or(0)
+    }
+
+    /// Row `i`'s discount in minor units (0 while the column is empty).
+    #[inline(always)]
+    pub fn discount(&self, i: usize) -> i64 {
+        self.discount.get(i).copied().unwrap_or(0)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -296,8 +321,9 @@ impl Events {
         self.customer.push(customer);
         self.channel.push(channel);
         self.amount.push(amount);
-        self.tax.push(tax);
-        self.discount.push(discount);
+        let i = self.kind.len() - 1;
+        push_sparse(&mut self.tax, i, tax);
+        push_sparse(&mut self.discount, i, discount);
         self.currency.push(currency);
         self.payment.push(payment);
     }
@@ -436,8 +462,8 @@ impl Events {
             Ok(k) => (self.wide[k].1, self.wide[k].2, self.wide[k].3),
             Err(_) => (
                 i128::from(self.amount[i]),
-                i128::from(self.tax[i]),
-                i128::from(self.discount[i]),
+                i128::from(self.tax(i)),
+                i128::from(self.discount(i)),
             ),
         }
     }

@@ -238,7 +238,7 @@ impl Units {
 #[inline(always)]
 pub(super) fn revenue(plan: &FastPlan, ev: &Events, r: usize) -> i64 {
     if plan.net {
-        ev.amount[r] - ev.tax[r] - ev.discount[r]
+        ev.amount[r] - ev.tax(r) - ev.discount(r)
     } else {
         ev.amount[r]
     }

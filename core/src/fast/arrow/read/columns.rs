@@ -343,20 +343,29 @@ impl Money<'_> {
         minor_units(amount_a, n, by(codes, AMOUNT), digits, amount, |i, m| {
             codes[i] != REFUND || m > 0
         })?;
-        minor_units(tax_a, n, by(codes, EXTRA), digits, tax, |_, _| true)?;
-        minor_units(discount_a, n, by(codes, EXTRA), digits, discount, |_, _| {
-            true
-        })?;
+        // Tax and discount are kept only once some batch has the column (see
+        // `Events::tax`): a column a batch lacks is zeros, nothing written while the
+        // column is still empty.
+        for (a, out) in [(tax_a, &mut *tax), (discount_a, &mut *discount)] {
+            match a {
+                Amounts::Absent if out.is_empty() => {}
+                Amounts::Absent => out.resize(start + n, 0),
+                _ => {
+                    out.resize(start, 0);
+                    minor_units(a, n, by(codes, EXTRA), digits, out, |_, _| true)?;
+                }
+            }
+        }
         // `amount` is the total charged: tax and discount fit in it. Without either
         // column both are zero, and zero fits in any amount read (`minor` refuses a
-        // negative one): nothing to read, so the two columns of zeros stay untouched
-        // pages.
+        // negative one): nothing to check.
         if matches!((tax_a, discount_a), (Amounts::Absent, Amounts::Absent)) {
             return Some(());
         }
-        let (a, t, d) = (&amount[start..], &tax[start..], &discount[start..]);
+        let a = &amount[start..];
+        let extra = |col: &Vec<i64>, i: usize| i128::from(col.get(start + i).copied().unwrap_or(0));
         let fits = (0..n).fold(true, |ok, i| {
-            ok & (i128::from(t[i]) + i128::from(d[i]) <= i128::from(a[i]))
+            ok & (extra(tax, i) + extra(discount, i) <= i128::from(a[i]))
         });
         fits.then_some(())
     }
@@ -676,9 +685,9 @@ fn minor_units(
     keep: impl Fn(usize, i128) -> bool,
 ) -> Option<()> {
     match a {
-        // A column the batch does not have (tax and discount, most often) is zeros: the
-        // kernel's zero pages when it is the first batch, so that ten million rows of
-        // nothing cost no memory until something writes them.
+        // A column the batch does not have is zeros: the kernel's zero pages when it is
+        // the first batch, so that rows of nothing cost no memory until something writes
+        // them. (Tax and discount do not come here: see `Money::read`.)
         Amounts::Absent if out.is_empty() => *out = vec![0; n],
         Amounts::Absent => out.extend(std::iter::repeat_n(0, n)),
         Amounts::Decimal(arr, s) => {

@@ -69,8 +69,11 @@ fn same(a: &Events, b: &Events) {
     assert_eq!(a.customer, b.customer);
     assert_eq!(a.channel, b.channel);
     assert_eq!(a.amount, b.amount);
-    assert_eq!(a.tax, b.tax);
-    assert_eq!(a.discount, b.discount);
+    // By value: a column no event has a value in may be kept empty (`Events::tax`).
+    let extras = |e: &Events| -> Vec<(i64, i64)> {
+        (0..e.len()).map(|i| (e.tax(i), e.discount(i))).collect()
+    };
+    assert_eq!(extras(a), extras(b));
     assert_eq!(a.wide, b.wide);
     assert_eq!(a.currency, b.currency);
     assert_eq!(a.payment, b.payment);
@@ -801,14 +804,45 @@ fn batches_without_tax_or_discount_read_as_zeros() {
     for layout in LAYOUTS {
         let b = without_extras(&t.batch(layout, layout));
         assert_eq!(b.num_columns(), 9);
-        // The first batch's zeros, then a second batch's appended to them.
+        // Without the columns, nothing is kept for them, batch after batch: every row
+        // reads 0.
         let one = column_wise(std::slice::from_ref(&b));
-        assert!(one.tax.iter().chain(&one.discount).all(|&x| x == 0));
-        assert_eq!(one.tax.len(), one.len());
         let two = column_wise(&[b.clone(), b.clone()]);
-        assert_eq!((two.tax.len(), two.discount.len()), (20, 20));
+        for e in [&one, &two] {
+            assert!(e.tax.is_empty() && e.discount.is_empty());
+            assert!((0..e.len()).all(|i| (e.tax(i), e.discount(i)) == (0, 0)));
+        }
+        assert_eq!(two.len(), 20);
         // With the columns, all null: the same events.
         same(&one, &column_wise(&[t.batch(layout, layout)]));
+    }
+    // A batch without the columns next to one with them, in either order: the rows of the
+    // first read 0, the others their own values, as the row reader reads them (the
+    // column is kept for every row once one batch has it).
+    let full = Table::valid();
+    for layout in LAYOUTS {
+        let with = full.batch(layout, layout);
+        let bare = without_extras(&t.batch(layout, layout));
+        let n = bare.num_rows();
+        // The full batch's own values, as the row reader reads it alone.
+        let usd = Currency::parse("USD").expect("USD");
+        let alone = read_rows(std::slice::from_ref(&with), usd).expect("reads");
+        let want: Vec<(i64, i64)> = (0..n).map(|i| (alone.tax(i), alone.discount(i))).collect();
+        assert!(
+            want.iter().any(|&x| x != (0, 0)),
+            "the table has tax and discount"
+        );
+        for (batches, offset) in [([bare.clone(), with.clone()], n), ([with, bare], 0)] {
+            let e = column_wise(&batches);
+            assert_eq!((e.tax.len(), e.discount.len()), (2 * n, 2 * n));
+            for i in 0..2 * n {
+                let got = (e.tax(i), e.discount(i));
+                match i.checked_sub(offset) {
+                    Some(k) if k < n => assert_eq!(got, want[k], "row {i}"),
+                    _ => assert_eq!(got, (0, 0), "row {i}"),
+                }
+            }
+        }
     }
     // A payment below zero is still refused where the row reader refuses it, at its path,
     // when there is no tax or discount to fit in it (the fit check is skipped then: the
