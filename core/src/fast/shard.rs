@@ -55,14 +55,30 @@ pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
 }
 
 /// One shard's entries in canonical order, with their positions in it.
+///
+/// A commission is a position, a partner and an amount: its customer is its row's, and
+/// it is available `hold_ns` after its row's instant, so the merge reads both from the
+/// row rather than the fold writing them for every entry. Reversals (a refund's, a
+/// chargeback's: a few in a hundred entries) keep what the row does not say beside.
 struct Part {
     pos: Vec<u32>,
     partner: Vec<u32>,
-    customer: Vec<u32>,
-    /// For a reversal, the shard's index of the commission it reverses; else NONE.
-    reverses: Vec<u32>,
     amount: Vec<i64>,
-    available: Vec<i64>,
+    /// The shard's reversals, by entry index ascending.
+    reversals: Vec<Reversal>,
+}
+
+/// What a reversal entry holds beyond its position, partner and amount.
+#[derive(Clone, Copy)]
+struct Reversal {
+    /// Its index among the shard's entries.
+    entry: u32,
+    /// The shard's index of the commission it reverses.
+    reverses: u32,
+    /// The customer of the payment it reverses.
+    customer: u32,
+    /// When it comes off the partner's balance.
+    available: i64,
 }
 
 impl Part {
@@ -71,30 +87,39 @@ impl Part {
         Part {
             pos: Vec::with_capacity(n),
             partner: Vec::with_capacity(n),
-            customer: Vec::with_capacity(n),
-            reverses: Vec::with_capacity(n),
             amount: Vec::with_capacity(n),
-            available: Vec::with_capacity(n),
+            reversals: Vec::new(),
         }
     }
 
+    /// Appends a commission at canonical position `pos`; its index among the shard's
+    /// entries.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn push(
+    fn commission(&mut self, pos: usize, partner: u32, amount: i64) -> u32 {
+        let entry = self.pos.len() as u32;
+        self.pos.push(pos as u32);
+        self.partner.push(partner);
+        self.amount.push(amount);
+        entry
+    }
+
+    /// Appends a reversal at canonical position `pos` of the shard's entry `reverses`.
+    fn reversal(
         &mut self,
         pos: usize,
         partner: u32,
-        customer: u32,
-        reverses: u32,
         amount: i64,
+        reverses: u32,
+        customer: u32,
         available: i64,
     ) {
-        self.pos.push(pos as u32);
-        self.partner.push(partner);
-        self.customer.push(customer);
-        self.reverses.push(reverses);
-        self.amount.push(amount);
-        self.available.push(available);
+        let entry = self.commission(pos, partner, amount);
+        self.reversals.push(Reversal {
+            entry,
+            reverses,
+            customer,
+            available,
+        });
     }
 }
 
@@ -176,7 +201,7 @@ pub(super) fn run(
     if let Some((_, why)) = first {
         return Err(why);
     }
-    merge(&parts, shards, ev, rows, &mut out);
+    merge(&parts, shards, ev, rows, plan.hold_ns, &mut out);
     // The shards' entries (a few hundred MB at ten million rows) are given back on another
     // thread while statements are drawn up.
     free_later((parts, cx.slot_owner));
@@ -259,8 +284,7 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                             Err(why) => return stop(why),
                         };
                         if a64 != 0 {
-                            entry = part.pos.len() as u32;
-                            part.push(i, p, c as u32, NONE, a64, at + plan.hold_ns);
+                            entry = part.commission(i, p, a64);
                         }
                         commission = a64;
                     }
@@ -276,9 +300,14 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                         Ok(Some(Back {
                             reversal: Some((delta, available)),
                             ..
-                        })) => {
-                            part.push(i, rec.partner, rec.customer, rec.entry, -delta, available)
-                        }
+                        })) => part.reversal(
+                            i,
+                            rec.partner,
+                            -delta,
+                            rec.entry,
+                            rec.customer,
+                            available,
+                        ),
                         Ok(_) => {}
                         Err(why) => return stop(why),
                     }
@@ -372,7 +401,7 @@ fn pieces<'a, T>(v: &'a mut [T], at: &[usize]) -> Vec<&'a mut [T]> {
 /// commission's index in the merged columns. Ranges of positions merge on rayon's
 /// threads: a range's entries are a slice of each shard's, and its place in the merged
 /// columns is the count of entries before it.
-fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, out: &mut Cols) {
+fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, hold_ns: i64, out: &mut Cols) {
     let n = rows.len();
     let total: usize = parts.iter().map(|p| p.pos.len()).sum();
     let tasks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
@@ -438,7 +467,7 @@ fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, out: &mut Cols
         }
         dests
             .par_iter_mut()
-            .for_each(|d| merge_range(parts, ev, rows, d));
+            .for_each(|d| merge_range(parts, ev, rows, hold_ns, d));
     }
     // Every entry placed: a reversal's commission is its customer's, so in its shard.
     let links = &index;
@@ -456,13 +485,19 @@ fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, out: &mut Cols
 }
 
 /// One task of [`merge`]: its range's entries of every shard, by position.
-fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, d: &mut Dest) {
+fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, hold_ns: i64, d: &mut Dest) {
     let mut next = d.from.clone();
     let end: Vec<usize> = d
         .from
         .iter()
         .zip(&d.index)
         .map(|(f, i)| f + i.len())
+        .collect();
+    // Per shard, its first reversal at or after the range's first entry.
+    let mut rev: Vec<usize> = parts
+        .iter()
+        .zip(&d.from)
+        .map(|(p, &f)| p.reversals.partition_point(|r| (r.entry as usize) < f))
         .collect();
     for k in 0..d.kind.len() {
         let (mut s, mut best) = (0, u32::MAX);
@@ -477,21 +512,30 @@ fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, d: &mut Dest) {
         next[s] += 1;
         d.index[s][j - d.from[s]] = (d.first + k) as u32;
         let row = rows.get(best as usize);
-        let rev = p.reverses[j];
-        // A reversal keeps its commission's index in the shard until every task has
-        // placed its entries.
-        d.kind[k] = if rev == NONE {
-            EntryKind::Commission
-        } else {
-            EntryKind::Reversal
-        };
+        let at = ev.at[row as usize];
         d.partner[k] = p.partner[j];
         d.event[k] = row;
-        d.customer[k] = p.customer[j];
-        d.reverses[k] = rev;
         d.amount[k] = i128::from(p.amount[j]);
-        d.earned[k] = ev.at[row as usize];
-        d.available[k] = p.available[j];
+        d.earned[k] = at;
+        match p.reversals.get(rev[s]) {
+            // A reversal keeps its commission's index in the shard until every task has
+            // placed its entries.
+            Some(r) if r.entry as usize == j => {
+                rev[s] += 1;
+                d.kind[k] = EntryKind::Reversal;
+                d.customer[k] = r.customer;
+                d.reverses[k] = r.reverses;
+                d.available[k] = r.available;
+            }
+            // A commission: its row's customer, available after the hold (as the serial
+            // fold writes it).
+            _ => {
+                d.kind[k] = EntryKind::Commission;
+                d.customer[k] = ev.customer[row as usize];
+                d.reverses[k] = NONE;
+                d.available[k] = at + hold_ns;
+            }
+        }
     }
 }
 
