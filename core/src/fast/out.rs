@@ -29,10 +29,12 @@ pub(super) struct Rec {
 /// The ledger being written, as the columns it will have (entries go straight into the
 /// [`Ledger`]'s vectors: no second copy of ten million entries).
 ///
-/// Every column but `kind` is allocated zero-filled at its final bound (the rows the fold
-/// applies: an entry per payment or refund at most) and written by index, so an entry
-/// costs one length check and a store per column rather than a growth check per column,
-/// and pages past the last entry are never touched; [`Cols::trim`] cuts them off.
+/// Every column but `kind` is zero-filled and written by index. The serial fold allocates
+/// them at its final bound (the rows it applies: an entry per payment or refund at most),
+/// so an entry costs one length check and a store per column rather than a growth check
+/// per column, and pages past the last entry are never touched; [`Cols::trim`] cuts them
+/// off. The sharded fold's merge knows its count and sizes them exactly
+/// ([`Cols::zeroed`]).
 pub(super) struct Cols {
     pub(super) kind: Vec<EntryKind>,
     pub(super) partner: Vec<u32>,
@@ -66,6 +68,44 @@ impl Cols {
             amount: vec![0; n],
             earned: instants(a),
             available: instants(b),
+        }
+    }
+
+    /// Columns of exactly `n` entries, written by index (the sharded fold's merge, which
+    /// knows its count): zeros written on rayon's threads rather than by the allocator on
+    /// one (memory it reuses is cleared entry by entry, ten million entries a few hundred
+    /// MB); the instant columns reuse `spare`, cut to `n` first.
+    pub(super) fn zeroed(n: usize, spare: [Vec<u64>; 2]) -> Cols {
+        fn zeros<T: Copy + Default + Send>(n: usize) -> Vec<T> {
+            let mut v = Vec::with_capacity(n);
+            v.par_extend(rayon::iter::repeat_n(T::default(), n));
+            v
+        }
+        let instants = |mut v: Vec<u64>| -> Vec<i64> {
+            if v.len() >= n {
+                v.truncate(n);
+                // Collected in place: the same allocation, no fresh pages.
+                v.into_iter().map(|x| x as i64).collect()
+            } else {
+                zeros(n)
+            }
+        };
+        let [a, b] = spare;
+        // The instant columns' conversion on one thread, the zeros (each column split
+        // among the threads) on the other and whichever is free.
+        let ((earned, available), (partner, event, customer, reverses, amount)) = rayon::join(
+            || (instants(a), instants(b)),
+            || (zeros(n), zeros(n), zeros(n), zeros(n), zeros(n)),
+        );
+        Cols {
+            kind: Vec::with_capacity(n),
+            partner,
+            event,
+            customer,
+            reverses,
+            amount,
+            earned,
+            available,
         }
     }
 

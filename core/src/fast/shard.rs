@@ -175,17 +175,10 @@ pub(super) fn run(
         touches,
         unit,
     };
-    // The merged columns are made ready (the instant columns converted in place) while
-    // the shards fold.
-    let (mut out, folded) = rayon::join(
-        || Cols::with_capacity(rows.len(), spare),
-        || -> Vec<Result<Part, (usize, Bail)>> {
-            (0..shards)
-                .into_par_iter()
-                .map(|s| fold(&cx, s as u8))
-                .collect()
-        },
-    );
+    let folded: Vec<Result<Part, (usize, Bail)>> = (0..shards)
+        .into_par_iter()
+        .map(|s| fold(&cx, s as u8))
+        .collect();
     let mut parts = Vec::with_capacity(shards);
     let mut first: Option<(usize, Bail)> = None;
     for f in folded {
@@ -201,6 +194,11 @@ pub(super) fn run(
     if let Some((_, why)) = first {
         return Err(why);
     }
+    // The merged columns, sized for the entries the shards wrote, are made ready once
+    // they are known: zeroing them beside the fold (at the bound of a row each) took one
+    // of the fold's threads away.
+    let total = parts.iter().map(|p| p.pos.len()).sum();
+    let mut out = Cols::zeroed(total, spare);
     merge(&parts, shards, ev, rows, plan.hold_ns, &mut out);
     // The shards' entries (a few hundred MB at ten million rows) are given back on another
     // thread while statements are drawn up.
