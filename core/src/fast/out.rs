@@ -51,14 +51,6 @@ impl Cols {
     /// words (their contents are overwritten entry by entry and cut at the end).
     pub(super) fn with_capacity(n: usize, spare: [Vec<u64>; 2]) -> Cols {
         let [a, b] = spare;
-        let instants = |v: Vec<u64>| -> Vec<i64> {
-            if v.len() >= n {
-                // Collected in place: the same allocation, no fresh pages.
-                v.into_iter().map(|x| x as i64).collect()
-            } else {
-                vec![0; n]
-            }
-        };
         Cols {
             kind: Vec::with_capacity(n),
             partner: vec![0; n],
@@ -66,8 +58,8 @@ impl Cols {
             customer: vec![0; n],
             reverses: vec![0; n],
             amount: vec![0; n],
-            earned: instants(a),
-            available: instants(b),
+            earned: instants(a, n),
+            available: instants(b, n),
         }
     }
 
@@ -81,20 +73,11 @@ impl Cols {
             v.par_extend(rayon::iter::repeat_n(T::default(), n));
             v
         }
-        let instants = |mut v: Vec<u64>| -> Vec<i64> {
-            if v.len() >= n {
-                v.truncate(n);
-                // Collected in place: the same allocation, no fresh pages.
-                v.into_iter().map(|x| x as i64).collect()
-            } else {
-                zeros(n)
-            }
-        };
         let [a, b] = spare;
         // The instant columns' conversion on one thread, the zeros (each column split
         // among the threads) on the other and whichever is free.
         let ((earned, available), (partner, event, customer, reverses, amount)) = rayon::join(
-            || (instants(a), instants(b)),
+            || (instants(a, n), instants(b, n)),
             || (zeros(n), zeros(n), zeros(n), zeros(n), zeros(n)),
         );
         Cols {
@@ -147,6 +130,18 @@ impl Cols {
         cut(&mut self.amount, n);
         cut(&mut self.earned, n);
         cut(&mut self.available, n);
+    }
+}
+
+/// An instant column of `n` entries in `spare`, a buffer of at least `n` words cut to `n`
+/// and converted in place (the same allocation: no fresh pages), or zeros when it is
+/// shorter.
+fn instants(mut spare: Vec<u64>, n: usize) -> Vec<i64> {
+    if spare.len() >= n {
+        spare.truncate(n);
+        spare.into_iter().map(|x| x as i64).collect()
+    } else {
+        vec![0; n]
     }
 }
 
