@@ -200,7 +200,7 @@ pub(super) fn run(
     let total = parts.iter().map(|p| p.pos.len()).sum();
     let mut out = Cols::zeroed(total, spare);
     merge(&parts, shards, ev, rows, plan.hold_ns, &mut out);
-    // The shards' entries (a few hundred MB at ten million rows) are given back on another
+    // The shards' entries (over a hundred MB at ten million rows) are given back on another
     // thread while statements are drawn up.
     free_later((parts, cx.slot_owner));
     Ok(out)
