@@ -59,8 +59,9 @@ pub(crate) struct PaymentRec {
     /// entries are written together, so they are contiguous).
     pub first: usize,
     pub count: u32,
-    /// The partners credited for the payment (for the refund-rate signal).
-    pub credited: Vec<usize>,
+    /// The partners credited for the payment (for the refund-rate signal). Inline for one
+    /// partner (the usual case): a payment's record then needs no allocation of its own.
+    pub credited: SmallVec<[usize; 1]>,
 }
 
 /// An amount of a whole event and its split among the event's credited partners.
@@ -85,8 +86,10 @@ pub(crate) struct Paying<'a> {
     pub payment: &'a Payment,
 }
 
-/// Where an entry counts for caps (None for entries outside capped rules).
-pub(crate) type EntryCaps = Option<commission::CapKeys>;
+/// Where an entry counts for caps (None for entries outside capped rules). Boxed: most
+/// entries are outside capped rules, and every entry keeps a [`Side`], so the keys (64
+/// bytes) would otherwise sit empty beside each of them (56 bytes more per entry).
+pub(crate) type EntryCaps = Option<Box<commission::CapKeys>>;
 
 /// What the engine keeps beside each ledger entry.
 #[derive(Clone, Debug)]
@@ -384,7 +387,7 @@ impl State {
         self.payments
             .get(payment)
             .filter(|r| r.refunded.is_zero())
-            .map(|r| r.credited.clone())
+            .map(|r| r.credited.to_vec())
     }
 
     fn reversed(&mut self, first: Option<Vec<usize>>, event: &Arc<str>) {
@@ -988,7 +991,7 @@ impl State {
                 // plan and partners above stay valid): an entry is moved once, not thrice.
                 self.entries.push(entry);
                 self.side.push(Side {
-                    caps: capped.then_some(pr.keys),
+                    caps: capped.then(|| Box::new(pr.keys)),
                     reverses: None,
                     accounted: Decimal::ZERO,
                     owner: credit.partner,
