@@ -35,9 +35,9 @@ mod simulate;
 ///
 /// `no_thp` (in Cargo.toml): mimalloc does not ask the kernel for transparent huge pages on
 /// its memory (`madvise(MADV_HUGEPAGE)`), leaving the choice to the system's policy, as
-/// glibc's malloc does. Where THP is `madvise` with defrag `madvise` (Debian's
-/// and Ubuntu's defaults), memory asked for that way is cleared 2 MB at a fault, after a
-/// compaction of memory if it must, while the call waits: measured on a 2-core VM, a first
+/// glibc's malloc does. Where THP is `madvise` (as on the machine measured) and defrag is
+/// `madvise` (the kernel's default), memory asked for that way is cleared 2 MB at a fault,
+/// after a compaction of memory if it must, while the call waits: on a 2-core VM, a first
 /// `evaluate_arrow` of 10M events took 1.55–1.69 s with it and 1.06–1.29 s without, and an
 /// engine growing by 100,000 events 6.6–9.3 µs an `apply` with it and 4.4–6.2 µs without;
 /// warm evaluations, median 0.95 s with it and 1.00 s without (bench/README, tenth

@@ -86,9 +86,10 @@ pub(crate) struct Paying<'a> {
     pub payment: &'a Payment,
 }
 
-/// Where an entry counts for caps (None for entries outside capped rules). Boxed: most
-/// entries are outside capped rules, and every entry keeps a [`Side`], so the keys (64
-/// bytes) would otherwise sit empty beside each of them (56 bytes more per entry).
+/// Where an entry counts for caps (None for entries outside capped rules). Boxed: every
+/// entry keeps a [`Side`], and under a plan without caps (or outside its capped rules) the
+/// keys, 64 bytes, would sit empty beside each one; an entry under a capped rule pays one
+/// allocation instead.
 pub(crate) type EntryCaps = Option<Box<commission::CapKeys>>;
 
 /// What the engine keeps beside each ledger entry.
