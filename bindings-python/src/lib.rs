@@ -8,6 +8,7 @@
 //! `engine` is the incremental engine behind a mutex; `simulate` the simulator's scenario
 //! and functions (Monte Carlo, backtests, sweeps), whose results cross as the core's JSON.
 
+mod alloc;
 mod arrow;
 mod convert;
 mod document;
@@ -18,33 +19,6 @@ mod event;
 mod plan;
 mod report;
 mod simulate;
-
-/// The extension module's global allocator: mimalloc instead of the system's (glibc's
-/// malloc on Linux). glibc serves every block above its mmap threshold (at most 32 MB) with
-/// its own `mmap` and returns it on free, so each large column of an `evaluate_arrow` call
-/// (the imported events, the id pass's buffers, the ledger) is fresh pages that the kernel
-/// faults in and clears on first touch, on every call. mimalloc keeps freed memory in its
-/// arenas (purged after `purge_delay`, 1 s in its version 3) and hands it out again, so a
-/// notebook that evaluates one backtest after another reuses the pages of the previous
-/// call (a first call in a fresh process still pays for fresh pages); `Engine.apply`'s
-/// small allocations measured no slower. Polars' wheels make a like choice. Only this
-/// module's Rust allocations go through it (Python's objects and pyarrow's buffers keep
-/// their own allocators); the core library sets none, leaving the choice to each
-/// application. `local_dynamic_tls` (in Cargo.toml) because the module is loaded with
-/// `dlopen`, where the initial-exec TLS model may find no static TLS room left.
-///
-/// `no_thp` (in Cargo.toml): mimalloc does not ask the kernel for transparent huge pages on
-/// its memory (`madvise(MADV_HUGEPAGE)`), leaving the choice to the system's policy, as
-/// glibc's malloc does. Where THP is `madvise` (as on the machine measured) and defrag is
-/// `madvise` (the kernel's default), memory asked for that way is cleared 2 MB at a fault,
-/// after a compaction of memory if it must, while the call waits: on a 2-core VM, a first
-/// `evaluate_arrow` of 10M events took 1.55–1.69 s with it and 1.06–1.29 s without, and an
-/// engine growing by 100,000 events 6.6–9.3 µs an `apply` with it and 4.4–6.2 µs without;
-/// warm evaluations, median 0.95 s with it and 1.00 s without (bench/README, tenth
-/// session). Unlike the `MIMALLOC_ALLOW_THP=0` environment variable, the feature does not
-/// switch huge pages off for the rest of the host's process.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The module `partnerkit._native`.
 #[pyo3::pymodule]
@@ -86,6 +60,20 @@ mod _native {
             partnerkit::evaluate_json_with(&text, &crate::convert::limits(limits.as_deref())?)
         })?;
         Ok(Report::new(report))
+    }
+
+    /// Sets the allocator's options when the module is imported (`alloc::configure`).
+    #[pymodule_init]
+    fn init(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+        crate::alloc::configure();
+        Ok(())
+    }
+
+    /// The allocator's options the module sets, as they stand: name to value (for the
+    /// tests; mimalloc's names).
+    #[pyfunction]
+    fn _allocator_options() -> Vec<(&'static str, i64)> {
+        crate::alloc::options()
     }
 
     /// Every error code, in the core's declaration order.

@@ -10,6 +10,7 @@ __all__ = [
     "Plan",
     "Report",
     "Scenario",
+    "_allocator_options",
     "_debug_panic",
     "_reads_natively",
     "compare_json",
@@ -146,3 +147,6 @@ def scenario_json_schema() -> str: ...
 
 # Whether `Engine.apply` reads this event dict natively rather than as JSON text (for tests).
 def _reads_natively(event: Any) -> bool: ...
+# The allocator's options the module sets, as they stand: (mimalloc's name, value) pairs
+# (for tests).
+def _allocator_options() -> list[tuple[str, int]]: ...
