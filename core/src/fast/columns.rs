@@ -135,10 +135,17 @@ fn push_sparse(col: &mut Vec<i64>, i: usize, v: i64) {
 /// The map holds each string's 64-bit hash, not the string: interning a new string appends
 /// it to `strings` and allocates nothing else. Two strings with one hash (a collision) are
 /// told apart by comparing them; the later one goes to a small spill map.
+///
+/// Strings known to be new and distinct can be appended without the map
+/// ([`Interner::adopt`]): a customer dictionary of half a million keys read once is never
+/// looked up again, and filling the map cost a few random memory reads a key. They are
+/// put in the map when the interner is next asked to intern.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
     index: HashMap<u64, u32, foldhash::fast::RandomState>,
     spill: HashMap<String, u32, foldhash::fast::RandomState>,
+    /// How many of `strings` (the first ones) `index` and `spill` hold.
+    indexed: usize,
     /// The strings, by index.
     pub strings: Strings,
 }
@@ -157,6 +164,9 @@ impl Interner {
 
     /// The index of `s`, adding it when new.
     pub fn intern(&mut self, s: &str) -> u32 {
+        if self.indexed < self.strings.len() {
+            self.index_adopted();
+        }
         let next = u32::try_from(self.strings.len()).unwrap_or(NONE);
         match self.index.entry(hash_str(s)) {
             std::collections::hash_map::Entry::Occupied(e) => {
@@ -174,16 +184,74 @@ impl Interner {
             }
         }
         self.strings.push(s);
+        self.indexed = self.strings.len();
         next
     }
 
     /// The index of `s`, if it was interned.
     pub fn find(&self, s: &str) -> Option<u32> {
-        let i = *self.index.get(&hash_str(s))?;
-        if self.strings.get(i as usize) == s {
+        if let Some(&i) = self.index.get(&hash_str(s))
+            && self.strings.get(i as usize) == s
+        {
             return Some(i);
         }
-        self.spill.get(s).copied()
+        if let Some(&j) = self.spill.get(s) {
+            return Some(j);
+        }
+        // Strings adopted and not yet indexed, one by one: the readers adopt only
+        // customer keys, which nothing looks up.
+        (self.indexed..self.strings.len())
+            .find(|&i| self.strings.get(i) == s)
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// Appends `values` in order, each at the next index, when the interner holds no string
+    /// yet and no two of them are equal; otherwise appends nothing and returns `false`, and
+    /// the caller interns them one by one.
+    ///
+    /// Their distinctness is checked by sorting their hashes, which reads memory in order,
+    /// instead of probing a map at random a value. Two values with one hash count as equal
+    /// here (the caller's interning then tells them apart exactly).
+    pub fn adopt<'a>(&mut self, values: impl ExactSizeIterator<Item = &'a str> + Clone) -> bool {
+        if self.indexed != 0 || !self.strings.is_empty() || u32::try_from(values.len()).is_err() {
+            return false;
+        }
+        let mut hashes: Vec<u64> = values.clone().map(hash_str).collect();
+        hashes.sort_unstable();
+        if hashes.windows(2).any(|w| w[0] == w[1]) {
+            return false;
+        }
+        for v in values {
+            self.strings.push(v);
+        }
+        true
+    }
+
+    /// Puts the adopted strings in the map (they are distinct from one another and from
+    /// the ones before them: [`Interner::adopt`]).
+    #[cold]
+    fn index_adopted(&mut self) {
+        let Interner {
+            index,
+            spill,
+            indexed,
+            strings,
+        } = self;
+        index.reserve(strings.len() - *indexed);
+        for i in *indexed..strings.len() {
+            let s = strings.get(i);
+            // `adopt` takes at most u32::MAX strings into an empty interner.
+            let at = u32::try_from(i).unwrap_or(NONE);
+            match index.entry(hash_str(s)) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    spill.insert(s.to_owned(), at);
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(at);
+                }
+            }
+        }
+        *indexed = strings.len();
     }
 }
 
@@ -635,3 +703,34 @@ impl Events {
 /// Refund amounts are kept at this scale (the largest minor unit of any currency), and
 /// checked against the payment's currency when applied.
 pub const REFUND_DIGITS: u32 = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::Interner;
+
+    #[test]
+    fn adopted_strings_are_found_and_interned_at_their_index() {
+        let mut i = Interner::default();
+        assert!(i.adopt(["b", "a", "c"].into_iter()));
+        assert_eq!(i.strings.len(), 3);
+        // Looked up before they are indexed, then interned (which indexes them first).
+        assert_eq!(i.find("a"), Some(1));
+        assert_eq!(i.find("d"), None);
+        assert_eq!(i.intern("c"), 2);
+        assert_eq!(i.intern("b"), 0);
+        assert_eq!(i.intern("d"), 3);
+        assert_eq!(i.find("a"), Some(1));
+        assert_eq!(i.find("d"), Some(3));
+        assert_eq!(i.strings.len(), 4);
+    }
+
+    #[test]
+    fn adopt_refuses_equal_values_and_a_non_empty_interner() {
+        let mut i = Interner::default();
+        assert!(!i.adopt(["a", "b", "a"].into_iter()));
+        assert!(i.strings.is_empty());
+        assert_eq!(i.intern("x"), 0);
+        assert!(!i.adopt(["y"].into_iter()));
+        assert_eq!(i.strings.len(), 1);
+    }
+}

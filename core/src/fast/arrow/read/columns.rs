@@ -9,8 +9,9 @@
 //! equals the row reader's `Ok`, and every error is the row reader's.
 //!
 //! Interned columns (partner, customer, payment) intern in row order, as the row reader
-//! does, so the interners' first-seen order is the same: a dictionary value is interned at
-//! its first row, and its index reused after.
+//! does, so the interners' first-seen order is the same: a dictionary's keys are numbered
+//! in the order of their first rows, and their values interned in that order after the
+//! rows are read.
 
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::NullBuffer;
@@ -278,10 +279,11 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
     let Scratch { codes, digits, .. } = scratch;
     let codes = &codes[..];
     // Two halves on two threads, of about equal work: the customer column (a dictionary
-    // lookup for nearly every row, and an interning for each customer) on one; the ids,
-    // instants, channels, currencies, amounts, partners and payment references on the
-    // other. The halves write disjoint columns, and each interner still sees its rows in
-    // order, so the result is the one a single thread gives.
+    // lookup for nearly every row, then the customers' keys interned) and the payment
+    // references (an interning for each refund) on one; the ids, instants, channels,
+    // currencies, amounts and partners on the other. The halves write disjoint columns,
+    // and each interner still sees its rows in order, so the result is the one a single
+    // thread gives.
     let (rest, names) = rayon::join(
         || -> Option<()> {
             ids(&text("id")?, n, id)?;
@@ -315,10 +317,12 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
                 n,
             };
             money.read([&amount_a, &tax_a, &discount_a], [amount, tax, discount])?;
-            interned(partner_t, n, partner, partners)?;
+            interned(partner_t, n, partner, partners)
+        },
+        || {
+            interned(customer_t, n, customer, customers)?;
             interned(payment_t, n, payment, payments)
         },
-        || interned(customer_t, n, customer, customers),
     );
     rest?;
     names
@@ -518,42 +522,58 @@ fn interned(text: &Text<'_>, n: usize, out: &mut Vec<u32>, into: &mut Interner) 
             values,
             len,
         } => {
-            // Room for the dictionary's values (at most one per row), so that interning
-            // them does not grow the interner step by step.
-            let m = (*len).min(n);
-            let bytes = match values.as_ref() {
-                Text::Utf8(v) => block_len(v),
-                Text::Large(v) => block_len(v),
-                _ => 0,
-            };
-            into.reserve(m);
-            into.strings.reserve(m, bytes);
-            // Each value interned at its first row, its index kept per key. Not
-            // `each_value`'s table of `Option`s: an index is never NONE, so four bytes a
-            // key do, and half the table is half the cache misses when a dictionary of
-            // hundreds of thousands of customers is read in no order.
+            // First the rows: each key numbered in the order its first row comes, without
+            // reading its value; the numbers are written for the rows. Then the keys'
+            // values, in that order, go to the interner: its first-seen order, as the row
+            // reader's. A number is the value's index when the interner adopts them all
+            // (new and distinct: the usual dictionary read once), and is mapped to it
+            // otherwise. Adopting spares a probe of the interner's map at a random place
+            // for each of hundreds of thousands of customers.
+            //
+            // `seen` holds four bytes a key (not `each_value`'s table of `Option`s): half
+            // the table is half the cache misses when keys come in no order.
+            let start = out.len();
             let mut seen: Vec<u32> = vec![NONE; *len];
+            let mut order: Vec<usize> = Vec::new();
             let mut ok = true;
             out.reserve(n);
-            each_key(*array, keys, n, NONE, out, |key| match seen.get(key) {
-                Some(&v) if v != NONE => v,
-                Some(_) => match values.get(key) {
-                    Some(s) => {
-                        let v = into.intern(s);
-                        seen[key] = v;
-                        v
-                    }
-                    None => {
+            each_key(*array, keys, n, NONE, out, |key| match seen.get_mut(key) {
+                Some(v) if *v != NONE => *v,
+                Some(v) => {
+                    *v = u32::try_from(order.len()).unwrap_or_else(|_| {
                         ok = false;
                         NONE
-                    }
-                },
+                    });
+                    order.push(key);
+                    *v
+                }
                 None => {
                     ok = false;
                     NONE
                 }
             });
-            ok.then_some(())
+            if !ok {
+                return None;
+            }
+            let firsts: Vec<&str> = order
+                .iter()
+                .map(|&k| values.get(k))
+                .collect::<Option<_>>()?;
+            into.strings
+                .reserve(firsts.len(), firsts.iter().map(|s| s.len()).sum());
+            if into.adopt(firsts.iter().copied()) {
+                return Some(());
+            }
+            into.reserve(firsts.len());
+            let index: Vec<u32> = firsts.iter().map(|s| into.intern(s)).collect();
+            if index.iter().enumerate().any(|(j, &i)| i as usize != j) {
+                for v in &mut out[start..] {
+                    if *v != NONE {
+                        *v = index[*v as usize];
+                    }
+                }
+            }
+            Some(())
         }
         // Plain strings intern as they come: how many are distinct is not known, and room
         // for one a row would be a map sized for every row (ten million customers' rows

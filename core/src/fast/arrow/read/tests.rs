@@ -926,3 +926,47 @@ fn interned_dictionaries_read_their_validity_and_refuse_a_null_value() {
     assert_eq!(e.code().as_str(), "MissingField");
     assert_eq!(e.path(), "events[1].customer");
 }
+
+/// The `customer` column as an `Int16` dictionary that holds each value twice (keys `2v`
+/// and `2v + 1`), rows alternating between the two keys of their value.
+fn customers_each_twice(t: &Table) -> ArrayRef {
+    let mut names: Vec<&str> = Vec::new();
+    for c in t.customer.iter().flatten() {
+        if !names.contains(c) {
+            names.push(c);
+        }
+    }
+    let values: Vec<&str> = names.iter().flat_map(|c| [*c, *c]).collect();
+    let keys: PrimitiveArray<Int16Type> = t
+        .customer
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.map(|c| {
+                let v = names.iter().position(|x| *x == c).expect("name") as i16;
+                2 * v + (i % 2) as i16
+            })
+        })
+        .collect();
+    Arc::new(
+        DictionaryArray::<Int16Type>::try_new(keys, Arc::new(StringArray::from(values)))
+            .expect("dictionary"),
+    )
+}
+
+#[test]
+fn a_dictionary_holding_a_value_under_two_keys_interns_it_once() {
+    // The column reader numbers keys, not values: two keys of one value must end as one
+    // customer, alone in one batch and after a batch that interned the customers already.
+    let t = Table::valid().times(3);
+    let plain = t.batch(Layout::Utf8, Layout::Utf8);
+    let want = column_wise(std::slice::from_ref(&plain));
+    let twice = with_customer(&plain, &customers_each_twice(&t));
+    let got = column_wise(std::slice::from_ref(&twice));
+    same(&got, &want);
+    let names = want.customers.strings.len();
+    assert!(names >= 2, "the table names several customers");
+    assert_eq!(got.customers.strings.len(), names);
+    let split = column_wise(&[twice.slice(0, 7), twice.slice(7, t.id.len() - 7)]);
+    same(&split, &want);
+}
