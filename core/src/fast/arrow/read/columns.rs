@@ -106,9 +106,13 @@ struct Scratch {
     codes: Vec<u8>,
     /// Each row's minor-unit digits.
     digits: Vec<u8>,
-    /// Per kind code, the rows of that kind as a bitmap (bit `i % 64` of word `i / 64`).
-    kinds: [Vec<u64>; 4],
+    /// The rows of each kind.
+    kinds: KindBits,
 }
+
+/// Per kind code, the rows of that kind as a bitmap (bit `i % 64` of word `i / 64`).
+#[derive(Default)]
+struct KindBits([Vec<u64>; 4]);
 
 /// The bytes an offset-layout string column's rows span.
 fn block_len<O: arrow_array::OffsetSizeTrait>(a: &arrow_array::GenericStringArray<O>) -> usize {
@@ -146,16 +150,16 @@ impl<'a> Presence<'a> {
     }
 }
 
-impl Scratch {
-    /// Fills the kind bitmaps from `codes`.
-    fn index_kinds(&mut self) {
-        let words = self.codes.len().div_ceil(64);
-        for k in &mut self.kinds {
+impl KindBits {
+    /// Fills the bitmaps from each row's kind code.
+    fn index(&mut self, codes: &[u8]) {
+        let words = codes.len().div_ceil(64);
+        for k in &mut self.0 {
             k.clear();
             k.resize(words, 0);
         }
-        for (i, &c) in self.codes.iter().enumerate() {
-            self.kinds[usize::from(c)][i / 64] |= 1 << (i % 64);
+        for (i, &c) in codes.iter().enumerate() {
+            self.0[usize::from(c)][i / 64] |= 1 << (i % 64);
         }
     }
 
@@ -164,7 +168,7 @@ impl Scratch {
     fn rows_of(&self, mask: u8, j: usize) -> u64 {
         (0..4).fold(0, |w, k| {
             if mask & (1 << k) != 0 {
-                w | self.kinds[k][j]
+                w | self.0[k][j]
             } else {
                 w
             }
@@ -174,7 +178,7 @@ impl Scratch {
     /// Whether every row holds the field when its kind needs it, and only when its kind
     /// uses it: 64 rows a step.
     fn admits(&self, rule: Rule, present: Presence<'_>) -> bool {
-        let words = self.kinds[0].len();
+        let words = self.0[0].len();
         let check = |j: usize, v: u64| {
             (v & !self.rows_of(rule.may, j)) | (!v & self.rows_of(rule.need, j)) == 0
         };
@@ -239,8 +243,6 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         "chargeback" => Some(CHARGEBACK),
         _ => None,
     })?;
-    kind.extend(scratch.codes.iter().map(|&c| KINDS[usize::from(c)]));
-    scratch.index_kinds();
     let columns = [
         ("partner", PARTNER),
         ("customer", CUSTOMER),
@@ -248,42 +250,46 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         ("currency", CURRENCY),
         ("payment", PAYMENT_ID),
     ];
-    let mut texts = Vec::with_capacity(columns.len());
-    for (name, rule) in columns {
-        let t = text(name)?;
-        if !scratch.admits(rule, Presence::of_text(&t)) {
-            return None;
-        }
-        texts.push(t);
-    }
+    let texts = columns
+        .iter()
+        .map(|(name, _)| text(name))
+        .collect::<Option<Vec<_>>>()?;
     let [partner_t, customer_t, channel_t, currency_t, payment_t] = &texts[..] else {
         return None;
     };
-
-    // The amounts' columns are checked against the kinds before the halves below (the
-    // check reads the kind bitmaps, which the halves do not touch).
     let amount_a = amounts("amount")?;
     let tax_a = amounts("tax")?;
     let discount_a = amounts("discount")?;
-    for (a, rule) in [(&amount_a, AMOUNT), (&tax_a, EXTRA), (&discount_a, EXTRA)] {
-        let present = match a {
-            Amounts::Absent => Presence::None,
-            Amounts::Decimal(arr, _) => Presence::of_nulls(arr.nulls()),
-            // Decimal strings are present when they read: row by row below.
-            Amounts::Text(_) => continue,
-        };
-        if !scratch.admits(rule, present) {
-            return None;
-        }
-    }
-    let Scratch { codes, digits, .. } = scratch;
+    // Whether every column holds a value exactly where its rows' kinds need or allow one,
+    // checked 64 rows a step against the kinds' bitmaps.
+    let admitted = |bits: &KindBits| -> bool {
+        let texts_fit = texts
+            .iter()
+            .zip(columns)
+            .all(|(t, (_, rule))| bits.admits(rule, Presence::of_text(t)));
+        let amounts_fit = [(&amount_a, AMOUNT), (&tax_a, EXTRA), (&discount_a, EXTRA)]
+            .into_iter()
+            .all(|(a, rule)| match a {
+                Amounts::Absent => bits.admits(rule, Presence::None),
+                Amounts::Decimal(arr, _) => bits.admits(rule, Presence::of_nulls(arr.nulls())),
+                // Decimal strings are present when they read: row by row in `Money`.
+                Amounts::Text(_) => true,
+            });
+        texts_fit && amounts_fit
+    };
+    let Scratch {
+        codes,
+        digits,
+        kinds: bits,
+    } = scratch;
     let codes = &codes[..];
-    // Two halves on two threads, of about equal work: the customer column (a dictionary
-    // lookup for nearly every row, then the customers' keys interned) and the payment
-    // references (an interning for each refund) on one; the ids, instants, channels,
-    // currencies, amounts and partners on the other. The halves write disjoint columns,
-    // and each interner still sees its rows in order, so the result is the one a single
-    // thread gives.
+    // Two halves on two threads, of about equal work. On one: the kinds' column and
+    // bitmaps, the check of every column's presence against them, the customer column (a
+    // dictionary lookup for nearly every row, then the customers' keys interned) and the
+    // payment references (an interning for each refund). On the other: the ids, instants,
+    // channels, currencies, amounts and partners. The halves write disjoint columns, and
+    // each interner still sees its rows in order, so the result is the one a single thread
+    // gives; a batch that fails the check is read in vain and left to the row reader.
     let (rest, names) = rayon::join(
         || -> Option<()> {
             ids(&text("id")?, n, id)?;
@@ -320,6 +326,11 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
             interned(partner_t, n, partner, partners)
         },
         || {
+            kind.extend(codes.iter().map(|&c| KINDS[usize::from(c)]));
+            bits.index(codes);
+            if !admitted(bits) {
+                return None;
+            }
             interned(customer_t, n, customer, customers)?;
             interned(payment_t, n, payment, payments)
         },
