@@ -565,3 +565,42 @@ fn copy_row(from: &Events, i: usize, to: &mut Events) {
         k => panic!("row {i}: {k:?}"),
     }
 }
+
+/// A shard keeps a customer's credit in two bytes while every partner's index fits below
+/// the two values it reserves (at most 65,534 partners) and in four otherwise. Partners
+/// declared before the touched ones push the touched partners' indices to the edge of two
+/// bytes and past it: the sharded fold gives the serial fold's ledger either way.
+#[test]
+fn credits_to_partners_past_two_bytes_of_index_shard_alike() {
+    let ev = mixed(0xb16, 30_000, false);
+    let program = Program::new(Plan::from_json(SHARD_PLANS[0]).expect("plan"));
+    // 65,534 partners in all: the last index two-byte credits take (65,533); then one
+    // more (65,534 is what two bytes mean "unattributed" by), and well past.
+    for before in [65_534 - PARTNERS, 65_535 - PARTNERS, 70_000] {
+        let mut all: Vec<Partner> = (0..before)
+            .map(|p| Partner::new(format!("other{p:06}")))
+            .collect();
+        all.extend(partners());
+        let what = format!("{} partners", all.len());
+        let one = on(1, || {
+            program.evaluate_columns(&all, &ev, as_of(), &Options::default())
+        })
+        .expect("evaluates");
+        assert!(one.path.is_native(), "{what}: {:?}", one.path);
+        let credited = (0..one.ledger.len())
+            .filter(|&i| one.ledger.partner[i] as usize >= before)
+            .count();
+        assert!(credited > 1_000, "{what}: {credited} entries");
+        // The last partner earns on customers' later payments too (their credit read
+        // back), so a credit stored in too few bytes shows in the ledger.
+        let last = (0..one.ledger.len())
+            .filter(|&i| one.ledger.partner[i] as usize == all.len() - 1)
+            .count();
+        assert!(last > 20, "{what}: {last} entries to the last partner");
+        let two = on(2, || {
+            program.evaluate_columns(&all, &ev, as_of(), &Options::default())
+        })
+        .expect("evaluates");
+        same_ledger(&one.ledger, &two.ledger, &what);
+    }
+}

@@ -175,9 +175,19 @@ pub(super) fn run(
         touches,
         unit,
     };
+    // Credits in two bytes a customer when every partner's index fits: a shard's credits
+    // are then half a megabyte at a million customers, which stays in a core's cache
+    // where four bytes a customer did not.
+    let narrow = n_partners <= usize::from(Credit16::UNATTRIBUTED);
     let folded: Vec<Result<Part, (usize, Bail)>> = (0..shards)
         .into_par_iter()
-        .map(|s| fold(&cx, s as u8))
+        .map(|s| {
+            if narrow {
+                fold::<Credit16>(&cx, s as u8)
+            } else {
+                fold::<u32>(&cx, s as u8)
+            }
+        })
         .collect();
     let mut parts = Vec::with_capacity(shards);
     let mut first: Option<(usize, Bail)> = None;
@@ -209,14 +219,14 @@ pub(super) fn run(
 /// Shard `me`'s fold: the serial fold's steps for its own rows, through the same functions
 /// (`run`'s `credited`, `revenue`, `priced`, `minor64`, `Pay::paid` and `refund`); the
 /// serial fold's tier, cap and tier-metric steps do nothing for these plans.
-fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
+fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let (plan, ev, rows) = (cx.plan, cx.ev, cx.rows);
     let n_customers = ev.customers.strings.len();
     // A shard's own customers only (`c % shards == me`), each at `c / shards`: the
     // shard's customer state is a `shards`-th of the whole, so more of it stays in the
     // core's cache when customers come in no order.
     let shards = cx.shards;
-    let mut credit = vec![NONE; n_customers.div_ceil(shards)];
+    let mut credit = vec![C::NONE; n_customers.div_ceil(shards)];
     let mut head = vec![NONE; n_customers.div_ceil(shards)];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
     let mut pays = vec![Pay::default(); ev.payments.strings.len()];
@@ -249,7 +259,7 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                 Kind::Touch => {
                     let c = ev.customer[r] as usize;
                     let lc = local(c, shards);
-                    if credit[lc] != NONE {
+                    if credit[lc] != C::NONE {
                         continue;
                     }
                     touches.push(TouchRec::of(
@@ -269,7 +279,16 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     }
                     let c = ev.customer[r] as usize;
                     let lc = local(c, shards);
-                    let (p, _) = credited(plan, ev, &touches, &mut credit[lc], &mut head[lc], at);
+                    let p = match credit[lc] {
+                        c if c != C::NONE => c.partner(),
+                        _ => {
+                            let mut decided = NONE;
+                            let (p, _) =
+                                credited(plan, ev, &touches, &mut decided, &mut head[lc], at);
+                            credit[lc] = C::of(p);
+                            p
+                        }
+                    };
                     let base = revenue(plan, ev, r);
                     let mut entry = NONE;
                     let mut commission = 0;
@@ -315,6 +334,60 @@ fn fold(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
         }
     }
     Ok(part)
+}
+
+/// A customer's credit as a shard keeps it: undecided ([`Credit::NONE`]), or the partner
+/// decided at its first payment ([`UNATTRIBUTED`] for none).
+trait Credit: Copy + PartialEq {
+    /// Undecided.
+    const NONE: Self;
+    /// The credit of partner `p` (or [`UNATTRIBUTED`]).
+    fn of(p: u32) -> Self;
+    /// The partner (or [`UNATTRIBUTED`]) of a decided credit.
+    fn partner(self) -> u32;
+}
+
+impl Credit for u32 {
+    const NONE: u32 = NONE;
+    #[inline(always)]
+    fn of(p: u32) -> u32 {
+        p
+    }
+    #[inline(always)]
+    fn partner(self) -> u32 {
+        self
+    }
+}
+
+/// A credit in two bytes, for at most [`Credit16::UNATTRIBUTED`] partners (indices below
+/// it; the two values above it mark no partner and no decision).
+#[derive(Clone, Copy, PartialEq)]
+struct Credit16(u16);
+
+impl Credit16 {
+    /// [`UNATTRIBUTED`] in two bytes.
+    const UNATTRIBUTED: u16 = u16::MAX - 1;
+}
+
+impl Credit for Credit16 {
+    const NONE: Credit16 = Credit16(u16::MAX);
+    #[inline(always)]
+    fn of(p: u32) -> Credit16 {
+        // Partner indices are below `UNATTRIBUTED` when this type is used (`run`): a credit
+        // past them stops the fold right after it is stored (a credit to an undeclared
+        // partner), so the clamped value is never read.
+        Credit16(match p {
+            UNATTRIBUTED => Credit16::UNATTRIBUTED,
+            p => u16::try_from(p).unwrap_or(Credit16::UNATTRIBUTED),
+        })
+    }
+    #[inline(always)]
+    fn partner(self) -> u32 {
+        match self.0 {
+            Credit16::UNATTRIBUTED => UNATTRIBUTED,
+            p => u32::from(p),
+        }
+    }
 }
 
 /// The shard whose customer row `r` concerns: a touch's or a payment's customer's, a
