@@ -175,9 +175,9 @@ pub(super) fn run(
         touches,
         unit,
     };
-    // Credits in two bytes a customer when every partner's index fits: a shard's credits
-    // are then half a megabyte at a million customers, which stays in a core's cache
-    // where four bytes a customer did not.
+    // Credits in two bytes a customer when every partner's index fits: at half a million
+    // customers on two shards, a shard's credits are then half a megabyte, which stays in
+    // a core's L2 cache where four bytes a customer (a megabyte) did not.
     let narrow = n_partners <= usize::from(Credit16::UNATTRIBUTED);
     let folded: Vec<Result<Part, (usize, Bail)>> = (0..shards)
         .into_par_iter()
