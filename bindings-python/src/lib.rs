@@ -6,7 +6,8 @@
 //! reports as handles whose canonical JSON is the core's own bytes (`report`). The Python
 //! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views;
 //! `engine` is the incremental engine behind a mutex; `simulate` the simulator's scenario
-//! and functions (Monte Carlo, backtests, sweeps), whose results cross as the core's JSON.
+//! and functions (Monte Carlo, backtests, sweeps), whose results cross as the core's JSON;
+//! `alloc` the module's allocator and the options it sets on import.
 
 mod alloc;
 mod arrow;

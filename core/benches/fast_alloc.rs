@@ -12,7 +12,7 @@
 //! fresh pages whose first touch the kernel faults in and clears (about a quarter of
 //! `evaluate_columns_owned`'s time here). mimalloc keeps freed memory in its arenas for a
 //! while (`purge_delay`, 1 s in its version 3) and hands it out again, as the Python
-//! extension module does (`bindings-python/src/lib.rs`). The library itself never picks an
+//! extension module does (`bindings-python/src/alloc.rs`). The library itself never picks an
 //! allocator: that is its users' choice, so only this bench binary and the extension do.
 //!
 //! Both, alternated on this project's shared 2-core machine (`taskset -c 1`, load average
