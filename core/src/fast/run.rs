@@ -275,20 +275,45 @@ pub(super) fn minor64(amt: i128) -> Result<i64, &'static str> {
 /// whether this payment decided it (a new referral): the customer's `credit` is decided
 /// at its first payment from its touches (`head`, then dropped), and kept for life.
 #[inline(always)]
-pub(super) fn credited(
+pub(super) fn credited<C: Credit>(
     plan: &FastPlan,
     ev: &Events,
     touches: &[TouchRec],
-    credit: &mut u32,
+    credit: &mut C,
     head: &mut u32,
     at: i64,
 ) -> (u32, bool) {
-    if *credit != NONE {
-        return (*credit, false);
+    if *credit != C::NONE {
+        return (credit.partner(), false);
     }
-    *credit = decide(plan, ev, touches, *head, at).unwrap_or(UNATTRIBUTED);
+    let p = decide(plan, ev, touches, *head, at).unwrap_or(UNATTRIBUTED);
+    *credit = C::of(p);
     *head = NONE;
-    (*credit, *credit != UNATTRIBUTED)
+    (p, p != UNATTRIBUTED)
+}
+
+/// A customer's credit as a fold keeps it: undecided ([`Credit::NONE`]), or the partner
+/// decided at its first payment ([`UNATTRIBUTED`] for none). Four bytes (`u32`) in the
+/// serial fold; the sharded fold may keep two (`shard::Credit16`).
+pub(super) trait Credit: Copy + PartialEq {
+    /// Undecided.
+    const NONE: Self;
+    /// The credit of partner `p` (or [`UNATTRIBUTED`]).
+    fn of(p: u32) -> Self;
+    /// The partner (or [`UNATTRIBUTED`]) of a decided credit.
+    fn partner(self) -> u32;
+}
+
+impl Credit for u32 {
+    const NONE: u32 = NONE;
+    #[inline(always)]
+    fn of(p: u32) -> u32 {
+        p
+    }
+    #[inline(always)]
+    fn partner(self) -> u32 {
+        self
+    }
 }
 
 /// `a × b / den` rounded with `mode`: in 32 bits when the product and the denominator fit

@@ -25,8 +25,8 @@ use super::compile::{FastPlan, Price};
 use super::out::{Cols, free_later};
 use super::prepare::{Named, Rows};
 use super::run::{
-    Back, Bail, Pay, TouchRec, UNATTRIBUTED, Unit, Units, credited, minor64, priced, refund,
-    revenue,
+    Back, Bail, Credit, Pay, TouchRec, UNATTRIBUTED, Unit, Units, credited, minor64, priced,
+    refund, revenue,
 };
 use crate::input::Kind;
 use crate::ledger::EntryKind;
@@ -279,16 +279,7 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     }
                     let c = ev.customer[r] as usize;
                     let lc = local(c, shards);
-                    let p = match credit[lc] {
-                        c if c != C::NONE => c.partner(),
-                        _ => {
-                            let mut decided = NONE;
-                            let (p, _) =
-                                credited(plan, ev, &touches, &mut decided, &mut head[lc], at);
-                            credit[lc] = C::of(p);
-                            p
-                        }
-                    };
+                    let (p, _) = credited(plan, ev, &touches, &mut credit[lc], &mut head[lc], at);
                     let base = revenue(plan, ev, r);
                     let mut entry = NONE;
                     let mut commission = 0;
@@ -334,29 +325,6 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
         }
     }
     Ok(part)
-}
-
-/// A customer's credit as a shard keeps it: undecided ([`Credit::NONE`]), or the partner
-/// decided at its first payment ([`UNATTRIBUTED`] for none).
-trait Credit: Copy + PartialEq {
-    /// Undecided.
-    const NONE: Self;
-    /// The credit of partner `p` (or [`UNATTRIBUTED`]).
-    fn of(p: u32) -> Self;
-    /// The partner (or [`UNATTRIBUTED`]) of a decided credit.
-    fn partner(self) -> u32;
-}
-
-impl Credit for u32 {
-    const NONE: u32 = NONE;
-    #[inline(always)]
-    fn of(p: u32) -> u32 {
-        p
-    }
-    #[inline(always)]
-    fn partner(self) -> u32 {
-        self
-    }
 }
 
 /// A credit in two bytes, for at most [`Credit16::UNATTRIBUTED`] partners (indices below
