@@ -46,10 +46,10 @@ const PURGE_DECOMMITS_ENV: [&str; 2] = ["MIMALLOC_PURGE_DECOMMITS", "MIMALLOC_RE
 /// again and has the kernel clear it. Warm `evaluate_arrow` calls of 10M events, one after
 /// another, spent 0.04–0.37 s of system time each that way, and 0.00–0.12 s with
 /// `purge_decommits` 0 (bench/README, eleventh session). Then a purge *resets* instead
-/// (`MADV_FREE`): the kernel takes the pages
-/// only when it needs memory, and a call that reuses them before then pays no fault. The
-/// memory stays in the process's resident size until the kernel takes it, so peak resident
-/// size reads higher; it is not more memory the process holds against the kernel's need.
+/// (`MADV_FREE`): the kernel takes the pages only when it needs memory, and a call that
+/// reuses them before then pays no fault. The memory stays in the process's resident size
+/// until the kernel takes it, so peak resident size reads higher; it is not more memory
+/// the process holds against the kernel's need.
 /// `MIMALLOC_PURGE_DECOMMITS` set in the environment (mimalloc reads it when the library
 /// loads) is left to decide.
 pub(crate) fn configure() {
