@@ -1,0 +1,242 @@
+//! Random inputs inside the fast path's compiled subset (tiers, caps, holds, clawbacks,
+//! thresholds, partial refunds and chargebacks, same-instant ties), drawn from any source of
+//! choices: a seeded generator in `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz
+//! target (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path).
+
+use serde_json::Value;
+
+/// A source of choices: each `below(n)` is a number in `0..n`.
+pub trait Draw {
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: u64) -> u64;
+
+    /// One of `xs` (not empty).
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+/// A small deterministic generator (SplitMix64): the cases are the same on every run.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+impl Draw for SplitMix {
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The fuzzer's bytes as choices: each takes as many bytes as its range needs (one for up
+/// to 256 choices), little-endian, and reads zeros once the bytes run out, so every byte
+/// string is a valid input and a short one a small case.
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl Draw for Bytes<'_> {
+    fn below(&mut self, n: u64) -> u64 {
+        let width = ((64 - (n - 1).leading_zeros()) as usize).div_ceil(8);
+        let take = width.min(self.0.len());
+        let (head, rest) = self.0.split_at(take);
+        self.0 = rest;
+        let v = head
+            .iter()
+            .rev()
+            .fold(0u64, |v, &b| (v << 8) | u64::from(b));
+        v % n
+    }
+}
+
+/// A random plan inside the compiled subset.
+pub fn plan<D: Draw>(r: &mut D) -> Value {
+    let currency = r.pick(&["USD", "JPY", "BHD"]);
+    // Plan amounts must fit the currency's minor unit: decimals only where it has them.
+    let dec = |r: &mut D, whole: &'static str, frac: &'static str| {
+        if currency == "JPY" || r.below(2) == 0 {
+            whole
+        } else {
+            frac
+        }
+    };
+    let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
+    let tiers = r.below(2) == 0;
+    let reward = if tiers {
+        serde_json::json!({"percent_by_tier": {"bronze": "10", "silver": "12.5", "gold": "17.25"}})
+    } else if r.below(4) == 0 {
+        serde_json::json!({"flat": dec(r, "5", "0.99")})
+    } else {
+        serde_json::json!({"percent": r.pick(&["20", "7.5", "33.333", "0.125"])})
+    };
+    let mut limits = serde_json::Map::new();
+    if r.below(2) == 0 {
+        limits.insert(
+            "max_per_period".into(),
+            serde_json::json!({"period": "month", "amount": dec(r, "60", "30.01")}),
+        );
+    }
+    if r.below(3) == 0 {
+        limits.insert(
+            "max_per_event".into(),
+            serde_json::json!(dec(r, "25", "9.99")),
+        );
+    }
+    if r.below(3) == 0 {
+        limits.insert(
+            "min_per_event".into(),
+            serde_json::json!(dec(r, "1", "0.51")),
+        );
+    }
+    let clawback = match r.below(3) {
+        0 => serde_json::json!("always"),
+        1 => serde_json::json!("never"),
+        _ => serde_json::json!({"within_days": 45}),
+    };
+    let mut p = serde_json::json!({
+        "schema": "partnerkit/plan@1",
+        "id": "generated",
+        "currency": currency,
+        "rounding": rounding,
+        "commission_base": r.pick(&["net", "gross"]),
+        "attribution": {
+            "model": r.pick(&["last_touch", "first_touch"]),
+            "window_days": r.below(40) + 1,
+        },
+        "rules": [{"id": "base", "reward": reward, "limits": limits}],
+        "lifecycle": {
+            "hold_days": r.below(40),
+            "clawback": clawback,
+            "negative_balance": r.pick(&["carry", "write_off"]),
+        },
+        "payouts": {
+            "period": "month",
+            "threshold": r.pick(&["0", "50", "120"]),
+            "net_days": r.below(20),
+        },
+    });
+    if tiers {
+        let metric = |r: &mut D| r.pick(&["referrals", "conversions", "revenue", "commission"]);
+        let (m1, m2) = (metric(r), metric(r));
+        let window = |r: &mut D| r.pick(&["period", "lifetime"]);
+        let (w1, w2) = (window(r), window(r));
+        let money = |m: &str| m == "revenue" || m == "commission";
+        let gold = if money(m2) {
+            dec(r, "300", "300.5")
+        } else {
+            "300"
+        };
+        p["tiers"] = serde_json::json!({
+            "levels": [
+                {"id": "bronze"},
+                {"id": "silver", "requires": {"any": [
+                    {"metric": m1, "window": w1, "at_least": "2"},
+                    {"metric": m2, "window": w2, "at_least": "150"}]}},
+                {"id": "gold", "requires": {"all": [
+                    {"metric": m1, "window": w1, "at_least": "4"},
+                    {"metric": m2, "window": w2, "at_least": gold}]}}
+            ],
+            "demotion": if r.below(2) == 0 { serde_json::json!("never") } else { serde_json::json!({"after_periods": r.below(3) + 1}) },
+        });
+        if r.below(3) == 0 {
+            p["tiers"]["initial"] = serde_json::json!("silver");
+        }
+    }
+    p
+}
+
+/// A random input for `plan`: touches, payments (some at one instant), partial and full
+/// refunds, chargebacks.
+pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
+    let digits = match plan["currency"].as_str() {
+        Some("JPY") => 0,
+        Some("BHD") => 3,
+        _ => 2,
+    };
+    let currency = plan["currency"].clone();
+    let money = |units: u64| -> String {
+        let s = format!("{units:0>width$}", width = digits + 1);
+        if digits == 0 {
+            s
+        } else {
+            format!("{}.{}", &s[..s.len() - digits], &s[s.len() - digits..])
+        }
+    };
+    let partners = ["ana", "ben", "cy", "dee"];
+    let mut ps = Vec::new();
+    for p in partners {
+        let mut o = serde_json::json!({"id": p});
+        if plan.get("tiers").is_some() && r.below(4) == 0 {
+            o["tier"] = serde_json::json!(r.pick(&["bronze", "gold"]));
+        }
+        if r.below(5) == 0 {
+            o["joined_at"] = serde_json::json!("2026-03-01T00:00:00Z");
+        }
+        ps.push(o);
+    }
+    let mut events = Vec::new();
+    let mut payments: Vec<(String, u64, u64)> = Vec::new(); // id, amount, refunded
+    let day = 86_400u64;
+    let start = 1_767_225_600u64; // 2026-01-01T00:00:00Z
+    let n = 20 + r.below(60);
+    for k in 0..n {
+        // Coarse instants make same-instant ties common.
+        let t = start + r.below(200) * day / 2 + r.below(3) * 3600;
+        let at = chrono::DateTime::from_timestamp(t as i64, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let customer = format!("c{}", r.below(12));
+        match r.below(10) {
+            0..=3 => events.push(serde_json::json!({
+                "id": format!("t{k}"), "kind": "touch", "at": at,
+                "partner": r.pick(&partners), "customer": customer,
+                "channel": r.pick(&["link", "link", "coupon", "deal_registration", "manual"]),
+            })),
+            4..=7 => {
+                let amount = r.below(30_000) + 1;
+                let tax = if r.below(3) == 0 {
+                    r.below(amount / 10 + 1)
+                } else {
+                    0
+                };
+                let id = format!("p{k}");
+                events.push(serde_json::json!({
+                    "id": id, "kind": "payment", "at": at, "customer": customer,
+                    "amount": money(amount), "currency": currency, "tax": money(tax),
+                }));
+                payments.push((id, amount, 0));
+            }
+            _ if !payments.is_empty() => {
+                let i = r.below(payments.len() as u64) as usize;
+                let (id, amount, refunded) = payments[i].clone();
+                // Reversals come after their payment: ids sort after it at one instant too.
+                let later = format!("2026-12-{:02}T00:00:00Z", 1 + r.below(28));
+                let at = if r.below(2) == 0 {
+                    later
+                } else {
+                    "2026-08-01T00:00:00Z".to_owned()
+                };
+                if r.below(4) == 0 {
+                    events.push(serde_json::json!({"id": format!("x{k}"), "kind": "chargeback", "at": at, "payment": id}));
+                    payments[i].2 = amount;
+                } else if refunded < amount {
+                    let part = r.below(amount - refunded) + 1;
+                    events.push(serde_json::json!({"id": format!("r{k}"), "kind": "refund", "at": at, "payment": id, "amount": money(part)}));
+                    payments[i].2 += part;
+                }
+            }
+            _ => {}
+        }
+    }
+    let as_of = r.pick(&[
+        "2026-05-15T00:00:00Z",
+        "2026-09-01T00:00:00Z",
+        "2027-03-01T00:00:00Z",
+    ]);
+    serde_json::json!({"plan": plan, "partners": ps, "events": events, "as_of": as_of}).to_string()
+}
