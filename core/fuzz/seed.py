@@ -6,21 +6,30 @@ Each vector gives the `evaluate` target its whole input document, the `plan` tar
 target its starting document (without events and `as_of`) on the first line and its events
 in canonical order one per line, with an `S` line (snapshot and restore) after every third. Files are named by
 the SHA-1 of their content, as libFuzzer names the inputs it keeps, so reseeding is idempotent.
+
+The `fast` target reads its bytes as the choices of a generator (`core/tests/fast_inputs`), not
+as a document: it is seeded with random byte strings from a fixed seed, long enough for a plan
+with every option and dozens of events (a short input draws zeros: twenty touches and nothing
+to pay).
 """
 
 import datetime
 import hashlib
 import json
 import pathlib
+import random
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
 
 
 def put(target: str, text: str) -> None:
+    put_bytes(target, text.encode())
+
+
+def put_bytes(target: str, data: bytes) -> None:
     d = CORPUS / target
     d.mkdir(parents=True, exist_ok=True)
-    data = text.encode()
     (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
 
 
@@ -71,6 +80,9 @@ def main() -> None:
         if isinstance(inp.get("events"), list):
             put("events", json.dumps(inp["events"], separators=(",", ":")))
         put("engine", engine_stream(inp))
+    rng = random.Random(20261122)
+    for _ in range(64):
+        put_bytes("fast", rng.randbytes(rng.randrange(64, 1500)))
 
 
 if __name__ == "__main__":
