@@ -13,7 +13,7 @@ use crate::engine::{Loc, State};
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::Event;
 use crate::ledger::{Entry, EntryKind, Explain, FollowWhy, ReversalWhy};
-use crate::money::fits_minor_unit;
+use crate::money::{fits_minor_unit, fmt_amount};
 use crate::plan::Clawback;
 use crate::time::{Instant, add_days_local, local_date};
 
@@ -62,22 +62,31 @@ pub(crate) fn refund(
                 return Err(Error::new(
                     ErrorCode::InvalidValue,
                     format!("{path}.amount"),
+                    // Without trailing zeros, so the amount reads the same whatever scale
+                    // it was written in (the columnar path keeps it as an integer).
                     format!(
-                        "{a} has more than {} decimal places, the minor unit of the payment's \
+                        "{} has more than {} decimal places, the minor unit of the payment's \
                          currency {}",
+                        a.normalize(),
                         rec.currency.digits(),
                         rec.currency
                     ),
                 ));
             }
             if a > left {
+                // Amounts at the currency's minor unit, whatever scale the input wrote them
+                // in: the columnar path, which keeps amounts as integers, says the same.
+                let digits = rec.currency.digits();
                 return Err(Error::new(
                     ErrorCode::RefundExceedsPayment,
                     format!("{path}.amount"),
                     format!(
-                        "refund of {a} {} exceeds what is left unrefunded of payment \
-                         \"{payment_id}\": {left} of {}",
-                        rec.currency, rec.amount
+                        "refund of {} {} exceeds what is left unrefunded of payment \
+                         \"{payment_id}\": {} of {}",
+                        fmt_amount(a, digits),
+                        rec.currency,
+                        fmt_amount(left, digits),
+                        fmt_amount(rec.amount, digits)
                     ),
                 ));
             }
