@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 secs="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(plan events evaluate engine)
+[ ${#targets[@]} -eq 0 ] && targets=(plan events evaluate engine fast)
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   echo "== fuzz $t for ${secs}s"

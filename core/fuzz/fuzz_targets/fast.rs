@@ -3,8 +3,9 @@
 //! bytes as its choices: every byte string is a valid input).
 //!
 //! Must hold, byte for byte: `fast::evaluate` gives the canonical report's ledger (each entry
-//! as the report writes it, without its explanation) or the canonical path's error, and
-//! `Program::evaluate_columns` on the input's columns the same ledger. When the plan is one
+//! as the report writes it, without its explanation) or the canonical path's error, and so
+//! does `Program::evaluate_columns`, on the input's columns and on those columns written to
+//! Arrow (two record batches) and read back. When the plan is one
 //! the sharded fold takes (no tiers, no monthly cap), the input is also copied onto disjoint
 //! customers and ids until it passes the sharded fold's minimum (4,096 rows), and that larger
 //! input must give the canonical ledger on pools of 1, 2 and 3 threads (the serial fold, two
@@ -12,6 +13,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use partnerkit::fast::arrow::{events_from_batches, events_to_batch};
 use partnerkit::fast::{self, Events, Options, Program};
 use partnerkit::{Input, Report};
 use serde_json::Value;
@@ -39,45 +41,45 @@ fn canonical_lines(report: &Report) -> String {
     out
 }
 
-/// Both paths on `input`, on the current rayon pool; panics (a finding) when they differ.
-/// The canonical ledger's lines, or None when the input is refused.
-fn agree(input: &Input, what: &str) -> Option<String> {
-    let canonical = partnerkit::evaluate(input);
-    let fast = fast::evaluate(input, &Options::default());
+/// The canonical path's answer: its ledger as [`canonical_lines`], or its error's JSON.
+fn canonical(input: &Input) -> Result<String, String> {
+    partnerkit::evaluate(input)
+        .map(|report| canonical_lines(&report))
+        .map_err(|e| e.to_json())
+}
+
+/// The fast path's answers on `input`, on the current rayon pool (`fast::evaluate`, then
+/// `evaluate_columns` on the input's columns): each must be `want` byte for byte, or the
+/// target panics (a finding).
+fn agree(input: &Input, want: &Result<String, String>, what: &str) {
+    let fast = fast::evaluate(input, &Options::default())
+        .map(|out| out.ledger.to_json_lines())
+        .map_err(|e| e.to_json());
+    assert_eq!(&fast, want, "{what}: fast::evaluate");
     let ev = Events::from_events(&input.events).expect("a drawn input fits the columns");
-    let columns = Program::new(input.plan.clone()).evaluate_columns(
-        &input.partners,
-        &ev,
-        input.as_of,
-        &Options::default(),
+    let program = Program::new(input.plan.clone());
+    let evaluate = |ev: &Events| {
+        program
+            .evaluate_columns(&input.partners, ev, input.as_of, &Options::default())
+            .map(|out| out.ledger.to_json_lines())
+            .map_err(|e| e.to_json())
+    };
+    assert_eq!(&evaluate(&ev), want, "{what}: evaluate_columns");
+    // Through Arrow: the columns as a record batch (customers and partners as dictionaries),
+    // cut in two so that the reader meets a second batch, read back column-wise.
+    let batch = events_to_batch(&ev).expect("a batch of the columns");
+    let cut = batch.num_rows() / 2;
+    let halves = [
+        batch.slice(0, cut),
+        batch.slice(cut, batch.num_rows() - cut),
+    ];
+    let back = events_from_batches(&halves, input.plan.doc().currency)
+        .expect("the reader reads the batches written");
+    assert_eq!(
+        &evaluate(&back),
+        want,
+        "{what}: evaluate_columns from Arrow"
     );
-    match (canonical, fast, columns) {
-        (Ok(report), Ok(out), Ok(cols)) => {
-            let want = canonical_lines(&report);
-            assert_eq!(out.ledger.to_json_lines(), want, "{what}: fast::evaluate");
-            assert_eq!(
-                cols.ledger.to_json_lines(),
-                want,
-                "{what}: evaluate_columns"
-            );
-            Some(want)
-        }
-        (Err(c), Err(f), Err(col)) => {
-            assert_eq!(c.to_json(), f.to_json(), "{what}: fast::evaluate's error");
-            assert_eq!(
-                c.to_json(),
-                col.to_json(),
-                "{what}: evaluate_columns' error"
-            );
-            None
-        }
-        (c, f, col) => panic!(
-            "{what}: one path failed: canonical {:?}, fast {:?}, columns {:?}",
-            c.err().map(|e| e.to_json()),
-            f.err().map(|e| e.to_json()),
-            col.err().map(|e| e.to_json()),
-        ),
-    }
 }
 
 /// `doc`'s events copied `times` times, copy `k`'s ids, customers and payment references
@@ -114,7 +116,7 @@ fuzz_target!(|data: &[u8]| {
     let p = plan(&mut bytes);
     let text = input(&mut bytes, p);
     let small = Input::from_json(&text).expect("a drawn input parses");
-    agree(&small, "drawn input");
+    agree(&small, &canonical(&small), "drawn input");
     // The sharded fold: plans whose pricing reads no partner state, on enough rows.
     let doc: Value = serde_json::from_str(&text).expect("JSON");
     let sharded = doc["plan"].get("tiers").is_none()
@@ -127,11 +129,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let big = Input::from_json(&copied(&doc, SHARDED_ROWS.div_ceil(n)).to_string())
         .expect("copies parse");
-    let want = on(1, || agree(&big, "copied input, 1 thread"));
-    for threads in [2, 3] {
-        let got = on(threads, || {
-            agree(&big, &format!("copied input, {threads} threads"))
+    let want = canonical(&big);
+    for threads in [1, 2, 3] {
+        on(threads, || {
+            agree(&big, &want, &format!("copied input, {threads} threads"));
         });
-        assert_eq!(got, want, "{threads} threads against 1");
     }
 });
