@@ -5,7 +5,7 @@
 //! Must hold, byte for byte: `fast::evaluate` gives the canonical report's ledger (each entry
 //! as the report writes it, without its explanation) or the canonical path's error, and so
 //! does `Program::evaluate_columns`, on the input's columns and on those columns written to
-//! Arrow (two record batches) and read back. When the plan is one
+//! Arrow (two record batches) and read back; explanations asked for are the report's. When the plan is one
 //! the sharded fold takes (no tiers, no monthly cap), the input is also copied onto disjoint
 //! customers and ids until it passes the sharded fold's minimum (4,096 rows), and that larger
 //! input must give the canonical ledger on pools of 1, 2 and 3 threads (the serial fold, two
@@ -103,6 +103,43 @@ fn copied(doc: &Value, times: usize) -> Value {
     out
 }
 
+/// Explanations on request (`fast::evaluate` and `evaluate_columns` with `explain`): each
+/// entry's must be the canonical report's, byte for byte.
+fn explained(input: &Input, what: &str) {
+    let Ok(report) = partnerkit::evaluate(input) else {
+        return;
+    };
+    let v: Value = serde_json::from_str(&report.to_canonical_json()).expect("report JSON");
+    let want: Vec<String> = v["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["explain"].to_string())
+        .collect();
+    let explain = Options { explain: true };
+    let ev = Events::from_events(&input.events).expect("a drawn input fits the columns");
+    let outs = [
+        ("fast::evaluate", fast::evaluate(input, &explain)),
+        (
+            "evaluate_columns",
+            Program::new(input.plan.clone()).evaluate_columns(
+                &input.partners,
+                &ev,
+                input.as_of,
+                &explain,
+            ),
+        ),
+    ];
+    for (route, out) in outs {
+        let out = out.unwrap_or_else(|e| panic!("{what}: {route} explained: {}", e.to_json()));
+        let col = out.ledger.explain.as_ref().expect("the explain column");
+        assert_eq!(col.len(), want.len(), "{what}: {route}: explanations");
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(col.get(i), w, "{what}: {route}: explanation {i}");
+        }
+    }
+}
+
 fn on<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -117,6 +154,7 @@ fuzz_target!(|data: &[u8]| {
     let text = input(&mut bytes, p);
     let small = Input::from_json(&text).expect("a drawn input parses");
     agree(&small, &canonical(&small), "drawn input");
+    explained(&small, "drawn input");
     // The sharded fold: plans whose pricing reads no partner state, on enough rows.
     let doc: Value = serde_json::from_str(&text).expect("JSON");
     let sharded = doc["plan"].get("tiers").is_none()
