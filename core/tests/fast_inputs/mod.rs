@@ -150,8 +150,9 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     p
 }
 
-/// A random input for `plan`: touches, payments (some at one instant), partial and full
-/// refunds, chargebacks.
+/// A random input for `plan`: touches, payments (some at one instant, some with tax or a
+/// discount), partial and full refunds (some stating a currency, rarely not the payment's),
+/// chargebacks.
 pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
     let digits = match plan["currency"].as_str() {
         Some("JPY") => 0,
@@ -204,10 +205,16 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                 } else {
                     0
                 };
+                let discount = if r.below(4) == 0 {
+                    r.below(amount / 10 + 1)
+                } else {
+                    0
+                };
                 let id = format!("p{k}");
                 events.push(serde_json::json!({
                     "id": id, "kind": "payment", "at": at, "customer": customer,
                     "amount": money(amount), "currency": currency, "tax": money(tax),
+                    "discount": money(discount),
                 }));
                 payments.push((id, amount, 0));
             }
@@ -226,7 +233,17 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                     payments[i].2 = amount;
                 } else if refunded < amount {
                     let part = r.below(amount - refunded) + 1;
-                    events.push(serde_json::json!({"id": format!("r{k}"), "kind": "refund", "at": at, "payment": id, "amount": money(part)}));
+                    let mut refund = serde_json::json!({"id": format!("r{k}"), "kind": "refund", "at": at, "payment": id, "amount": money(part)});
+                    // Now and then the refund states its currency: its payment's, or rarely
+                    // another (an error both paths must report alike).
+                    if r.below(8) == 0 {
+                        refund["currency"] = if r.below(8) == 0 {
+                            serde_json::json!(if currency == "EUR" { "USD" } else { "EUR" })
+                        } else {
+                            currency.clone()
+                        };
+                    }
+                    events.push(refund);
                     payments[i].2 += part;
                 }
             }
