@@ -5,11 +5,11 @@
 //! Must hold, byte for byte: `fast::evaluate` gives the canonical report's ledger (each entry
 //! as the report writes it, without its explanation) or the canonical path's error, and so
 //! does `Program::evaluate_columns`, on the input's columns and on those columns written to
-//! Arrow (two record batches) and read back; explanations asked for are the report's. When the plan is one
-//! the sharded fold takes (no tiers, no monthly cap), the input is also copied onto disjoint
-//! customers and ids until it passes the sharded fold's minimum (4,096 rows), and that larger
-//! input must give the canonical ledger on pools of 1, 2 and 3 threads (the serial fold, two
-//! and three shards).
+//! Arrow (two record batches) and read back; explanations asked for are the report's. When
+//! the plan is one the sharded fold takes (no tiers, no monthly cap), the input is also
+//! copied onto disjoint customers and ids until it passes the sharded fold's minimum (4,096
+//! rows), and that larger input must give the canonical ledger on pools of 1, 2 and 3
+//! threads (the serial fold, two and three shards).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -140,6 +140,7 @@ fn explained(input: &Input, what: &str) {
     }
 }
 
+/// Runs `f` on a pool of `threads` threads (the fast path shards by the pool's size).
 fn on<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
