@@ -233,7 +233,10 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                     payments[i].2 = amount;
                 } else if refunded < amount {
                     let part = r.below(amount - refunded) + 1;
-                    let mut refund = serde_json::json!({"id": format!("r{k}"), "kind": "refund", "at": at, "payment": id, "amount": money(part)});
+                    let mut refund = serde_json::json!({
+                        "id": format!("r{k}"), "kind": "refund", "at": at, "payment": id,
+                        "amount": money(part),
+                    });
                     // Now and then the refund states its currency: its payment's, or rarely
                     // another (an error both paths must report alike).
                     if r.below(8) == 0 {
