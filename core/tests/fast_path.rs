@@ -13,23 +13,10 @@ mod common;
 mod fast_inputs;
 
 use common::{vector_files, vectors_dir};
-use fast_inputs::{Bytes, Draw, SplitMix, input, plan};
+use fast_inputs::{Bytes, Draw, SplitMix, canonical_lines, input, plan};
 use partnerkit::fast::{self, Events, Ledger, Options, Program};
-use partnerkit::{Input, Limits, Report};
+use partnerkit::{Input, Limits};
 use serde_json::Value;
-
-/// The canonical report's entries as JSON lines without their explanations.
-fn canonical_lines(report: &Report) -> String {
-    let v: Value = serde_json::from_str(&report.to_canonical_json()).expect("report JSON");
-    let mut out = String::new();
-    for e in v["entries"].as_array().expect("entries") {
-        let mut e = e.clone();
-        e.as_object_mut().expect("entry object").remove("explain");
-        out.push_str(&e.to_string());
-        out.push('\n');
-    }
-    out
-}
 
 fn input_text(v: &Value) -> String {
     match v.get("input_text") {

@@ -13,9 +13,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use partnerkit::Input;
 use partnerkit::fast::arrow::{events_from_batches, events_to_batch};
 use partnerkit::fast::{self, Events, Options, Program};
-use partnerkit::{Input, Report};
 use serde_json::Value;
 
 // The tests' seeded generator in it goes unused here.
@@ -23,25 +23,12 @@ use serde_json::Value;
 #[path = "../../tests/fast_inputs/mod.rs"]
 mod fast_inputs;
 
-use fast_inputs::{Bytes, input, plan};
+use fast_inputs::{Bytes, canonical_lines, input, plan};
 
 /// Rows past the sharded fold's minimum (`shard::MIN_ROWS`, 4,096).
 const SHARDED_ROWS: usize = 4_200;
 
-/// The canonical report's entries as JSON lines without their explanations.
-fn canonical_lines(report: &Report) -> String {
-    let v: Value = serde_json::from_str(&report.to_canonical_json()).expect("report JSON");
-    let mut out = String::new();
-    for e in v["entries"].as_array().expect("entries") {
-        let mut e = e.clone();
-        e.as_object_mut().expect("entry object").remove("explain");
-        out.push_str(&e.to_string());
-        out.push('\n');
-    }
-    out
-}
-
-/// The canonical path's answer: its ledger as [`canonical_lines`], or its error's JSON.
+/// The canonical path's answer: its ledger as `canonical_lines` gives it, or its error's JSON.
 fn canonical(input: &Input) -> Result<String, String> {
     partnerkit::evaluate(input)
         .map(|report| canonical_lines(&report))

@@ -1,9 +1,24 @@
 //! Random inputs inside the fast path's compiled subset (tiers, caps, holds, clawbacks,
 //! thresholds, partial refunds and chargebacks, same-instant ties), drawn from any source of
 //! choices: a seeded generator in `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz
-//! target (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path).
+//! target (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path). Also the
+//! form both compare ledgers in.
 
+use partnerkit::Report;
 use serde_json::Value;
+
+/// The canonical report's entries as JSON lines without their explanations.
+pub fn canonical_lines(report: &Report) -> String {
+    let v: Value = serde_json::from_str(&report.to_canonical_json()).expect("report JSON");
+    let mut out = String::new();
+    for e in v["entries"].as_array().expect("entries") {
+        let mut e = e.clone();
+        e.as_object_mut().expect("entry object").remove("explain");
+        out.push_str(&e.to_string());
+        out.push('\n');
+    }
+    out
+}
 
 /// A source of choices: each `below(n)` is a number in `0..n`.
 pub trait Draw {
