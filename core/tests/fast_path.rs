@@ -319,6 +319,161 @@ fn refund_errors_read_the_same_whatever_scale_the_amounts_were_written_in() {
     }
 }
 
+/// Days counted in nanoseconds pass what `i64` holds (106,751 days, and instants 584 years
+/// apart). The fast path then computes exactly, or leaves the input to the canonical path:
+/// the ledger (or the error) is the canonical one, and a canonical entry available past the
+/// columnar ledger's instants (2262-04-11) is its `InvalidValue`, never a wrapped instant.
+/// Before, a long hold, window or clawback, or a hold ending past 2262, overflowed: a panic
+/// with overflow checks on, a wrong instant or attribution without them.
+#[test]
+fn day_arithmetic_past_64_bit_nanoseconds_agrees_with_the_canonical_path() {
+    let doc = |lifecycle: Value, window: u64, touch: &str, pay: &str, refund: &str| {
+        serde_json::json!({
+            "plan": {"schema": "partnerkit/plan@1", "id": "days", "currency": "USD",
+                     "attribution": {"window_days": window},
+                     "rules": [{"id": "base", "reward": {"percent": "10"}}],
+                     "lifecycle": lifecycle},
+            "partners": [{"id": "ana"}],
+            "events": [
+                {"id": "t1", "kind": "touch", "at": touch,
+                 "partner": "ana", "customer": "c1", "channel": "link"},
+                {"id": "p1", "kind": "payment", "at": pay,
+                 "customer": "c1", "amount": "100.00", "currency": "USD"},
+                {"id": "r1", "kind": "refund", "at": refund, "payment": "p1", "amount": "40.00"}
+            ],
+            "as_of": "2262-04-01T00:00:00Z"
+        })
+        .to_string()
+    };
+    /// What the canonical path gives, worked out by hand.
+    enum Want {
+        /// A ledger of this many entries (the commission and the refund's reversal, or
+        /// none when the touch is outside the window), which the fast path gives too.
+        Entries(usize),
+        /// A commission available after 2262-04-11: the columnar ledger cannot hold it.
+        PastColumns,
+        /// `LimitExceeded` at this path: days past chrono's calendar.
+        Refused(&'static str),
+    }
+    let hold = |days: u64| serde_json::json!({"hold_days": days});
+    let (t, p, r) = (
+        "2026-01-01T00:00:00Z",
+        "2026-01-02T00:00:00Z",
+        "2026-01-03T00:00:00Z",
+    );
+    let u32_max = u64::from(u32::MAX);
+    let (old, new) = ("1700-01-01T00:00:00Z", "2200-01-01T00:00:00Z");
+    let clawback =
+        |days: u64| serde_json::json!({"hold_days": 0, "clawback": {"within_days": days}});
+    let cases = [
+        // 200,000 days are more nanoseconds than `i64` counts: available in 2573.
+        (
+            "hold of 200,000 days",
+            doc(hold(200_000), 30, t, p, r),
+            Want::PastColumns,
+        ),
+        // 100,000 days fit, 2026 plus them do not: available in 2299.
+        (
+            "hold of 100,000 days",
+            doc(hold(100_000), 30, t, p, r),
+            Want::PastColumns,
+        ),
+        (
+            "hold of u32::MAX days",
+            doc(hold(u32_max), 30, t, p, r),
+            Want::Refused("plan.lifecycle.hold_days"),
+        ),
+        // 30 days from 2262-03-31 is 2262-04-30.
+        (
+            "hold ending past 2262",
+            doc(
+                hold(30),
+                30,
+                "2262-03-30T00:00:00Z",
+                "2262-03-31T00:00:00Z",
+                "2262-03-31T12:00:00Z",
+            ),
+            Want::PastColumns,
+        ),
+        // A touch 500 years before the payment: within a window of u32::MAX days, not
+        // within 30 days (the difference is more nanoseconds than `i64` counts).
+        (
+            "window of u32::MAX days",
+            doc(hold(0), u32_max, old, new, "2200-01-02T00:00:00Z"),
+            Want::Entries(2),
+        ),
+        (
+            "window of 30 days, 500 years",
+            doc(hold(0), 30, old, new, "2200-01-02T00:00:00Z"),
+            Want::Entries(0),
+        ),
+        // A refund a day after payout: within 200,000 days (to 2573) it is clawed back; a
+        // window of u32::MAX days ends past the calendar, which the canonical path refuses.
+        (
+            "clawback within 200,000 days",
+            doc(clawback(200_000), 30, t, p, r),
+            Want::Entries(2),
+        ),
+        (
+            "clawback within u32::MAX days",
+            doc(clawback(u32_max), 30, t, p, r),
+            Want::Refused("plan.lifecycle.clawback.within_days"),
+        ),
+    ];
+    let mut errs = Vec::new();
+    for (name, text, want) in cases {
+        let input = Input::from_json(&text).expect(name);
+        let canonical = partnerkit::evaluate(&input);
+        match want {
+            Want::Entries(n) => {
+                assert_eq!(canonical.expect(name).entries.len(), n, "{name}");
+                compare(&input, name, &mut errs);
+            }
+            Want::Refused(path) => {
+                let e = canonical.expect_err(name);
+                assert_eq!(
+                    (e.code().as_str(), e.path()),
+                    ("LimitExceeded", path),
+                    "{name}"
+                );
+                compare(&input, name, &mut errs);
+            }
+            Want::PastColumns => {
+                let report = canonical.expect(name);
+                assert!(
+                    report.entries[0]
+                        .available_at
+                        .timestamp_nanos_opt()
+                        .is_none(),
+                    "{name}"
+                );
+                let ev = Events::from_events(&input.events).expect("columns");
+                let columns = Program::new(input.plan.clone()).evaluate_columns(
+                    &input.partners,
+                    &ev,
+                    input.as_of,
+                    &Options::default(),
+                );
+                for (route, got) in [
+                    (
+                        "fast::evaluate",
+                        fast::evaluate(&input, &Options::default()).map(|_| ()),
+                    ),
+                    ("evaluate_columns", columns.map(|_| ())),
+                ] {
+                    let e = got.expect_err(name);
+                    assert_eq!(
+                        (e.code().as_str(), e.path()),
+                        ("InvalidValue", "entries[0].available_at"),
+                        "{name}: {route}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
 /// The caller's limits decide: an input inside the default limits runs natively, and the
 /// same input under a tighter `max_periods` (tier evaluations) or
 /// `max_statements_per_partner` goes to the canonical path, which reports the limit.

@@ -181,12 +181,16 @@ pub(crate) struct TiersC {
 ///   `own_customers`.
 #[derive(Clone, Debug)]
 pub struct FastPlan {
+    /// The plan's time zone.
+    pub(crate) tz: chrono_tz::Tz,
     pub(crate) currency: Currency,
     pub(crate) digits: u32,
     pub(crate) rounding: Rounding,
     pub(crate) net: bool,
     pub(crate) first_touch: bool,
-    pub(crate) window_ns: i64,
+    /// The attribution window in nanoseconds, exact: wider than `i64` for windows past
+    /// 106,751 days, compared with differences of instants that may be as wide.
+    pub(crate) window_ns: i128,
     /// Rank of each channel in the priority list (index: [`channel_index`]).
     pub(crate) rank: [u8; 4],
     pub(crate) rule_id: String,
@@ -197,6 +201,8 @@ pub struct FastPlan {
     pub(crate) max_event: Option<i128>,
     /// The monthly cap, exact.
     pub(crate) max_month: Option<Fixed>,
+    /// The hold in nanoseconds. A hold past what `i64` counts (106,751 days) is not
+    /// compiled; the fold checks that its latest entry's availability fits too.
     pub(crate) hold_ns: i64,
     pub(crate) clawback: Clawback,
     pub(crate) write_off: bool,
@@ -425,19 +431,22 @@ impl FastPlan {
         };
         let clawback = doc.lifecycle.clawback.clone();
         Ok(FastPlan {
+            tz: plan.tz(),
             currency: doc.currency,
             digits,
             rounding: doc.rounding,
             net: doc.commission_base == CommissionBase::Net,
             first_touch,
-            window_ns: i64::from(a.window_days) * DAY_NS,
+            window_ns: i128::from(a.window_days) * i128::from(DAY_NS),
             rank,
             rule_id: rule.id.clone(),
             price,
             min_event,
             max_event,
             max_month,
-            hold_ns: i64::from(doc.lifecycle.hold_days) * DAY_NS,
+            hold_ns: i64::from(doc.lifecycle.hold_days)
+                .checked_mul(DAY_NS)
+                .ok_or("a hold longer than the fast path's instants span")?,
             clawback,
             write_off: doc.lifecycle.negative_balance == NegativeBalance::WriteOff,
             threshold: Fixed::of(doc.payouts.threshold.get(), "threshold")?,

@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 
 use super::book::{Acc, Book, Hot};
-use super::cal::{self, DAY_NS};
+use super::cal;
 use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{FastPlan, Price, pow10, round_div};
 use super::out::{Cols, Folded, Months, Rec, settle};
@@ -23,6 +23,7 @@ use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
 use crate::money::Rounding;
 use crate::plan::{Channel, Clawback};
+use crate::time::add_days_local;
 
 /// Why the fold gave up: the canonical path decides this input.
 pub(crate) struct Bail(pub String);
@@ -176,7 +177,7 @@ pub(super) fn refund(
         let delta = target - rec.accounted;
         rec.accounted = target;
         if delta != 0 {
-            reversal = reversal_available(plan, at, rec.earned, rec.earned + plan.hold_ns)
+            reversal = reversal_available(plan, at, rec.earned, rec.earned + plan.hold_ns)?
                 .map(|available| (delta, available));
         }
     }
@@ -385,17 +386,35 @@ fn reversed_by(commission: i64, refunded: i64, amount: i64, mode: Rounding) -> i
 
 /// When a reversal written at `at` of a commission earned at `earned` and available at
 /// `available` becomes available: with the commission while it is held; after payout, at
-/// once if the plan claws back (within its days), else `None` (no reversal entry).
+/// once if the plan claws back (within its days), else `None` (no reversal entry). `Err`:
+/// the clawback window ends past the calendar's range, which the canonical path reports.
 #[inline(always)]
-fn reversal_available(plan: &FastPlan, at: i64, earned: i64, available: i64) -> Option<i64> {
+fn reversal_available(
+    plan: &FastPlan,
+    at: i64,
+    earned: i64,
+    available: i64,
+) -> Result<Option<i64>, &'static str> {
     if at < available {
-        return Some(available);
+        return Ok(Some(available));
     }
-    match &plan.clawback {
+    Ok(match &plan.clawback {
         Clawback::Always => Some(at),
         Clawback::Never => None,
-        Clawback::WithinDays(n) => (at <= earned + i64::from(*n) * DAY_NS).then_some(at),
-    }
+        // The canonical path's own day arithmetic (a refund after payout is rare): the
+        // window's end may lie past the instants `i64` nanoseconds count, or past the
+        // calendar.
+        Clawback::WithinDays(n) => {
+            let end = add_days_local(plan.tz, instant(earned), i64::from(*n))
+                .ok_or("a clawback window that ends past the calendar's range")?;
+            (instant(at) <= end).then_some(at)
+        }
+    })
+}
+
+/// The instant of `ns` nanoseconds since the Unix epoch (every `i64` is one).
+fn instant(ns: i64) -> crate::time::Instant {
+    chrono::DateTime::from_timestamp_nanos(ns)
 }
 
 /// Runs the fold: the entries and their statuses, in canonical event order (names are
@@ -423,6 +442,13 @@ pub(crate) fn run(
     let ids = scan_ids(ev)?;
     let n_refs = ev.payments.strings.len();
     let rows = canonical_rows(ev, as_of);
+    // Every entry is available at most a hold after the latest event (`rows` are in time
+    // order), so one check here keeps every `at + hold_ns` of the fold inside `i64`.
+    if let Some((_, last)) = rows.ends()
+        && ev.at[last].checked_add(plan.hold_ns).is_none()
+    {
+        return bail("an entry available past the fast path's last instant (2262-04-11)");
+    }
     // The canonical fold closes at most `max_periods` period ends (each a tier evaluation)
     // between the first event and `as_of`: a span near that is left to it, and it decides
     // whether the input is an error. Two months of margin cover the plan's zone offset.
@@ -660,6 +686,13 @@ fn settled(
     Ok(Folded { out, status })
 }
 
+/// Whether a touch at `touched` is within the attribution window of a conversion at `at`.
+/// In i128: instants centuries apart differ by more than `i64` counts.
+#[inline]
+fn within(plan: &FastPlan, at: i64, touched: i64) -> bool {
+    i128::from(at) - i128::from(touched) <= plan.window_ns
+}
+
 /// Attribution at a customer's first conversion: the eligible touches (within the window),
 /// the best-ranked channel among them, then the latest (or, under first touch or for deal
 /// registrations, the earliest) by instant then event id.
@@ -671,7 +704,7 @@ fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64
     let mut rank = u8::MAX;
     while k != NONE {
         let t = &touches[k as usize];
-        if at - t.at <= plan.window_ns && t.rank < rank {
+        if within(plan, at, t.at) && t.rank < rank {
             rank = t.rank;
         }
         k = t.next;
@@ -683,7 +716,7 @@ fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64
     while k != NONE {
         let t = &touches[k as usize];
         k = t.next;
-        if at - t.at > plan.window_ns || t.rank != rank {
+        if !within(plan, at, t.at) || t.rank != rank {
             continue;
         }
         let first = plan.first_touch || t.channel == Channel::DealRegistration;
