@@ -108,11 +108,25 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
             serde_json::json!(dec(r, "1", "0.51")),
         );
     }
+    // Now and then days whose nanoseconds pass what `i64` counts (106,751 days): a window
+    // or clawback past 2262, or past the calendar (u32::MAX days, an error the canonical
+    // path reports when a refund asks), and a hold still ending before 2262.
+    let far = |r: &mut D, usual: u64, far: &[u64]| {
+        if r.below(32) == 0 {
+            far[r.below(far.len() as u64) as usize]
+        } else {
+            usual
+        }
+    };
     let clawback = match r.below(3) {
         0 => serde_json::json!("always"),
         1 => serde_json::json!("never"),
-        _ => serde_json::json!({"within_days": 45}),
+        _ => serde_json::json!({"within_days": far(r, 45, &[200_000, u64::from(u32::MAX)])}),
     };
+    let window = r.below(40) + 1;
+    let window = far(r, window, &[106_752, u64::from(u32::MAX)]);
+    let hold = r.below(40);
+    let hold = far(r, hold, &[50_000]);
     let mut p = serde_json::json!({
         "schema": "partnerkit/plan@1",
         "id": "generated",
@@ -121,11 +135,11 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
         "commission_base": r.pick(&["net", "gross"]),
         "attribution": {
             "model": r.pick(&["last_touch", "first_touch"]),
-            "window_days": r.below(40) + 1,
+            "window_days": window,
         },
         "rules": [{"id": "base", "reward": reward, "limits": limits}],
         "lifecycle": {
-            "hold_days": r.below(40),
+            "hold_days": hold,
             "clawback": clawback,
             "negative_balance": r.pick(&["carry", "write_off"]),
         },
