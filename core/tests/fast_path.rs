@@ -531,3 +531,62 @@ fn tightened_limits_send_the_input_to_the_canonical_path() {
         assert_eq!(err.to_json(), want.to_json(), "{limits}");
     }
 }
+
+/// A plan in any time zone folds natively, with the canonical calendar: months and due days
+/// begin at local midnight, a hold ends at the same local time (across a clock change, 29
+/// days 23 hours of elapsed time). Where a clock goes back across midnight of a month's
+/// first day (St. John's, 2009-11-01 00:01 NDT back to 2009-10-31 23:01 NST), an instant
+/// after the month began belongs to the month before, and the input runs on the canonical
+/// path; the same plan a year later folds natively.
+#[test]
+fn zoned_plans_fold_natively_unless_a_clock_goes_back_across_a_month() {
+    let doc = |zone: &str, year: i32| {
+        serde_json::json!({
+            "plan": {"schema": "partnerkit/plan@1", "id": "zoned", "currency": "USD",
+                     "timezone": zone,
+                     "rules": [{"id": "base", "reward": {"percent": "10"},
+                                "limits": {"max_per_period": {"period": "month", "amount": "15.00"}}}],
+                     "lifecycle": {"hold_days": 30},
+                     "payouts": {"period": "month"}},
+            "partners": [{"id": "ana"}],
+            "events": [
+                {"id": "t1", "kind": "touch", "at": format!("{year}-10-01T12:00:00Z"),
+                 "partner": "ana", "customer": "c1", "channel": "link"},
+                {"id": "p1", "kind": "payment", "at": format!("{year}-10-31T12:00:00Z"),
+                 "customer": "c1", "amount": "100.00", "currency": "USD"},
+                {"id": "p2", "kind": "payment", "at": format!("{year}-11-01T03:00:00Z"),
+                 "customer": "c1", "amount": "100.00", "currency": "USD"}
+            ],
+            "as_of": format!("{}-03-01T00:00:00Z", year + 1)
+        })
+        .to_string()
+    };
+    // At 2009-11-01T03:00Z St. John's reads 2009-10-31 23:30 NST: p2 is October's, so the
+    // October cap of 15.00 leaves it 5.00 after p1's 10.00. A year later 03:00Z is
+    // 2010-11-01 00:30 NDT (the clock goes back on the 7th): November's, a full 10.00.
+    // New York reads 2026-10-31 23:00 EDT at 2026-11-01T03:00Z: October's, 5.00 again.
+    for (zone, year, native, p2) in [
+        ("America/St_Johns", 2009, false, "5.00"),
+        ("America/St_Johns", 2010, true, "10.00"),
+        ("America/New_York", 2026, true, "5.00"),
+    ] {
+        let input = Input::from_json(&doc(zone, year)).expect("input");
+        let report = partnerkit::evaluate(&input).expect("evaluates");
+        let amounts: Vec<String> = report
+            .entries
+            .iter()
+            .map(|e| e.amount.to_string())
+            .collect();
+        assert_eq!(amounts, ["10.00", p2], "{zone} {year}");
+        let mut errs = Vec::new();
+        assert_eq!(compare(&input, zone, &mut errs), native, "{zone} {year}");
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
+        if !native {
+            let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
+            assert_eq!(
+                format!("{:?}", out.path),
+                "Canonical { reason: \"the input has a month whose first midnight the plan's clock passes twice\" }"
+            );
+        }
+    }
+}

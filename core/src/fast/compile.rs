@@ -14,6 +14,8 @@ use crate::plan::{
 };
 use crate::time::PeriodUnit;
 
+use super::cal::Calendar;
+
 /// An exact decimal as `mantissa / 10^scale`, for amounts compared with minor units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Fixed {
@@ -165,8 +167,9 @@ pub(crate) struct TiersC {
 ///
 /// Compiled natively (anything else runs on the canonical path, with the same results):
 ///
-/// - one plan (no `plan_history`) in the `UTC` time zone, any rounding mode, `net` or
-///   `gross` commission base;
+/// - one plan (no `plan_history`) in any time zone, any rounding mode, `net` or `gross`
+///   commission base (in a zone whose clock goes back across midnight of a month's first
+///   day within the input's months, the input runs on the canonical path);
 /// - attribution by `last_touch` or `first_touch` (deal registrations by first touch, as
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
@@ -183,6 +186,8 @@ pub(crate) struct TiersC {
 pub struct FastPlan {
     /// The plan's time zone.
     pub(crate) tz: chrono_tz::Tz,
+    /// The plan's calendar (its time zone's months, days and holds).
+    pub(crate) cal: Calendar,
     pub(crate) currency: Currency,
     pub(crate) digits: u32,
     pub(crate) rounding: Rounding,
@@ -201,8 +206,11 @@ pub struct FastPlan {
     pub(crate) max_event: Option<i128>,
     /// The monthly cap, exact.
     pub(crate) max_month: Option<Fixed>,
-    /// The hold in nanoseconds. A hold past what `i64` counts (106,751 days) is not
-    /// compiled; the fold checks that its latest entry's availability fits too.
+    /// The hold in local days (`lifecycle.hold_days`).
+    pub(crate) hold_days: u32,
+    /// The hold in nanoseconds (in UTC, where every day is 24 hours: the hold itself). A
+    /// hold past what `i64` counts (106,751 days) is not compiled; the fold checks that its
+    /// latest entry's availability fits too.
     pub(crate) hold_ns: i64,
     pub(crate) clawback: Clawback,
     pub(crate) write_off: bool,
@@ -229,9 +237,6 @@ impl FastPlan {
         let doc = plan.doc();
         if plan.versions()[0].0.is_some() {
             return Err("plan_history".into());
-        }
-        if plan.tz() != chrono_tz::UTC {
-            return Err(format!("time zone {} (only UTC is compiled)", doc.timezone));
         }
         let a = &doc.attribution;
         let first_touch = match a.model {
@@ -432,6 +437,7 @@ impl FastPlan {
         let clawback = doc.lifecycle.clawback.clone();
         Ok(FastPlan {
             tz: plan.tz(),
+            cal: Calendar::new(plan.tz()),
             currency: doc.currency,
             digits,
             rounding: doc.rounding,
@@ -444,6 +450,7 @@ impl FastPlan {
             min_event,
             max_event,
             max_month,
+            hold_days: doc.lifecycle.hold_days,
             hold_ns: i64::from(doc.lifecycle.hold_days)
                 .checked_mul(DAY_NS)
                 .ok_or("a hold longer than the fast path's instants span")?,
@@ -453,6 +460,14 @@ impl FastPlan {
             net_days: doc.payouts.net_days,
             tiers,
         })
+    }
+
+    /// When an entry earned at `at` becomes available: the hold's local days later, at the
+    /// same local time (`add_days_local`). `None` past what `i64` nanoseconds count, which
+    /// [`super::run::run`] rules out for every entry before it folds.
+    #[inline]
+    pub(crate) fn available(&self, at: i64) -> Option<i64> {
+        self.cal.add_days(at, self.hold_days, self.hold_ns)
     }
 
     /// Whether partners' own payout currencies can matter (statements in the partner's

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::cal::{self, DAY_NS};
+use super::cal::{self, Calendar, DAY_NS};
 use super::columns::{NONE, Strings};
 use super::compile::FastPlan;
 use super::ledger::{Ids, Ledger};
@@ -151,17 +151,26 @@ fn more_entries_than_rows() -> Result<(), Bail> {
 }
 
 /// The month of an instant, remembered across calls: instants come nearly in order, so
-/// the calendar arithmetic runs once a month rather than once an entry.
+/// the calendar arithmetic runs once a month rather than once an entry. Exact in any zone
+/// whose local months follow instants over the input (`Calendar::months_follow_instants`,
+/// which the fold checks first): month `m` is then every instant from its start to the
+/// next month's.
 #[derive(Clone, Copy)]
 pub(super) struct Months {
+    pub(super) cal: Calendar,
     pub(super) lo: i64,
     pub(super) hi: i64,
     pub(super) m: i64,
 }
 
 impl Months {
-    pub(super) fn new() -> Months {
-        Months { lo: 0, hi: 0, m: 0 }
+    pub(super) fn new(cal: Calendar) -> Months {
+        Months {
+            cal,
+            lo: 0,
+            hi: 0,
+            m: 0,
+        }
     }
 
     #[inline]
@@ -169,9 +178,9 @@ impl Months {
         if ns >= self.lo && ns < self.hi {
             return self.m;
         }
-        let m = cal::month_of(ns);
-        self.lo = cal::month_start(m);
-        self.hi = cal::month_start(m + 1);
+        let m = self.cal.month_of(ns);
+        self.lo = self.cal.month_start(m);
+        self.hi = self.cal.month_start(m + 1);
         self.m = m;
         m
     }
@@ -264,15 +273,17 @@ pub(super) fn settle(
             || (i64::MAX, i64::MIN),
             |(a, b), (c, d)| (a.min(c), b.max(d)),
         );
-    let (m0, m1) = (cal::month_of(lo), cal::month_of(hi));
+    let cal = plan.cal;
+    let (m0, m1) = (cal.month_of(lo), cal.month_of(hi));
     let span = (m1 - m0 + 1) as usize;
     if n_partners.saturating_mul(span) > 200_000_000 {
         return bail("statements over too many partner-months for the fast path's table");
     }
-    let table = MonthTable::new(lo, hi, m0);
+    // A table by UTC day needs months that begin at UTC midnight.
+    let table = cal.is_utc().then(|| MonthTable::new(lo, hi, m0)).flatten();
     let month = MonthOf {
         table: table.as_ref(),
-        months: Months::new(),
+        months: Months::new(cal),
         m0,
     };
     // Partner-months month-major: entries come in about the order of their availability,
@@ -329,7 +340,7 @@ pub(super) fn settle(
         let mut m = first;
         loop {
             let month = m0 + m as i64;
-            if cal::month_start(month + 1) > as_of {
+            if cal.month_start(month + 1) > as_of {
                 break;
             }
             let has = m < span && any[key(p, m)];
@@ -351,7 +362,7 @@ pub(super) fn settle(
             }
             if payable {
                 let due = cal::month_last_day(month) + i64::from(plan.net_days);
-                let is_paid = i128::from(as_of) >= i128::from(due) * i128::from(DAY_NS);
+                let is_paid = i128::from(as_of) >= cal.day_start(due);
                 for k in unsettled.drain(..) {
                     paid[key(p, k)] = is_paid;
                 }

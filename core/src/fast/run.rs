@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 
 use super::book::{Acc, Book, Hot};
-use super::cal;
+use super::cal::{self, DAY_NS};
 use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{FastPlan, Price, pow10, round_div};
 use super::out::{Cols, Folded, Months, Rec, settle};
@@ -177,8 +177,8 @@ pub(super) fn refund(
         let delta = target - rec.accounted;
         rec.accounted = target;
         if delta != 0 {
-            reversal = reversal_available(plan, at, rec.earned, rec.earned + plan.hold_ns)?
-                .map(|available| (delta, available));
+            let held = plan.available(rec.earned).ok_or(PAST_LAST_INSTANT)?;
+            reversal = reversal_available(plan, at, rec.earned, held)?.map(|a| (delta, a));
         }
     }
     Ok(Some(Back { before, reversal }))
@@ -442,12 +442,23 @@ pub(crate) fn run(
     let ids = scan_ids(ev)?;
     let n_refs = ev.payments.strings.len();
     let rows = canonical_rows(ev, as_of);
-    // Every entry is available at most a hold after the latest event (`rows` are in time
-    // order), so one check here keeps every `at + hold_ns` of the fold inside `i64`.
-    if let Some((_, last)) = rows.ends()
-        && ev.at[last].checked_add(plan.hold_ns).is_none()
-    {
-        return bail("an entry available past the fast path's last instant (2262-04-11)");
+    if let Some((first, last)) = rows.ends() {
+        // Every entry is available at most a hold after the latest event (`rows` are in
+        // time order), and in a zone whose clocks change at most a day more: one check here
+        // keeps every availability the fold writes inside `i64`.
+        let spare = if plan.cal.is_utc() { 0 } else { 2 * DAY_NS };
+        let Some(end) = ev.at[last]
+            .checked_add(plan.hold_ns)
+            .and_then(|t| t.checked_add(spare))
+        else {
+            return bail(PAST_LAST_INSTANT);
+        };
+        // The months of every instant the fold and the statements look up (a month's margin
+        // either side covers the zone's offset).
+        let (m0, m1) = (cal::month_of(ev.at[first]) - 1, cal::month_of(end) + 1);
+        if !plan.cal.months_follow_instants(m0, m1) {
+            return bail("a month whose first midnight the plan's clock passes twice");
+        }
     }
     // The canonical fold closes at most `max_periods` period ends (each a tier evaluation)
     // between the first event and `as_of`: a span near that is left to it, and it decides
@@ -527,9 +538,10 @@ pub(crate) fn run(
         }
     }
     // Tier clock: the month whose end is the next close, once the first event came.
-    let mut clock_month = rows.ends().map_or(0, |(r, _)| cal::month_of(ev.at[r]));
-    let mut next_close = cal::month_start(clock_month + 1);
-    let mut months = Months::new();
+    let cal = plan.cal;
+    let mut clock_month = rows.ends().map_or(0, |(r, _)| cal.month_of(ev.at[r]));
+    let mut next_close = cal.month_start(clock_month + 1);
+    let mut months = Months::new(cal);
 
     let mut out = Cols::with_capacity(rows.len(), ids.spare);
     let mut named = ids.named.cursor();
@@ -544,11 +556,11 @@ pub(crate) fn run(
         if at >= next_close
             && let Some(b) = book.as_mut()
         {
-            while cal::month_start(clock_month + 1) <= at {
-                b.close(&mut hot, cal::month_start(clock_month + 1), digits);
+            while cal.month_start(clock_month + 1) <= at {
+                b.close(&mut hot, cal.month_start(clock_month + 1), digits);
                 clock_month += 1;
             }
-            next_close = cal::month_start(clock_month + 1);
+            next_close = cal.month_start(clock_month + 1);
         }
         match ev.kind[r] {
             Kind::Touch => {
@@ -591,6 +603,9 @@ pub(crate) fn run(
                     }
                     let a64 = minor64(amt).or_else(bail)?;
                     if a64 != 0 {
+                        let Some(available) = plan.available(at) else {
+                            return bail(PAST_LAST_INSTANT);
+                        };
                         entry = out.len() as u32;
                         out.push(Rec {
                             kind: EntryKind::Commission,
@@ -600,7 +615,7 @@ pub(crate) fn run(
                             reverses: NONE,
                             amount: a64,
                             earned: at,
-                            available: at + plan.hold_ns,
+                            available,
                         })?;
                         h.tally += a64;
                     }
@@ -685,6 +700,11 @@ fn settled(
     )?;
     Ok(Folded { out, status })
 }
+
+/// Why an input whose entries become available past 2262-04-11 (the last instant of `i64`
+/// nanoseconds) is left to the canonical path.
+pub(super) const PAST_LAST_INSTANT: &str =
+    "an entry available past the fast path's last instant (2262-04-11)";
 
 /// Whether a touch at `touched` is within the attribution window of a conversion at `at`.
 /// In i128: instants centuries apart differ by more than `i64` counts.

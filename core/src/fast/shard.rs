@@ -209,7 +209,9 @@ pub(super) fn run(
     // of the fold's threads away.
     let total = parts.iter().map(|p| p.pos.len()).sum();
     let mut out = Cols::zeroed(total, spare);
-    merge(&parts, shards, ev, rows, plan.hold_ns, &mut out);
+    if !merge(&parts, shards, ev, rows, plan, &mut out) {
+        return super::run::bail(super::run::PAST_LAST_INSTANT);
+    }
     // The shards' entries (over a hundred MB at ten million rows) are given back on another
     // thread while statements are drawn up.
     free_later((parts, cx.slot_owner));
@@ -440,7 +442,14 @@ fn pieces<'a, T>(v: &'a mut [T], at: &[usize]) -> Vec<&'a mut [T]> {
 /// commission's index in the merged columns. Ranges of positions merge on rayon's
 /// threads: a range's entries are a slice of each shard's, and its place in the merged
 /// columns is the count of entries before it.
-fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, hold_ns: i64, out: &mut Cols) {
+fn merge(
+    parts: &[Part],
+    shards: usize,
+    ev: &Events,
+    rows: &Rows,
+    plan: &FastPlan,
+    out: &mut Cols,
+) -> bool {
     let n = rows.len();
     let total: usize = parts.iter().map(|p| p.pos.len()).sum();
     let tasks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
@@ -504,9 +513,13 @@ fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, hold_ns: i64, 
         for d in &mut dests {
             d.index = by_shard.iter_mut().filter_map(Iterator::next).collect();
         }
-        dests
+        let fit = dests
             .par_iter_mut()
-            .for_each(|d| merge_range(parts, ev, rows, hold_ns, d));
+            .map(|d| merge_range(parts, ev, rows, plan, d))
+            .reduce(|| true, |a, b| a && b);
+        if !fit {
+            return false;
+        }
     }
     // Every entry placed: a reversal's commission is its customer's, so in its shard.
     let links = &index;
@@ -521,10 +534,13 @@ fn merge(parts: &[Part], shards: usize, ev: &Events, rows: &Rows, hold_ns: i64, 
             }
         });
     free_later(index);
+    true
 }
 
-/// One task of [`merge`]: its range's entries of every shard, by position.
-fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, hold_ns: i64, d: &mut Dest) {
+/// One task of [`merge`]: its range's entries of every shard, by position. `false`: an
+/// availability past what `i64` nanoseconds count (which `run` rules out before the fold).
+fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, plan: &FastPlan, d: &mut Dest) -> bool {
+    let mut fit = true;
     let mut next = d.from.clone();
     let end: Vec<usize> = d
         .from
@@ -572,10 +588,17 @@ fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, hold_ns: i64, d: &mut D
                 d.kind[k] = EntryKind::Commission;
                 d.customer[k] = ev.customer[row as usize];
                 d.reverses[k] = NONE;
-                d.available[k] = at + hold_ns;
+                d.available[k] = match plan.available(at) {
+                    Some(a) => a,
+                    None => {
+                        fit = false;
+                        i64::MAX
+                    }
+                };
             }
         }
     }
+    fit
 }
 
 #[cfg(test)]
