@@ -1,4 +1,4 @@
-//! Random inputs inside the fast path's compiled subset (tiers, caps, holds, clawbacks,
+//! Random inputs inside the fast path's compiled subset (time zones, tiers, caps, holds, clawbacks,
 //! thresholds, partial refunds and chargebacks, same-instant ties), drawn from any source of
 //! choices: a seeded generator in `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz
 //! target (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path). Also the
@@ -149,6 +149,21 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
             "net_days": r.below(20),
         },
     });
+    // Half the plans keep a zone's calendar: hour, half-hour and 45-minute offsets, clock
+    // changes of an hour (New York, London, St. John's) and half an hour (Lord Howe), the
+    // first zone to start a day (Kiritimati, +14) and one of the last (Pago Pago, −11).
+    if r.below(2) == 0 {
+        p["timezone"] = serde_json::json!(r.pick(&[
+            "America/New_York",
+            "Europe/London",
+            "America/St_Johns",
+            "Australia/Lord_Howe",
+            "Asia/Kathmandu",
+            "Pacific/Chatham",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+        ]));
+    }
     if tiers {
         let metric = |r: &mut D| r.pick(&["referrals", "conversions", "revenue", "commission"]);
         let (m1, m2) = (metric(r), metric(r));
@@ -215,8 +230,14 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
     let start = 1_767_225_600u64; // 2026-01-01T00:00:00Z
     let n = 20 + r.below(60);
     for k in 0..n {
-        // Coarse instants make same-instant ties common.
+        // Coarse instants make same-instant ties common; one in four at any half hour of
+        // the day, so that local midnights and clock changes are met in every zone.
         let t = start + r.below(200) * day / 2 + r.below(3) * 3600;
+        let t = t + if r.below(4) == 0 {
+            r.below(48) * 1800
+        } else {
+            0
+        };
         let at = chrono::DateTime::from_timestamp(t as i64, 0)
             .unwrap()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -282,10 +303,11 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
             _ => {}
         }
     }
-    let as_of = r.pick(&[
-        "2026-05-15T00:00:00Z",
-        "2026-09-01T00:00:00Z",
-        "2027-03-01T00:00:00Z",
-    ]);
+    // Midnight in UTC, or any hour: due days and month ends begin at local midnight.
+    let as_of = format!(
+        "{}T{:02}:00:00Z",
+        r.pick(&["2026-05-15", "2026-09-01", "2027-03-01"]),
+        if r.below(2) == 0 { 0 } else { r.below(24) }
+    );
     serde_json::json!({"plan": plan, "partners": ps, "events": events, "as_of": as_of}).to_string()
 }
