@@ -14,6 +14,14 @@
 //! [`Outcome::path`] says which path ran and why. A test runs every conformance vector
 //! through both and compares the entries byte for byte.
 //!
+//! **Time zones.** A plan in UTC folds with integer calendar arithmetic. In any other zone
+//! every local month (statements, monthly caps, tier periods), due day and hold asks the
+//! canonical path's own calendar functions (`crate::time`), so clock changes, half-hour
+//! offsets and skipped days come out as the canonical path has them; it costs a zone
+//! lookup per entry. Month lookups stay cached per month, which is exact while local months
+//! follow instants: an input whose months include one where the zone's clock goes back
+//! across midnight of the first day (St. John's, November 2009) runs on the canonical path.
+//!
 //! Explanations are built only on request ([`Options::explain`]): they are the canonical
 //! path's, so asking for them runs it.
 //!
