@@ -590,3 +590,49 @@ fn zoned_plans_fold_natively_unless_a_clock_goes_back_across_a_month() {
         }
     }
 }
+
+/// Caps, statements and tiers by the quarter or the year fold natively. A 10% commission on
+/// payments of 100.00 under a quarterly cap of 15.00: January's earns 10.00, February's the
+/// 5.00 left of the first quarter, April's 10.00 again in the second. Yearly statements
+/// close 2026 on 2027-01-01, due on its last day (net 0): paid as of 2027-02-01.
+#[test]
+fn quarterly_and_yearly_periods_fold_natively() {
+    let text = serde_json::json!({
+        "plan": {"schema": "partnerkit/plan@1", "id": "periods", "currency": "USD",
+                 "rules": [{"id": "base", "reward": {"percent": "10"},
+                            "limits": {"max_per_period": {"period": "quarter", "amount": "15.00"}}}],
+                 "lifecycle": {"hold_days": 0},
+                 "payouts": {"period": "year", "net_days": 0}},
+        "partners": [{"id": "ana"}],
+        "events": [
+            {"id": "t1", "kind": "touch", "at": "2026-01-01T00:00:00Z",
+             "partner": "ana", "customer": "c1", "channel": "link"},
+            {"id": "p1", "kind": "payment", "at": "2026-01-10T00:00:00Z",
+             "customer": "c1", "amount": "100.00", "currency": "USD"},
+            {"id": "p2", "kind": "payment", "at": "2026-02-10T00:00:00Z",
+             "customer": "c1", "amount": "100.00", "currency": "USD"},
+            {"id": "p3", "kind": "payment", "at": "2026-04-10T00:00:00Z",
+             "customer": "c1", "amount": "100.00", "currency": "USD"}
+        ],
+        "as_of": "2027-02-01T00:00:00Z"
+    })
+    .to_string();
+    let input = Input::from_json(&text).expect("input");
+    let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
+    assert!(out.path.is_native(), "{:?}", out.path);
+    let lines = out.ledger.to_json_lines();
+    let amounts: Vec<&str> = lines
+        .lines()
+        .map(|l| {
+            l.split("\"amount\":\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(amounts, ["10.00", "5.00", "10.00"], "{lines}");
+    assert_eq!(lines.matches("\"status\":\"paid\"").count(), 3, "{lines}");
+    let mut errs = Vec::new();
+    assert!(compare(&input, "periods", &mut errs));
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}

@@ -1,10 +1,11 @@
-//! The tier book of the fold: each partner's level, failed periods and month and lifetime
-//! metrics, evaluated at every month end as the canonical `tiers::at_period_end` does.
+//! The tier book of the fold: each partner's level, failed periods and period and lifetime
+//! metrics, evaluated at every tier period's end (a month's, a quarter's or a year's) as
+//! the canonical `tiers::at_period_end` does.
 
 use super::compile::TiersC;
 use crate::plan::Metric;
 
-/// Per-partner metric accumulators for tiers: this month and lifetime.
+/// Per-partner metric accumulators for tiers: this tier period and lifetime.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Acc {
     pub(super) referrals: i64,
@@ -33,24 +34,24 @@ impl Acc {
 }
 
 /// What the fold reads and writes of a partner at each payment, in one cache line: the
-/// tier level that prices it, the month's tier metrics, and the month's cap tally.
+/// tier level that prices it, the tier period's metrics, and the cap period's tally.
 #[derive(Clone, Copy, Default)]
 #[repr(align(64))]
 pub(super) struct Hot {
-    /// This month's tier metrics.
+    /// This tier period's metrics.
     pub(super) month: Acc,
-    /// Commission counted against the monthly cap in the month starting at `tally_from`.
+    /// Commission counted against the cap in the cap period starting at `tally_from`.
     pub(super) tally: i64,
-    /// The first instant of the month of the partner's latest payment (`i64::MIN`: none).
-    /// Payments come in time order, so an older month's tally is never read again and
-    /// one month per partner is all the cap needs.
+    /// The first instant of the cap period of the partner's latest payment (`i64::MIN`:
+    /// none). Payments come in time order, so an older period's tally is never read again
+    /// and one period per partner is all the cap needs.
     pub(super) tally_from: i64,
     /// The current tier level.
     pub(super) level: u16,
 }
 
 /// The tier book: failed periods, lifetime metrics and join instants (the current level
-/// and the month's metrics live in each partner's [`Hot`]).
+/// and the tier period's metrics live in each partner's [`Hot`]).
 pub(super) struct Book<'a> {
     pub(super) t: &'a TiersC,
     pub(super) failed: Vec<u32>,
@@ -60,13 +61,14 @@ pub(super) struct Book<'a> {
 }
 
 impl Book<'_> {
-    /// Evaluates every partner's level at the month end `end` and starts a new month.
+    /// Evaluates every partner's level at the tier period's end `end` and starts a new
+    /// period.
     #[inline(never)]
     pub(super) fn close(&mut self, hot: &mut [Hot], end: i64, digits: u32) {
         for (i, h) in hot.iter_mut().enumerate() {
             if self.joined[i] >= end {
-                // Not evaluated before joining; what it did in the month is forgotten as
-                // the month ends, as the canonical period window forgets it.
+                // Not evaluated before joining; what it did in the period is forgotten as
+                // the period ends, as the canonical period window forgets it.
                 self.life[i].add(h.month);
                 h.month = Acc::default();
                 continue;

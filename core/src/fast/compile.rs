@@ -154,10 +154,12 @@ pub(crate) struct LevelC {
     pub reqs: Vec<Req>,
 }
 
-/// Monthly period-end tiers, compiled.
+/// Period-end tiers, compiled.
 #[derive(Clone, Debug)]
 pub(crate) struct TiersC {
     pub levels: Vec<LevelC>,
+    /// Months per tier period (1, 3 or 12).
+    pub months: i64,
     pub ids: Vec<String>,
     pub floor: usize,
     pub demote_after: Option<u32>,
@@ -175,11 +177,12 @@ pub(crate) struct TiersC {
 ///   per-channel settings;
 /// - payment rules without conditions under `first_match` (the first rule pays), rewarding
 ///   `percent`, `flat` or `percent_by_tier` in cash, with `min_per_event`, `max_per_event`
-///   and a monthly `max_per_period` cap;
-/// - tiers evaluated at month ends over `referrals`, `conversions`, `revenue` or
-///   `commission` in the month or the lifetime, any demotion rule and `initial` level;
-/// - any hold, clawback policy and negative-balance policy; monthly statements in the plan
-///   currency with any threshold and `net_days`;
+///   and a `max_per_period` cap by the month, quarter or year;
+/// - tiers evaluated at the ends of their periods (months, quarters or years) over
+///   `referrals`, `conversions`, `revenue` or `commission` in the period or the lifetime,
+///   any demotion rule and `initial` level;
+/// - any hold, clawback policy and negative-balance policy; statements by the month,
+///   quarter or year in the plan currency with any threshold and `net_days`;
 /// - the default fraud settings (self-referrals blocked) with no partner declaring
 ///   `own_customers`.
 #[derive(Clone, Debug)]
@@ -204,8 +207,10 @@ pub struct FastPlan {
     pub(crate) min_event: Option<i128>,
     /// `max_per_event` in minor units (rounded down).
     pub(crate) max_event: Option<i128>,
-    /// The monthly cap, exact.
+    /// The `max_per_period` cap, exact.
     pub(crate) max_month: Option<Fixed>,
+    /// Months per cap period (1, 3 or 12: a month, a quarter, a year).
+    pub(crate) cap_months: i64,
     /// The hold in local days (`lifecycle.hold_days`).
     pub(crate) hold_days: u32,
     /// The hold in nanoseconds (in UTC, where every day is 24 hours: the hold itself). A
@@ -216,6 +221,8 @@ pub struct FastPlan {
     pub(crate) write_off: bool,
     pub(crate) threshold: Fixed,
     pub(crate) net_days: u32,
+    /// Months per statement period (1, 3 or 12).
+    pub(crate) statement_months: i64,
     pub(crate) tiers: Option<TiersC>,
 }
 
@@ -230,6 +237,15 @@ pub(crate) fn channel_index(c: Channel) -> usize {
 }
 
 const DAY_NS: i64 = 86_400_000_000_000;
+
+/// Months in a period of `unit`: a month, a quarter (3), a year (12).
+fn months_of(unit: PeriodUnit) -> i64 {
+    match unit {
+        PeriodUnit::Month => 1,
+        PeriodUnit::Quarter => 3,
+        PeriodUnit::Year => 12,
+    }
+}
 
 impl FastPlan {
     /// Compiles `plan`, or says which of its features the fast path does not compile.
@@ -328,12 +344,12 @@ impl FastPlan {
         if l.max_per_customer.is_some() {
             return Err("max_per_customer".into());
         }
-        let max_month = match &l.max_per_period {
-            None => None,
-            Some(c) if c.period == PeriodUnit::Month && !c.amount.get().is_sign_negative() => {
-                Some(Fixed::of(c.amount.get(), "cap")?)
+        let (max_month, cap_months) = match &l.max_per_period {
+            None => (None, 1),
+            Some(c) if !c.amount.get().is_sign_negative() => {
+                (Some(Fixed::of(c.amount.get(), "cap")?), months_of(c.period))
             }
-            Some(_) => return Err("a max_per_period cap other than monthly".into()),
+            Some(_) => return Err("a negative max_per_period cap".into()),
         };
         let min_event = l
             .min_per_event
@@ -362,9 +378,6 @@ impl FastPlan {
         {
             return Err("fraud settings other than the default".into());
         }
-        if doc.payouts.period != PeriodUnit::Month {
-            return Err("statements other than monthly".into());
-        }
         let tiers = match &doc.tiers {
             None => {
                 if matches!(price, Price::ByTier(_)) {
@@ -373,8 +386,8 @@ impl FastPlan {
                 None
             }
             Some(t) => {
-                if t.evaluation != TierEvaluation::PeriodEnd || t.period != PeriodUnit::Month {
-                    return Err("tiers other than monthly, at period end".into());
+                if t.evaluation != TierEvaluation::PeriodEnd {
+                    return Err("tiers evaluated other than at period end".into());
                 }
                 let mut levels = Vec::with_capacity(t.levels.len());
                 for lv in &t.levels {
@@ -412,6 +425,7 @@ impl FastPlan {
                     .unwrap_or(0);
                 Some(TiersC {
                     levels,
+                    months: months_of(t.period),
                     floor,
                     demote_after: match t.demotion {
                         Demotion::Never => None,
@@ -450,6 +464,7 @@ impl FastPlan {
             min_event,
             max_event,
             max_month,
+            cap_months,
             hold_days: doc.lifecycle.hold_days,
             hold_ns: i64::from(doc.lifecycle.hold_days)
                 .checked_mul(DAY_NS)
@@ -458,6 +473,7 @@ impl FastPlan {
             write_off: doc.lifecycle.negative_balance == NegativeBalance::WriteOff,
             threshold: Fixed::of(doc.payouts.threshold.get(), "threshold")?,
             net_days: doc.payouts.net_days,
+            statement_months: months_of(doc.payouts.period),
             tiers,
         })
     }

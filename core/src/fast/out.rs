@@ -1,4 +1,4 @@
-//! The ledger the fold writes: entries as columns, then statuses from monthly statements
+//! The ledger the fold writes: entries as columns, then statuses from the statements
 //! (as `payouts` builds them) and the report order (`earned_at`, then id).
 
 use rayon::prelude::*;
@@ -150,90 +150,106 @@ fn more_entries_than_rows() -> Result<(), Bail> {
     bail("more entries than the fold sized its columns for")
 }
 
-/// The month of an instant, remembered across calls: instants come nearly in order, so
-/// the calendar arithmetic runs once a month rather than once an entry. Exact in any zone
-/// whose local months follow instants over the input (`Calendar::months_follow_instants`,
-/// which the fold checks first): month `m` is then every instant from its start to the
-/// next month's.
+/// The period (of `len` months: a month, a quarter or a year, counted `year × 12 / len +
+/// …` from year 0) of an instant, remembered across calls: instants come nearly in order,
+/// so the calendar arithmetic runs once a period rather than once an entry. Exact in any
+/// zone whose local months follow instants over the input
+/// (`Calendar::months_follow_instants`, which the fold checks first): period `p` is then
+/// every instant from its start to the next period's.
 #[derive(Clone, Copy)]
-pub(super) struct Months {
+pub(super) struct Periods {
     pub(super) cal: Calendar,
+    /// Months per period: 1, 3 or 12.
+    pub(super) len: i64,
     pub(super) lo: i64,
     pub(super) hi: i64,
-    pub(super) m: i64,
+    pub(super) p: i64,
 }
 
-impl Months {
-    pub(super) fn new(cal: Calendar) -> Months {
-        Months {
+impl Periods {
+    pub(super) fn new(cal: Calendar, len: i64) -> Periods {
+        Periods {
             cal,
+            len,
             lo: 0,
             hi: 0,
-            m: 0,
+            p: 0,
         }
     }
 
+    /// The period containing an instant's local date (`Period::containing`).
     #[inline]
     pub(super) fn of(&mut self, ns: i64) -> i64 {
         if ns >= self.lo && ns < self.hi {
-            return self.m;
+            return self.p;
         }
-        let m = self.cal.month_of(ns);
-        self.lo = self.cal.month_start(m);
-        self.hi = self.cal.month_start(m + 1);
-        self.m = m;
-        m
+        let p = self.cal.month_of(ns).div_euclid(self.len);
+        self.lo = self.start(p);
+        self.hi = self.start(p + 1);
+        self.p = p;
+        p
+    }
+
+    /// The first instant of period `p` (saturating, as [`Calendar::month_start`]).
+    pub(super) fn start(&self, p: i64) -> i64 {
+        self.cal.month_start(p.saturating_mul(self.len))
+    }
+
+    /// Days since 1970-01-01 of period `p`'s last day.
+    pub(super) fn last_day(&self, p: i64) -> i64 {
+        cal::month_last_day(p * self.len + self.len - 1)
     }
 }
 
-/// Month numbers (relative to the first) of availability instants, by a table per day:
-/// an entry's month is a division and a load rather than calendar arithmetic.
-struct MonthTable {
+/// Period numbers (relative to the first) of availability instants, by a table per UTC
+/// day: an entry's period is a division and a load rather than calendar arithmetic.
+struct PeriodTable {
     /// The first instant of the first day: every instant looked up is at or after it.
     base: i64,
-    month: Vec<u32>,
+    period: Vec<u32>,
 }
 
-impl MonthTable {
-    /// The table over the days of `lo..=hi`, months counted from `m0`; `None` past a
-    /// million days (the caller then asks the calendar).
-    fn new(lo: i64, hi: i64, m0: i64) -> Option<MonthTable> {
+impl PeriodTable {
+    /// The table over the days of `lo..=hi`, periods counted from `p0`; `None` past a
+    /// million days (the caller then asks the calendar). Periods must begin at UTC
+    /// midnight: a UTC plan's.
+    fn new(periods: &Periods, lo: i64, hi: i64, p0: i64) -> Option<PeriodTable> {
         let (day0, day1) = (lo.div_euclid(DAY_NS), hi.div_euclid(DAY_NS));
         if day1 - day0 >= 1 << 20 {
             return None;
         }
         let base = day0.checked_mul(DAY_NS)?;
-        let mut month = Vec::with_capacity((day1 - day0 + 1) as usize);
-        let mut m = m0;
-        // The first day of the month after `m`, as a day number.
-        let mut next = cal::month_start(m + 1).div_euclid(DAY_NS);
+        let mut period = Vec::with_capacity((day1 - day0 + 1) as usize);
+        let mut p = p0;
+        // The first day of the period after `p`, as a day number.
+        let mut next = periods.start(p + 1).div_euclid(DAY_NS);
         for d in day0..=day1 {
             while d >= next {
-                m += 1;
-                next = cal::month_start(m + 1).div_euclid(DAY_NS);
+                p += 1;
+                next = periods.start(p + 1).div_euclid(DAY_NS);
             }
-            month.push((m - m0) as u32);
+            period.push((p - p0) as u32);
         }
-        Some(MonthTable { base, month })
+        Some(PeriodTable { base, period })
     }
 }
 
-/// The month (relative to `m0`) of each availability instant, by the table when there is
+/// The period (relative to `p0`) of each availability instant, by the table when there is
 /// one. A task of [`settle`] keeps its own (the calendar's cache is per task).
 #[derive(Clone, Copy)]
-struct MonthOf<'a> {
-    table: Option<&'a MonthTable>,
-    months: Months,
-    m0: i64,
+struct PeriodOf<'a> {
+    table: Option<&'a PeriodTable>,
+    periods: Periods,
+    p0: i64,
 }
 
-impl MonthOf<'_> {
+impl PeriodOf<'_> {
     #[inline]
     fn of(&mut self, ns: i64) -> usize {
         match self.table {
             // Unsigned: a division by a constant is a multiplication.
-            Some(t) => t.month[((ns - t.base) as u64 / DAY_NS as u64) as usize] as usize,
-            None => (self.months.of(ns) - self.m0) as usize,
+            Some(t) => t.period[((ns - t.base) as u64 / DAY_NS as u64) as usize] as usize,
+            None => (self.periods.of(ns) - self.p0) as usize,
         }
     }
 }
@@ -241,12 +257,13 @@ impl MonthOf<'_> {
 /// Entries a task of [`settle`]'s and [`finish`]'s passes over every entry takes.
 const SETTLE_CHUNK: usize = 1 << 16;
 
-/// Statement fates per partner per month (as payouts build them), then each entry's status.
+/// Statement fates per partner per statement period (as payouts build them), then each
+/// entry's status.
 ///
-/// The passes over every entry (the span of months, the partner-month sums, the statuses)
+/// The passes over every entry (the span of periods, the partner-period sums, the statuses)
 /// run on rayon's threads: the sums a part of the entries each, added up after (integers:
 /// the same sums in any grouping), the statuses a slice each. The statements themselves,
-/// a walk over each partner's months, stay serial: they are a few per partner.
+/// a walk over each partner's periods, stay serial: they are a few per partner.
 #[inline(never)]
 pub(super) fn settle(
     plan: &FastPlan,
@@ -262,7 +279,7 @@ pub(super) fn settle(
     let available = &out.available[..n];
     let partner = &out.partner[..n];
     let amount = &out.amount[..n];
-    // Months of availability, relative to the earliest.
+    // Statement periods of availability, relative to the earliest.
     let (lo, hi) = available
         .par_chunks(SETTLE_CHUNK)
         .map(|c| {
@@ -273,21 +290,25 @@ pub(super) fn settle(
             || (i64::MAX, i64::MIN),
             |(a, b), (c, d)| (a.min(c), b.max(d)),
         );
-    let cal = plan.cal;
-    let (m0, m1) = (cal.month_of(lo), cal.month_of(hi));
-    let span = (m1 - m0 + 1) as usize;
+    let mut periods = Periods::new(plan.cal, plan.statement_months);
+    let (p0, p1) = (periods.of(lo), periods.of(hi));
+    let span = (p1 - p0 + 1) as usize;
     if n_partners.saturating_mul(span) > 200_000_000 {
-        return bail("statements over too many partner-months for the fast path's table");
+        return bail("statements over too many partner-periods for the fast path's table");
     }
-    // A table by UTC day needs months that begin at UTC midnight.
-    let table = cal.is_utc().then(|| MonthTable::new(lo, hi, m0)).flatten();
-    let month = MonthOf {
+    // A table by UTC day needs periods that begin at UTC midnight.
+    let table = plan
+        .cal
+        .is_utc()
+        .then(|| PeriodTable::new(&periods, lo, hi, p0))
+        .flatten();
+    let period = PeriodOf {
         table: table.as_ref(),
-        months: Months::new(cal),
-        m0,
+        periods,
+        p0,
     };
-    // Partner-months month-major: entries come in about the order of their availability,
-    // so the sums they add to stay within a month's row (a cache-sized slice) at a time.
+    // Partner-periods period-major: entries come in about the order of their availability,
+    // so the sums they add to stay within a period's row (a cache-sized slice) at a time.
     let key = |p: usize, m: usize| m * n_partners + p;
     // A part of the entries per thread, each into its own table, then the tables added
     // up. One part (the serial loop) on one thread, or when the table is large beside the
@@ -304,11 +325,11 @@ pub(super) fn settle(
         .zip(amount.par_chunks(per))
         .zip(available.par_chunks(per))
         .map(|((partner, amount), available)| {
-            let mut month = month;
+            let mut period = period;
             let mut sums = vec![0i128; table_len];
             let mut any = vec![false; table_len];
             for ((&p, &a), &at) in partner.iter().zip(amount).zip(available) {
-                let k = key(p as usize, month.of(at));
+                let k = key(p as usize, period.of(at));
                 sums[k] += a;
                 any[k] = true;
             }
@@ -325,7 +346,7 @@ pub(super) fn settle(
             *x |= y;
         }
     }
-    // Per partner-month: whether its entries end up on a paid statement.
+    // Per partner-period: whether its entries end up on a paid statement.
     let mut paid = vec![false; n_partners * span];
     let digits = plan.digits;
     let mut unsettled: Vec<usize> = Vec::new();
@@ -339,8 +360,8 @@ pub(super) fn settle(
         let mut emitted = 0usize;
         let mut m = first;
         loop {
-            let month = m0 + m as i64;
-            if cal.month_start(month + 1) > as_of {
+            let this = p0 + m as i64;
+            if periods.start(this + 1) > as_of {
                 break;
             }
             let has = m < span && any[key(p, m)];
@@ -361,8 +382,8 @@ pub(super) fn settle(
                 return bail("a partner with more statements than the canonical limit");
             }
             if payable {
-                let due = cal::month_last_day(month) + i64::from(plan.net_days);
-                let is_paid = i128::from(as_of) >= cal.day_start(due);
+                let due = periods.last_day(this) + i64::from(plan.net_days);
+                let is_paid = i128::from(as_of) >= plan.cal.day_start(due);
                 for k in unsettled.drain(..) {
                     paid[key(p, k)] = is_paid;
                 }
@@ -382,12 +403,12 @@ pub(super) fn settle(
         .zip(available.par_chunks(SETTLE_CHUNK))
         .zip(partner.par_chunks(SETTLE_CHUNK))
         .for_each(|((status, available), partner)| {
-            let mut month = month;
+            let mut period = period;
             for ((&a, &p), st) in available.iter().zip(partner).zip(status.iter_mut()) {
                 if as_of < a {
                     continue;
                 }
-                *st = if paid[key(p as usize, month.of(a))] {
+                *st = if paid[key(p as usize, period.of(a))] {
                     Status::Paid
                 } else {
                     Status::Available

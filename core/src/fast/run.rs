@@ -17,7 +17,7 @@ use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS};
 use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{FastPlan, Price, pow10, round_div};
-use super::out::{Cols, Folded, Months, Rec, settle};
+use super::out::{Cols, Folded, Periods, Rec, settle};
 use super::prepare::{canonical_rows, partner_index, scan_ids};
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
@@ -245,7 +245,7 @@ pub(super) fn revenue(plan: &FastPlan, ev: &Events, r: usize) -> i64 {
     }
 }
 
-/// A credited payment's commission on `base` before any monthly cap: the unit's amount,
+/// A credited payment's commission on `base` before any period cap: the unit's amount,
 /// then the per-event minimum and maximum.
 #[inline(always)]
 pub(super) fn priced(plan: &FastPlan, unit: Unit, base: i64) -> i128 {
@@ -462,14 +462,16 @@ pub(crate) fn run(
     }
     // The canonical fold closes at most `max_periods` period ends (each a tier evaluation)
     // between the first event and `as_of`: a span near that is left to it, and it decides
-    // whether the input is an error. Two months of margin cover the plan's zone offset.
+    // whether the input is an error. Two periods of margin cover the plan's zone offset.
     if plan.tiers.is_some()
         && let Some((first, _)) = rows.ends()
     {
-        let months = cal::month_of(as_of) - cal::month_of(ev.at[first]);
+        let len = plan.tiers.as_ref().map_or(1, |t| t.months);
+        let ends =
+            cal::month_of(as_of).div_euclid(len) - cal::month_of(ev.at[first]).div_euclid(len);
         let max = i64::try_from(limits.max_periods).unwrap_or(i64::MAX);
-        if months >= max - 2 {
-            return bail("more month ends than the canonical limit on period ends");
+        if ends >= max - 2 {
+            return bail("more tier period ends than the canonical limit on period ends");
         }
     }
 
@@ -502,7 +504,7 @@ pub(crate) fn run(
     let mut touches: Vec<TouchRec> = Vec::with_capacity(ids.touches);
     let mut pays = vec![Pay::default(); n_refs];
 
-    // Per partner: the level, the month's tier metrics and the month's cap tally, in one
+    // Per partner: the level, the tier period's metrics and the cap period's tally, in one
     // cache line (a payment touches one partner line, not three tables).
     let mut hot = vec![
         Hot {
@@ -537,11 +539,12 @@ pub(crate) fn run(
             }
         }
     }
-    // Tier clock: the month whose end is the next close, once the first event came.
-    let cal = plan.cal;
-    let mut clock_month = rows.ends().map_or(0, |(r, _)| cal.month_of(ev.at[r]));
-    let mut next_close = cal.month_start(clock_month + 1);
-    let mut months = Months::new(cal);
+    // Tier clock: the tier period whose end is the next close, once the first event came.
+    let mut clock = Periods::new(plan.cal, plan.tiers.as_ref().map_or(1, |t| t.months));
+    let mut period = rows.ends().map_or(0, |(r, _)| clock.of(ev.at[r]));
+    let mut next_close = clock.start(period + 1);
+    // The cap's period of a payment.
+    let mut capped = Periods::new(plan.cal, plan.cap_months);
 
     let mut out = Cols::with_capacity(rows.len(), ids.spare);
     let mut named = ids.named.cursor();
@@ -556,11 +559,11 @@ pub(crate) fn run(
         if at >= next_close
             && let Some(b) = book.as_mut()
         {
-            while cal.month_start(clock_month + 1) <= at {
-                b.close(&mut hot, cal.month_start(clock_month + 1), digits);
-                clock_month += 1;
+            while clock.start(period + 1) <= at {
+                b.close(&mut hot, clock.start(period + 1), digits);
+                period += 1;
             }
-            next_close = cal.month_start(clock_month + 1);
+            next_close = clock.start(period + 1);
         }
         match ev.kind[r] {
             Kind::Touch => {
@@ -591,9 +594,9 @@ pub(crate) fn run(
                     };
                     let mut amt = priced(plan, unit, base);
                     if let Some(cap) = cap_floor {
-                        months.of(at);
-                        if h.tally_from != months.lo {
-                            h.tally_from = months.lo;
+                        capped.of(at);
+                        if h.tally_from != capped.lo {
+                            h.tally_from = capped.lo;
                             h.tally = 0;
                         }
                         let room = (cap - i128::from(h.tally)).max(0);
@@ -654,8 +657,8 @@ pub(crate) fn run(
                         available,
                     })?;
                     let h = &mut hot[rec.partner as usize];
-                    // Only the month of the partner's latest payment is read again (see
-                    // `Hot::tally_from`): an entry earned before it is counted in a month
+                    // Only the cap period of the partner's latest payment is read again (see
+                    // `Hot::tally_from`): an entry earned before it is counted in a period
                     // that is over.
                     if rec.earned >= h.tally_from {
                         h.tally -= delta;
