@@ -82,6 +82,12 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     };
     let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
     let tiers = r.below(2) == 0;
+    // Statements, caps and tiers by the month mostly, now and then by the quarter or year.
+    let period = |r: &mut D| match r.below(4) {
+        0 => "quarter",
+        1 => "year",
+        _ => "month",
+    };
     let reward = if tiers {
         serde_json::json!({"percent_by_tier": {"bronze": "10", "silver": "12.5", "gold": "17.25"}})
     } else if r.below(4) == 0 {
@@ -93,7 +99,7 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     if r.below(2) == 0 {
         limits.insert(
             "max_per_period".into(),
-            serde_json::json!({"period": "month", "amount": dec(r, "60", "30.01")}),
+            serde_json::json!({"period": period(r), "amount": dec(r, "60", "30.01")}),
         );
     }
     if r.below(3) == 0 {
@@ -144,7 +150,7 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
             "negative_balance": r.pick(&["carry", "write_off"]),
         },
         "payouts": {
-            "period": "month",
+            "period": period(r),
             "threshold": r.pick(&["0", "50", "120"]),
             "net_days": r.below(20),
         },
@@ -175,7 +181,9 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
         } else {
             "300"
         };
+        let tier_period = period(r);
         p["tiers"] = serde_json::json!({
+            "period": tier_period,
             "levels": [
                 {"id": "bronze"},
                 {"id": "silver", "requires": {"any": [
