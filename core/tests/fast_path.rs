@@ -636,3 +636,57 @@ fn quarterly_and_yearly_periods_fold_natively() {
     assert!(compare(&input, "periods", &mut errs));
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
+
+/// `max_per_customer` folds natively. A 10% commission on payments of 100.00 under a cap
+/// of 15.00 per customer: p1 earns 10.00, p2 the 5.00 left; p1's full refund while held
+/// reverses its 10.00 and gives that room back, so p3 earns 10.00 again. Another customer
+/// has a cap of its own: p4 earns 10.00.
+#[test]
+fn customer_caps_fold_natively_and_reversals_give_room_back() {
+    let text = serde_json::json!({
+        "plan": {"schema": "partnerkit/plan@1", "id": "per-customer", "currency": "USD",
+                 "rules": [{"id": "base", "reward": {"percent": "10"},
+                            "limits": {"max_per_customer": "15.00"}}],
+                 "lifecycle": {"hold_days": 30}},
+        "partners": [{"id": "ana"}],
+        "events": [
+            {"id": "t1", "kind": "touch", "at": "2026-01-01T00:00:00Z",
+             "partner": "ana", "customer": "c1", "channel": "link"},
+            {"id": "t2", "kind": "touch", "at": "2026-01-01T00:00:00Z",
+             "partner": "ana", "customer": "c2", "channel": "link"},
+            {"id": "p1", "kind": "payment", "at": "2026-01-10T00:00:00Z",
+             "customer": "c1", "amount": "100.00", "currency": "USD"},
+            {"id": "p2", "kind": "payment", "at": "2026-01-11T00:00:00Z",
+             "customer": "c1", "amount": "100.00", "currency": "USD"},
+            {"id": "r1", "kind": "refund", "at": "2026-01-12T00:00:00Z",
+             "payment": "p1", "amount": "100.00"},
+            {"id": "p3", "kind": "payment", "at": "2026-01-13T00:00:00Z",
+             "customer": "c1", "amount": "100.00", "currency": "USD"},
+            {"id": "p4", "kind": "payment", "at": "2026-01-14T00:00:00Z",
+             "customer": "c2", "amount": "100.00", "currency": "USD"}
+        ],
+        "as_of": "2026-03-01T00:00:00Z"
+    })
+    .to_string();
+    let input = Input::from_json(&text).expect("input");
+    let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
+    assert!(out.path.is_native(), "{:?}", out.path);
+    let lines = out.ledger.to_json_lines();
+    let amounts: Vec<&str> = lines
+        .lines()
+        .map(|l| {
+            l.split("\"amount\":\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(
+        amounts,
+        ["10.00", "5.00", "-10.00", "10.00", "10.00"],
+        "{lines}"
+    );
+    let mut errs = Vec::new();
+    assert!(compare(&input, "per-customer", &mut errs));
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}

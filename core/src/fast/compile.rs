@@ -176,8 +176,8 @@ pub(crate) struct TiersC {
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
 /// - payment rules without conditions under `first_match` (the first rule pays), rewarding
-///   `percent`, `flat` or `percent_by_tier` in cash, with `min_per_event`, `max_per_event`
-///   and a `max_per_period` cap by the month, quarter or year;
+///   `percent`, `flat` or `percent_by_tier` in cash, with `min_per_event`, `max_per_event`,
+///   `max_per_customer` and a `max_per_period` cap by the month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
 ///   `referrals`, `conversions`, `revenue` or `commission` in the period or the lifetime,
 ///   any demotion rule and `initial` level;
@@ -207,6 +207,9 @@ pub struct FastPlan {
     pub(crate) min_event: Option<i128>,
     /// `max_per_event` in minor units (rounded down).
     pub(crate) max_event: Option<i128>,
+    /// The `max_per_customer` cap, exact: the net commission on one customer (whose
+    /// partner the `customer` lock fixes for life).
+    pub(crate) max_customer: Option<Fixed>,
     /// The `max_per_period` cap, exact.
     pub(crate) max_month: Option<Fixed>,
     /// Months per cap period (1, 3 or 12: a month, a quarter, a year).
@@ -341,9 +344,11 @@ impl FastPlan {
             RewardKind::Tiered(_) => return Err("volume bands (`tiered`)".into()),
         };
         let l = &rule.limits;
-        if l.max_per_customer.is_some() {
-            return Err("max_per_customer".into());
-        }
+        let max_customer = match l.max_per_customer {
+            None => None,
+            Some(c) if !c.get().is_sign_negative() => Some(Fixed::of(c.get(), "max_per_customer")?),
+            Some(_) => return Err("a negative max_per_customer".into()),
+        };
         let (max_month, cap_months) = match &l.max_per_period {
             None => (None, 1),
             Some(c) if !c.amount.get().is_sign_negative() => {
@@ -463,6 +468,7 @@ impl FastPlan {
             price,
             min_event,
             max_event,
+            max_customer,
             max_month,
             cap_months,
             hold_days: doc.lifecycle.hold_days,

@@ -552,6 +552,19 @@ pub(crate) fn run(
     // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
     // floor(cap) − used for whole-unit `used` (caps are not negative).
     let cap_floor = plan.max_month.map(|c| c.to_minor(digits, Rounding::Down));
+    // Per customer, the net commission counted against `max_per_customer` (its floor in
+    // minor units, like the period cap's).
+    let customer_cap = plan
+        .max_customer
+        .map(|c| c.to_minor(digits, Rounding::Down));
+    let mut customer_used = vec![
+        0i64;
+        if customer_cap.is_some() {
+            n_customers
+        } else {
+            0
+        }
+    ];
     for i in 0..rows.len() {
         let row = rows.get(i);
         let r = row as usize;
@@ -593,6 +606,14 @@ pub(crate) fn run(
                         return bail("a tier without a rate");
                     };
                     let mut amt = priced(plan, unit, base);
+                    // The customer's cap, then the period's, as the canonical pricing
+                    // applies them.
+                    if let Some(cap) = customer_cap {
+                        let room = (cap - i128::from(customer_used[c])).max(0);
+                        if amt > room {
+                            amt = room;
+                        }
+                    }
                     if let Some(cap) = cap_floor {
                         capped.of(at);
                         if h.tally_from != capped.lo {
@@ -621,6 +642,9 @@ pub(crate) fn run(
                             available,
                         })?;
                         h.tally += a64;
+                        if customer_cap.is_some() {
+                            customer_used[c] += a64;
+                        }
                     }
                     if book.is_some() {
                         let m = &mut h.month;
@@ -662,6 +686,10 @@ pub(crate) fn run(
                     // that is over.
                     if rec.earned >= h.tally_from {
                         h.tally -= delta;
+                    }
+                    // A reversal gives its customer's cap room back too.
+                    if let Some(used) = customer_used.get_mut(rec.customer as usize) {
+                        *used -= delta;
                     }
                     if book.is_some() {
                         h.month.commission -= delta;
