@@ -1,8 +1,9 @@
-//! Random inputs inside the fast path's compiled subset (time zones, tiers, caps, holds, clawbacks,
-//! thresholds, partial refunds and chargebacks, same-instant ties), drawn from any source of
-//! choices: a seeded generator in `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz
-//! target (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path). Also the
-//! form both compare ledgers in.
+//! Random inputs inside the fast path's compiled subset (time zones, tiers, period and
+//! customer caps, holds, clawbacks, thresholds, partial refunds and chargebacks,
+//! same-instant ties), drawn from any source of choices: a seeded generator in
+//! `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz target
+//! (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path). Also the form both
+//! compare ledgers in.
 
 use partnerkit::Report;
 use serde_json::Value;
@@ -100,6 +101,12 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
         limits.insert(
             "max_per_period".into(),
             serde_json::json!({"period": period(r), "amount": dec(r, "60", "30.01")}),
+        );
+    }
+    if r.below(3) == 0 {
+        limits.insert(
+            "max_per_customer".into(),
+            serde_json::json!(dec(r, "40", "20.05")),
         );
     }
     if r.below(3) == 0 {
