@@ -109,7 +109,9 @@ impl Calendar {
                 return true;
             };
             let start = day_start(self.tz, midnight.date());
-            let before = midnight - chrono::TimeDelta::seconds(1);
+            let Some(before) = midnight.checked_sub_signed(chrono::TimeDelta::seconds(1)) else {
+                return true;
+            };
             match self.tz.from_local_datetime(&before).latest() {
                 Some(t) => t.with_timezone(&chrono::Utc) < start,
                 None => true,

@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 
 use super::book::{Acc, Book, Hot};
-use super::cal::{self, DAY_NS};
+use super::cal::{self, DAY_NS, instant};
 use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{FastPlan, Price, pow10, round_div};
 use super::out::{Cols, Folded, Periods, Rec, settle};
@@ -410,11 +410,6 @@ fn reversal_available(
             (instant(at) <= end).then_some(at)
         }
     })
-}
-
-/// The instant of `ns` nanoseconds since the Unix epoch (every `i64` is one).
-fn instant(ns: i64) -> crate::time::Instant {
-    chrono::DateTime::from_timestamp_nanos(ns)
 }
 
 /// Runs the fold: the entries and their statuses, in canonical event order (names are
