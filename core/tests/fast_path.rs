@@ -591,6 +591,28 @@ fn zoned_plans_fold_natively_unless_a_clock_goes_back_across_a_month() {
     }
 }
 
+/// The input of `text` and its fast-path ledger's lines, which must be the fold's own.
+fn native_ledger(text: &str) -> (Input, String) {
+    let input = Input::from_json(text).expect("input");
+    let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
+    assert!(out.path.is_native(), "{:?}", out.path);
+    let lines = out.ledger.to_json_lines();
+    (input, lines)
+}
+
+/// Each ledger line's amount, in order.
+fn amounts_of(lines: &str) -> Vec<&str> {
+    lines
+        .lines()
+        .map(|l| {
+            l.split("\"amount\":\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("")
+        })
+        .collect()
+}
+
 /// Caps, statements and tiers by the quarter or the year fold natively. A 10% commission on
 /// payments of 100.00 under a quarterly cap of 15.00: January's earns 10.00, February's the
 /// 5.00 left of the first quarter, April's 10.00 again in the second. Yearly statements
@@ -617,19 +639,8 @@ fn quarterly_and_yearly_periods_fold_natively() {
         "as_of": "2027-02-01T00:00:00Z"
     })
     .to_string();
-    let input = Input::from_json(&text).expect("input");
-    let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
-    assert!(out.path.is_native(), "{:?}", out.path);
-    let lines = out.ledger.to_json_lines();
-    let amounts: Vec<&str> = lines
-        .lines()
-        .map(|l| {
-            l.split("\"amount\":\"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap_or("")
-        })
-        .collect();
+    let (input, lines) = native_ledger(&text);
+    let amounts = amounts_of(&lines);
     assert_eq!(amounts, ["10.00", "5.00", "10.00"], "{lines}");
     assert_eq!(lines.matches("\"status\":\"paid\"").count(), 3, "{lines}");
     let mut errs = Vec::new();
@@ -668,19 +679,8 @@ fn customer_caps_fold_natively_and_reversals_give_room_back() {
         "as_of": "2026-03-01T00:00:00Z"
     })
     .to_string();
-    let input = Input::from_json(&text).expect("input");
-    let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
-    assert!(out.path.is_native(), "{:?}", out.path);
-    let lines = out.ledger.to_json_lines();
-    let amounts: Vec<&str> = lines
-        .lines()
-        .map(|l| {
-            l.split("\"amount\":\"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap_or("")
-        })
-        .collect();
+    let (input, lines) = native_ledger(&text);
+    let amounts = amounts_of(&lines);
     assert_eq!(
         amounts,
         ["10.00", "5.00", "-10.00", "10.00", "10.00"],
