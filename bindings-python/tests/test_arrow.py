@@ -255,6 +255,35 @@ def test_explanations_on_request_are_the_reports() -> None:
     assert got == [e["explain"] for e in report["entries"]]
 
 
+def test_zoned_quarterly_and_customer_capped_plans_take_the_fast_path() -> None:
+    # Each plan folds natively and gives the canonical ledger. Under the customer cap of
+    # 12.00: p1 earns 4.90, p2 the 7.10 left of 12.00 (not 10.00), and r1's refund of half
+    # of p2 after its hold claws back 7.10 x 50/100 = 3.55.
+    capped = {
+        "id": "r",
+        "reward": {"percent": "10"},
+        "limits": {
+            "max_per_customer": "12.00",
+            "max_per_period": {"period": "year", "amount": "100"},
+        },
+    }
+    plans = [
+        dict(PLAN, timezone="America/New_York"),
+        dict(PLAN, timezone="Australia/Lord_Howe", payouts={"period": "quarter"}),
+        dict(PLAN, rules=[capped]),
+    ]
+    t = pa.table(frame())
+    as_of = "2026-04-01T00:00:00Z"
+    for plan in plans:
+        res = partnerkit.evaluate_arrow(plan, t, partners=["ana"], as_of=as_of)
+        assert res.fallback is None, plan
+        doc = {"plan": plan, "partners": [{"id": "ana"}], "events": t, "as_of": as_of}
+        report = json.loads(partnerkit.evaluate(doc).to_json())
+        assert ledger_rows(res.ledger) == want_rows(report), plan
+    amounts = [r["amount"] for r in res.ledger.to_pylist()]
+    assert amounts == [Decimal("4.90"), Decimal("7.10"), Decimal("-3.55")]
+
+
 def test_a_plan_off_the_fast_path_says_why() -> None:
     plan = dict(PLAN, attribution={"model": "linear"})
     res = partnerkit.evaluate_arrow(
