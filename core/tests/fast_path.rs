@@ -690,3 +690,53 @@ fn customer_caps_fold_natively_and_reversals_give_room_back() {
     assert!(compare(&input, "per-customer", &mut errs));
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
+
+/// The conditions of a plan's only rule fold natively. 10% under `payment_number` 2 to 3,
+/// `from` 2026-01-03, `until` 2026-03-01, `within_months` 1 and partners ana and ben:
+/// - c1 (ana): p1 is its first payment; p2, its second, at `from` exactly, within a month
+///   of p1 (until 02-02), earns 10.00; p3 at 02-02 00:00 is a month after p1: nothing.
+/// - c2 (ben, touched 02-01: within the default 30-day window of p4): p4 is its first;
+///   p5, its second, on 02-28, earns 10.00; p6 at `until` exactly: nothing.
+/// - c3 (cy, not listed): p8, its second payment, earns nothing.
+#[test]
+fn rule_conditions_fold_natively() {
+    let touch = |id: &str, at: &str, partner: &str, customer: &str| {
+        serde_json::json!({"id": id, "kind": "touch", "at": at,
+                           "partner": partner, "customer": customer, "channel": "link"})
+    };
+    let pay = |id: &str, at: &str, customer: &str| {
+        serde_json::json!({"id": id, "kind": "payment", "at": at, "customer": customer,
+                           "amount": "100.00", "currency": "USD"})
+    };
+    let text = serde_json::json!({
+        "plan": {"schema": "partnerkit/plan@1", "id": "when", "currency": "USD",
+                 "rules": [{"id": "base", "reward": {"percent": "10"},
+                            "when": {"payment_number": {"min": 2, "max": 3},
+                                     "from": "2026-01-03T00:00:00Z",
+                                     "until": "2026-03-01T00:00:00Z",
+                                     "within_months": 1,
+                                     "partner": ["ana", "ben"]}}]},
+        "partners": [{"id": "ana"}, {"id": "ben"}, {"id": "cy"}],
+        "events": [
+            touch("t1", "2026-01-01T00:00:00Z", "ana", "c1"),
+            touch("t2", "2026-02-01T00:00:00Z", "ben", "c2"),
+            touch("t3", "2026-01-01T00:00:00Z", "cy", "c3"),
+            pay("p1", "2026-01-02T00:00:00Z", "c1"),
+            pay("p2", "2026-01-03T00:00:00Z", "c1"),
+            pay("p3", "2026-02-02T00:00:00Z", "c1"),
+            pay("p4", "2026-02-20T00:00:00Z", "c2"),
+            pay("p5", "2026-02-28T00:00:00Z", "c2"),
+            pay("p6", "2026-03-01T00:00:00Z", "c2"),
+            pay("p7", "2026-01-05T00:00:00Z", "c3"),
+            pay("p8", "2026-01-06T00:00:00Z", "c3")
+        ],
+        "as_of": "2026-06-01T00:00:00Z"
+    })
+    .to_string();
+    let (input, lines) = native_ledger(&text);
+    assert_eq!(amounts_of(&lines), ["10.00", "10.00"], "{lines}");
+    assert!(lines.contains("commission:p2:base:ana") && lines.contains("commission:p5:base:ben"));
+    let mut errs = Vec::new();
+    assert!(compare(&input, "conditions", &mut errs));
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}

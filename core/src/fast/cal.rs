@@ -63,10 +63,7 @@ impl Calendar {
         let date = NaiveDate::from_ymd_opt(1970, 1, 1)
             .and_then(|epoch| epoch.checked_add_signed(chrono::TimeDelta::try_days(day)?));
         match date {
-            Some(d) => {
-                let t = day_start(self.tz, d);
-                i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
-            }
+            Some(d) => nanos_wide(day_start(self.tz, d)),
             // Past chrono's calendar (hundreds of thousands of years): no instant of the
             // fast path comes near it.
             None if day < 0 => i128::MIN,
@@ -124,6 +121,11 @@ impl Calendar {
 #[inline]
 pub(crate) fn instant(ns: i64) -> Instant {
     chrono::DateTime::from_timestamp_nanos(ns)
+}
+
+/// An instant's nanoseconds since the Unix epoch, exact: `i128` holds every instant's.
+pub(crate) fn nanos_wide(t: Instant) -> i128 {
+    i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
 }
 
 /// An instant's nanoseconds, saturating (by the side of year `y`) outside `i64`.

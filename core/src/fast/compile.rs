@@ -14,7 +14,7 @@ use crate::plan::{
 };
 use crate::time::PeriodUnit;
 
-use super::cal::Calendar;
+use super::cal::{Calendar, nanos_wide};
 
 /// An exact decimal as `mantissa / 10^scale`, for amounts compared with minor units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +137,48 @@ pub(crate) enum Price {
     ByTier(Vec<Fixed>),
 }
 
+/// The conditions of a plan's only rule (`when`), compiled: a payment they refuse earns
+/// nothing (as `commission::conditions::check` decides).
+#[derive(Clone, Debug)]
+pub(crate) struct Cond {
+    /// No payment the fast path folds can match: a `currency` other than the plan's (the
+    /// only one folded), or a `product` list (the columns hold no products).
+    pub never: bool,
+    /// `from` and `until`, in nanoseconds (in `i128`: the plan may name any instant).
+    pub from: Option<i128>,
+    pub until: Option<i128>,
+    /// `payment_number`: the customer's n-th payment, inclusive bounds.
+    pub number: Option<(Option<u32>, Option<u32>)>,
+    /// `within_months` of the customer's first payment.
+    pub within_months: Option<u32>,
+    /// The partner's conditions (`partner`, `segment`, `attributes`), checked once per
+    /// partner when the fold starts, and the tier's, once per level.
+    pub partner: Option<Vec<String>>,
+    pub segment: Option<Vec<String>>,
+    pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    pub tier: Option<Vec<String>>,
+}
+
+/// Whether `v` is on `list` (`None`: no list, anything is), as the canonical check reads it.
+pub(crate) fn listed(list: &Option<Vec<String>>, v: Option<&str>) -> bool {
+    match list {
+        None => true,
+        Some(l) => v.is_some_and(|v| l.iter().any(|x| x == v)),
+    }
+}
+
+impl Cond {
+    /// Whether the partner-only conditions hold for `p`.
+    pub(crate) fn partner_ok(&self, p: &crate::input::Partner) -> bool {
+        listed(&self.partner, Some(&p.id))
+            && listed(&self.segment, p.segment.as_deref())
+            && self
+                .attributes
+                .as_ref()
+                .is_none_or(|a| a.iter().all(|(k, v)| p.attributes.get(k) == Some(v)))
+    }
+}
+
 /// One tier requirement, compiled.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Req {
@@ -175,7 +217,10 @@ pub(crate) struct TiersC {
 /// - attribution by `last_touch` or `first_touch` (deal registrations by first touch, as
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
-/// - payment rules without conditions under `first_match` (the first rule pays), rewarding
+/// - payment rules under `first_match`: the first pays when it has no conditions, or the only
+///   rule with conditions on the partner, segment, attributes, tier, product, currency,
+///   payment number, `within_months`, `from` or `until` (not the channel, campaign or
+///   `min_amount`); rewarding
 ///   `percent`, `flat` or `percent_by_tier` in cash, with `min_per_event`, `max_per_event`,
 ///   `max_per_customer` and a `max_per_period` cap by the month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
@@ -207,6 +252,8 @@ pub struct FastPlan {
     pub(crate) min_event: Option<i128>,
     /// `max_per_event` in minor units (rounded down).
     pub(crate) max_event: Option<i128>,
+    /// The only rule's conditions, if it has any.
+    pub(crate) cond: Option<Cond>,
     /// The `max_per_customer` cap, exact: the net commission on one customer (whose
     /// partner the `customer` lock fixes for life).
     pub(crate) max_customer: Option<Fixed>,
@@ -306,22 +353,37 @@ impl FastPlan {
             return Err("signup or touch rules".into());
         }
         let w = &rule.when;
-        if w.partner.is_some()
+        let window = plan.window(0);
+        let conditional = w.partner.is_some()
             || w.segment.is_some()
             || w.tier.is_some()
             || w.product.is_some()
-            || w.channel.is_some()
-            || w.campaign.is_some()
             || w.payment_number.is_some()
             || w.within_months.is_some()
-            || w.from.is_some()
-            || w.until.is_some()
-            || w.min_amount.is_some()
+            || window.from.is_some()
+            || window.until.is_some()
             || w.currency.is_some()
-            || w.attributes.is_some()
-        {
-            return Err("conditions on the first rule".into());
+            || w.attributes.is_some();
+        if w.channel.is_some() || w.campaign.is_some() || w.min_amount.is_some() {
+            return Err("a rule condition on the channel, campaign or min_amount".into());
         }
+        // Under `first_match` a conditional first rule hands the payments it refuses to
+        // the next rule; the compiled form has one.
+        if conditional && doc.rules.len() > 1 {
+            return Err("conditions on the first of several rules".into());
+        }
+        let cond = conditional.then(|| Cond {
+            // Only payments in the plan currency fold, and the columns hold no products.
+            never: w.currency.is_some_and(|c| c != doc.currency) || w.product.is_some(),
+            from: window.from.map(nanos_wide),
+            until: window.until.map(nanos_wide),
+            number: w.payment_number.map(|r| (r.min, r.max)),
+            within_months: w.within_months,
+            partner: w.partner.clone(),
+            segment: w.segment.clone(),
+            attributes: w.attributes.clone(),
+            tier: w.tier.clone(),
+        });
         if rule.reward.instrument != crate::plan::Instrument::Cash
             || doc
                 .rules
@@ -468,6 +530,7 @@ impl FastPlan {
             price,
             min_event,
             max_event,
+            cond,
             max_customer,
             max_month,
             cap_months,

@@ -14,16 +14,16 @@
 use std::cmp::Ordering;
 
 use super::book::{Acc, Book, Hot};
-use super::cal::{self, DAY_NS, instant};
+use super::cal::{self, DAY_NS, instant, nanos_wide};
 use super::columns::{Events, NONE, REFUND_DIGITS};
-use super::compile::{FastPlan, Price, pow10, round_div};
+use super::compile::{FastPlan, Price, listed, pow10, round_div};
 use super::out::{Cols, Folded, Periods, Rec, settle};
 use super::prepare::{canonical_rows, partner_index, scan_ids};
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
 use crate::money::Rounding;
 use crate::plan::{Channel, Clawback};
-use crate::time::add_days_local;
+use crate::time::{add_days_local, add_months_local};
 
 /// Why the fold gave up: the canonical path decides this input.
 pub(crate) struct Bail(pub String);
@@ -426,6 +426,12 @@ pub(crate) fn run(
         return bail("amounts beyond 64-bit minor units");
     }
     let index = partner_index(plan, partner_currency, partners)?;
+    // A rule naming a partner not declared is the canonical path's error.
+    if let Some(names) = plan.cond.as_ref().and_then(|k| k.partner.as_ref())
+        && names.iter().any(|n| !index.contains_key(n.as_str()))
+    {
+        return bail("a rule condition naming an undeclared partner");
+    }
     // Touch partners → declared partners.
     let mut touch_partner = Vec::with_capacity(ev.partners.strings.len());
     for k in 0..ev.partners.strings.len() {
@@ -544,6 +550,10 @@ pub(crate) fn run(
     let mut out = Cols::with_capacity(rows.len(), ids.spare);
     let mut named = ids.named.cursor();
     let units = Units::of(&plan.price);
+    let mut conditions = plan
+        .cond
+        .as_ref()
+        .map(|k| Conditions::new(plan, k, partners, n_customers));
     // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
     // floor(cap) − used for whole-unit `used` (caps are not negative).
     let cap_floor = plan.max_month.map(|c| c.to_minor(digits, Rounding::Down));
@@ -593,6 +603,12 @@ pub(crate) fn run(
                 let base = revenue(plan, ev, r);
                 let mut entry = NONE;
                 let mut commission = 0;
+                // The customer's payment count and first payment count every payment,
+                // credited or not, as the canonical customer record does.
+                let within = match conditions.as_mut() {
+                    Some(k) => k.paying(plan, c, at).or_else(bail)?,
+                    None => (0, i128::MAX),
+                };
                 if p != UNATTRIBUTED {
                     let Some(h) = hot.get_mut(p as usize) else {
                         return bail("a credit to an undeclared partner");
@@ -600,7 +616,13 @@ pub(crate) fn run(
                     let Some(unit) = units.at(h.level) else {
                         return bail("a tier without a rate");
                     };
-                    let mut amt = priced(plan, unit, base);
+                    let matched = match conditions.as_ref() {
+                        Some(k) => k.hold(p as usize, h.level, at, within),
+                        None => true,
+                    };
+                    // A payment the rule's conditions refuse is not priced at all: no
+                    // minimum, nothing against the caps.
+                    let mut amt = if matched { priced(plan, unit, base) } else { 0 };
                     // The customer's cap, then the period's, as the canonical pricing
                     // applies them.
                     if let Some(cap) = customer_cap {
@@ -725,6 +747,85 @@ fn settled(
         limits.max_statements_per_partner,
     )?;
     Ok(Folded { out, status })
+}
+
+/// The only rule's conditions during the serial fold: what is fixed per partner and per
+/// tier level, worked out once, and the customers' payment counts and `within_months` ends.
+struct Conditions<'a> {
+    k: &'a super::compile::Cond,
+    /// Per partner: its `partner`, `segment` and `attributes` conditions hold.
+    partner: Vec<bool>,
+    /// Per tier level (one level, 0, without tiers): the `tier` condition holds.
+    level: Vec<bool>,
+    /// Per customer: payments so far (with `payment_number`).
+    count: Vec<u32>,
+    /// Per customer: the end of `within_months` after its first payment (`i128::MIN`:
+    /// no payment yet).
+    end: Vec<i128>,
+}
+
+impl<'a> Conditions<'a> {
+    fn new(
+        plan: &FastPlan,
+        k: &'a super::compile::Cond,
+        partners: &[Partner],
+        n_customers: usize,
+    ) -> Conditions<'a> {
+        let level = match plan.tiers.as_ref() {
+            Some(t) => t.ids.iter().map(|id| listed(&k.tier, Some(id))).collect(),
+            None => vec![listed(&k.tier, None)],
+        };
+        let per = |on: bool| if on { n_customers } else { 0 };
+        Conditions {
+            k,
+            partner: partners.iter().map(|p| k.partner_ok(p)).collect(),
+            level,
+            count: vec![0; per(k.number.is_some())],
+            end: vec![i128::MIN; per(k.within_months.is_some())],
+        }
+    }
+
+    /// Counts a payment of customer `c` at `at`: its number, and the end of its
+    /// `within_months` (from the customer's first payment, by the canonical
+    /// `add_months_local`; past the calendar is the canonical path's error).
+    fn paying(&mut self, plan: &FastPlan, c: usize, at: i64) -> Result<(u32, i128), &'static str> {
+        let n = match self.count.get_mut(c) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => 0,
+        };
+        let end = match (self.k.within_months, self.end.get_mut(c)) {
+            (Some(months), Some(end)) => {
+                if *end == i128::MIN {
+                    // The canonical check's own conversion of the month count.
+                    #[allow(clippy::cast_possible_wrap)]
+                    let t = add_months_local(plan.tz, instant(at), months as i32)
+                        .ok_or("a within_months that ends past the calendar's range")?;
+                    *end = nanos_wide(t);
+                }
+                *end
+            }
+            _ => i128::MAX,
+        };
+        Ok((n, end))
+    }
+
+    /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
+    /// payment at `at`, numbered and bounded by `within` (from [`Conditions::paying`]).
+    fn hold(&self, p: usize, level: u16, at: i64, (n, end): (u32, i128)) -> bool {
+        let k = self.k;
+        let at = i128::from(at);
+        !k.never
+            && self.partner.get(p).copied().unwrap_or(false)
+            && self.level.get(usize::from(level)).copied().unwrap_or(false)
+            && k.from.is_none_or(|f| at >= f)
+            && k.until.is_none_or(|u| at < u)
+            && k.number
+                .is_none_or(|(min, max)| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
+            && at < end
+    }
 }
 
 /// Why an input whose entries become available past 2262-04-11 (the last instant of `i64`

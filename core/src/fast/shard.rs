@@ -45,10 +45,11 @@ pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
     let threads = rayon::current_num_threads().min(MAX_SHARDS);
     // Tiers (levels and their metrics) and the period cap (the partner's period tally)
     // are the partner state a compiled plan reads; `percent_by_tier` needs tiers. The
-    // customer cap is the serial fold's too.
+    // customer cap and the rule's conditions are the serial fold's too.
     let independent = plan.tiers.is_none()
         && plan.max_month.is_none()
         && plan.max_customer.is_none()
+        && plan.cond.is_none()
         && !matches!(plan.price, Price::ByTier(_));
     if threads < 2 || rows < MIN_ROWS || !independent {
         1
