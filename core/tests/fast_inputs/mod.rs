@@ -1,5 +1,5 @@
 //! Random inputs inside the fast path's compiled subset (time zones, tiers, period and
-//! customer caps, holds, clawbacks, thresholds, partial refunds and chargebacks,
+//! customer caps, rule conditions, holds, clawbacks, thresholds, partial refunds and chargebacks,
 //! same-instant ties), drawn from any source of choices: a seeded generator in
 //! `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz target
 //! (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path). Also the form both
@@ -121,6 +121,50 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
             serde_json::json!(dec(r, "1", "0.51")),
         );
     }
+    // One rule in three has a condition or two: which payments of a customer, how long
+    // after its first, a date window, which partners (rarely one not declared, the
+    // canonical path's error), which tier levels, the plan's currency or another.
+    let mut when = serde_json::Map::new();
+    if r.below(3) == 0 {
+        for _ in 0..1 + r.below(2) {
+            match r.below(6) {
+                0 => {
+                    let min = 1 + r.below(3);
+                    let range = if r.below(2) == 0 {
+                        serde_json::json!({"min": min})
+                    } else {
+                        serde_json::json!({"min": min, "max": min + r.below(3)})
+                    };
+                    when.insert("payment_number".into(), range);
+                }
+                1 => {
+                    when.insert("within_months".into(), serde_json::json!(1 + r.below(12)));
+                }
+                2 => {
+                    let from = format!("2026-{:02}-01T00:00:00Z", 1 + r.below(6));
+                    when.insert("from".into(), serde_json::json!(from));
+                    if r.below(2) == 0 {
+                        let until = format!("2026-{:02}-15T12:00:00Z", 7 + r.below(6));
+                        when.insert("until".into(), serde_json::json!(until));
+                    }
+                }
+                3 => {
+                    let lists: [&[&str]; 4] = [&["ana", "ben"], &["cy"], &["dee", "ana"], &["zed"]];
+                    let names = lists[r.below(4) as usize];
+                    when.insert("partner".into(), serde_json::json!(names));
+                }
+                // A `tier` condition needs the plan's tiers.
+                4 if tiers => {
+                    when.insert("tier".into(), serde_json::json!(["silver", "gold"]));
+                }
+                4 => {}
+                _ => {
+                    let c = if r.below(4) == 0 { "EUR" } else { currency };
+                    when.insert("currency".into(), serde_json::json!(c));
+                }
+            }
+        }
+    }
     // Now and then days whose nanoseconds pass what `i64` counts (106,751 days): a window
     // or clawback past 2262, or past the calendar (u32::MAX days, an error the canonical
     // path reports when a refund asks), and a hold still ending before 2262.
@@ -150,7 +194,7 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
             "model": r.pick(&["last_touch", "first_touch"]),
             "window_days": window,
         },
-        "rules": [{"id": "base", "reward": reward, "limits": limits}],
+        "rules": [{"id": "base", "reward": reward, "limits": limits, "when": when}],
         "lifecycle": {
             "hold_days": hold,
             "clawback": clawback,
