@@ -813,7 +813,8 @@ impl<'a> Conditions<'a> {
     }
 
     /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
-    /// payment at `at`, numbered and bounded by `within` (from [`Conditions::paying`]).
+    /// payment at `at`, the customer's `n`-th, whose `within_months` ends at `end` (both
+    /// from [`Conditions::paying`]).
     fn hold(&self, p: usize, level: u16, at: i64, (n, end): (u32, i128)) -> bool {
         let k = self.k;
         let at = i128::from(at);
