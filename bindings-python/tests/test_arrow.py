@@ -255,7 +255,7 @@ def test_explanations_on_request_are_the_reports() -> None:
     assert got == [e["explain"] for e in report["entries"]]
 
 
-def test_zoned_quarterly_and_customer_capped_plans_take_the_fast_path() -> None:
+def test_zoned_quarterly_conditional_and_capped_plans_take_the_fast_path() -> None:
     # Each plan folds natively and gives the canonical ledger. Under the customer cap of
     # 12.00: p1 earns 4.90, p2 the 7.10 left of 12.00 (not 10.00), and r1's refund of half
     # of p2 after its hold claws back 7.10 x 50/100 = 3.55.
@@ -270,6 +270,7 @@ def test_zoned_quarterly_and_customer_capped_plans_take_the_fast_path() -> None:
     plans = [
         dict(PLAN, timezone="America/New_York"),
         dict(PLAN, timezone="Australia/Lord_Howe", payouts={"period": "quarter"}),
+        dict(PLAN, rules=[{"id": "r", "reward": {"percent": "10"}, "when": {"within_months": 1}}]),
         dict(PLAN, rules=[capped]),
     ]
     t = pa.table(frame())
