@@ -220,9 +220,9 @@ pub(crate) struct TiersC {
 /// - payment rules under `first_match`: the first pays when it has no conditions, or the only
 ///   rule with conditions on the partner, segment, attributes, tier, product, currency,
 ///   payment number, `within_months`, `from` or `until` (not the channel, campaign or
-///   `min_amount`); rewarding
-///   `percent`, `flat` or `percent_by_tier` in cash, with `min_per_event`, `max_per_event`,
-///   `max_per_customer` and a `max_per_period` cap by the month, quarter or year;
+///   `min_amount`); rewarding `percent`, `flat` or `percent_by_tier` in cash, with
+///   `min_per_event`, `max_per_event`, `max_per_customer` and a `max_per_period` cap by the
+///   month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
 ///   `referrals`, `conversions`, `revenue` or `commission` in the period or the lifetime,
 ///   any demotion rule and `initial` level;
@@ -258,7 +258,7 @@ pub struct FastPlan {
     /// partner the `customer` lock fixes for life).
     pub(crate) max_customer: Option<Fixed>,
     /// The `max_per_period` cap, exact.
-    pub(crate) max_month: Option<Fixed>,
+    pub(crate) max_period: Option<Fixed>,
     /// Months per cap period (1, 3 or 12: a month, a quarter, a year).
     pub(crate) cap_months: i64,
     /// The hold in local days (`lifecycle.hold_days`).
@@ -411,7 +411,7 @@ impl FastPlan {
             Some(c) if !c.get().is_sign_negative() => Some(Fixed::of(c.get(), "max_per_customer")?),
             Some(_) => return Err("a negative max_per_customer".into()),
         };
-        let (max_month, cap_months) = match &l.max_per_period {
+        let (max_period, cap_months) = match &l.max_per_period {
             None => (None, 1),
             Some(c) if !c.amount.get().is_sign_negative() => {
                 (Some(Fixed::of(c.amount.get(), "cap")?), months_of(c.period))
@@ -532,7 +532,7 @@ impl FastPlan {
             max_event,
             cond,
             max_customer,
-            max_month,
+            max_period,
             cap_months,
             hold_days: doc.lifecycle.hold_days,
             hold_ns: i64::from(doc.lifecycle.hold_days)

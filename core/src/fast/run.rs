@@ -556,7 +556,7 @@ pub(crate) fn run(
         .map(|k| Conditions::new(plan, k, partners, n_customers));
     // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
     // floor(cap) − used for whole-unit `used` (caps are not negative).
-    let cap_floor = plan.max_month.map(|c| c.to_minor(digits, Rounding::Down));
+    let cap_floor = plan.max_period.map(|c| c.to_minor(digits, Rounding::Down));
     // Per customer, the net commission counted against `max_per_customer` (its floor in
     // minor units, like the period cap's).
     let customer_cap = plan

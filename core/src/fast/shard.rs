@@ -47,7 +47,7 @@ pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
     // are the partner state a compiled plan reads; `percent_by_tier` needs tiers. The
     // customer cap and the rule's conditions are the serial fold's too.
     let independent = plan.tiers.is_none()
-        && plan.max_month.is_none()
+        && plan.max_period.is_none()
         && plan.max_customer.is_none()
         && plan.cond.is_none()
         && !matches!(plan.price, Price::ByTier(_));
