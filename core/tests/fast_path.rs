@@ -740,3 +740,42 @@ fn rule_conditions_fold_natively() {
     assert!(compare(&input, "conditions", &mut errs));
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
+
+/// `min_amount` and `campaign` conditions fold natively. 10% of payments of at least
+/// 50.00: 49.99 earns nothing, 50.00 earns 5.00, 100.00 earns 10.00. A rule for one
+/// campaign pays nothing here: no touch carries a campaign (the columns hold none).
+#[test]
+fn min_amount_and_campaign_conditions_fold_natively() {
+    let doc = |when: Value| {
+        let pay = |id: &str, day: u32, amount: &str| {
+            serde_json::json!({"id": id, "kind": "payment",
+                               "at": format!("2026-01-{day:02}T00:00:00Z"),
+                               "customer": "c1", "amount": amount, "currency": "USD"})
+        };
+        serde_json::json!({
+            "plan": {"schema": "partnerkit/plan@1", "id": "min", "currency": "USD",
+                     "rules": [{"id": "base", "reward": {"percent": "10"}, "when": when}]},
+            "partners": [{"id": "ana"}],
+            "events": [
+                {"id": "t1", "kind": "touch", "at": "2026-01-01T00:00:00Z",
+                 "partner": "ana", "customer": "c1", "channel": "link"},
+                pay("p1", 2, "49.99"), pay("p2", 3, "50.00"), pay("p3", 4, "100.00")
+            ],
+            "as_of": "2026-03-01T00:00:00Z"
+        })
+        .to_string()
+    };
+    for (when, want) in [
+        (
+            serde_json::json!({"min_amount": "50.00"}),
+            &["5.00", "10.00"][..],
+        ),
+        (serde_json::json!({"campaign": ["spring"]}), &[][..]),
+    ] {
+        let (input, lines) = native_ledger(&doc(when.clone()));
+        assert_eq!(amounts_of(&lines), want, "{when}: {lines}");
+        let mut errs = Vec::new();
+        assert!(compare(&input, "min_amount", &mut errs));
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
+    }
+}

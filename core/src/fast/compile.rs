@@ -142,8 +142,12 @@ pub(crate) enum Price {
 #[derive(Clone, Debug)]
 pub(crate) struct Cond {
     /// No payment the fast path folds can match: a `currency` other than the plan's (the
-    /// only one folded), or a `product` list (the columns hold no products).
+    /// only one folded), a `product` list (the columns hold no products) or a `campaign`
+    /// list (nor touches' campaigns).
     pub never: bool,
+    /// `min_amount` in minor units (the payment's currency is the plan's: the canonical
+    /// conversion only rounds it, with the plan's mode).
+    pub min_amount: Option<i128>,
     /// `from` and `until`, in nanoseconds (in `i128`: the plan may name any instant).
     pub from: Option<i128>,
     pub until: Option<i128>,
@@ -218,9 +222,9 @@ pub(crate) struct TiersC {
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
 /// - payment rules under `first_match`: the first pays when it has no conditions, or the only
-///   rule with conditions on the partner, segment, attributes, tier, product, currency,
-///   payment number, `within_months`, `from` or `until` (not the channel, campaign or
-///   `min_amount`); rewarding `percent`, `flat` or `percent_by_tier` in cash, with
+///   rule with conditions on the partner, segment, attributes, tier, product, campaign,
+///   currency, payment number, `within_months`, `from`, `until` or `min_amount` (not the
+///   channel); rewarding `percent`, `flat` or `percent_by_tier` in cash, with
 ///   `min_per_event`, `max_per_event`, `max_per_customer` and a `max_per_period` cap by the
 ///   month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
@@ -363,18 +367,31 @@ impl FastPlan {
             || window.from.is_some()
             || window.until.is_some()
             || w.currency.is_some()
-            || w.attributes.is_some();
-        if w.channel.is_some() || w.campaign.is_some() || w.min_amount.is_some() {
-            return Err("a rule condition on the channel, campaign or min_amount".into());
+            || w.attributes.is_some()
+            || w.campaign.is_some()
+            || w.min_amount.is_some();
+        if w.channel.is_some() {
+            return Err("a rule condition on the channel".into());
         }
         // Under `first_match` a conditional first rule hands the payments it refuses to
         // the next rule; the compiled form has one.
         if conditional && doc.rules.len() > 1 {
             return Err("conditions on the first of several rules".into());
         }
+        let min_amount = w
+            .min_amount
+            .map(|m| {
+                Fixed::of(m.get(), "min_amount")
+                    .map(|f| f.to_minor(doc.currency.digits(), doc.rounding))
+            })
+            .transpose()?;
         let cond = conditional.then(|| Cond {
-            // Only payments in the plan currency fold, and the columns hold no products.
-            never: w.currency.is_some_and(|c| c != doc.currency) || w.product.is_some(),
+            // Only payments in the plan currency fold, and the columns hold no products and
+            // touches no campaigns.
+            never: w.currency.is_some_and(|c| c != doc.currency)
+                || w.product.is_some()
+                || w.campaign.is_some(),
+            min_amount,
             from: window.from.map(nanos_wide),
             until: window.until.map(nanos_wide),
             number: w.payment_number.map(|r| (r.min, r.max)),

@@ -617,7 +617,7 @@ pub(crate) fn run(
                         return bail("a tier without a rate");
                     };
                     let matched = match conditions.as_ref() {
-                        Some(k) => k.hold(p as usize, h.level, at, within),
+                        Some(k) => k.hold(p as usize, h.level, at, ev.amount[r], within),
                         None => true,
                     };
                     // A payment the rule's conditions refuse is not priced at all: no
@@ -813,9 +813,9 @@ impl<'a> Conditions<'a> {
     }
 
     /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
-    /// payment at `at`, the customer's `n`-th, whose `within_months` ends at `end` (both
-    /// from [`Conditions::paying`]).
-    fn hold(&self, p: usize, level: u16, at: i64, (n, end): (u32, i128)) -> bool {
+    /// payment of `amount` (minor units) at `at`, the customer's `n`-th, whose
+    /// `within_months` ends at `end` (both from [`Conditions::paying`]).
+    fn hold(&self, p: usize, level: u16, at: i64, amount: i64, (n, end): (u32, i128)) -> bool {
         let k = self.k;
         let at = i128::from(at);
         !k.never
@@ -826,6 +826,7 @@ impl<'a> Conditions<'a> {
             && k.number
                 .is_none_or(|(min, max)| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
             && at < end
+            && k.min_amount.is_none_or(|m| i128::from(amount) >= m)
     }
 }
 
