@@ -123,11 +123,12 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     }
     // One rule in three has a condition or two: which payments of a customer, how long
     // after its first, a date window, which partners (rarely one not declared, the
-    // canonical path's error), which tier levels, the plan's currency or another.
+    // canonical path's error), which tier levels, the plan's currency or another, a
+    // minimum amount, a campaign (which no generated touch carries).
     let mut when = serde_json::Map::new();
     if r.below(3) == 0 {
         for _ in 0..1 + r.below(2) {
-            match r.below(6) {
+            match r.below(8) {
                 0 => {
                     let min = 1 + r.below(3);
                     let range = if r.below(2) == 0 {
@@ -158,9 +159,16 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
                     when.insert("tier".into(), serde_json::json!(["silver", "gold"]));
                 }
                 4 => {}
-                _ => {
+                5 => {
                     let c = if r.below(4) == 0 { "EUR" } else { currency };
                     when.insert("currency".into(), serde_json::json!(c));
+                }
+                6 => {
+                    let min = dec(r, "100", "99.99");
+                    when.insert("min_amount".into(), serde_json::json!(min));
+                }
+                _ => {
+                    when.insert("campaign".into(), serde_json::json!(["spring"]));
                 }
             }
         }
