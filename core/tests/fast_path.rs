@@ -741,11 +741,13 @@ fn rule_conditions_fold_natively() {
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
 
-/// `min_amount` and `campaign` conditions fold natively. 10% of payments of at least
-/// 50.00: 49.99 earns nothing, 50.00 earns 5.00, 100.00 earns 10.00. A rule for one
-/// campaign pays nothing here: no touch carries a campaign (the columns hold none).
+/// `min_amount`, `campaign` and `channel` conditions fold natively. 10% of payments of at
+/// least 50.00: 49.99 earns nothing, 50.00 earns 5.00, 100.00 earns 10.00. A rule for one
+/// campaign pays nothing here: no touch carries a campaign (the columns hold none). The
+/// customer came through a link: a rule for links pays every payment (49.99 × 10% = 4.999,
+/// 5.00 rounded), one for coupons none.
 #[test]
-fn min_amount_and_campaign_conditions_fold_natively() {
+fn min_amount_campaign_and_channel_conditions_fold_natively() {
     let doc = |when: Value| {
         let pay = |id: &str, day: u32, amount: &str| {
             serde_json::json!({"id": id, "kind": "payment",
@@ -771,6 +773,11 @@ fn min_amount_and_campaign_conditions_fold_natively() {
             &["5.00", "10.00"][..],
         ),
         (serde_json::json!({"campaign": ["spring"]}), &[][..]),
+        (
+            serde_json::json!({"channel": ["link"]}),
+            &["5.00", "5.00", "10.00"][..],
+        ),
+        (serde_json::json!({"channel": ["coupon"]}), &[][..]),
     ] {
         let (input, lines) = native_ledger(&doc(when.clone()));
         assert_eq!(amounts_of(&lines), want, "{when}: {lines}");

@@ -148,6 +148,8 @@ pub(crate) struct Cond {
     /// `min_amount` in minor units (the payment's currency is the plan's: the canonical
     /// conversion only rounds it, with the plan's mode).
     pub min_amount: Option<i128>,
+    /// `channel`: the channels the deciding touch may have come through.
+    pub channel: Option<Vec<Channel>>,
     /// `from` and `until`, in nanoseconds (in `i128`: the plan may name any instant).
     pub from: Option<i128>,
     pub until: Option<i128>,
@@ -222,9 +224,9 @@ pub(crate) struct TiersC {
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
 /// - payment rules under `first_match`: the first pays when it has no conditions, or the only
-///   rule with conditions on the partner, segment, attributes, tier, product, campaign,
-///   currency, payment number, `within_months`, `from`, `until` or `min_amount` (not the
-///   channel); rewarding `percent`, `flat` or `percent_by_tier` in cash, with
+///   rule with any conditions (partner, segment, attributes, tier, channel, campaign,
+///   product, currency, payment number, `within_months`, `from`, `until`, `min_amount`);
+///   rewarding `percent`, `flat` or `percent_by_tier` in cash, with
 ///   `min_per_event`, `max_per_event`, `max_per_customer` and a `max_per_period` cap by the
 ///   month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
@@ -369,10 +371,8 @@ impl FastPlan {
             || w.currency.is_some()
             || w.attributes.is_some()
             || w.campaign.is_some()
-            || w.min_amount.is_some();
-        if w.channel.is_some() {
-            return Err("a rule condition on the channel".into());
-        }
+            || w.min_amount.is_some()
+            || w.channel.is_some();
         // Under `first_match` a conditional first rule hands the payments it refuses to
         // the next rule; the compiled form has one.
         if conditional && doc.rules.len() > 1 {
@@ -392,6 +392,7 @@ impl FastPlan {
                 || w.product.is_some()
                 || w.campaign.is_some(),
             min_amount,
+            channel: w.channel.clone(),
             from: window.from.map(nanos_wide),
             until: window.until.map(nanos_wide),
             number: w.payment_number.map(|r| (r.min, r.max)),

@@ -598,6 +598,16 @@ pub(crate) fn run(
                     return bail("a payment in a currency other than the plan's");
                 }
                 let c = ev.customer[r] as usize;
+                // A `channel` condition reads the deciding touch's channel, known only
+                // while the customer's touches are (before `credited` decides).
+                if let Some(k) = conditions.as_mut()
+                    && credit[c] == NONE
+                {
+                    k.deciding(
+                        c,
+                        deciding(plan, ev, &touches, head[c], at).map(|t| t.channel),
+                    );
+                }
                 let (p, new_referral) =
                     credited(plan, ev, &touches, &mut credit[c], &mut head[c], at);
                 let base = revenue(plan, ev, r);
@@ -617,7 +627,7 @@ pub(crate) fn run(
                         return bail("a tier without a rate");
                     };
                     let matched = match conditions.as_ref() {
-                        Some(k) => k.hold(p as usize, h.level, at, ev.amount[r], within),
+                        Some(k) => k.hold(p as usize, c, h.level, at, ev.amount[r], within),
                         None => true,
                     };
                     // A payment the rule's conditions refuse is not priced at all: no
@@ -762,6 +772,8 @@ struct Conditions<'a> {
     /// Per customer: the end of `within_months` after its first payment (`i128::MIN`:
     /// no payment yet).
     end: Vec<i128>,
+    /// Per customer: the channel of the touch that decided it (with `channel`).
+    channel: Vec<Option<Channel>>,
 }
 
 impl<'a> Conditions<'a> {
@@ -782,6 +794,14 @@ impl<'a> Conditions<'a> {
             level,
             count: vec![0; per(k.number.is_some())],
             end: vec![i128::MIN; per(k.within_months.is_some())],
+            channel: vec![None; per(k.channel.is_some())],
+        }
+    }
+
+    /// Keeps the channel of the touch deciding customer `c` (`None`: no touch does).
+    fn deciding(&mut self, c: usize, channel: Option<Channel>) {
+        if let Some(ch) = self.channel.get_mut(c) {
+            *ch = channel;
         }
     }
 
@@ -813,9 +833,17 @@ impl<'a> Conditions<'a> {
     }
 
     /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
-    /// payment of `amount` (minor units) at `at`, the customer's `n`-th, whose
-    /// `within_months` ends at `end` (both from [`Conditions::paying`]).
-    fn hold(&self, p: usize, level: u16, at: i64, amount: i64, (n, end): (u32, i128)) -> bool {
+    /// payment by customer `c` of `amount` (minor units) at `at`, the customer's `n`-th,
+    /// whose `within_months` ends at `end` (both from [`Conditions::paying`]).
+    fn hold(
+        &self,
+        p: usize,
+        c: usize,
+        level: u16,
+        at: i64,
+        amount: i64,
+        (n, end): (u32, i128),
+    ) -> bool {
         let k = self.k;
         let at = i128::from(at);
         !k.never
@@ -827,6 +855,13 @@ impl<'a> Conditions<'a> {
                 .is_none_or(|(min, max)| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
             && at < end
             && k.min_amount.is_none_or(|m| i128::from(amount) >= m)
+            && k.channel.as_ref().is_none_or(|chs| {
+                self.channel
+                    .get(c)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|ch| chs.contains(&ch))
+            })
     }
 }
 
@@ -847,6 +882,18 @@ fn within(plan: &FastPlan, at: i64, touched: i64) -> bool {
 /// registrations, the earliest) by instant then event id.
 #[inline(never)]
 fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64) -> Option<u32> {
+    deciding(plan, ev, touches, head, at).map(|t| t.partner)
+}
+
+/// The touch that decides a customer's attribution at its first conversion ([`decide`]).
+#[inline(always)]
+fn deciding<'a>(
+    plan: &FastPlan,
+    ev: &Events,
+    touches: &'a [TouchRec],
+    head: u32,
+    at: i64,
+) -> Option<&'a TouchRec> {
     let mut best: Option<&TouchRec> = None;
     let mut k = head;
     // The best rank first: one pass finds it, a second picks the touch.
@@ -884,7 +931,7 @@ fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64
             }
         };
     }
-    best.map(|t| t.partner)
+    best
 }
 
 #[cfg(test)]
