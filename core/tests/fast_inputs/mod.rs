@@ -124,11 +124,12 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     // One rule in three has a condition or two: which payments of a customer, how long
     // after its first, a date window, which partners (rarely one not declared, the
     // canonical path's error), which tier levels, the plan's currency or another, a
-    // minimum amount, a campaign (which no generated touch carries).
+    // minimum amount, a campaign (which no generated touch carries), the deciding touch's
+    // channel.
     let mut when = serde_json::Map::new();
     if r.below(3) == 0 {
         for _ in 0..1 + r.below(2) {
-            match r.below(8) {
+            match r.below(9) {
                 0 => {
                     let min = 1 + r.below(3);
                     let range = if r.below(2) == 0 {
@@ -167,8 +168,16 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
                     let min = dec(r, "100", "99.99");
                     when.insert("min_amount".into(), serde_json::json!(min));
                 }
-                _ => {
+                7 => {
                     when.insert("campaign".into(), serde_json::json!(["spring"]));
+                }
+                _ => {
+                    let chs: [&[&str]; 3] =
+                        [&["link"], &["coupon", "deal_registration"], &["manual"]];
+                    when.insert(
+                        "channel".into(),
+                        serde_json::json!(chs[r.below(3) as usize]),
+                    );
                 }
             }
         }
