@@ -355,7 +355,7 @@ impl PeriodUnit {
     }
 
     /// The length of one period of this unit in months.
-    fn months(self) -> u32 {
+    pub(crate) fn months(self) -> u32 {
         12 / self.per_year()
     }
 }

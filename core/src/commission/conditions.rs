@@ -23,7 +23,8 @@ pub(crate) struct Ctx<'a> {
     pub tier: Option<&'a str>,
 }
 
-fn listed(list: &Option<Vec<String>>, v: Option<&str>) -> bool {
+/// Whether `v` is on `list` (`None`: no list, anything is).
+pub(crate) fn listed(list: &Option<Vec<String>>, v: Option<&str>) -> bool {
     match list {
         None => true,
         Some(l) => v.is_some_and(|v| l.iter().any(|x| x == v)),

@@ -6,7 +6,7 @@
 
 pub(crate) mod bands;
 mod bonuses;
-mod conditions;
+pub(crate) mod conditions;
 mod overrides;
 pub(crate) mod referee;
 

@@ -6,6 +6,7 @@
 use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 
+use super::columns::ns_instant as instant;
 use crate::time::{Instant, add_days_local, day_start, local_date};
 
 pub(crate) const DAY_NS: i64 = 86_400_000_000_000;
@@ -115,12 +116,6 @@ impl Calendar {
             }
         })
     }
-}
-
-/// The instant of `ns` nanoseconds since the Unix epoch (every `i64` is one).
-#[inline]
-pub(crate) fn instant(ns: i64) -> Instant {
-    chrono::DateTime::from_timestamp_nanos(ns)
 }
 
 /// An instant's nanoseconds since the Unix epoch, exact: `i128` holds every instant's.

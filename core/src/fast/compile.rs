@@ -7,12 +7,12 @@
 
 use rust_decimal::Decimal;
 
+use crate::commission::conditions::listed;
 use crate::money::{Currency, Rounding};
 use crate::plan::{
     Channel, Clawback, Combine, CommissionBase, Demotion, FraudAction, Lock, Metric,
     NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, RuleEvent, TierEvaluation, Window,
 };
-use crate::time::PeriodUnit;
 
 use super::cal::{Calendar, nanos_wide};
 
@@ -165,14 +165,6 @@ pub(crate) struct Cond {
     pub tier: Option<Vec<String>>,
 }
 
-/// Whether `v` is on `list` (`None`: no list, anything is), as the canonical check reads it.
-pub(crate) fn listed(list: &Option<Vec<String>>, v: Option<&str>) -> bool {
-    match list {
-        None => true,
-        Some(l) => v.is_some_and(|v| l.iter().any(|x| x == v)),
-    }
-}
-
 impl Cond {
     /// Whether the partner-only conditions hold for `p`.
     pub(crate) fn partner_ok(&self, p: &crate::input::Partner) -> bool {
@@ -293,15 +285,6 @@ pub(crate) fn channel_index(c: Channel) -> usize {
 }
 
 const DAY_NS: i64 = 86_400_000_000_000;
-
-/// Months in a period of `unit`: a month, a quarter (3), a year (12).
-fn months_of(unit: PeriodUnit) -> i64 {
-    match unit {
-        PeriodUnit::Month => 1,
-        PeriodUnit::Quarter => 3,
-        PeriodUnit::Year => 12,
-    }
-}
 
 impl FastPlan {
     /// Compiles `plan`, or says which of its features the fast path does not compile.
@@ -431,9 +414,10 @@ impl FastPlan {
         };
         let (max_period, cap_months) = match &l.max_per_period {
             None => (None, 1),
-            Some(c) if !c.amount.get().is_sign_negative() => {
-                (Some(Fixed::of(c.amount.get(), "cap")?), months_of(c.period))
-            }
+            Some(c) if !c.amount.get().is_sign_negative() => (
+                Some(Fixed::of(c.amount.get(), "cap")?),
+                i64::from(c.period.months()),
+            ),
             Some(_) => return Err("a negative max_per_period cap".into()),
         };
         let min_event = l
@@ -510,7 +494,7 @@ impl FastPlan {
                     .unwrap_or(0);
                 Some(TiersC {
                     levels,
-                    months: months_of(t.period),
+                    months: i64::from(t.period.months()),
                     floor,
                     demote_after: match t.demotion {
                         Demotion::Never => None,
@@ -560,7 +544,7 @@ impl FastPlan {
             write_off: doc.lifecycle.negative_balance == NegativeBalance::WriteOff,
             threshold: Fixed::of(doc.payouts.threshold.get(), "threshold")?,
             net_days: doc.payouts.net_days,
-            statement_months: months_of(doc.payouts.period),
+            statement_months: i64::from(doc.payouts.period.months()),
             tiers,
         })
     }

@@ -14,11 +14,13 @@
 use std::cmp::Ordering;
 
 use super::book::{Acc, Book, Hot};
-use super::cal::{self, DAY_NS, instant, nanos_wide};
+use super::cal::{self, DAY_NS, nanos_wide};
+use super::columns::ns_instant as instant;
 use super::columns::{Events, NONE, REFUND_DIGITS};
-use super::compile::{FastPlan, Price, listed, pow10, round_div};
+use super::compile::{FastPlan, Price, pow10, round_div};
 use super::out::{Cols, Folded, Periods, Rec, settle};
 use super::prepare::{canonical_rows, partner_index, scan_ids};
+use crate::commission::conditions::listed;
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
 use crate::money::Rounding;
