@@ -23,6 +23,12 @@ impl Calendar {
         Calendar { tz }
     }
 
+    /// The zone.
+    #[inline]
+    pub(crate) fn tz(self) -> Tz {
+        self.tz
+    }
+
     /// Whether the zone is UTC, whose days are all 24 hours.
     #[inline]
     pub(crate) fn is_utc(self) -> bool {

@@ -230,8 +230,6 @@ pub(crate) struct TiersC {
 ///   `own_customers`.
 #[derive(Clone, Debug)]
 pub struct FastPlan {
-    /// The plan's time zone.
-    pub(crate) tz: chrono_tz::Tz,
     /// The plan's calendar (its time zone's months, days and holds).
     pub(crate) cal: Calendar,
     pub(crate) currency: Currency,
@@ -519,7 +517,6 @@ impl FastPlan {
         };
         let clawback = doc.lifecycle.clawback.clone();
         Ok(FastPlan {
-            tz: plan.tz(),
             cal: Calendar::new(plan.tz()),
             currency: doc.currency,
             digits,

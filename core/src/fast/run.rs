@@ -407,7 +407,7 @@ fn reversal_available(
         // window's end may lie past the instants `i64` nanoseconds count, or past the
         // calendar.
         Clawback::WithinDays(n) => {
-            let end = add_days_local(plan.tz, instant(earned), i64::from(*n))
+            let end = add_days_local(plan.cal.tz(), instant(earned), i64::from(*n))
                 .ok_or("a clawback window that ends past the calendar's range")?;
             (instant(at) <= end).then_some(at)
         }
@@ -823,7 +823,7 @@ impl<'a> Conditions<'a> {
                 if *end == i128::MIN {
                     // The canonical check's own conversion of the month count.
                     #[allow(clippy::cast_possible_wrap)]
-                    let t = add_months_local(plan.tz, instant(at), months as i32)
+                    let t = add_months_local(plan.cal.tz(), instant(at), months as i32)
                         .ok_or("a within_months that ends past the calendar's range")?;
                     *end = nanos_wide(t);
                 }
