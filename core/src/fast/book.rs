@@ -34,7 +34,8 @@ impl Acc {
 }
 
 /// What the fold reads and writes of a partner at each payment, in one cache line: the
-/// tier level that prices it, the tier period's metrics, and the cap period's tally.
+/// tier level that prices it, the tier period's metrics, and the cap period's tally of the
+/// plan's first rule (a later rule keeps its own beside it).
 #[derive(Clone, Copy, Default)]
 #[repr(align(64))]
 pub(super) struct Hot {

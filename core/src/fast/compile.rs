@@ -11,7 +11,8 @@ use crate::commission::conditions::listed;
 use crate::money::{Currency, Rounding};
 use crate::plan::{
     Channel, Clawback, Combine, CommissionBase, Demotion, FraudAction, Lock, Metric,
-    NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, RuleEvent, TierEvaluation, Window,
+    NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, Rule, RuleEvent, TierEvaluation,
+    Window,
 };
 
 use super::cal::{Calendar, nanos_wide};
@@ -137,8 +138,8 @@ pub(crate) enum Price {
     ByTier(Vec<Fixed>),
 }
 
-/// The conditions of a plan's only rule (`when`), compiled: a payment they refuse earns
-/// nothing (as `commission::conditions::check` decides).
+/// The conditions of a rule (`when`), compiled: a payment they refuse goes to the next rule,
+/// or earns nothing after the last (as `commission::conditions::check` decides).
 #[derive(Clone, Debug)]
 pub(crate) struct Cond {
     /// No payment the fast path folds can match: a `currency` other than the plan's (the
@@ -215,11 +216,11 @@ pub(crate) struct TiersC {
 /// - attribution by `last_touch` or `first_touch` (deal registrations by first touch, as
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
-/// - payment rules under `first_match`: the first pays when it has no conditions, or the only
-///   rule with any conditions (partner, segment, attributes, tier, channel, campaign,
-///   product, currency, payment number, `within_months`, `from`, `until`, `min_amount`);
-///   rewarding `percent`, `flat` or `percent_by_tier` in cash, with
-///   `min_per_event`, `max_per_event`, `max_per_customer` and a `max_per_period` cap by the
+/// - any number of payment rules under `first_match` (the first whose conditions hold pays),
+///   each with any conditions (partner, segment, attributes, tier, channel, campaign,
+///   product, currency, payment number, `within_months`, `from`, `until`, `min_amount`),
+///   rewarding `percent`, `flat` or `percent_by_tier` in cash, with its own
+///   `min_per_event`, `max_per_event`, `max_per_customer` and `max_per_period` cap by the
 ///   month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
 ///   `referrals`, `conversions`, `revenue` or `commission` in the period or the lifetime,
@@ -242,21 +243,9 @@ pub struct FastPlan {
     pub(crate) window_ns: i128,
     /// Rank of each channel in the priority list (index: [`channel_index`]).
     pub(crate) rank: [u8; 4],
-    pub(crate) rule_id: String,
-    pub(crate) price: Price,
-    /// `min_per_event` in minor units (rounded with the plan's mode).
-    pub(crate) min_event: Option<i128>,
-    /// `max_per_event` in minor units (rounded down).
-    pub(crate) max_event: Option<i128>,
-    /// The only rule's conditions, if it has any.
-    pub(crate) cond: Option<Cond>,
-    /// The `max_per_customer` cap, exact: the net commission on one customer (whose
-    /// partner the `customer` lock fixes for life).
-    pub(crate) max_customer: Option<Fixed>,
-    /// The `max_per_period` cap, exact.
-    pub(crate) max_period: Option<Fixed>,
-    /// Months per cap period (1, 3 or 12: a month, a quarter, a year).
-    pub(crate) cap_months: i64,
+    /// The payment rules in order (at least one): under `first_match` the first whose
+    /// conditions hold pays.
+    pub(crate) rules: Vec<RuleC>,
     /// The hold in local days (`lifecycle.hold_days`).
     pub(crate) hold_days: u32,
     /// The hold in nanoseconds (in UTC, where every day is 24 hours: the hold itself). A
@@ -270,6 +259,132 @@ pub struct FastPlan {
     /// Months per statement period (1, 3 or 12).
     pub(crate) statement_months: i64,
     pub(crate) tiers: Option<TiersC>,
+}
+
+/// The longest `within_months` compiled: 83,333 years.
+const MAX_WITHIN_MONTHS: u32 = 1_000_000;
+
+/// One payment rule, compiled: its conditions, its price and its limits.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleC {
+    pub(crate) id: String,
+    pub(crate) price: Price,
+    /// `min_per_event` in minor units (rounded with the plan's mode).
+    pub(crate) min_event: Option<i128>,
+    /// `max_per_event` in minor units (rounded down).
+    pub(crate) max_event: Option<i128>,
+    /// The rule's conditions, if it has any.
+    pub(crate) cond: Option<Cond>,
+    /// The `max_per_customer` cap, exact: the net commission of this rule on one customer
+    /// (whose partner the `customer` lock fixes for life).
+    pub(crate) max_customer: Option<Fixed>,
+    /// The `max_per_period` cap, exact: this rule's net commission per partner and period.
+    pub(crate) max_period: Option<Fixed>,
+    /// Months per cap period (1, 3 or 12: a month, a quarter, a year).
+    pub(crate) cap_months: i64,
+}
+
+impl RuleC {
+    /// Compiles rule `i` of `plan` (its price by tier is filled in once the tiers are).
+    fn compile(plan: &Plan, i: usize, rule: &Rule, digits: u32) -> Result<RuleC, String> {
+        let doc = plan.doc();
+        let w = &rule.when;
+        let window = plan.window(i);
+        let conditional = w.partner.is_some()
+            || w.segment.is_some()
+            || w.tier.is_some()
+            || w.product.is_some()
+            || w.payment_number.is_some()
+            || w.within_months.is_some()
+            || window.from.is_some()
+            || window.until.is_some()
+            || w.currency.is_some()
+            || w.attributes.is_some()
+            || w.campaign.is_some()
+            || w.min_amount.is_some()
+            || w.channel.is_some();
+        // A window of more months than the calendar has years to spare (its end past the
+        // year 262,142 is the canonical path's error, which its check of the rule reports
+        // even when another rule pays) is left to the canonical path: below this bound no
+        // instant the fold sees, before 2262, ends past the calendar.
+        if w.within_months.is_some_and(|m| m > MAX_WITHIN_MONTHS) {
+            return Err(format!(
+                "a within_months of more than {MAX_WITHIN_MONTHS} months"
+            ));
+        }
+        let min_amount = w
+            .min_amount
+            .map(|m| Fixed::of(m.get(), "min_amount").map(|f| f.to_minor(digits, doc.rounding)))
+            .transpose()?;
+        let cond = conditional.then(|| Cond {
+            // Only payments in the plan currency fold, and the columns hold no products and
+            // touches no campaigns.
+            never: w.currency.is_some_and(|c| c != doc.currency)
+                || w.product.is_some()
+                || w.campaign.is_some(),
+            min_amount,
+            channel: w.channel.clone(),
+            from: window.from.map(nanos_wide),
+            until: window.until.map(nanos_wide),
+            number: w.payment_number.map(|r| (r.min, r.max)),
+            within_months: w.within_months,
+            partner: w.partner.clone(),
+            segment: w.segment.clone(),
+            attributes: w.attributes.clone(),
+            tier: w.tier.clone(),
+        });
+        let price = match &rule.reward.kind {
+            RewardKind::Percent(p) => Price::Percent(Fixed::of(p.get(), "percent")?),
+            RewardKind::Flat(f) => {
+                let fixed = Fixed::of(f.get(), "flat")?;
+                if fixed.scale > digits {
+                    return Err("a flat reward with more decimals than the currency".into());
+                }
+                Price::Flat(fixed.to_minor(digits, doc.rounding))
+            }
+            RewardKind::PercentByTier(_) => Price::ByTier(Vec::new()),
+            RewardKind::Tiered(_) => return Err("volume bands (`tiered`)".into()),
+        };
+        let l = &rule.limits;
+        let max_customer = match l.max_per_customer {
+            None => None,
+            Some(c) if !c.get().is_sign_negative() => Some(Fixed::of(c.get(), "max_per_customer")?),
+            Some(_) => return Err("a negative max_per_customer".into()),
+        };
+        let (max_period, cap_months) = match &l.max_per_period {
+            None => (None, 1),
+            Some(c) if !c.amount.get().is_sign_negative() => (
+                Some(Fixed::of(c.amount.get(), "cap")?),
+                i64::from(c.period.months()),
+            ),
+            Some(_) => return Err("a negative max_per_period cap".into()),
+        };
+        let min_event = l
+            .min_per_event
+            .map(|m| Fixed::of(m.get(), "min_per_event").map(|f| f.to_minor(digits, doc.rounding)))
+            .transpose()?;
+        let max_event = l
+            .max_per_event
+            .map(|m| {
+                Fixed::of(m.get(), "max_per_event").map(|f| f.to_minor(digits, Rounding::Down))
+            })
+            .transpose()?;
+        Ok(RuleC {
+            id: rule.id.clone(),
+            price,
+            min_event,
+            max_event,
+            cond,
+            max_customer,
+            max_period,
+            cap_months,
+        })
+    }
+
+    /// Whether the rule has a `max_per_customer` or `max_per_period` cap.
+    pub(crate) fn capped(&self) -> bool {
+        self.max_customer.is_some() || self.max_period.is_some()
+    }
 }
 
 /// The position of a channel in [`FastPlan::rank`].
@@ -333,101 +448,27 @@ impl FastPlan {
         if doc.combine != Combine::FirstMatch {
             return Err(format!("combine {}", doc.combine.as_str()));
         }
-        let Some(rule) = doc.rules.first() else {
+        if doc.rules.is_empty() {
             return Err("a plan without rules".into());
-        };
+        }
         if doc.rules.iter().any(|r| r.when.event != RuleEvent::Payment) {
             return Err("signup or touch rules".into());
         }
-        let w = &rule.when;
-        let window = plan.window(0);
-        let conditional = w.partner.is_some()
-            || w.segment.is_some()
-            || w.tier.is_some()
-            || w.product.is_some()
-            || w.payment_number.is_some()
-            || w.within_months.is_some()
-            || window.from.is_some()
-            || window.until.is_some()
-            || w.currency.is_some()
-            || w.attributes.is_some()
-            || w.campaign.is_some()
-            || w.min_amount.is_some()
-            || w.channel.is_some();
-        // Under `first_match` a conditional first rule hands the payments it refuses to
-        // the next rule; the compiled form has one.
-        if conditional && doc.rules.len() > 1 {
-            return Err("conditions on the first of several rules".into());
-        }
-        let min_amount = w
-            .min_amount
-            .map(|m| {
-                Fixed::of(m.get(), "min_amount")
-                    .map(|f| f.to_minor(doc.currency.digits(), doc.rounding))
-            })
-            .transpose()?;
-        let cond = conditional.then(|| Cond {
-            // Only payments in the plan currency fold, and the columns hold no products and
-            // touches no campaigns.
-            never: w.currency.is_some_and(|c| c != doc.currency)
-                || w.product.is_some()
-                || w.campaign.is_some(),
-            min_amount,
-            channel: w.channel.clone(),
-            from: window.from.map(nanos_wide),
-            until: window.until.map(nanos_wide),
-            number: w.payment_number.map(|r| (r.min, r.max)),
-            within_months: w.within_months,
-            partner: w.partner.clone(),
-            segment: w.segment.clone(),
-            attributes: w.attributes.clone(),
-            tier: w.tier.clone(),
-        });
-        if rule.reward.instrument != crate::plan::Instrument::Cash
-            || doc
-                .rules
-                .iter()
-                .any(|r| r.reward.instrument != crate::plan::Instrument::Cash)
+        if doc
+            .rules
+            .iter()
+            .any(|r| r.reward.instrument != crate::plan::Instrument::Cash)
         {
             return Err("credit rewards".into());
         }
         let digits = doc.currency.digits();
-        let price = match &rule.reward.kind {
-            RewardKind::Percent(p) => Price::Percent(Fixed::of(p.get(), "percent")?),
-            RewardKind::Flat(f) => {
-                let fixed = Fixed::of(f.get(), "flat")?;
-                if fixed.scale > digits {
-                    return Err("a flat reward with more decimals than the currency".into());
-                }
-                Price::Flat(fixed.to_minor(digits, doc.rounding))
-            }
-            RewardKind::PercentByTier(_) => Price::ByTier(Vec::new()),
-            RewardKind::Tiered(_) => return Err("volume bands (`tiered`)".into()),
-        };
-        let l = &rule.limits;
-        let max_customer = match l.max_per_customer {
-            None => None,
-            Some(c) if !c.get().is_sign_negative() => Some(Fixed::of(c.get(), "max_per_customer")?),
-            Some(_) => return Err("a negative max_per_customer".into()),
-        };
-        let (max_period, cap_months) = match &l.max_per_period {
-            None => (None, 1),
-            Some(c) if !c.amount.get().is_sign_negative() => (
-                Some(Fixed::of(c.amount.get(), "cap")?),
-                i64::from(c.period.months()),
-            ),
-            Some(_) => return Err("a negative max_per_period cap".into()),
-        };
-        let min_event = l
-            .min_per_event
-            .map(|m| Fixed::of(m.get(), "min_per_event").map(|f| f.to_minor(digits, doc.rounding)))
-            .transpose()?;
-        let max_event = l
-            .max_per_event
-            .map(|m| {
-                Fixed::of(m.get(), "max_per_event").map(|f| f.to_minor(digits, Rounding::Down))
-            })
-            .transpose()?;
+        // Every rule is compiled, even one after a rule without conditions that no payment
+        // reaches: the canonical path checks every rule's conditions for the explanation,
+        // and a `within_months` past the calendar is its error whichever rule paid.
+        let mut rules = Vec::with_capacity(doc.rules.len());
+        for (i, rule) in doc.rules.iter().enumerate() {
+            rules.push(RuleC::compile(plan, i, rule, digits)?);
+        }
         if !doc.bonuses.is_empty() {
             return Err("bonuses".into());
         }
@@ -446,12 +487,7 @@ impl FastPlan {
             return Err("fraud settings other than the default".into());
         }
         let tiers = match &doc.tiers {
-            None => {
-                if matches!(price, Price::ByTier(_)) {
-                    return Err("percent_by_tier without tiers".into());
-                }
-                None
-            }
+            None => None,
             Some(t) => {
                 if t.evaluation != TierEvaluation::PeriodEnd {
                     return Err("tiers evaluated other than at period end".into());
@@ -502,19 +538,24 @@ impl FastPlan {
                 })
             }
         };
-        let price = match (price, &rule.reward.kind, &tiers) {
-            (Price::ByTier(_), RewardKind::PercentByTier(rates), Some(t)) => {
-                let mut by = Vec::with_capacity(t.ids.len());
-                for id in &t.ids {
-                    let Some(r) = rates.get(id) else {
-                        return Err("percent_by_tier without a level's rate".into());
-                    };
-                    by.push(Fixed::of(r.get(), "percent_by_tier")?);
+        for (rule, r) in rules.iter_mut().zip(&doc.rules) {
+            match (&rule.price, &r.reward.kind, &tiers) {
+                (Price::ByTier(_), RewardKind::PercentByTier(rates), Some(t)) => {
+                    let mut by = Vec::with_capacity(t.ids.len());
+                    for id in &t.ids {
+                        let Some(r) = rates.get(id) else {
+                            return Err("percent_by_tier without a level's rate".into());
+                        };
+                        by.push(Fixed::of(r.get(), "percent_by_tier")?);
+                    }
+                    rule.price = Price::ByTier(by);
                 }
-                Price::ByTier(by)
+                (Price::ByTier(_), _, None) => {
+                    return Err("percent_by_tier without tiers".into());
+                }
+                _ => {}
             }
-            (p, _, _) => p,
-        };
+        }
         let clawback = doc.lifecycle.clawback.clone();
         Ok(FastPlan {
             cal: Calendar::new(plan.tz()),
@@ -525,14 +566,7 @@ impl FastPlan {
             first_touch,
             window_ns: i128::from(a.window_days) * i128::from(DAY_NS),
             rank,
-            rule_id: rule.id.clone(),
-            price,
-            min_event,
-            max_event,
-            cond,
-            max_customer,
-            max_period,
-            cap_months,
+            rules,
             hold_days: doc.lifecycle.hold_days,
             hold_ns: i64::from(doc.lifecycle.hold_days)
                 .checked_mul(DAY_NS)

@@ -44,6 +44,10 @@ pub(super) struct Cols {
     pub(super) amount: Vec<i128>,
     pub(super) earned: Vec<i64>,
     pub(super) available: Vec<i64>,
+    /// Each entry's rule (an index into the plan's rules), kept by the serial fold only
+    /// for a plan of several rules (pushed by the fold after each entry); empty: every
+    /// entry is the only rule's.
+    pub(super) rule: Vec<u32>,
 }
 
 impl Cols {
@@ -60,6 +64,7 @@ impl Cols {
             amount: vec![0; n],
             earned: instants(a, n),
             available: instants(b, n),
+            rule: Vec::new(),
         }
     }
 
@@ -89,6 +94,7 @@ impl Cols {
             amount,
             earned,
             available,
+            rule: Vec::new(),
         }
     }
 
@@ -130,6 +136,9 @@ impl Cols {
         cut(&mut self.amount, n);
         cut(&mut self.earned, n);
         cut(&mut self.available, n);
+        if !self.rule.is_empty() {
+            cut(&mut self.rule, n);
+        }
     }
 }
 
@@ -451,7 +460,15 @@ pub(super) fn finish(
         partner_names.push(&p.id);
     }
     let mut rule_names = Strings::default();
-    rule_names.push(&plan.rule_id);
+    for rule in &plan.rules {
+        rule_names.push(&rule.id);
+    }
+    // One rule: every entry is its, and the fold kept no column of rules.
+    let rule = if out.rule.is_empty() {
+        vec![0; n]
+    } else {
+        std::mem::take(&mut out.rule)
+    };
     let mut ledger = Ledger {
         kind: out.kind,
         status,
@@ -461,7 +478,7 @@ pub(super) fn finish(
         event_names,
         customer: out.customer,
         customer_names,
-        rule: vec![0; n],
+        rule,
         rule_names,
         ids: Ids::Derived {
             reverses: out.reverses,

@@ -17,7 +17,7 @@ use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS, nanos_wide};
 use super::columns::ns_instant as instant;
 use super::columns::{Events, NONE, REFUND_DIGITS};
-use super::compile::{FastPlan, Price, pow10, round_div};
+use super::compile::{Cond, FastPlan, Price, RuleC, pow10, round_div};
 use super::out::{Cols, Folded, Periods, Rec, settle};
 use super::prepare::{canonical_rows, partner_index, scan_ids};
 use crate::commission::conditions::listed;
@@ -247,20 +247,20 @@ pub(super) fn revenue(plan: &FastPlan, ev: &Events, r: usize) -> i64 {
     }
 }
 
-/// A credited payment's commission on `base` before any period cap: the unit's amount,
-/// then the per-event minimum and maximum.
+/// A credited payment's commission under `rule` on `base` before any cap: the unit's
+/// amount, then the rule's per-event minimum and maximum.
 #[inline(always)]
-pub(super) fn priced(plan: &FastPlan, unit: Unit, base: i64) -> i128 {
+pub(super) fn priced(plan: &FastPlan, rule: &RuleC, unit: Unit, base: i64) -> i128 {
     let mut amt = match unit {
         Unit::Flat(f) => f,
         Unit::Rate(m, den) => mul_div(base, m, den, plan.rounding),
     };
-    if let Some(min) = plan.min_event
+    if let Some(min) = rule.min_event
         && amt < min
     {
         amt = min;
     }
-    if let Some(max) = plan.max_event
+    if let Some(max) = rule.max_event
         && amt > max
     {
         amt = max;
@@ -429,8 +429,11 @@ pub(crate) fn run(
     }
     let index = partner_index(plan, partner_currency, partners)?;
     // A rule naming a partner not declared is the canonical path's error.
-    if let Some(names) = plan.cond.as_ref().and_then(|k| k.partner.as_ref())
-        && names.iter().any(|n| !index.contains_key(n.as_str()))
+    if plan
+        .rules
+        .iter()
+        .filter_map(|rule| rule.cond.as_ref().and_then(|k| k.partner.as_ref()))
+        .any(|names| names.iter().any(|n| !index.contains_key(n.as_str())))
     {
         return bail("a rule condition naming an undeclared partner");
     }
@@ -546,32 +549,21 @@ pub(crate) fn run(
     let mut clock = Periods::new(plan.cal, plan.tiers.as_ref().map_or(1, |t| t.months));
     let mut period = rows.ends().map_or(0, |(r, _)| clock.of(ev.at[r]));
     let mut next_close = clock.start(period + 1);
-    // The cap's period of a payment.
-    let mut capped = Periods::new(plan.cal, plan.cap_months);
 
     let mut out = Cols::with_capacity(rows.len(), ids.spare);
     let mut named = ids.named.cursor();
-    let units = Units::of(&plan.price);
-    let mut conditions = plan
-        .cond
-        .as_ref()
-        .map(|k| Conditions::new(plan, k, partners, n_customers));
-    // The cap rounded down to minor units: room = max(cap − used, 0) rounded down is
-    // floor(cap) − used for whole-unit `used` (caps are not negative).
-    let cap_floor = plan.max_period.map(|c| c.to_minor(digits, Rounding::Down));
-    // Per customer, the net commission counted against `max_per_customer` (its floor in
-    // minor units, like the period cap's).
-    let customer_cap = plan
-        .max_customer
-        .map(|c| c.to_minor(digits, Rounding::Down));
-    let mut customer_used = vec![
-        0i64;
-        if customer_cap.is_some() {
-            n_customers
-        } else {
-            0
-        }
-    ];
+    let mut rules: Vec<RuleRun> = plan
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| RuleRun::new(plan, rule, i, partners, n_customers))
+        .collect();
+    // The rule of each entry, kept when there is more than one to tell apart.
+    let several = rules.len() > 1;
+    if several {
+        out.rule = Vec::with_capacity(rows.len());
+    }
+    let mut customers = Customers::new(&plan.rules, n_customers);
     for i in 0..rows.len() {
         let row = rows.get(i);
         let r = row as usize;
@@ -602,10 +594,8 @@ pub(crate) fn run(
                 let c = ev.customer[r] as usize;
                 // A `channel` condition reads the deciding touch's channel, known only
                 // while the customer's touches are (before `credited` decides).
-                if let Some(k) = conditions.as_mut()
-                    && credit[c] == NONE
-                {
-                    k.deciding(
+                if customers.channels() && credit[c] == NONE {
+                    customers.deciding(
                         c,
                         deciding(plan, ev, &touches, head[c], at).map(|t| t.channel),
                     );
@@ -617,62 +607,76 @@ pub(crate) fn run(
                 let mut commission = 0;
                 // The customer's payment count and first payment count every payment,
                 // credited or not, as the canonical customer record does.
-                let within = match conditions.as_mut() {
-                    Some(k) => k.paying(plan, c, at).or_else(bail)?,
-                    None => (0, i128::MAX),
-                };
+                let n = customers.paying(plan, &mut rules, c, at).or_else(bail)?;
                 if p != UNATTRIBUTED {
                     let Some(h) = hot.get_mut(p as usize) else {
                         return bail("a credit to an undeclared partner");
                     };
-                    let Some(unit) = units.at(h.level) else {
-                        return bail("a tier without a rate");
-                    };
-                    let matched = match conditions.as_ref() {
-                        Some(k) => k.hold(p as usize, c, h.level, at, ev.amount[r], within),
-                        None => true,
-                    };
-                    // A payment the rule's conditions refuse is not priced at all: no
-                    // minimum, nothing against the caps.
-                    let mut amt = if matched { priced(plan, unit, base) } else { 0 };
-                    // The customer's cap, then the period's, as the canonical pricing
-                    // applies them.
-                    if let Some(cap) = customer_cap {
-                        let room = (cap - i128::from(customer_used[c])).max(0);
-                        if amt > room {
-                            amt = room;
-                        }
-                    }
-                    if let Some(cap) = cap_floor {
-                        capped.of(at);
-                        if h.tally_from != capped.lo {
-                            h.tally_from = capped.lo;
-                            h.tally = 0;
-                        }
-                        let room = (cap - i128::from(h.tally)).max(0);
-                        if amt > room {
-                            amt = room;
-                        }
-                    }
-                    let a64 = minor64(amt).or_else(bail)?;
-                    if a64 != 0 {
-                        let Some(available) = plan.available(at) else {
-                            return bail(PAST_LAST_INSTANT);
+                    // `first_match`: the first rule whose conditions hold prices the
+                    // payment. A payment no rule takes is not priced at all: no minimum,
+                    // nothing against the caps.
+                    let amount = ev.amount[r];
+                    let paying = rules
+                        .iter()
+                        .position(|k| k.holds(&customers, p as usize, c, h.level, at, amount, n));
+                    let mut a64 = 0;
+                    if let Some(ri) = paying {
+                        let k = &mut rules[ri];
+                        let Some(unit) = k.units.at(h.level) else {
+                            return bail("a tier without a rate");
                         };
-                        entry = out.len() as u32;
-                        out.push(Rec {
-                            kind: EntryKind::Commission,
-                            partner: p,
-                            event: row,
-                            customer: c as u32,
-                            reverses: NONE,
-                            amount: a64,
-                            earned: at,
-                            available,
-                        })?;
-                        h.tally += a64;
-                        if customer_cap.is_some() {
-                            customer_used[c] += a64;
+                        let mut amt = priced(plan, k.rule, unit, base);
+                        // The customer's cap, then the period's, as the canonical pricing
+                        // applies them.
+                        if let Some(cap) = k.customer_cap {
+                            let room = (cap - i128::from(k.customer_used[c])).max(0);
+                            if amt > room {
+                                amt = room;
+                            }
+                        }
+                        if let Some(cap) = k.cap_floor {
+                            k.capped.of(at);
+                            // The first rule's tally is on the partner's hot line.
+                            let (from, tally) = match k.tally.get_mut(p as usize) {
+                                Some((from, tally)) => (from, tally),
+                                None => (&mut h.tally_from, &mut h.tally),
+                            };
+                            if *from != k.capped.lo {
+                                *from = k.capped.lo;
+                                *tally = 0;
+                            }
+                            let room = (cap - i128::from(*tally)).max(0);
+                            if amt > room {
+                                amt = room;
+                            }
+                        }
+                        a64 = minor64(amt).or_else(bail)?;
+                        if a64 != 0 {
+                            let Some(available) = plan.available(at) else {
+                                return bail(PAST_LAST_INSTANT);
+                            };
+                            entry = out.len() as u32;
+                            out.push(Rec {
+                                kind: EntryKind::Commission,
+                                partner: p,
+                                event: row,
+                                customer: c as u32,
+                                reverses: NONE,
+                                amount: a64,
+                                earned: at,
+                                available,
+                            })?;
+                            if several {
+                                out.rule.push(ri as u32);
+                            }
+                            match k.tally.get_mut(p as usize) {
+                                Some((_, tally)) => *tally += a64,
+                                None if ri == 0 => h.tally += a64,
+                                None => {}
+                            }
+                            if let Some(used) = k.customer_used.get_mut(c) {
+                                *used += a64;
+                            }
                         }
                     }
                     if book.is_some() {
@@ -709,15 +713,28 @@ pub(crate) fn run(
                         earned: at,
                         available,
                     })?;
+                    let ri = if several {
+                        let ri = out.rule[rec.entry as usize];
+                        out.rule.push(ri);
+                        ri as usize
+                    } else {
+                        0
+                    };
                     let h = &mut hot[rec.partner as usize];
-                    // Only the cap period of the partner's latest payment is read again (see
-                    // `Hot::tally_from`): an entry earned before it is counted in a period
-                    // that is over.
-                    if rec.earned >= h.tally_from {
-                        h.tally -= delta;
+                    let k = &mut rules[ri];
+                    // Only the cap period of the partner's latest payment under the rule is
+                    // read again (see `Hot::tally_from`): an entry earned before it is
+                    // counted in a period that is over.
+                    let (from, tally) = match k.tally.get_mut(rec.partner as usize) {
+                        Some((from, tally)) => (*from, tally),
+                        None if ri == 0 => (h.tally_from, &mut h.tally),
+                        None => (i64::MAX, &mut 0),
+                    };
+                    if rec.earned >= from {
+                        *tally -= delta;
                     }
                     // A reversal gives its customer's cap room back too.
-                    if let Some(used) = customer_used.get_mut(rec.customer as usize) {
+                    if let Some(used) = k.customer_used.get_mut(rec.customer as usize) {
                         *used -= delta;
                     }
                     if book.is_some() {
@@ -761,43 +778,169 @@ fn settled(
     Ok(Folded { out, status })
 }
 
-/// The only rule's conditions during the serial fold: what is fixed per partner and per
-/// tier level, worked out once, and the customers' payment counts and `within_months` ends.
-struct Conditions<'a> {
-    k: &'a super::compile::Cond,
+/// A rule during the serial fold: its units, its conditions worked out once per partner
+/// and per tier level, and its caps' state.
+struct RuleRun<'a> {
+    rule: &'a RuleC,
+    units: Units,
+    /// The conditions, if the rule has any.
+    cond: Option<RuleCond<'a>>,
+    /// The period cap rounded down to minor units: room = max(cap − used, 0) rounded down
+    /// is floor(cap) − used for whole-unit `used` (caps are not negative).
+    cap_floor: Option<i128>,
+    /// The customer cap, its floor in minor units like the period cap's.
+    customer_cap: Option<i128>,
+    /// Per customer (with a customer cap): the net commission counted against it.
+    customer_used: Vec<i64>,
+    /// The cap's period of a payment.
+    capped: Periods,
+    /// Per partner, for a capped rule after the first: the start of the cap period of its
+    /// latest payment under the rule, and the rule's net commission in it (the first
+    /// rule's pair is on the partner's hot line, [`Hot`]).
+    tally: Vec<(i64, i64)>,
+}
+
+impl<'a> RuleRun<'a> {
+    /// Rule `i` of `plan` for a fold over `partners` and `n_customers` customers.
+    fn new(
+        plan: &FastPlan,
+        rule: &'a RuleC,
+        i: usize,
+        partners: &[Partner],
+        n_customers: usize,
+    ) -> RuleRun<'a> {
+        let digits = plan.digits;
+        let cap_floor = rule.max_period.map(|c| c.to_minor(digits, Rounding::Down));
+        let customer_cap = rule
+            .max_customer
+            .map(|c| c.to_minor(digits, Rounding::Down));
+        RuleRun {
+            rule,
+            units: Units::of(&rule.price),
+            cond: rule
+                .cond
+                .as_ref()
+                .map(|k| RuleCond::new(plan, k, partners, n_customers)),
+            cap_floor,
+            customer_cap,
+            customer_used: vec![
+                0;
+                if customer_cap.is_some() {
+                    n_customers
+                } else {
+                    0
+                }
+            ],
+            capped: Periods::new(plan.cal, rule.cap_months),
+            tally: vec![
+                (i64::MIN, 0);
+                if i > 0 && cap_floor.is_some() {
+                    partners.len()
+                } else {
+                    0
+                }
+            ],
+        }
+    }
+
+    /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
+    /// payment by customer `c` of `amount` (minor units) at `at`, the customer's `n`-th
+    /// (from [`Customers::paying`], which also worked out the rule's `within_months` end).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn holds(
+        &self,
+        customers: &Customers,
+        p: usize,
+        c: usize,
+        level: u16,
+        at: i64,
+        amount: i64,
+        n: u32,
+    ) -> bool {
+        let Some(rc) = &self.cond else {
+            return true;
+        };
+        let k = rc.k;
+        let end = rc.end.get(c).copied().unwrap_or(i128::MAX);
+        let at = i128::from(at);
+        !k.never
+            && rc.partner.get(p).copied().unwrap_or(false)
+            && rc.level.get(usize::from(level)).copied().unwrap_or(false)
+            && k.from.is_none_or(|f| at >= f)
+            && k.until.is_none_or(|u| at < u)
+            && k.number
+                .is_none_or(|(min, max)| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
+            && at < end
+            && k.min_amount.is_none_or(|m| i128::from(amount) >= m)
+            && k.channel.as_ref().is_none_or(|chs| {
+                customers
+                    .channel
+                    .get(c)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|ch| chs.contains(&ch))
+            })
+    }
+}
+
+/// A rule's conditions during the serial fold: what is fixed per partner and per tier
+/// level, worked out once, and the customers' `within_months` ends.
+struct RuleCond<'a> {
+    k: &'a Cond,
     /// Per partner: its `partner`, `segment` and `attributes` conditions hold.
     partner: Vec<bool>,
     /// Per tier level (one level, 0, without tiers): the `tier` condition holds.
     level: Vec<bool>,
-    /// Per customer: payments so far (with `payment_number`).
-    count: Vec<u32>,
-    /// Per customer: the end of `within_months` after its first payment (`i128::MIN`:
-    /// no payment yet).
+    /// Per customer (with `within_months`): the end of the window after its first
+    /// payment (`i128::MIN`: no payment yet).
     end: Vec<i128>,
-    /// Per customer: the channel of the touch that decided it (with `channel`).
-    channel: Vec<Option<Channel>>,
 }
 
-impl<'a> Conditions<'a> {
-    fn new(
-        plan: &FastPlan,
-        k: &'a super::compile::Cond,
-        partners: &[Partner],
-        n_customers: usize,
-    ) -> Conditions<'a> {
+impl<'a> RuleCond<'a> {
+    fn new(plan: &FastPlan, k: &'a Cond, partners: &[Partner], n_customers: usize) -> Self {
         let level = match plan.tiers.as_ref() {
             Some(t) => t.ids.iter().map(|id| listed(&k.tier, Some(id))).collect(),
             None => vec![listed(&k.tier, None)],
         };
-        let per = |on: bool| if on { n_customers } else { 0 };
-        Conditions {
+        RuleCond {
             k,
             partner: partners.iter().map(|p| k.partner_ok(p)).collect(),
             level,
-            count: vec![0; per(k.number.is_some())],
-            end: vec![i128::MIN; per(k.within_months.is_some())],
-            channel: vec![None; per(k.channel.is_some())],
+            end: vec![
+                i128::MIN;
+                if k.within_months.is_some() {
+                    n_customers
+                } else {
+                    0
+                }
+            ],
         }
+    }
+}
+
+/// What the rules' conditions read of each customer, whichever rule reads it: its
+/// payments so far and the channel of the touch that decided it.
+struct Customers {
+    /// Per customer (when a rule has `payment_number`): payments so far.
+    count: Vec<u32>,
+    /// Per customer (when a rule has `channel`): the deciding touch's channel.
+    channel: Vec<Option<Channel>>,
+}
+
+impl Customers {
+    fn new(rules: &[RuleC], n_customers: usize) -> Customers {
+        let per = |on: bool| if on { n_customers } else { 0 };
+        let any = |f: fn(&Cond) -> bool| rules.iter().any(|r| r.cond.as_ref().is_some_and(f));
+        Customers {
+            count: vec![0; per(any(|k| k.number.is_some()))],
+            channel: vec![None; per(any(|k| k.channel.is_some()))],
+        }
+    }
+
+    /// Whether a rule reads the deciding touch's channel.
+    fn channels(&self) -> bool {
+        !self.channel.is_empty()
     }
 
     /// Keeps the channel of the touch deciding customer `c` (`None`: no touch does).
@@ -807,10 +950,17 @@ impl<'a> Conditions<'a> {
         }
     }
 
-    /// Counts a payment of customer `c` at `at`: its number, and the end of its
-    /// `within_months` (from the customer's first payment, by the canonical
-    /// `add_months_local`; past the calendar is the canonical path's error).
-    fn paying(&mut self, plan: &FastPlan, c: usize, at: i64) -> Result<(u32, i128), &'static str> {
+    /// Counts a payment of customer `c` at `at`: its number (0 when no rule asks), and
+    /// at its first payment the end of each rule's `within_months` (by the canonical
+    /// `add_months_local`; the compiled bound on the months keeps it inside the calendar,
+    /// and past it the canonical path would decide).
+    fn paying(
+        &mut self,
+        plan: &FastPlan,
+        rules: &mut [RuleRun],
+        c: usize,
+        at: i64,
+    ) -> Result<u32, &'static str> {
         let n = match self.count.get_mut(c) {
             Some(n) => {
                 *n += 1;
@@ -818,52 +968,18 @@ impl<'a> Conditions<'a> {
             }
             None => 0,
         };
-        let end = match (self.k.within_months, self.end.get_mut(c)) {
-            (Some(months), Some(end)) => {
-                if *end == i128::MIN {
-                    // The canonical check's own conversion of the month count.
-                    #[allow(clippy::cast_possible_wrap)]
-                    let t = add_months_local(plan.cal.tz(), instant(at), months as i32)
-                        .ok_or("a within_months that ends past the calendar's range")?;
-                    *end = nanos_wide(t);
-                }
-                *end
+        for rc in rules.iter_mut().filter_map(|k| k.cond.as_mut()) {
+            if let (Some(months), Some(end)) = (rc.k.within_months, rc.end.get_mut(c))
+                && *end == i128::MIN
+            {
+                // The canonical check's own conversion of the month count.
+                #[allow(clippy::cast_possible_wrap)]
+                let t = add_months_local(plan.cal.tz(), instant(at), months as i32)
+                    .ok_or("a within_months that ends past the calendar's range")?;
+                *end = nanos_wide(t);
             }
-            _ => i128::MAX,
-        };
-        Ok((n, end))
-    }
-
-    /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
-    /// payment by customer `c` of `amount` (minor units) at `at`, the customer's `n`-th,
-    /// whose `within_months` ends at `end` (both from [`Conditions::paying`]).
-    fn hold(
-        &self,
-        p: usize,
-        c: usize,
-        level: u16,
-        at: i64,
-        amount: i64,
-        (n, end): (u32, i128),
-    ) -> bool {
-        let k = self.k;
-        let at = i128::from(at);
-        !k.never
-            && self.partner.get(p).copied().unwrap_or(false)
-            && self.level.get(usize::from(level)).copied().unwrap_or(false)
-            && k.from.is_none_or(|f| at >= f)
-            && k.until.is_none_or(|u| at < u)
-            && k.number
-                .is_none_or(|(min, max)| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
-            && at < end
-            && k.min_amount.is_none_or(|m| i128::from(amount) >= m)
-            && k.channel.as_ref().is_none_or(|chs| {
-                self.channel
-                    .get(c)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|ch| chs.contains(&ch))
-            })
+        }
+        Ok(n)
     }
 }
 

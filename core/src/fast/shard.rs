@@ -46,11 +46,11 @@ pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
     // Tiers (levels and their metrics) and the period cap (the partner's period tally)
     // are the partner state a compiled plan reads; `percent_by_tier` needs tiers. The
     // customer cap and the rule's conditions are the serial fold's too.
+    // Several rules are the serial fold's too (which pays depends on the conditions).
     let independent = plan.tiers.is_none()
-        && plan.max_period.is_none()
-        && plan.max_customer.is_none()
-        && plan.cond.is_none()
-        && !matches!(plan.price, Price::ByTier(_));
+        && matches!(&plan.rules[..], [rule] if !rule.capped()
+            && rule.cond.is_none()
+            && !matches!(rule.price, Price::ByTier(_)));
     if threads < 2 || rows < MIN_ROWS || !independent {
         1
     } else {
@@ -159,8 +159,9 @@ pub(super) fn run(
     shards: usize,
 ) -> Result<Cols, Bail> {
     // Without tiers every partner is at level 0; rates by tier fold serially (`count`).
-    let unit = match Units::of(&plan.price).at(0) {
-        Some(unit) if !matches!(plan.price, Price::ByTier(_)) => unit,
+    let rule = &plan.rules[0];
+    let unit = match Units::of(&rule.price).at(0) {
+        Some(unit) if !matches!(rule.price, Price::ByTier(_)) => unit,
         _ => return super::run::bail("a tier without a rate"),
     };
     let mut slot_owner = vec![0u8; ev.payments.strings.len()];
@@ -293,7 +294,7 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                         if p as usize >= cx.n_partners {
                             return stop("a credit to an undeclared partner");
                         }
-                        let a64 = match minor64(priced(plan, cx.unit, base)) {
+                        let a64 = match minor64(priced(plan, &plan.rules[0], cx.unit, base)) {
                             Ok(a64) => a64,
                             Err(why) => return stop(why),
                         };
