@@ -691,6 +691,122 @@ fn customer_caps_fold_natively_and_reversals_give_room_back() {
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
 
+/// Several rules fold natively under `first_match`: the first whose conditions hold pays,
+/// with its own rate and caps. Rules: "partner-ben" (ben only, 25%, 30.00 a month),
+/// "first" (a customer's first payment, 30%), "recurring" (10%, 15.00 per customer).
+/// Every payment is 100.00.
+/// - c1 (ana): p1, its first, is not ben's: "first" pays 30.00. p2 and p3 go to
+///   "recurring": 10.00, then the 5.00 left of its customer cap. r1 refunds p2 in full:
+///   -10.00 under "recurring", which gives 10.00 of room back, so p4 earns 10.00.
+/// - c2 (ben): "partner-ben" comes first, so p5 (c2's first payment) earns 25.00, not 30%;
+///   p6 the 5.00 left of January's 30.00; p7, in February, 25.00 again.
+#[test]
+fn several_rules_fold_natively_the_first_that_matches_paying() {
+    let touch = |id: &str, partner: &str, customer: &str| {
+        serde_json::json!({"id": id, "kind": "touch", "at": "2026-01-01T00:00:00Z",
+                           "partner": partner, "customer": customer, "channel": "link"})
+    };
+    let pay = |id: &str, at: &str, customer: &str| {
+        serde_json::json!({"id": id, "kind": "payment", "at": at, "customer": customer,
+                           "amount": "100.00", "currency": "USD"})
+    };
+    let text = serde_json::json!({
+        "plan": {"schema": "partnerkit/plan@1", "id": "first-match", "currency": "USD",
+                 "rules": [
+                     {"id": "partner-ben", "when": {"partner": ["ben"]},
+                      "reward": {"percent": "25"},
+                      "limits": {"max_per_period": {"period": "month", "amount": "30.00"}}},
+                     {"id": "first", "when": {"payment_number": {"max": 1}},
+                      "reward": {"percent": "30"}},
+                     {"id": "recurring", "reward": {"percent": "10"},
+                      "limits": {"max_per_customer": "15.00"}}],
+                 "lifecycle": {"hold_days": 30}},
+        "partners": [{"id": "ana"}, {"id": "ben"}],
+        "events": [
+            touch("t1", "ana", "c1"),
+            touch("t2", "ben", "c2"),
+            pay("p1", "2026-01-10T00:00:00Z", "c1"),
+            pay("p2", "2026-01-11T00:00:00Z", "c1"),
+            pay("p3", "2026-01-12T00:00:00Z", "c1"),
+            {"id": "r1", "kind": "refund", "at": "2026-01-13T00:00:00Z",
+             "payment": "p2", "amount": "100.00"},
+            pay("p4", "2026-01-14T00:00:00Z", "c1"),
+            pay("p5", "2026-01-15T00:00:00Z", "c2"),
+            pay("p6", "2026-01-16T00:00:00Z", "c2"),
+            pay("p7", "2026-02-01T00:00:00Z", "c2")
+        ],
+        "as_of": "2026-03-01T00:00:00Z"
+    })
+    .to_string();
+    let (input, lines) = native_ledger(&text);
+    assert_eq!(
+        amounts_of(&lines),
+        [
+            "30.00", "10.00", "5.00", "-10.00", "10.00", "25.00", "5.00", "25.00"
+        ],
+        "{lines}"
+    );
+    let rules: Vec<&str> = lines
+        .lines()
+        .map(|l| {
+            l.split("\"rule\":\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "first",
+            "recurring",
+            "recurring",
+            "recurring",
+            "recurring",
+            "partner-ben",
+            "partner-ben",
+            "partner-ben"
+        ],
+        "{lines}"
+    );
+    let mut errs = Vec::new();
+    assert!(compare(&input, "first-match", &mut errs));
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+/// The canonical path checks every rule's conditions for the explanation, even after a
+/// rule has paid: a `within_months` whose end is past the calendar is its error whichever
+/// rule pays. The fast path used to fold such a plan (its first rule has no conditions)
+/// and return entries; it now leaves a `within_months` that long to the canonical path.
+#[test]
+fn a_later_rule_past_the_calendar_is_the_canonical_error() {
+    let text = serde_json::json!({
+        "plan": {"schema": "partnerkit/plan@1", "id": "far", "currency": "USD",
+                 "rules": [{"id": "base", "reward": {"percent": "10"}},
+                           {"id": "later", "when": {"within_months": 5_000_000},
+                            "reward": {"percent": "5"}}]},
+        "partners": [{"id": "ana"}],
+        "events": [
+            {"id": "t1", "kind": "touch", "at": "2026-01-01T00:00:00Z",
+             "partner": "ana", "customer": "c1", "channel": "link"},
+            {"id": "p1", "kind": "payment", "at": "2026-01-10T00:00:00Z",
+             "customer": "c1", "amount": "100.00", "currency": "USD"}
+        ],
+        "as_of": "2026-03-01T00:00:00Z"
+    })
+    .to_string();
+    let input = Input::from_json(&text).expect("input");
+    let err = partnerkit::evaluate(&input).expect_err("the canonical path rejects it");
+    assert!(
+        err.to_json().contains("plan.rules[1].when.within_months"),
+        "{}",
+        err.to_json()
+    );
+    let mut errs = Vec::new();
+    assert!(!compare(&input, "far", &mut errs));
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
 /// The conditions of a plan's only rule fold natively. 10% under `payment_number` 2 to 3,
 /// `from` 2026-01-03, `until` 2026-03-01, `within_months` 1 and partners ana and ben:
 /// - c1 (ana): p1 is its first payment; p2, its second, at `from` exactly, within a month

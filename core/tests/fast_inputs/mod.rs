@@ -73,22 +73,137 @@ impl Draw for Bytes<'_> {
 /// A random plan inside the compiled subset.
 pub fn plan<D: Draw>(r: &mut D) -> Value {
     let currency = r.pick(&["USD", "JPY", "BHD"]);
-    // Plan amounts must fit the currency's minor unit: decimals only where it has them.
-    let dec = |r: &mut D, whole: &'static str, frac: &'static str| {
-        if currency == "JPY" || r.below(2) == 0 {
-            whole
-        } else {
-            frac
-        }
-    };
     let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
     let tiers = r.below(2) == 0;
-    // Statements, caps and tiers by the month mostly, now and then by the quarter or year.
-    let period = |r: &mut D| match r.below(4) {
+    // One plan in three has one or two more rules (`first_match`: the first whose
+    // conditions hold pays), each with its own reward, limits and caps; its first rule
+    // then always has conditions (else no payment reaches the others), the others one
+    // time in two.
+    let more = if r.below(3) == 0 {
+        1 + r.below(2) as usize
+    } else {
+        0
+    };
+    let first = rule(r, "base", currency, tiers, if more > 0 { 1 } else { 3 });
+    // Now and then days whose nanoseconds pass what `i64` counts (106,751 days): a window
+    // or clawback past 2262, or past the calendar (u32::MAX days, an error the canonical
+    // path reports when a refund asks), and a hold still ending before 2262.
+    let far = |r: &mut D, usual: u64, far: &[u64]| {
+        if r.below(32) == 0 {
+            far[r.below(far.len() as u64) as usize]
+        } else {
+            usual
+        }
+    };
+    let clawback = match r.below(3) {
+        0 => serde_json::json!("always"),
+        1 => serde_json::json!("never"),
+        _ => serde_json::json!({"within_days": far(r, 45, &[200_000, u64::from(u32::MAX)])}),
+    };
+    let window = r.below(40) + 1;
+    let window = far(r, window, &[106_752, u64::from(u32::MAX)]);
+    let hold = r.below(40);
+    let hold = far(r, hold, &[50_000]);
+    let mut p = serde_json::json!({
+        "schema": "partnerkit/plan@1",
+        "id": "generated",
+        "currency": currency,
+        "rounding": rounding,
+        "commission_base": r.pick(&["net", "gross"]),
+        "attribution": {
+            "model": r.pick(&["last_touch", "first_touch"]),
+            "window_days": window,
+        },
+        "rules": [first],
+        "lifecycle": {
+            "hold_days": hold,
+            "clawback": clawback,
+            "negative_balance": r.pick(&["carry", "write_off"]),
+        },
+        "payouts": {
+            "period": period(r),
+            "threshold": r.pick(&["0", "50", "120"]),
+            "net_days": r.below(20),
+        },
+    });
+    // Half the plans keep a zone's calendar: hour, half-hour and 45-minute offsets, clock
+    // changes of an hour (New York, London, St. John's) and half an hour (Lord Howe), the
+    // first zone to start a day (Kiritimati, +14) and one of the last (Pago Pago, −11).
+    if r.below(2) == 0 {
+        p["timezone"] = serde_json::json!(r.pick(&[
+            "America/New_York",
+            "Europe/London",
+            "America/St_Johns",
+            "Australia/Lord_Howe",
+            "Asia/Kathmandu",
+            "Pacific/Chatham",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+        ]));
+    }
+    if tiers {
+        let metric = |r: &mut D| r.pick(&["referrals", "conversions", "revenue", "commission"]);
+        let (m1, m2) = (metric(r), metric(r));
+        let window = |r: &mut D| r.pick(&["period", "lifetime"]);
+        let (w1, w2) = (window(r), window(r));
+        let money = |m: &str| m == "revenue" || m == "commission";
+        let gold = if money(m2) {
+            dec(r, currency, "300", "300.5")
+        } else {
+            "300"
+        };
+        let tier_period = period(r);
+        p["tiers"] = serde_json::json!({
+            "period": tier_period,
+            "levels": [
+                {"id": "bronze"},
+                {"id": "silver", "requires": {"any": [
+                    {"metric": m1, "window": w1, "at_least": "2"},
+                    {"metric": m2, "window": w2, "at_least": "150"}]}},
+                {"id": "gold", "requires": {"all": [
+                    {"metric": m1, "window": w1, "at_least": "4"},
+                    {"metric": m2, "window": w2, "at_least": gold}]}}
+            ],
+            "demotion": if r.below(2) == 0 { serde_json::json!("never") } else { serde_json::json!({"after_periods": r.below(3) + 1}) },
+        });
+        if r.below(3) == 0 {
+            p["tiers"]["initial"] = serde_json::json!("silver");
+        }
+    }
+    for id in ["second", "third"].into_iter().take(more) {
+        let next = rule(r, id, currency, tiers, 2);
+        p["rules"].as_array_mut().expect("rules").push(next);
+    }
+    p
+}
+
+/// A plan amount: `whole`, or now and then `frac` where the currency has decimals.
+fn dec<D: Draw>(
+    r: &mut D,
+    currency: &str,
+    whole: &'static str,
+    frac: &'static str,
+) -> &'static str {
+    if currency == "JPY" || r.below(2) == 0 {
+        whole
+    } else {
+        frac
+    }
+}
+
+/// Statements, caps and tiers by the month mostly, now and then by the quarter or year.
+fn period<D: Draw>(r: &mut D) -> &'static str {
+    match r.below(4) {
         0 => "quarter",
         1 => "year",
         _ => "month",
-    };
+    }
+}
+
+/// A payment rule `id` of a plan in `currency` (with `tiers` or not): its reward, its
+/// limits and, one rule in `odds`, a condition or two.
+fn rule<D: Draw>(r: &mut D, id: &str, currency: &str, tiers: bool, odds: u64) -> Value {
+    let dec = |r: &mut D, whole, frac| dec(r, currency, whole, frac);
     let reward = if tiers {
         serde_json::json!({"percent_by_tier": {"bronze": "10", "silver": "12.5", "gold": "17.25"}})
     } else if r.below(4) == 0 {
@@ -121,13 +236,13 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
             serde_json::json!(dec(r, "1", "0.51")),
         );
     }
-    // One rule in three has a condition or two: which payments of a customer, how long
+    // A condition or two (one rule in `odds`): which payments of a customer, how long
     // after its first, a date window, which partners (rarely one not declared, the
     // canonical path's error), which tier levels, the plan's currency or another, a
     // minimum amount, a campaign (which no generated touch carries), the deciding touch's
     // channel.
     let mut when = serde_json::Map::new();
-    if r.below(3) == 0 {
+    if r.below(odds) == 0 {
         for _ in 0..1 + r.below(2) {
             match r.below(9) {
                 0 => {
@@ -182,92 +297,7 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
             }
         }
     }
-    // Now and then days whose nanoseconds pass what `i64` counts (106,751 days): a window
-    // or clawback past 2262, or past the calendar (u32::MAX days, an error the canonical
-    // path reports when a refund asks), and a hold still ending before 2262.
-    let far = |r: &mut D, usual: u64, far: &[u64]| {
-        if r.below(32) == 0 {
-            far[r.below(far.len() as u64) as usize]
-        } else {
-            usual
-        }
-    };
-    let clawback = match r.below(3) {
-        0 => serde_json::json!("always"),
-        1 => serde_json::json!("never"),
-        _ => serde_json::json!({"within_days": far(r, 45, &[200_000, u64::from(u32::MAX)])}),
-    };
-    let window = r.below(40) + 1;
-    let window = far(r, window, &[106_752, u64::from(u32::MAX)]);
-    let hold = r.below(40);
-    let hold = far(r, hold, &[50_000]);
-    let mut p = serde_json::json!({
-        "schema": "partnerkit/plan@1",
-        "id": "generated",
-        "currency": currency,
-        "rounding": rounding,
-        "commission_base": r.pick(&["net", "gross"]),
-        "attribution": {
-            "model": r.pick(&["last_touch", "first_touch"]),
-            "window_days": window,
-        },
-        "rules": [{"id": "base", "reward": reward, "limits": limits, "when": when}],
-        "lifecycle": {
-            "hold_days": hold,
-            "clawback": clawback,
-            "negative_balance": r.pick(&["carry", "write_off"]),
-        },
-        "payouts": {
-            "period": period(r),
-            "threshold": r.pick(&["0", "50", "120"]),
-            "net_days": r.below(20),
-        },
-    });
-    // Half the plans keep a zone's calendar: hour, half-hour and 45-minute offsets, clock
-    // changes of an hour (New York, London, St. John's) and half an hour (Lord Howe), the
-    // first zone to start a day (Kiritimati, +14) and one of the last (Pago Pago, −11).
-    if r.below(2) == 0 {
-        p["timezone"] = serde_json::json!(r.pick(&[
-            "America/New_York",
-            "Europe/London",
-            "America/St_Johns",
-            "Australia/Lord_Howe",
-            "Asia/Kathmandu",
-            "Pacific/Chatham",
-            "Pacific/Kiritimati",
-            "Pacific/Pago_Pago",
-        ]));
-    }
-    if tiers {
-        let metric = |r: &mut D| r.pick(&["referrals", "conversions", "revenue", "commission"]);
-        let (m1, m2) = (metric(r), metric(r));
-        let window = |r: &mut D| r.pick(&["period", "lifetime"]);
-        let (w1, w2) = (window(r), window(r));
-        let money = |m: &str| m == "revenue" || m == "commission";
-        let gold = if money(m2) {
-            dec(r, "300", "300.5")
-        } else {
-            "300"
-        };
-        let tier_period = period(r);
-        p["tiers"] = serde_json::json!({
-            "period": tier_period,
-            "levels": [
-                {"id": "bronze"},
-                {"id": "silver", "requires": {"any": [
-                    {"metric": m1, "window": w1, "at_least": "2"},
-                    {"metric": m2, "window": w2, "at_least": "150"}]}},
-                {"id": "gold", "requires": {"all": [
-                    {"metric": m1, "window": w1, "at_least": "4"},
-                    {"metric": m2, "window": w2, "at_least": gold}]}}
-            ],
-            "demotion": if r.below(2) == 0 { serde_json::json!("never") } else { serde_json::json!({"after_periods": r.below(3) + 1}) },
-        });
-        if r.below(3) == 0 {
-            p["tiers"]["initial"] = serde_json::json!("silver");
-        }
-    }
-    p
+    serde_json::json!({"id": id, "reward": reward, "limits": limits, "when": when})
 }
 
 /// A random input for `plan`: touches, payments (some at one instant, some with tax or a
