@@ -285,6 +285,28 @@ def test_zoned_quarterly_conditional_and_capped_plans_take_the_fast_path() -> No
     assert amounts == [Decimal("4.90"), Decimal("7.10"), Decimal("-3.55")]
 
 
+def test_several_rules_take_the_fast_path() -> None:
+    # "30% of the first payment, 10% after" (SPEC 4): p1 (49.00, c1's first payment) earns
+    # 30% = 14.70 under "first"; p2 (100.00) 10% = 10.00 under "recurring"; r1 refunds
+    # half of p2, reversing 10.00 x 50/100 = 5.00 under the rule of the entry it reverses.
+    plan = dict(
+        PLAN,
+        rules=[
+            {"id": "first", "when": {"payment_number": {"max": 1}}, "reward": {"percent": "30"}},
+            {"id": "recurring", "reward": {"percent": "10"}},
+        ],
+    )
+    t = pa.table(frame())
+    as_of = "2026-04-01T00:00:00Z"
+    res = partnerkit.evaluate_arrow(plan, t, partners=["ana"], as_of=as_of)
+    assert res.fallback is None
+    rows = res.ledger.to_pylist()
+    assert [r["amount"] for r in rows] == [Decimal("14.70"), Decimal("10.00"), Decimal("-5.00")]
+    assert [r["rule"] for r in rows] == ["first", "recurring", "recurring"]
+    doc = {"plan": plan, "partners": [{"id": "ana"}], "events": t, "as_of": as_of}
+    assert ledger_rows(res.ledger) == want_rows(json.loads(partnerkit.evaluate(doc).to_json()))
+
+
 def test_a_plan_off_the_fast_path_says_why() -> None:
     plan = dict(PLAN, attribution={"model": "linear"})
     res = partnerkit.evaluate_arrow(
