@@ -19,7 +19,7 @@ use super::columns::ns_instant as instant;
 use super::columns::{Events, NONE, REFUND_DIGITS};
 use super::compile::{Cond, FastPlan, Price, RuleC, pow10, round_div};
 use super::out::{Cols, Folded, Periods, Rec, settle};
-use super::prepare::{canonical_rows, partner_index, scan_ids};
+use super::prepare::{Ids, Rows, canonical_rows, partner_index, scan_ids};
 use crate::commission::conditions::listed;
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
@@ -446,7 +446,6 @@ pub(crate) fn run(
         }
     }
     let ids = scan_ids(ev)?;
-    let n_refs = ev.payments.strings.len();
     let rows = canonical_rows(ev, as_of);
     if let Some((first, last)) = rows.ends() {
         // Every entry is available at most a hold after the latest event (`rows` are in
@@ -481,9 +480,6 @@ pub(crate) fn run(
         }
     }
 
-    let digits = plan.digits;
-    let rounding = plan.rounding;
-    let n_customers = ev.customers.strings.len();
     // Plans whose pricing reads no partner state fold on several threads, a shard of
     // customers each, and give these same entries (see `shard`).
     let shards = super::shard::count(plan, rows.len());
@@ -503,6 +499,30 @@ pub(crate) fn run(
         return settled(plan, partners.len(), out, as_of, limits);
     }
 
+    // One rule folds in a copy of the loop of its own, with no rule to choose per payment.
+    let out = if plan.rules.len() > 1 {
+        serial::<true>(plan, partners, ev, rows, &touch_partner, ids)?
+    } else {
+        serial::<false>(plan, partners, ev, rows, &touch_partner, ids)?
+    };
+    settled(plan, partners.len(), out, as_of, limits)
+}
+
+/// The serial fold over `rows` (in canonical order): the entries in that order.
+/// `SEVERAL`: the plan has more than one rule (else the choice of rule and the rule column
+/// compile away).
+fn serial<const SEVERAL: bool>(
+    plan: &FastPlan,
+    partners: &[Partner],
+    ev: &Events,
+    rows: Rows,
+    touch_partner: &[u32],
+    ids: Ids,
+) -> Result<Cols, Bail> {
+    let digits = plan.digits;
+    let rounding = plan.rounding;
+    let n_customers = ev.customers.strings.len();
+    let n_refs = ev.payments.strings.len();
     // Per customer: NONE = undecided; UNATTRIBUTED = decided, unattributed; else the
     // partner.
     let mut credit = vec![NONE; n_customers];
@@ -552,15 +572,19 @@ pub(crate) fn run(
 
     let mut out = Cols::with_capacity(rows.len(), ids.spare);
     let mut named = ids.named.cursor();
-    let mut rules: Vec<RuleRun> = plan
-        .rules
+    // The first rule apart from the others, in locals of its own: most plans have one
+    // rule, and its state (units, cap period) then stays as close as the fold's locals.
+    let Some((rule0, more)) = plan.rules.split_first() else {
+        return bail("a plan without rules");
+    };
+    let mut first = RuleRun::new(plan, rule0, 0, partners, n_customers);
+    let mut rest: Vec<RuleRun> = more
         .iter()
         .enumerate()
-        .map(|(i, rule)| RuleRun::new(plan, rule, i, partners, n_customers))
+        .map(|(i, rule)| RuleRun::new(plan, rule, i + 1, partners, n_customers))
         .collect();
     // The rule of each entry, kept when there is more than one to tell apart.
-    let several = rules.len() > 1;
-    if several {
+    if SEVERAL {
         out.rule = Vec::with_capacity(rows.len());
     }
     let mut customers = Customers::new(&plan.rules, n_customers);
@@ -584,7 +608,7 @@ pub(crate) fn run(
                     // Decided for life (customer lock): later touches cannot matter.
                     continue;
                 }
-                touches.push(TouchRec::of(plan, ev, &touch_partner, r, row, at, head[c]));
+                touches.push(TouchRec::of(plan, ev, touch_partner, r, row, at, head[c]));
                 head[c] = (touches.len() - 1) as u32;
             }
             Kind::Payment => {
@@ -607,7 +631,15 @@ pub(crate) fn run(
                 let mut commission = 0;
                 // The customer's payment count and first payment count every payment,
                 // credited or not, as the canonical customer record does.
-                let n = customers.paying(plan, &mut rules, c, at).or_else(bail)?;
+                // (Not called when no rule reads them: a call per payment costs the fold
+                // its registers.)
+                let n = if customers.counted {
+                    customers
+                        .paying(plan, std::iter::once(&mut first).chain(&mut rest), c, at)
+                        .or_else(bail)?
+                } else {
+                    0
+                };
                 if p != UNATTRIBUTED {
                     let Some(h) = hot.get_mut(p as usize) else {
                         return bail("a credit to an undeclared partner");
@@ -616,12 +648,26 @@ pub(crate) fn run(
                     // payment. A payment no rule takes is not priced at all: no minimum,
                     // nothing against the caps.
                     let amount = ev.amount[r];
-                    let paying = rules
-                        .iter()
-                        .position(|k| k.holds(&customers, p as usize, c, h.level, at, amount, n));
+                    // (A loop rather than `position`, which is not inlined: a call per
+                    // payment costs the fold its registers.)
+                    let mut paying = None;
+                    if first.holds(&customers, p as usize, c, h.level, at, amount, n) {
+                        paying = Some(0);
+                    } else if SEVERAL {
+                        for (i, k) in rest.iter().enumerate() {
+                            if k.holds(&customers, p as usize, c, h.level, at, amount, n) {
+                                paying = Some(i + 1);
+                                break;
+                            }
+                        }
+                    }
                     let mut a64 = 0;
                     if let Some(ri) = paying {
-                        let k = &mut rules[ri];
+                        let k = if !SEVERAL || ri == 0 {
+                            &mut first
+                        } else {
+                            &mut rest[ri - 1]
+                        };
                         let Some(unit) = k.units.at(h.level) else {
                             return bail("a tier without a rate");
                         };
@@ -637,9 +683,13 @@ pub(crate) fn run(
                         if let Some(cap) = k.cap_floor {
                             k.capped.of(at);
                             // The first rule's tally is on the partner's hot line.
-                            let (from, tally) = match k.tally.get_mut(p as usize) {
-                                Some((from, tally)) => (from, tally),
-                                None => (&mut h.tally_from, &mut h.tally),
+                            let (from, tally) = if ri == 0 {
+                                (&mut h.tally_from, &mut h.tally)
+                            } else {
+                                match k.tally.get_mut(p as usize) {
+                                    Some((from, tally)) => (from, tally),
+                                    None => return bail("a capped rule without its tallies"),
+                                }
                             };
                             if *from != k.capped.lo {
                                 *from = k.capped.lo;
@@ -666,13 +716,13 @@ pub(crate) fn run(
                                 earned: at,
                                 available,
                             })?;
-                            if several {
+                            if SEVERAL {
                                 out.rule.push(ri as u32);
                             }
-                            match k.tally.get_mut(p as usize) {
-                                Some((_, tally)) => *tally += a64,
-                                None if ri == 0 => h.tally += a64,
-                                None => {}
+                            if ri == 0 {
+                                h.tally += a64;
+                            } else if let Some((_, tally)) = k.tally.get_mut(p as usize) {
+                                *tally += a64;
                             }
                             if let Some(used) = k.customer_used.get_mut(c) {
                                 *used += a64;
@@ -713,7 +763,7 @@ pub(crate) fn run(
                         earned: at,
                         available,
                     })?;
-                    let ri = if several {
+                    let ri = if SEVERAL {
                         let ri = out.rule[rec.entry as usize];
                         out.rule.push(ri);
                         ri as usize
@@ -721,16 +771,21 @@ pub(crate) fn run(
                         0
                     };
                     let h = &mut hot[rec.partner as usize];
-                    let k = &mut rules[ri];
+                    let k = if !SEVERAL || ri == 0 {
+                        &mut first
+                    } else {
+                        &mut rest[ri - 1]
+                    };
                     // Only the cap period of the partner's latest payment under the rule is
                     // read again (see `Hot::tally_from`): an entry earned before it is
                     // counted in a period that is over.
-                    let (from, tally) = match k.tally.get_mut(rec.partner as usize) {
-                        Some((from, tally)) => (*from, tally),
-                        None if ri == 0 => (h.tally_from, &mut h.tally),
-                        None => (i64::MAX, &mut 0),
-                    };
-                    if rec.earned >= from {
+                    if ri == 0 {
+                        if rec.earned >= h.tally_from {
+                            h.tally -= delta;
+                        }
+                    } else if let Some((from, tally)) = k.tally.get_mut(rec.partner as usize)
+                        && rec.earned >= *from
+                    {
                         *tally -= delta;
                     }
                     // A reversal gives its customer's cap room back too.
@@ -756,7 +811,7 @@ pub(crate) fn run(
         }
     }
     drop(rows);
-    settled(plan, partners.len(), out, as_of, limits)
+    Ok(out)
 }
 
 /// The folded entries with their statuses from the statements (`settle`): the end of
@@ -926,6 +981,9 @@ struct Customers {
     count: Vec<u32>,
     /// Per customer (when a rule has `channel`): the deciding touch's channel.
     channel: Vec<Option<Channel>>,
+    /// Whether a rule reads the payment count or the first payment (`payment_number`,
+    /// `within_months`): [`Customers::paying`] is called only then.
+    counted: bool,
 }
 
 impl Customers {
@@ -935,6 +993,7 @@ impl Customers {
         Customers {
             count: vec![0; per(any(|k| k.number.is_some()))],
             channel: vec![None; per(any(|k| k.channel.is_some()))],
+            counted: any(|k| k.number.is_some() || k.within_months.is_some()),
         }
     }
 
@@ -954,10 +1013,10 @@ impl Customers {
     /// at its first payment the end of each rule's `within_months` (by the canonical
     /// `add_months_local`; the compiled bound on the months keeps it inside the calendar,
     /// and past it the canonical path would decide).
-    fn paying(
+    fn paying<'r, 'a: 'r>(
         &mut self,
         plan: &FastPlan,
-        rules: &mut [RuleRun],
+        rules: impl Iterator<Item = &'r mut RuleRun<'a>>,
         c: usize,
         at: i64,
     ) -> Result<u32, &'static str> {
@@ -968,7 +1027,7 @@ impl Customers {
             }
             None => 0,
         };
-        for rc in rules.iter_mut().filter_map(|k| k.cond.as_mut()) {
+        for rc in rules.filter_map(|k| k.cond.as_mut()) {
             if let (Some(months), Some(end)) = (rc.k.within_months, rc.end.get_mut(c))
                 && *end == i128::MIN
             {
