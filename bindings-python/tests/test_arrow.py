@@ -16,7 +16,7 @@ import partnerkit
 from conftest import input_text, load, vector_files
 
 # Event fields the Arrow columns carry; a vector whose events use others (campaigns, IPs,
-# products, signups, assignments, adjustments) or FX rates cannot be written as a table.
+# products, assignments, adjustments) or FX rates cannot be written as a table.
 COLUMNS = [
     "id",
     "kind",
@@ -29,8 +29,9 @@ COLUMNS = [
     "tax",
     "discount",
     "payment",
+    "qualified",
 ]
-KINDS = {"touch", "payment", "refund", "chargeback"}
+KINDS = {"touch", "signup", "payment", "refund", "chargeback"}
 
 
 def instant_ns(s: str) -> int:
@@ -61,8 +62,9 @@ def table(events: list[dict[str, Any]]) -> pa.Table | None:
             return None
         for c in COLUMNS:
             v = e.get(c)
-            # Only strings are cells (a JSON number or object has no Arrow string form).
-            if v is not None and not isinstance(v, str):
+            # Only strings are cells (a JSON number or object has no Arrow string form),
+            # and booleans in `qualified`.
+            if v is not None and not isinstance(v, bool if c == "qualified" else str):
                 return None
             cols[c].append(v)
     try:
@@ -71,7 +73,9 @@ def table(events: list[dict[str, Any]]) -> pa.Table | None:
         # A malformed instant is the JSON parser's business: no timestamp holds it.
         return None
     fields: dict[str, pa.Array] = {
-        c: pa.array(v, pa.string()) for c, v in cols.items() if c != "at"
+        c: pa.array(v, pa.bool_() if c == "qualified" else pa.string())
+        for c, v in cols.items()
+        if c != "at"
     }
     fields["at"] = at.cast(pa.timestamp("ns", tz="UTC"))
     return pa.table({c: fields[c] for c in COLUMNS})
@@ -305,6 +309,35 @@ def test_several_rules_take_the_fast_path() -> None:
     assert [r["rule"] for r in rows] == ["first", "recurring", "recurring"]
     doc = {"plan": plan, "partners": [{"id": "ana"}], "events": t, "as_of": as_of}
     assert ledger_rows(res.ledger) == want_rows(json.loads(partnerkit.evaluate(doc).to_json()))
+
+
+def test_signups_are_read_and_take_the_fast_path() -> None:
+    # A signup (c1's, qualified, and one that does not say) changes nothing under a plan
+    # that rewards payments: the ledger is frame()'s, 4.90, 10.00 and -5.00, natively.
+    f = frame()
+    f["id"] += ["s1", "s2"]
+    f["kind"] += ["signup", "signup"]
+    f["at"] += [dt.datetime(2026, 1, 3, tzinfo=UTC), dt.datetime(2026, 2, 1, tzinfo=UTC)]
+    f["partner"] += [None, None]
+    f["customer"] += ["c1", "c2"]
+    f["channel"] += [None, None]
+    f["amount"] += [None, None]
+    f["currency"] += [None, None]
+    f["payment"] += [None, None]
+    f["qualified"] = [None, None, None, None, True, None]
+    t = pa.table(f)
+    as_of = "2026-04-01T00:00:00Z"
+    res = partnerkit.evaluate_arrow(PLAN, t, partners=["ana"], as_of=as_of)
+    assert res.fallback is None
+    amounts = [r["amount"] for r in res.ledger.to_pylist()]
+    assert amounts == [Decimal("4.90"), Decimal("10.00"), Decimal("-5.00")]
+    doc = {"plan": PLAN, "partners": [{"id": "ana"}], "events": t, "as_of": as_of}
+    assert ledger_rows(res.ledger) == want_rows(json.loads(partnerkit.evaluate(doc).to_json()))
+    # `qualified` belongs to signups only.
+    f["qualified"][1] = False
+    with pytest.raises(partnerkit.UnknownFieldError) as e:
+        partnerkit.evaluate_arrow(PLAN, pa.table(f), partners=["ana"], as_of=as_of)
+    assert e.value.path == "events[1].qualified"
 
 
 def test_a_plan_off_the_fast_path_says_why() -> None:

@@ -45,6 +45,10 @@ fn columns_differ(a: &Events, b: &Events) -> Option<&'static str> {
         ),
         ("currency", a.currency == b.currency),
         ("payment", a.payment == b.payment),
+        (
+            "qualified",
+            (0..a.len()).all(|i| a.qualified(i) == b.qualified(i)),
+        ),
         ("partners", a.partners.strings == b.partners.strings),
         ("customers", a.customers.strings == b.customers.strings),
         ("payments", a.payments.strings == b.payments.strings),

@@ -212,10 +212,11 @@ def evaluate_arrow(
 
     ``events`` is any object with the Arrow PyCapsule interface (``__arrow_c_stream__``): a
     pyarrow Table or RecordBatchReader, a polars DataFrame, ... Its buffers are read in
-    place, not copied through Python objects. Columns: ``id``, ``kind`` (touch, payment,
-    refund, chargeback), ``at`` (timestamp with a time zone), ``partner``, ``customer``,
-    ``channel``, ``amount``, ``currency``, ``tax``, ``discount``, ``payment``; amounts are
-    decimal128 or decimal strings, never floats. ``partners`` are as for `evaluate` (a list
+    place, not copied through Python objects. Columns: ``id``, ``kind`` (touch, signup,
+    payment, refund, chargeback), ``at`` (timestamp with a time zone), ``partner``,
+    ``customer``, ``channel``, ``amount``, ``currency``, ``tax``, ``discount``, ``payment``,
+    ``qualified`` (boolean, signups); amounts are decimal128 or decimal strings, never
+    floats. ``partners`` are as for `evaluate` (a list
     of dicts or ids, a DataFrame or a Table).
 
     The ledger is the one `evaluate` gives, byte for byte: a plan or input the fast path

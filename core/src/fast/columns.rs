@@ -255,7 +255,8 @@ impl Interner {
     }
 }
 
-/// Events of the kinds the columns hold (touch, payment, refund, chargeback), as columns.
+/// Events of the kinds the columns hold (touch, signup, payment, refund, chargeback), as
+/// columns.
 ///
 /// Row `i` of every column belongs to event `i` (the order given, not yet canonical).
 /// Columns a kind does not use hold [`NONE`] or zero.
@@ -269,7 +270,7 @@ pub struct Events {
     pub at: Vec<i64>,
     /// Touches: the partner, an index into [`Events::partners`].
     pub partner: Vec<u32>,
-    /// Touches and payments: the customer, an index into [`Events::customers`].
+    /// Touches, signups and payments: the customer, an index into [`Events::customers`].
     pub customer: Vec<u32>,
     /// Touches: the channel.
     pub channel: Vec<Channel>,
@@ -293,6 +294,10 @@ pub struct Events {
     pub customers: Interner,
     /// Payment ids named by refunds and chargebacks.
     pub payments: Interner,
+    /// Signups: whether the lead qualified (`None`: not said). Empty while no signup says
+    /// either: read it with [`Events::qualified`]. Once one does the column holds a value
+    /// for every row (`None` for the other kinds), like [`Events::tax`].
+    pub qualified: Vec<Option<bool>>,
     /// Rows whose amounts do not fit 64-bit minor units (above about 9 × 10^16 in cents):
     /// `(row, amount, tax, discount)` in minor units, by row. Their `amount`, `tax` and
     /// `discount` cells hold 0; the fast path hands such inputs to the canonical path.
@@ -367,6 +372,12 @@ impl Events {
         self.discount.get(i).copied().unwrap_or(0)
     }
 
+    /// Row `i`'s `qualified` (`None` while the column is empty: no signup says).
+    #[inline]
+    pub fn qualified(&self, i: usize) -> Option<bool> {
+        self.qualified.get(i).copied().flatten()
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
@@ -394,6 +405,9 @@ impl Events {
         push_sparse(&mut self.discount, i, discount);
         self.currency.push(currency);
         self.payment.push(payment);
+        if !self.qualified.is_empty() {
+            self.qualified.push(None);
+        }
     }
 
     /// Appends a touch whose partner and customer are already interned (indices into
@@ -419,6 +433,43 @@ impl Events {
             None,
             NONE,
         );
+    }
+
+    /// Appends a signup whose customer is already interned (an index into
+    /// [`Events::customers`]), with its `qualified` flag.
+    pub fn push_signup_interned(
+        &mut self,
+        id: &str,
+        at: i64,
+        customer: u32,
+        qualified: Option<bool>,
+    ) {
+        self.row(
+            id,
+            Kind::Signup,
+            at,
+            NONE,
+            customer,
+            Channel::Link,
+            0,
+            0,
+            0,
+            None,
+            NONE,
+        );
+        if qualified.is_some() {
+            // Its cell (written `None` by `row` once the column exists): the first signup
+            // that says fills the column for every row before it.
+            let i = self.kind.len() - 1;
+            self.qualified.resize(i, None);
+            self.qualified.push(qualified);
+        }
+    }
+
+    /// Appends a signup of `customer`.
+    pub fn push_signup(&mut self, id: &str, at: i64, customer: &str, qualified: Option<bool>) {
+        let c = self.customers.intern(customer);
+        self.push_signup_interned(id, at, c, qualified);
     }
 
     /// Appends a payment whose customer is already interned.
@@ -623,6 +674,10 @@ impl Events {
                 Body::Chargeback { payment, currency } => {
                     out.push_reversal(&ev.id, at, payment, None, *currency);
                 }
+                Body::Signup {
+                    customer,
+                    qualified,
+                } => out.push_signup(&ev.id, at, customer, *qualified),
                 _ => return None,
             }
         }
@@ -671,6 +726,14 @@ impl Events {
                         order: None,
                     })
                 }
+                Kind::Signup => Body::Signup {
+                    customer: self
+                        .customers
+                        .strings
+                        .get(self.customer[i] as usize)
+                        .to_owned(),
+                    qualified: self.qualified(i),
+                },
                 Kind::Refund => Body::Refund {
                     payment: self
                         .payments

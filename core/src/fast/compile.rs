@@ -218,7 +218,8 @@ pub(crate) struct TiersC {
 ///   per-channel settings;
 /// - any number of payment rules under `first_match` (the first whose conditions hold pays),
 ///   each with any conditions (partner, segment, attributes, tier, channel, campaign,
-///   product, currency, payment number, `within_months`, `from`, `until`, `min_amount`),
+///   product, currency, payment number, `within_months` up to 1,000,000 months, `from`,
+///   `until`, `min_amount`),
 ///   rewarding `percent`, `flat` or `percent_by_tier` in cash, with its own
 ///   `min_per_event`, `max_per_event`, `max_per_customer` and `max_per_period` cap by the
 ///   month, quarter or year;

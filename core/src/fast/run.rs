@@ -807,6 +807,9 @@ fn serial<const SEVERAL: bool>(
                     hot[rec.partner as usize].month.revenue -= cut(rec.refunded) - cut(back.before);
                 }
             }
+            // No compiled plan rewards signups (no signup rule, no referee reward): the
+            // canonical path then passes them by, once the periods before them are closed.
+            Kind::Signup => {}
             _ => return bail("an event kind the fast path does not fold"),
         }
     }

@@ -327,6 +327,8 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                         Err(why) => return stop(why),
                     }
                 }
+                // No compiled plan rewards signups (see the serial fold).
+                Kind::Signup => {}
                 _ => return stop("an event kind the fast path does not fold"),
             }
         }

@@ -1,7 +1,7 @@
 //! Random inputs inside the fast path's compiled subset (time zones, tiers, period and
-//! customer caps, rule conditions, holds, clawbacks, thresholds, partial refunds and chargebacks,
-//! same-instant ties), drawn from any source of choices: a seeded generator in
-//! `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz target
+//! customer caps, several rules and their conditions, holds, clawbacks, thresholds, partial
+//! refunds and chargebacks, signups, same-instant ties), drawn from any source of choices:
+//! a seeded generator in `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz target
 //! (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path). Also the form both
 //! compare ledgers in.
 
@@ -407,6 +407,28 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                 }
             }
             _ => {}
+        }
+    }
+    // One input in three has signups, which no compiled plan rewards: some at the start
+    // of a month (where tier periods close), some saying whether the lead qualified.
+    if r.below(3) == 0 {
+        for k in 0..1 + r.below(4) {
+            let at = if r.below(2) == 0 {
+                format!("2026-{:02}-01T00:00:00Z", 1 + r.below(12))
+            } else {
+                let t = start + r.below(200) * day / 2;
+                chrono::DateTime::from_timestamp(t as i64, 0)
+                    .unwrap()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            };
+            let mut signup = serde_json::json!({
+                "id": format!("s{k}"), "kind": "signup", "at": at,
+                "customer": format!("c{}", r.below(12)),
+            });
+            if r.below(2) == 0 {
+                signup["qualified"] = serde_json::json!(r.below(2) == 0);
+            }
+            events.push(signup);
         }
     }
     // Midnight in UTC, or any hour: due days and month ends begin at local midnight.

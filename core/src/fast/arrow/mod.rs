@@ -8,15 +8,16 @@
 //! | column | type | for |
 //! |---|---|---|
 //! | `id` | string | every event (non-empty) |
-//! | `kind` | string: `touch`, `payment`, `refund`, `chargeback` | every event |
+//! | `kind` | string: `touch`, `signup`, `payment`, `refund`, `chargeback` | every event |
 //! | `at` | timestamp with a time zone (any unit) | every event |
 //! | `partner` | string | touches |
-//! | `customer` | string | touches, payments |
+//! | `customer` | string | touches, signups, payments |
 //! | `channel` | string: `link`, `coupon`, `deal_registration`, `manual` | touches |
 //! | `amount` | decimal128 or decimal string | payments, refunds |
 //! | `currency` | string (ISO 4217) | payments; refunds and chargebacks optionally |
 //! | `tax`, `discount` | decimal128 or decimal string | payments, optionally |
 //! | `payment` | string | refunds, chargebacks |
+//! | `qualified` | boolean | signups, optionally |
 //!
 //! Strings may be `utf8`, `large_utf8`, `utf8_view` or dictionaries of them (a dictionary
 //! column is interned once per distinct value). Floating-point amounts are refused: money
@@ -42,7 +43,17 @@ pub use write::{
 };
 
 /// The event columns, in the order [`events_to_batch`] writes them.
-pub(crate) const COLUMNS: [&str; 11] = [
-    "id", "kind", "at", "partner", "customer", "channel", "amount", "currency", "tax", "discount",
+pub(crate) const COLUMNS: [&str; 12] = [
+    "id",
+    "kind",
+    "at",
+    "partner",
+    "customer",
+    "channel",
+    "amount",
+    "currency",
+    "tax",
+    "discount",
     "payment",
+    "qualified",
 ];

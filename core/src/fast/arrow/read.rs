@@ -229,6 +229,17 @@ impl<'a> Amounts<'a> {
     }
 }
 
+/// A boolean column (`None`: the batch has none).
+fn flags<'a>(a: Option<&'a ArrayRef>, name: &str) -> Result<Option<&'a arrow_array::BooleanArray>> {
+    match a {
+        None => Ok(None),
+        Some(a) => match a.as_boolean_opt() {
+            Some(b) => Ok(Some(b)),
+            None => Err(column_type(name, a.data_type(), "booleans")),
+        },
+    }
+}
+
 fn column_type(name: &str, t: &DataType, want: &str) -> Error {
     Error::new(
         ErrorCode::InvalidValue,
@@ -423,6 +434,8 @@ pub fn events_from_batches_by_rows(
         let tax = Amounts::of(col("tax"), "tax")?;
         let discount = Amounts::of(col("discount"), "discount")?;
         let payment = Text::of(col("payment"), "payment")?;
+        let qualified = flags(col("qualified"), "qualified")?;
+        let flag = |i: usize| qualified.filter(|a| a.is_valid(i)).map(|a| a.value(i));
         let (mut pc, mut cc, mut yc) = (Vec::new(), Vec::new(), Vec::new());
         // The last currency code parsed, to skip the table lookup on repeats.
         let mut last_currency: Option<(&str, Currency)> = None;
@@ -519,6 +532,7 @@ pub fn events_from_batches_by_rows(
                         !matches!(discount, Amounts::Absent) && amount_valid(&discount, i),
                     ),
                     ("payment", payment.present(i)),
+                    ("qualified", flag(i).is_some()),
                 ];
                 for (f, here) in present {
                     if here && !fields.contains(&f) {
@@ -625,13 +639,20 @@ pub fn events_from_batches_by_rows(
                         None => ev.push_reversal_interned(id_s, t, p, None, cur),
                     }
                 }
-                "signup" | "assign" | "adjustment" => {
+                "signup" => {
+                    uses(&["customer", "qualified"], k)?;
+                    let c = customer
+                        .intern(i, &mut ev.customers, &mut cc)
+                        .ok_or_else(|| missing("customer", k, "customer"))?;
+                    ev.push_signup_interned(id_s, t, c, flag(i));
+                }
+                "assign" | "adjustment" => {
                     return Err(Error::new(
                         ErrorCode::InvalidValue,
                         path("kind"),
                         format!(
-                            "{k} events are not read from Arrow (kinds: touch, payment, \
-                             refund, chargeback); evaluate a JSON document for them"
+                            "{k} events are not read from Arrow (kinds: touch, signup, \
+                             payment, refund, chargeback); evaluate a JSON document for them"
                         ),
                     ));
                 }

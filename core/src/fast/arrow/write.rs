@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, ArrayRef, Decimal128Array, DictionaryArray, Int32Array, Int64Array, RecordBatch,
-    StringArray, TimestampNanosecondArray,
+    Array, ArrayRef, BooleanArray, Decimal128Array, DictionaryArray, Int32Array, Int64Array,
+    RecordBatch, StringArray, TimestampNanosecondArray,
 };
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{Field, Schema};
@@ -34,10 +34,11 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
             crate::input::Kind::Touch => 0,
             crate::input::Kind::Payment => 1,
             crate::input::Kind::Refund => 2,
+            crate::input::Kind::Signup => 4,
             _ => 3,
         })
         .collect();
-    let kinds = strings_of(["touch", "payment", "refund", "chargeback"])?;
+    let kinds = strings_of(["touch", "payment", "refund", "chargeback", "signup"])?;
     let idx = |v: &[u32]| {
         Int32Array::new(
             ScalarBuffer::from(v.iter().map(|&x| x as i32).collect::<Vec<_>>()),
@@ -50,6 +51,7 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
     let pay = is(crate::input::Kind::Payment);
     let refund = is(crate::input::Kind::Refund);
     let touch = is(crate::input::Kind::Touch);
+    let signup = is(crate::input::Kind::Signup);
     let channel: Vec<i32> = ev
         .channel
         .iter()
@@ -110,9 +112,9 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
             .map(|(&x, &k)| if k { x } else { NONE })
             .collect()
     };
-    let customer_rows: Vec<bool> = (0..n).map(|i| touch[i] || pay[i]).collect();
-    let reversal_rows: Vec<bool> = (0..n).map(|i| !touch[i] && !pay[i]).collect();
-    let columns: Vec<ArrayRef> = vec![
+    let customer_rows: Vec<bool> = (0..n).map(|i| touch[i] || pay[i] || signup[i]).collect();
+    let reversal_rows: Vec<bool> = (0..n).map(|i| !touch[i] && !pay[i] && !signup[i]).collect();
+    let mut columns: Vec<ArrayRef> = vec![
         Arc::new(string_array(&ev.id)?),
         dict(
             Int32Array::new(ScalarBuffer::from(kind), None),
@@ -151,6 +153,10 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
             Arc::new(string_array(&ev.payments.strings)?),
         )?,
     ];
+    // `qualified` only when a signup says (the last of the columns).
+    if !ev.qualified.is_empty() {
+        columns.push(Arc::new(BooleanArray::from(ev.qualified.clone())));
+    }
     let fields: Vec<Field> = COLUMNS
         .iter()
         .zip(&columns)

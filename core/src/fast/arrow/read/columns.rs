@@ -13,6 +13,7 @@
 //! in the order of their first rows, and their values interned in that order after the
 //! rows are read.
 
+use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::NullBuffer;
 
@@ -208,6 +209,13 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         return None;
     }
     let col = |name: &str| batch.column_by_name(name);
+    // `qualified` belongs to signups, which are the row reader's: a batch here holds no
+    // value in it (a column of nulls only, of booleans, reads as absent).
+    if let Some(q) = col("qualified")
+        && (q.as_boolean_opt().is_none() || q.null_count() != q.len())
+    {
+        return None;
+    }
     let text = |name: &str| Text::of(col(name), name).ok();
     let amounts = |name: &str| Amounts::of(col(name), name).ok();
     let n = batch.num_rows();
@@ -227,6 +235,8 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         partners,
         customers,
         payments,
+        // Signups are the row reader's (their kind reads as unknown here).
+        qualified: _,
         wide: _,
     } = ev;
 

@@ -74,6 +74,9 @@ fn same(a: &Events, b: &Events) {
         (0..e.len()).map(|i| (e.tax(i), e.discount(i))).collect()
     };
     assert_eq!(extras(a), extras(b));
+    let flags =
+        |e: &Events| -> Vec<Option<bool>> { (0..e.len()).map(|i| e.qualified(i)).collect() };
+    assert_eq!(flags(a), flags(b));
     assert_eq!(a.wide, b.wide);
     assert_eq!(a.currency, b.currency);
     assert_eq!(a.payment, b.payment);
@@ -591,7 +594,7 @@ fn every_refusal_is_the_row_readers() {
             "events[1].kind",
         ),
         (
-            |t| t.kind[1] = Some("signup"),
+            |t| t.kind[1] = Some("assign"),
             "InvalidValue",
             "events[1].kind",
         ),
@@ -893,15 +896,108 @@ fn customers_with_a_null_value(t: &Table, null_at: usize) -> ArrayRef {
 
 /// `b` with its `customer` column replaced by `customer`.
 fn with_customer(b: &RecordBatch, customer: &ArrayRef) -> RecordBatch {
+    with_column(b, "customer", customer)
+}
+
+/// `b` with its column `name` replaced by `column`.
+fn with_column(b: &RecordBatch, name: &str, column: &ArrayRef) -> RecordBatch {
     RecordBatch::try_from_iter(b.schema().fields().iter().zip(b.columns()).map(|(f, c)| {
-        let c = if f.name() == "customer" {
-            customer.clone()
+        let c = if f.name() == name {
+            column.clone()
         } else {
             c.clone()
         };
         (f.name().clone(), c)
     }))
     .expect("batch")
+}
+
+/// Signups read with their `qualified` flag (by the row reader: the column reader leaves
+/// them to it), and what does not belong to them is refused as in a JSON document.
+#[test]
+fn signups_read_with_their_flag_and_are_checked() {
+    use arrow_array::BooleanArray;
+    let usd = Currency::parse("USD").expect("USD");
+    let mut ev = Events::default();
+    ev.push_touch("t1", 1, "p1", "c1", Channel::Link);
+    ev.push_signup("s1", 2, "c1", None);
+    ev.push_signup("s2", 3, "c2", Some(false));
+    ev.push_payment("p1", 4, "c1", 4_900, 0, 0, usd);
+    ev.push_signup("s3", 5, "c3", Some(true));
+    let batch = events_to_batch(&ev).expect("batch");
+    let (read, fast) = either(std::slice::from_ref(&batch));
+    let read = read.expect("reads");
+    assert!(!fast, "signups are the row reader's");
+    same(&read, &ev);
+    let flags: Vec<Option<bool>> = (0..read.len()).map(|i| read.qualified(i)).collect();
+    assert_eq!(flags, [None, None, Some(false), None, Some(true)]);
+    // Signups that do not say: no `qualified` column at all, and read back as not said.
+    let mut quiet = Events::default();
+    quiet.push_signup("s1", 2, "c1", None);
+    let b = events_to_batch(&quiet).expect("batch");
+    assert!(b.column_by_name("qualified").is_none());
+    let read = either(std::slice::from_ref(&b)).0.expect("reads");
+    assert!(read.qualified.is_empty() && read.qualified(0).is_none());
+    // A column of nulls only does not keep a batch from the column reader.
+    let mut plain = Events::default();
+    plain.push_touch("t1", 1, "p1", "c1", Channel::Link);
+    let b = events_to_batch(&plain).expect("batch");
+    let nulls: ArrayRef = Arc::new(BooleanArray::from(vec![None::<bool>]));
+    let b = RecordBatch::try_from_iter(
+        b.schema()
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .map(|(f, c)| (f.name().clone(), c.clone()))
+            .chain([("qualified".to_owned(), nulls)]),
+    )
+    .expect("batch");
+    assert!(either(std::slice::from_ref(&b)).1);
+    // Refusals, each the row reader's, with the row's path.
+    let refusal = |b: &RecordBatch, code: &str, path: &str| {
+        let (got, _) = either(std::slice::from_ref(b));
+        let e = got.expect_err("refused").to_json();
+        assert!(e.contains(code) && e.contains(path), "{e}");
+    };
+    // `qualified` on the touch.
+    let on_touch: ArrayRef = Arc::new(BooleanArray::from(vec![
+        Some(true),
+        None,
+        Some(false),
+        None,
+        Some(true),
+    ]));
+    refusal(
+        &with_column(&batch, "qualified", &on_touch),
+        "UnknownField",
+        "events[0].qualified",
+    );
+    // A signup without its customer.
+    let customers: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("c1"),
+        None,
+        Some("c2"),
+        Some("c1"),
+        Some("c3"),
+    ]));
+    refusal(
+        &with_column(&batch, "customer", &customers),
+        "MissingField",
+        "events[1].customer",
+    );
+    // Flags written as strings.
+    let words: ArrayRef = Arc::new(StringArray::from(vec![
+        None,
+        None,
+        Some("false"),
+        None,
+        Some("true"),
+    ]));
+    refusal(
+        &with_column(&batch, "qualified", &words),
+        "InvalidValue",
+        "events.qualified",
+    );
 }
 
 #[test]
