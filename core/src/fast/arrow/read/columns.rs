@@ -29,11 +29,23 @@ const TOUCH: u8 = 0;
 const PAYMENT: u8 = 1;
 const REFUND: u8 = 2;
 const CHARGEBACK: u8 = 3;
-const KINDS: [Kind; 4] = [Kind::Touch, Kind::Payment, Kind::Refund, Kind::Chargeback];
+const SIGNUP: u8 = 4;
+/// How many kinds the reader reads.
+const N_KINDS: usize = 5;
+const KINDS: [Kind; N_KINDS] = [
+    Kind::Touch,
+    Kind::Payment,
+    Kind::Refund,
+    Kind::Chargeback,
+    Kind::Signup,
+];
 const T: u8 = 1 << TOUCH;
 const P: u8 = 1 << PAYMENT;
 const R: u8 = 1 << REFUND;
 const C: u8 = 1 << CHARGEBACK;
+const S: u8 = 1 << SIGNUP;
+/// Every kind's bit.
+const ALL: u8 = T | P | R | C | S;
 
 /// Which kinds a field is required by (`need`) and allowed for (`may`): the row reader's
 /// `uses` lists and missing-field checks, as bit masks over kind codes.
@@ -45,8 +57,8 @@ struct Rule {
 
 const PARTNER: Rule = Rule { need: T, may: T };
 const CUSTOMER: Rule = Rule {
-    need: T | P,
-    may: T | P,
+    need: T | P | S,
+    may: T | P | S,
 };
 const CHANNEL: Rule = Rule { need: T, may: T };
 const AMOUNT: Rule = Rule {
@@ -58,6 +70,7 @@ const CURRENCY: Rule = Rule {
     may: P | R | C,
 };
 const EXTRA: Rule = Rule { need: 0, may: P };
+const QUALIFIED: Rule = Rule { need: 0, may: S };
 const PAYMENT_ID: Rule = Rule {
     need: R | C,
     may: R | C,
@@ -113,7 +126,7 @@ struct Scratch {
 
 /// Per kind code, the rows of that kind as a bitmap (bit `i % 64` of word `i / 64`).
 #[derive(Default)]
-struct KindBits([Vec<u64>; 4]);
+struct KindBits([Vec<u64>; N_KINDS]);
 
 /// The bytes an offset-layout string column's rows span.
 fn block_len<O: arrow_array::OffsetSizeTrait>(a: &arrow_array::GenericStringArray<O>) -> usize {
@@ -167,7 +180,7 @@ impl KindBits {
     /// Word `j` of the bitmap of rows whose kind is in `mask`.
     #[inline]
     fn rows_of(&self, mask: u8, j: usize) -> u64 {
-        (0..4).fold(0, |w, k| {
+        (0..N_KINDS).fold(0, |w, k| {
             if mask & (1 << k) != 0 {
                 w | self.0[k][j]
             } else {
@@ -185,7 +198,7 @@ impl KindBits {
         };
         match present {
             Presence::None => (0..words).all(|j| check(j, 0)),
-            Presence::All => (0..words).all(|j| check(j, self.rows_of(0b1111, j))),
+            Presence::All => (0..words).all(|j| check(j, self.rows_of(ALL, j))),
             Presence::Bits(b) => b
                 .inner()
                 .bit_chunks()
@@ -209,13 +222,11 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         return None;
     }
     let col = |name: &str| batch.column_by_name(name);
-    // `qualified` belongs to signups, which are the row reader's: a batch here holds no
-    // value in it (a column of nulls only, of booleans, reads as absent).
-    if let Some(q) = col("qualified")
-        && (q.as_boolean_opt().is_none() || q.null_count() != q.len())
-    {
-        return None;
-    }
+    // `qualified`: booleans (another type is the row reader's error).
+    let flags = match col("qualified") {
+        None => None,
+        Some(q) => Some(q.as_boolean_opt()?),
+    };
     let text = |name: &str| Text::of(col(name), name).ok();
     let amounts = |name: &str| Amounts::of(col(name), name).ok();
     let n = batch.num_rows();
@@ -235,8 +246,7 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         partners,
         customers,
         payments,
-        // Signups are the row reader's (their kind reads as unknown here).
-        qualified: _,
+        qualified,
         wide: _,
     } = ev;
 
@@ -251,6 +261,7 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         "payment" => Some(PAYMENT),
         "refund" => Some(REFUND),
         "chargeback" => Some(CHARGEBACK),
+        "signup" => Some(SIGNUP),
         _ => None,
     })?;
     let columns = [
@@ -285,7 +296,11 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
                 // Decimal strings are present when they read: row by row in `Money`.
                 Amounts::Text(_) => true,
             });
-        texts_fit && amounts_fit
+        let flags_fit = match flags {
+            None => bits.admits(QUALIFIED, Presence::None),
+            Some(q) => bits.admits(QUALIFIED, Presence::of_nulls(q.nulls())),
+        };
+        texts_fit && amounts_fit && flags_fit
     };
     let Scratch {
         codes,
@@ -342,6 +357,15 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
                 return None;
             }
             interned(customer_t, n, customer, customers)?;
+            // Kept only once a signup says (see `Events::qualified`).
+            match flags.filter(|q| q.null_count() < q.len()) {
+                Some(q) => {
+                    qualified.resize(start, None);
+                    qualified.extend((0..n).map(|i| q.is_valid(i).then(|| q.value(i))));
+                }
+                None if !qualified.is_empty() => qualified.resize(start + n, None),
+                None => {}
+            }
             interned(payment_t, n, payment, payments)
         },
     );

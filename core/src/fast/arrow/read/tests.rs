@@ -912,8 +912,8 @@ fn with_column(b: &RecordBatch, name: &str, column: &ArrayRef) -> RecordBatch {
     .expect("batch")
 }
 
-/// Signups read with their `qualified` flag (by the row reader: the column reader leaves
-/// them to it), and what does not belong to them is refused as in a JSON document.
+/// Signups read with their `qualified` flag, column-wise as row-wise, and what does not
+/// belong to them is refused as in a JSON document.
 #[test]
 fn signups_read_with_their_flag_and_are_checked() {
     use arrow_array::BooleanArray;
@@ -927,7 +927,7 @@ fn signups_read_with_their_flag_and_are_checked() {
     let batch = events_to_batch(&ev).expect("batch");
     let (read, fast) = either(std::slice::from_ref(&batch));
     let read = read.expect("reads");
-    assert!(!fast, "signups are the row reader's");
+    assert!(fast, "the column reader reads signups");
     same(&read, &ev);
     let flags: Vec<Option<bool>> = (0..read.len()).map(|i| read.qualified(i)).collect();
     assert_eq!(flags, [None, None, Some(false), None, Some(true)]);
@@ -936,8 +936,18 @@ fn signups_read_with_their_flag_and_are_checked() {
     quiet.push_signup("s1", 2, "c1", None);
     let b = events_to_batch(&quiet).expect("batch");
     assert!(b.column_by_name("qualified").is_none());
-    let read = either(std::slice::from_ref(&b)).0.expect("reads");
-    assert!(read.qualified.is_empty() && read.qualified(0).is_none());
+    let (read, fast) = either(std::slice::from_ref(&b));
+    let read = read.expect("reads");
+    assert!(fast && read.qualified.is_empty() && read.qualified(0).is_none());
+    // Over batches: a flag in the second fills the column for the first's rows.
+    let (read, fast) = either(&[b.clone(), batch.clone()]);
+    let read = read.expect("reads");
+    assert!(fast);
+    let flags: Vec<Option<bool>> = (0..read.len()).map(|i| read.qualified(i)).collect();
+    assert_eq!(flags, [None, None, None, Some(false), None, Some(true)]);
+    // And a batch without flags after one with them keeps the column whole.
+    let (read, _) = either(&[batch.clone(), b.clone()]);
+    assert_eq!(read.expect("reads").qualified.len(), 6);
     // A column of nulls only does not keep a batch from the column reader.
     let mut plain = Events::default();
     plain.push_touch("t1", 1, "p1", "c1", Channel::Link);
