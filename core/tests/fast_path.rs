@@ -778,6 +778,74 @@ fn several_rules_fold_natively_the_first_that_matches_paying() {
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
 
+/// Volume bands fold natively, with the partner's running metric in the rule's window.
+/// One partner's customer pays 30.00 (01-05), 40.00 (01-06), 20.00 (01-08) and 60.00
+/// (02-01); the first payment is refunded in full on 01-07 (reversing its commission).
+/// - graduated on monthly revenue, 10% to 50.00 and 15% above: 30 × 10% = 3.00; 20 × 10% +
+///   20 × 15% = 5.00; the refund takes revenue back to 40.00, so 10 × 10% + 10 × 15% = 2.50
+///   (not 3.00 at 15%); February starts at 0: 50 × 10% + 10 × 15% = 6.50.
+/// - this_event on lifetime conversions, 10% below 2 and 20% from 2: 3.00, 8.00 (the 2nd),
+///   4.00, 12.00 (a refund takes no conversion back, a month starts no new count).
+/// - next_event on monthly conversions: 3.00 and 4.00 (1 before), 4.00 (2 before, 20%),
+///   then February's first at 10%: 6.00.
+#[test]
+fn volume_bands_fold_natively() {
+    let pay = |id: &str, at: &str, amount: &str| {
+        serde_json::json!({"id": id, "kind": "payment", "at": at, "customer": "c1",
+                           "amount": amount, "currency": "USD"})
+    };
+    let events = serde_json::json!([
+        {"id": "t1", "kind": "touch", "at": "2026-01-01T00:00:00Z",
+         "partner": "ana", "customer": "c1", "channel": "link"},
+        pay("p1", "2026-01-05T00:00:00Z", "30.00"),
+        pay("p2", "2026-01-06T00:00:00Z", "40.00"),
+        {"id": "r1", "kind": "refund", "at": "2026-01-07T00:00:00Z",
+         "payment": "p1", "amount": "30.00"},
+        pay("p3", "2026-01-08T00:00:00Z", "20.00"),
+        pay("p4", "2026-02-01T00:00:00Z", "60.00")
+    ]);
+    for (metric, period, mode, second, want) in [
+        (
+            "revenue",
+            "month",
+            "graduated",
+            "50.00",
+            ["3.00", "5.00", "-3.00", "2.50", "6.50"],
+        ),
+        (
+            "conversions",
+            "lifetime",
+            "this_event",
+            "2",
+            ["3.00", "8.00", "-3.00", "4.00", "12.00"],
+        ),
+        (
+            "conversions",
+            "month",
+            "next_event",
+            "2",
+            ["3.00", "4.00", "-3.00", "4.00", "6.00"],
+        ),
+    ] {
+        let text = serde_json::json!({
+            "plan": {"schema": "partnerkit/plan@1", "id": "bands", "currency": "USD",
+                     "rules": [{"id": "base", "reward": {"tiered": {
+                         "metric": metric, "period": period, "mode": mode,
+                         "bands": [{"from": "0", "percent": "10"},
+                                   {"from": second, "percent": if metric == "revenue" { "15" } else { "20" }}]}}}]},
+            "partners": [{"id": "ana"}],
+            "events": events,
+            "as_of": "2026-03-01T00:00:00Z"
+        })
+        .to_string();
+        let (input, lines) = native_ledger(&text);
+        assert_eq!(amounts_of(&lines), want, "{mode}: {lines}");
+        let mut errs = Vec::new();
+        assert!(compare(&input, mode, &mut errs));
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
+    }
+}
+
 /// The canonical path checks every rule's conditions for the explanation, even after a
 /// rule has paid: a `within_months` whose end is past the calendar is its error whichever
 /// rule pays. The fast path used to fold such a plan (its first rule has no conditions)

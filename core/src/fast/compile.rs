@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use crate::commission::conditions::listed;
 use crate::money::{Currency, Rounding};
 use crate::plan::{
-    Channel, Clawback, Combine, CommissionBase, Demotion, FraudAction, Lock, Metric,
-    NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, Rule, RuleEvent, TierEvaluation,
-    Window,
+    BandMode, BandPeriod, Bands, Channel, Clawback, Combine, CommissionBase, Demotion, FraudAction,
+    Lock, Metric, NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, Rule, RuleEvent,
+    TierEvaluation, Window,
 };
 
 use super::cal::{Calendar, nanos_wide};
@@ -136,6 +136,70 @@ pub(crate) enum Price {
     Flat(i128),
     /// A percent per tier level (index: level).
     ByTier(Vec<Fixed>),
+    /// Volume bands on the partner's running metric (`tiered`).
+    Bands(BandsC),
+}
+
+/// A `tiered` reward, compiled: the band starts in the metric's integer units (minor units
+/// of the plan currency for revenue, a count otherwise) and each band's percent.
+#[derive(Clone, Debug)]
+pub(crate) struct BandsC {
+    /// `revenue`, `conversions` or `referrals`.
+    pub metric: Metric,
+    /// Months per window (1, 3 or 12); `None`: the lifetime.
+    pub months: Option<i64>,
+    /// `graduated`, `this_event` or `next_event`.
+    pub mode: BandMode,
+    /// Each band's start, increasing.
+    pub from: Vec<i128>,
+    /// Each band's percent.
+    pub percent: Vec<Fixed>,
+}
+
+impl BandsC {
+    fn compile(b: &Bands, digits: u32) -> Result<BandsC, String> {
+        match b.metric {
+            Metric::Revenue | Metric::Conversions | Metric::Referrals => {}
+            m => return Err(format!("volume bands on {}", m.as_str())),
+        }
+        let months = match b.period {
+            BandPeriod::Month => Some(1),
+            BandPeriod::Quarter => Some(3),
+            BandPeriod::Year => Some(12),
+            BandPeriod::Lifetime => None,
+            BandPeriod::RollingDays(_) => return Err("rolling band windows".into()),
+        };
+        if b.mode == BandMode::Retroactive {
+            return Err("retroactive bands (true-ups)".into());
+        }
+        if b.bands.is_empty() {
+            return Err("volume bands without a band".into());
+        }
+        // Band starts in the metric's own integer units: whole minor units of money, whole
+        // counts (validation asks for both; anything else is left to the canonical path).
+        let scale = if b.metric == Metric::Revenue {
+            digits
+        } else {
+            0
+        };
+        let mut from = Vec::with_capacity(b.bands.len());
+        let mut percent = Vec::with_capacity(b.bands.len());
+        for band in &b.bands {
+            let f = Fixed::of(band.from.get().normalize(), "a band start")?;
+            if f.scale > scale {
+                return Err("a band start finer than the metric's unit".into());
+            }
+            from.push(f.to_minor(scale, Rounding::Down));
+            percent.push(Fixed::of(band.percent.get(), "a band percent")?);
+        }
+        Ok(BandsC {
+            metric: b.metric,
+            months,
+            mode: b.mode,
+            from,
+            percent,
+        })
+    }
 }
 
 /// The conditions of a rule (`when`), compiled: a payment they refuse goes to the next rule,
@@ -220,7 +284,9 @@ pub(crate) struct TiersC {
 ///   each with any conditions (partner, segment, attributes, tier, channel, campaign,
 ///   product, currency, payment number, `within_months` up to 1,000,000 months, `from`,
 ///   `until`, `min_amount`),
-///   rewarding `percent`, `flat` or `percent_by_tier` in cash, with its own
+///   rewarding `percent`, `flat`, `percent_by_tier` or volume bands (`tiered`: graduated,
+///   this_event or next_event on revenue, conversions or referrals by the month, quarter,
+///   year or lifetime) in cash, with its own
 ///   `min_per_event`, `max_per_event`, `max_per_customer` and `max_per_period` cap by the
 ///   month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
@@ -344,7 +410,7 @@ impl RuleC {
                 Price::Flat(fixed.to_minor(digits, doc.rounding))
             }
             RewardKind::PercentByTier(_) => Price::ByTier(Vec::new()),
-            RewardKind::Tiered(_) => return Err("volume bands (`tiered`)".into()),
+            RewardKind::Tiered(b) => Price::Bands(BandsC::compile(b, digits)?),
         };
         let l = &rule.limits;
         let max_customer = match l.max_per_customer {

@@ -17,14 +17,14 @@ use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS, nanos_wide};
 use super::columns::ns_instant as instant;
 use super::columns::{Events, NONE, REFUND_DIGITS};
-use super::compile::{Cond, FastPlan, Price, RuleC, pow10, round_div};
+use super::compile::{BandsC, Cond, FastPlan, Price, RuleC, pow10, round_div};
 use super::out::{Cols, Folded, Periods, Rec, settle};
 use super::prepare::{Ids, Rows, canonical_rows, partner_index, scan_ids};
 use crate::commission::conditions::listed;
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
 use crate::money::Rounding;
-use crate::plan::{Channel, Clawback};
+use crate::plan::{BandMode, Channel, Clawback, Metric};
 use crate::time::{add_days_local, add_months_local};
 
 /// Why the fold gave up: the canonical path decides this input.
@@ -220,6 +220,11 @@ impl Units {
                 flat: Some(*f),
                 rates: Vec::new(),
             },
+            // Priced by the partner's running metric instead (`BandRun`).
+            Price::Bands(_) => Units {
+                flat: None,
+                rates: Vec::new(),
+            },
         }
     }
 
@@ -251,10 +256,16 @@ pub(super) fn revenue(plan: &FastPlan, ev: &Events, r: usize) -> i64 {
 /// amount, then the rule's per-event minimum and maximum.
 #[inline(always)]
 pub(super) fn priced(plan: &FastPlan, rule: &RuleC, unit: Unit, base: i64) -> i128 {
-    let mut amt = match unit {
+    let amt = match unit {
         Unit::Flat(f) => f,
         Unit::Rate(m, den) => mul_div(base, m, den, plan.rounding),
     };
+    limited(rule, amt)
+}
+
+/// A commission `amt` after the rule's per-event minimum and maximum.
+#[inline(always)]
+fn limited(rule: &RuleC, mut amt: i128) -> i128 {
     if let Some(min) = rule.min_event
         && amt < min
     {
@@ -588,6 +599,12 @@ fn serial<const SEVERAL: bool>(
         out.rule = Vec::with_capacity(rows.len());
     }
     let mut customers = Customers::new(&plan.rules, n_customers);
+    // Whether a rule prices by volume bands (whose running metrics every credited payment
+    // and every refund then feed).
+    let banded = plan
+        .rules
+        .iter()
+        .any(|r| matches!(r.price, Price::Bands(_)));
     for i in 0..rows.len() {
         let row = rows.get(i);
         let r = row as usize;
@@ -668,10 +685,20 @@ fn serial<const SEVERAL: bool>(
                         } else {
                             &mut rest[ri - 1]
                         };
-                        let Some(unit) = k.units.at(h.level) else {
-                            return bail("a tier without a rate");
+                        let mut amt = match k.bands.as_mut() {
+                            Some(bands) => {
+                                match bands.price(p as usize, at, base, new_referral, rounding) {
+                                    Some(amt) => limited(k.rule, amt),
+                                    None => return bail("a band commission beyond 128 bits"),
+                                }
+                            }
+                            None => {
+                                let Some(unit) = k.units.at(h.level) else {
+                                    return bail("a tier without a rate");
+                                };
+                                priced(plan, k.rule, unit, base)
+                            }
                         };
-                        let mut amt = priced(plan, k.rule, unit, base);
                         // The customer's cap, then the period's, as the canonical pricing
                         // applies them.
                         if let Some(cap) = k.customer_cap {
@@ -726,6 +753,14 @@ fn serial<const SEVERAL: bool>(
                             }
                             if let Some(used) = k.customer_used.get_mut(c) {
                                 *used += a64;
+                            }
+                        }
+                    }
+                    // The partner's metrics take the payment once it is priced.
+                    if banded {
+                        for k in std::iter::once(&mut first).chain(&mut rest) {
+                            if let Some(bands) = k.bands.as_mut() {
+                                bands.paid(p as usize, at, base, new_referral);
                             }
                         }
                     }
@@ -796,7 +831,7 @@ fn serial<const SEVERAL: bool>(
                         h.month.commission -= delta;
                     }
                 }
-                if book.is_some() && rec.partner != NONE && rec.amount != 0 {
+                if (book.is_some() || banded) && rec.partner != NONE && rec.amount != 0 {
                     let cut = |x: i64| -> i64 {
                         if x >= rec.amount {
                             rec.revenue
@@ -804,7 +839,17 @@ fn serial<const SEVERAL: bool>(
                             mul_div(rec.revenue, x, rec.amount, rounding) as i64
                         }
                     };
-                    hot[rec.partner as usize].month.revenue -= cut(rec.refunded) - cut(back.before);
+                    let revenue = cut(rec.refunded) - cut(back.before);
+                    if book.is_some() {
+                        hot[rec.partner as usize].month.revenue -= revenue;
+                    }
+                    if banded {
+                        for k in std::iter::once(&mut first).chain(&mut rest) {
+                            if let Some(bands) = k.bands.as_mut() {
+                                bands.refunded(rec.partner as usize, at, revenue);
+                            }
+                        }
+                    }
                 }
             }
             // No compiled plan rewards signups (no signup rule, no referee reward): the
@@ -856,6 +901,126 @@ struct RuleRun<'a> {
     /// latest payment under the rule, and the rule's net commission in it (the first
     /// rule's pair is on the partner's hot line, [`Hot`]).
     tally: Vec<(i64, i64)>,
+    /// A `tiered` rule's running metric.
+    bands: Option<BandRun<'a>>,
+}
+
+/// A `tiered` rule's running metric per partner in the serial fold: the partner metrics
+/// the canonical pricing reads (`incentives::metrics`), in the rule's window.
+struct BandRun<'a> {
+    b: &'a BandsC,
+    /// The window of an instant (months), or `None` for the lifetime.
+    window: Option<Periods>,
+    /// Per partner: the start of the window its value is of, and the value (minor units
+    /// of revenue, or a count) from that start up to now.
+    acc: Vec<(i64, i128)>,
+}
+
+impl BandRun<'_> {
+    /// Partner `p`'s value in the window of `at`, started afresh when a window began since
+    /// the partner's last change.
+    #[inline]
+    fn value(&mut self, p: usize, at: i64) -> Option<&mut i128> {
+        let lo = match self.window.as_mut() {
+            Some(w) => {
+                w.of(at);
+                w.lo
+            }
+            None => i64::MIN,
+        };
+        let (start, v) = self.acc.get_mut(p)?;
+        if *start != lo {
+            *start = lo;
+            *v = 0;
+        }
+        Some(v)
+    }
+
+    /// Counts a payment credited to `p` at `at` on `base` (a new referral or not), after
+    /// it is priced: the canonical metrics take each event once it is applied.
+    #[inline]
+    fn paid(&mut self, p: usize, at: i64, base: i64, new_referral: bool) {
+        let delta = match self.b.metric {
+            Metric::Revenue => i128::from(base),
+            Metric::Referrals => i128::from(new_referral),
+            _ => 1,
+        };
+        if let Some(v) = self.value(p, at) {
+            *v += delta;
+        }
+    }
+
+    /// The commission on `base` (the partner's credited base in the plan's currency, which
+    /// is also what it adds to revenue) of a payment at `at` credited to `p`, rounded
+    /// with `mode`, before the rule's limits (as `commission::bands::quote` prices it).
+    fn price(
+        &mut self,
+        p: usize,
+        at: i64,
+        base: i64,
+        new_referral: bool,
+        mode: Rounding,
+    ) -> Option<i128> {
+        let before = *self.value(p, at)?;
+        let b = self.b;
+        let delta = match b.metric {
+            Metric::Revenue => i128::from(base),
+            Metric::Referrals => i128::from(new_referral),
+            _ => 1,
+        };
+        let after = before + delta;
+        // The band a running total is in: the last whose start is at or below it (below
+        // 0, after refunds, the first).
+        let band_of = |x: i128| b.from.iter().rposition(|&f| f <= x).unwrap_or(0);
+        let base = i128::from(base);
+        let mut parts: smallvec::SmallVec<[(usize, i128); 2]> = smallvec::SmallVec::new();
+        match b.mode {
+            BandMode::NextEvent => parts.push((band_of(before), base)),
+            BandMode::Graduated => {
+                // The part of [before, after) in each band (the first reaching down to
+                // −∞); revenue is in the plan's currency, so the parts are the base's.
+                for i in 0..b.from.len() {
+                    let lo = if i == 0 {
+                        before
+                    } else {
+                        before.max(b.from[i])
+                    };
+                    let hi = b.from.get(i + 1).map_or(after, |&next| after.min(next));
+                    if hi > lo {
+                        parts.push((i, hi - lo));
+                    }
+                }
+                match parts.len() {
+                    0 => parts.push((band_of(before), base)),
+                    1 => parts[0].1 = base,
+                    _ => {}
+                }
+            }
+            _ => parts.push((band_of(after), base)),
+        }
+        // Σ part × percent, exact at the largest scale of the percents used, rounded once.
+        let top = parts.iter().map(|&(i, _)| b.percent[i].scale).max()?;
+        let mut num: i128 = 0;
+        for &(i, part) in &parts {
+            let f = b.percent[i];
+            let term = part
+                .checked_mul(f.mantissa)?
+                .checked_mul(pow10(top - f.scale))?;
+            num = num.checked_add(term)?;
+        }
+        Some(round_div(num, pow10(top + 2), mode))
+    }
+
+    /// Takes `revenue` of a refunded payment credited to `p` back at `at` (the canonical
+    /// metrics subtract it when the refund is applied).
+    #[inline]
+    fn refunded(&mut self, p: usize, at: i64, revenue: i64) {
+        if self.b.metric == Metric::Revenue
+            && let Some(v) = self.value(p, at)
+        {
+            *v -= i128::from(revenue);
+        }
+    }
 }
 
 impl<'a> RuleRun<'a> {
@@ -898,6 +1063,14 @@ impl<'a> RuleRun<'a> {
                     0
                 }
             ],
+            bands: match &rule.price {
+                Price::Bands(b) => Some(BandRun {
+                    b,
+                    window: b.months.map(|m| Periods::new(plan.cal, m)),
+                    acc: vec![(i64::MIN, 0); partners.len()],
+                }),
+                _ => None,
+            },
         }
     }
 

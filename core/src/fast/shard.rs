@@ -50,7 +50,7 @@ pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
     let independent = plan.tiers.is_none()
         && matches!(&plan.rules[..], [rule] if !rule.capped()
             && rule.cond.is_none()
-            && !matches!(rule.price, Price::ByTier(_)));
+            && matches!(rule.price, Price::Percent(_) | Price::Flat(_)));
     if threads < 2 || rows < MIN_ROWS || !independent {
         1
     } else {

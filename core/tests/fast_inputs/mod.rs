@@ -1,9 +1,9 @@
 //! Random inputs inside the fast path's compiled subset (time zones, tiers, period and
-//! customer caps, several rules and their conditions, holds, clawbacks, thresholds, partial
-//! refunds and chargebacks, signups, same-instant ties), drawn from any source of choices:
-//! a seeded generator in `tests/fast_path.rs`, the fuzzer's bytes in the `fast` fuzz target
-//! (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path). Also the form both
-//! compare ledgers in.
+//! customer caps, several rules and their conditions, volume bands, holds, clawbacks,
+//! thresholds, partial refunds and chargebacks, signups, same-instant ties), drawn from any
+//! source of choices: a seeded generator in `tests/fast_path.rs`, the fuzzer's bytes in the
+//! `fast` fuzz target (`core/fuzz/fuzz_targets/fast.rs`, which includes this file by path).
+//! Also the form both compare ledgers in.
 
 use partnerkit::Report;
 use serde_json::Value;
@@ -204,7 +204,29 @@ fn period<D: Draw>(r: &mut D) -> &'static str {
 /// limits and, one rule in `odds`, a condition or two.
 fn rule<D: Draw>(r: &mut D, id: &str, currency: &str, tiers: bool, odds: u64) -> Value {
     let dec = |r: &mut D, whole, frac| dec(r, currency, whole, frac);
-    let reward = if tiers {
+    let reward = if r.below(4) == 0 {
+        // Volume bands on a running metric, by the month, quarter, year or lifetime, in
+        // each mode the fast path compiles (graduated splits money only).
+        let metric = r.pick(&["revenue", "revenue", "conversions", "referrals"]);
+        let mode = if metric == "revenue" {
+            r.pick(&["graduated", "this_event", "next_event"])
+        } else {
+            r.pick(&["this_event", "next_event"])
+        };
+        let (second, third) = if metric == "revenue" {
+            (dec(r, "150", "99.99"), dec(r, "400", "400.01"))
+        } else {
+            ("2", "4")
+        };
+        serde_json::json!({"tiered": {
+            "metric": metric,
+            "period": r.pick(&["month", "quarter", "year", "lifetime"]),
+            "mode": mode,
+            "bands": [{"from": "0", "percent": r.pick(&["10", "7.5"])},
+                      {"from": second, "percent": r.pick(&["15", "12.125"])},
+                      {"from": third, "percent": "20"}],
+        }})
+    } else if tiers {
         serde_json::json!({"percent_by_tier": {"bronze": "10", "silver": "12.5", "gold": "17.25"}})
     } else if r.below(4) == 0 {
         serde_json::json!({"flat": dec(r, "5", "0.99")})
@@ -331,7 +353,7 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
         ps.push(o);
     }
     let mut events = Vec::new();
-    let mut payments: Vec<(String, u64, u64)> = Vec::new(); // id, amount, refunded
+    let mut payments: Vec<(String, u64, u64, u64)> = Vec::new(); // id, amount, refunded, at
     let day = 86_400u64;
     let start = 1_767_225_600u64; // 2026-01-01T00:00:00Z
     let n = 20 + r.below(60);
@@ -372,17 +394,23 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                     "amount": money(amount), "currency": currency, "tax": money(tax),
                     "discount": money(discount),
                 }));
-                payments.push((id, amount, 0));
+                payments.push((id, amount, 0, t));
             }
             _ if !payments.is_empty() => {
                 let i = r.below(payments.len() as u64) as usize;
-                let (id, amount, refunded) = payments[i].clone();
+                let (id, amount, refunded, paid) = payments[i].clone();
                 // Reversals come after their payment: ids sort after it at one instant too.
+                // Some a few days after it, among later payments (whose running metrics they
+                // change), the others after every payment.
                 let later = format!("2026-12-{:02}T00:00:00Z", 1 + r.below(28));
-                let at = if r.below(2) == 0 {
-                    later
-                } else {
-                    "2026-08-01T00:00:00Z".to_owned()
+                let at = match r.below(3) {
+                    0 => later,
+                    1 => "2026-08-01T00:00:00Z".to_owned(),
+                    _ => {
+                        chrono::DateTime::from_timestamp((paid + (1 + r.below(20)) * day) as i64, 0)
+                            .unwrap()
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    }
                 };
                 if r.below(4) == 0 {
                     events.push(serde_json::json!({"id": format!("x{k}"), "kind": "chargeback", "at": at, "payment": id}));
