@@ -606,15 +606,44 @@ fn native_ledger(text: &str) -> (Input, String) {
 
 /// Each ledger line's amount, in order.
 fn amounts_of(lines: &str) -> Vec<&str> {
+    field_of(lines, "amount")
+}
+
+/// Each ledger line's string `field`, in order ("" where it has none).
+fn field_of<'a>(lines: &'a str, field: &str) -> Vec<&'a str> {
+    let key = format!("\"{field}\":\"");
     lines
         .lines()
         .map(|l| {
-            l.split("\"amount\":\"")
+            l.split(key.as_str())
                 .nth(1)
                 .and_then(|r| r.split('"').next())
                 .unwrap_or("")
         })
         .collect()
+}
+
+/// A touch of `customer` by `partner` through a link at `at`.
+fn link_touch(id: &str, at: &str, partner: &str, customer: &str) -> Value {
+    serde_json::json!({"id": id, "kind": "touch", "at": at,
+                       "partner": partner, "customer": customer, "channel": "link"})
+}
+
+/// A payment of `amount` USD by `customer` at `at`.
+fn usd_payment(id: &str, at: &str, customer: &str, amount: &str) -> Value {
+    serde_json::json!({"id": id, "kind": "payment", "at": at, "customer": customer,
+                       "amount": amount, "currency": "USD"})
+}
+
+/// Asserts that `input` gives the canonical ledger (or error) on every route, and that it
+/// ran natively.
+fn agrees(input: &Input, name: &str) {
+    let mut errs = Vec::new();
+    assert!(
+        compare(input, name, &mut errs),
+        "{name} did not run natively"
+    );
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
 
 /// Caps, statements and tiers by the quarter or the year fold natively. A 10% commission on
@@ -647,9 +676,7 @@ fn quarterly_and_yearly_periods_fold_natively() {
     let amounts = amounts_of(&lines);
     assert_eq!(amounts, ["10.00", "5.00", "10.00"], "{lines}");
     assert_eq!(lines.matches("\"status\":\"paid\"").count(), 3, "{lines}");
-    let mut errs = Vec::new();
-    assert!(compare(&input, "periods", &mut errs));
-    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    agrees(&input, "periods");
 }
 
 /// `max_per_customer` folds natively. A 10% commission on payments of 100.00 under a cap
@@ -690,9 +717,7 @@ fn customer_caps_fold_natively_and_reversals_give_room_back() {
         ["10.00", "5.00", "-10.00", "10.00", "10.00"],
         "{lines}"
     );
-    let mut errs = Vec::new();
-    assert!(compare(&input, "per-customer", &mut errs));
-    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    agrees(&input, "per-customer");
 }
 
 /// Several rules fold natively under `first_match`: the first whose conditions hold pays,
@@ -707,13 +732,9 @@ fn customer_caps_fold_natively_and_reversals_give_room_back() {
 #[test]
 fn several_rules_fold_natively_the_first_that_matches_paying() {
     let touch = |id: &str, partner: &str, customer: &str| {
-        serde_json::json!({"id": id, "kind": "touch", "at": "2026-01-01T00:00:00Z",
-                           "partner": partner, "customer": customer, "channel": "link"})
+        link_touch(id, "2026-01-01T00:00:00Z", partner, customer)
     };
-    let pay = |id: &str, at: &str, customer: &str| {
-        serde_json::json!({"id": id, "kind": "payment", "at": at, "customer": customer,
-                           "amount": "100.00", "currency": "USD"})
-    };
+    let pay = |id: &str, at: &str, customer: &str| usd_payment(id, at, customer, "100.00");
     let text = serde_json::json!({
         "plan": {"schema": "partnerkit/plan@1", "id": "first-match", "currency": "USD",
                  "rules": [
@@ -750,17 +771,8 @@ fn several_rules_fold_natively_the_first_that_matches_paying() {
         ],
         "{lines}"
     );
-    let rules: Vec<&str> = lines
-        .lines()
-        .map(|l| {
-            l.split("\"rule\":\"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .unwrap_or("")
-        })
-        .collect();
     assert_eq!(
-        rules,
+        field_of(&lines, "rule"),
         [
             "first",
             "recurring",
@@ -773,9 +785,7 @@ fn several_rules_fold_natively_the_first_that_matches_paying() {
         ],
         "{lines}"
     );
-    let mut errs = Vec::new();
-    assert!(compare(&input, "first-match", &mut errs));
-    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    agrees(&input, "first-match");
 }
 
 /// Volume bands fold natively, with the partner's running metric in the rule's window.
@@ -790,10 +800,7 @@ fn several_rules_fold_natively_the_first_that_matches_paying() {
 ///   then February's first at 10%: 6.00.
 #[test]
 fn volume_bands_fold_natively() {
-    let pay = |id: &str, at: &str, amount: &str| {
-        serde_json::json!({"id": id, "kind": "payment", "at": at, "customer": "c1",
-                           "amount": amount, "currency": "USD"})
-    };
+    let pay = |id: &str, at: &str, amount: &str| usd_payment(id, at, "c1", amount);
     let events = serde_json::json!([
         {"id": "t1", "kind": "touch", "at": "2026-01-01T00:00:00Z",
          "partner": "ana", "customer": "c1", "channel": "link"},
@@ -840,9 +847,7 @@ fn volume_bands_fold_natively() {
         .to_string();
         let (input, lines) = native_ledger(&text);
         assert_eq!(amounts_of(&lines), want, "{mode}: {lines}");
-        let mut errs = Vec::new();
-        assert!(compare(&input, mode, &mut errs));
-        assert!(errs.is_empty(), "{}", errs.join("\n"));
+        agrees(&input, mode);
     }
 }
 
@@ -888,14 +893,8 @@ fn a_later_rule_past_the_calendar_is_the_canonical_error() {
 /// - c3 (cy, not listed): p8, its second payment, earns nothing.
 #[test]
 fn rule_conditions_fold_natively() {
-    let touch = |id: &str, at: &str, partner: &str, customer: &str| {
-        serde_json::json!({"id": id, "kind": "touch", "at": at,
-                           "partner": partner, "customer": customer, "channel": "link"})
-    };
-    let pay = |id: &str, at: &str, customer: &str| {
-        serde_json::json!({"id": id, "kind": "payment", "at": at, "customer": customer,
-                           "amount": "100.00", "currency": "USD"})
-    };
+    let touch = link_touch;
+    let pay = |id: &str, at: &str, customer: &str| usd_payment(id, at, customer, "100.00");
     let text = serde_json::json!({
         "plan": {"schema": "partnerkit/plan@1", "id": "when", "currency": "USD",
                  "rules": [{"id": "base", "reward": {"percent": "10"},
@@ -924,9 +923,7 @@ fn rule_conditions_fold_natively() {
     let (input, lines) = native_ledger(&text);
     assert_eq!(amounts_of(&lines), ["10.00", "10.00"], "{lines}");
     assert!(lines.contains("commission:p2:base:ana") && lines.contains("commission:p5:base:ben"));
-    let mut errs = Vec::new();
-    assert!(compare(&input, "conditions", &mut errs));
-    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    agrees(&input, "conditions");
 }
 
 /// `min_amount`, `campaign` and `channel` conditions fold natively. 10% of payments of at
@@ -938,9 +935,7 @@ fn rule_conditions_fold_natively() {
 fn min_amount_campaign_and_channel_conditions_fold_natively() {
     let doc = |when: Value| {
         let pay = |id: &str, day: u32, amount: &str| {
-            serde_json::json!({"id": id, "kind": "payment",
-                               "at": format!("2026-01-{day:02}T00:00:00Z"),
-                               "customer": "c1", "amount": amount, "currency": "USD"})
+            usd_payment(id, &format!("2026-01-{day:02}T00:00:00Z"), "c1", amount)
         };
         serde_json::json!({
             "plan": {"schema": "partnerkit/plan@1", "id": "min", "currency": "USD",
@@ -969,8 +964,6 @@ fn min_amount_campaign_and_channel_conditions_fold_natively() {
     ] {
         let (input, lines) = native_ledger(&doc(when.clone()));
         assert_eq!(amounts_of(&lines), want, "{when}: {lines}");
-        let mut errs = Vec::new();
-        assert!(compare(&input, "min_amount", &mut errs));
-        assert!(errs.is_empty(), "{}", errs.join("\n"));
+        agrees(&input, "min_amount");
     }
 }
