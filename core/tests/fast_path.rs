@@ -788,6 +788,53 @@ fn several_rules_fold_natively_the_first_that_matches_paying() {
     agrees(&input, "first-match");
 }
 
+/// `combine: max` folds natively: every rule whose conditions hold is priced after its
+/// caps, and the largest amount pays (the earlier rule on a tie).
+/// - "a" 20% capped at 30.00 a month, "b" 15%, payments of 100.00: p1 20.00 under "a"; p2
+///   "a" has 10.00 of room left, so "b"'s 15.00 pays; p3 (February) 20.00 under "a" again.
+/// - "a" 20%, "b" a flat 20.00: p1 (100.00) ties at 20.00, "a" pays; p2 (200.00) 40.00
+///   under "a"; p3 (50.00) "b"'s 20.00 against "a"'s 10.00.
+#[test]
+fn combine_max_folds_natively_after_caps_and_ties() {
+    let cap = serde_json::json!({"max_per_period": {"period": "month", "amount": "30.00"}});
+    for (limits, second, amounts, want, rules) in [
+        (
+            cap,
+            serde_json::json!({"id": "b", "reward": {"percent": "15"}}),
+            ["100.00", "100.00", "100.00"],
+            ["20.00", "15.00", "20.00"],
+            ["a", "b", "a"],
+        ),
+        (
+            serde_json::json!({}),
+            serde_json::json!({"id": "b", "reward": {"flat": "20.00"}}),
+            ["100.00", "200.00", "50.00"],
+            ["20.00", "40.00", "20.00"],
+            ["a", "a", "b"],
+        ),
+    ] {
+        let text = serde_json::json!({
+            "plan": {"schema": "partnerkit/plan@1", "id": "max", "currency": "USD",
+                     "combine": "max",
+                     "rules": [{"id": "a", "reward": {"percent": "20"}, "limits": limits},
+                               second]},
+            "partners": [{"id": "ana"}],
+            "events": [
+                link_touch("t1", "2026-01-01T00:00:00Z", "ana", "c1"),
+                usd_payment("p1", "2026-01-10T00:00:00Z", "c1", amounts[0]),
+                usd_payment("p2", "2026-01-11T00:00:00Z", "c1", amounts[1]),
+                usd_payment("p3", "2026-02-01T00:00:00Z", "c1", amounts[2])
+            ],
+            "as_of": "2026-03-01T00:00:00Z"
+        })
+        .to_string();
+        let (input, lines) = native_ledger(&text);
+        assert_eq!(amounts_of(&lines), want, "{lines}");
+        assert_eq!(field_of(&lines, "rule"), rules, "{lines}");
+        agrees(&input, "max");
+    }
+}
+
 /// Volume bands fold natively, with the partner's running metric in the rule's window.
 /// One partner's customer pays 30.00 (01-05), 40.00 (01-06), 20.00 (01-08) and 60.00
 /// (02-01); the first payment is refunded in full on 01-07 (reversing its commission).

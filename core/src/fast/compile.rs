@@ -280,7 +280,8 @@ pub(crate) struct TiersC {
 /// - attribution by `last_touch` or `first_touch` (deal registrations by first touch, as
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
-/// - any number of payment rules under `first_match` (the first whose conditions hold pays),
+/// - any number of payment rules under `first_match` (the first whose conditions hold pays)
+///   or `max` (the largest amount after caps pays, the earlier rule on a tie),
 ///   each with any conditions (partner, segment, attributes, tier, channel, campaign,
 ///   product, currency, payment number, `within_months` up to 1,000,000 months, `from`,
 ///   `until`, `min_amount`),
@@ -313,6 +314,9 @@ pub struct FastPlan {
     /// The payment rules in order (at least one): under `first_match` the first whose
     /// conditions hold pays.
     pub(crate) rules: Vec<RuleC>,
+    /// `combine: max` (every matching rule is priced and the largest amount pays), else
+    /// `first_match`.
+    pub(crate) combine_max: bool,
     /// The hold in local days (`lifecycle.hold_days`).
     pub(crate) hold_days: u32,
     /// The hold in nanoseconds (in UTC, where every day is 24 hours: the hold itself). A
@@ -512,9 +516,12 @@ impl FastPlan {
                 .unwrap_or(a.priority.len());
             rank[channel_index(c)] = u8::try_from(r).unwrap_or(u8::MAX);
         }
-        if doc.combine != Combine::FirstMatch {
-            return Err(format!("combine {}", doc.combine.as_str()));
-        }
+        let combine_max = match doc.combine {
+            Combine::FirstMatch => false,
+            Combine::Max => true,
+            // Several entries per payment, each reversed on its own.
+            Combine::Sum => return Err("combine sum".into()),
+        };
         if doc.rules.is_empty() {
             return Err("a plan without rules".into());
         }
@@ -634,6 +641,7 @@ impl FastPlan {
             window_ns: i128::from(a.window_days) * i128::from(DAY_NS),
             rank,
             rules,
+            combine_max,
             hold_days: doc.lifecycle.hold_days,
             hold_ns: i64::from(doc.lifecycle.hold_days)
                 .checked_mul(DAY_NS)

@@ -256,9 +256,15 @@ pub(super) fn revenue(plan: &FastPlan, ev: &Events, r: usize) -> i64 {
 /// amount, then the rule's per-event minimum and maximum.
 #[inline(always)]
 pub(super) fn priced(plan: &FastPlan, rule: &RuleC, unit: Unit, base: i64) -> i128 {
+    priced_with(plan.rounding, rule, unit, base)
+}
+
+/// [`priced`] with the plan's rounding `mode`.
+#[inline(always)]
+fn priced_with(mode: Rounding, rule: &RuleC, unit: Unit, base: i64) -> i128 {
     let amt = match unit {
         Unit::Flat(f) => f,
-        Unit::Rate(m, den) => mul_div(base, m, den, plan.rounding),
+        Unit::Rate(m, den) => mul_div(base, m, den, mode),
     };
     limited(rule, amt)
 }
@@ -678,55 +684,52 @@ fn serial<const SEVERAL: bool>(
                             }
                         }
                     }
+                    // `max`: every rule whose conditions hold is priced (after its caps), and
+                    // the largest amount pays; ties go to the earlier rule.
+                    if SEVERAL
+                        && plan.combine_max
+                        && let Some(ri) = paying
+                    {
+                        let mut best = (
+                            ri,
+                            first_or(&mut first, &mut rest, ri).quote(
+                                ri,
+                                h,
+                                (p as usize, c),
+                                at,
+                                base,
+                                new_referral,
+                                rounding,
+                            )?,
+                        );
+                        for i in ri + 1..=rest.len() {
+                            let k = &mut rest[i - 1];
+                            if k.holds(&customers, p as usize, c, h.level, at, amount, n) {
+                                let amt = k.quote(
+                                    i,
+                                    h,
+                                    (p as usize, c),
+                                    at,
+                                    base,
+                                    new_referral,
+                                    rounding,
+                                )?;
+                                if amt > best.1 {
+                                    best = (i, amt);
+                                }
+                            }
+                        }
+                        paying = Some(best.0);
+                    }
                     let mut a64 = 0;
                     if let Some(ri) = paying {
-                        let k = if !SEVERAL || ri == 0 {
-                            &mut first
+                        let k = if SEVERAL {
+                            first_or(&mut first, &mut rest, ri)
                         } else {
-                            &mut rest[ri - 1]
+                            &mut first
                         };
-                        let mut amt = match k.bands.as_mut() {
-                            Some(bands) => {
-                                match bands.price(p as usize, at, base, new_referral, rounding) {
-                                    Some(amt) => limited(k.rule, amt),
-                                    None => return bail("a band commission beyond 128 bits"),
-                                }
-                            }
-                            None => {
-                                let Some(unit) = k.units.at(h.level) else {
-                                    return bail("a tier without a rate");
-                                };
-                                priced(plan, k.rule, unit, base)
-                            }
-                        };
-                        // The customer's cap, then the period's, as the canonical pricing
-                        // applies them.
-                        if let Some(cap) = k.customer_cap {
-                            let room = (cap - i128::from(k.customer_used[c])).max(0);
-                            if amt > room {
-                                amt = room;
-                            }
-                        }
-                        if let Some(cap) = k.cap_floor {
-                            k.capped.of(at);
-                            // The first rule's tally is on the partner's hot line.
-                            let (from, tally) = if ri == 0 {
-                                (&mut h.tally_from, &mut h.tally)
-                            } else {
-                                match k.tally.get_mut(p as usize) {
-                                    Some((from, tally)) => (from, tally),
-                                    None => return bail("a capped rule without its tallies"),
-                                }
-                            };
-                            if *from != k.capped.lo {
-                                *from = k.capped.lo;
-                                *tally = 0;
-                            }
-                            let room = (cap - i128::from(*tally)).max(0);
-                            if amt > room {
-                                amt = room;
-                            }
-                        }
+                        let amt =
+                            k.quote(ri, h, (p as usize, c), at, base, new_referral, rounding)?;
                         a64 = minor64(amt).or_else(bail)?;
                         if a64 != 0 {
                             let Some(available) = plan.available(at) else {
@@ -860,6 +863,16 @@ fn serial<const SEVERAL: bool>(
     }
     drop(rows);
     Ok(out)
+}
+
+/// Rule `ri` of a fold's rules: the first, or one of the rest.
+#[inline(always)]
+fn first_or<'r, 'a>(
+    first: &'r mut RuleRun<'a>,
+    rest: &'r mut [RuleRun<'a>],
+    ri: usize,
+) -> &'r mut RuleRun<'a> {
+    if ri == 0 { first } else { &mut rest[ri - 1] }
 }
 
 /// The folded entries with their statuses from the statements (`settle`): the end of
@@ -1072,6 +1085,64 @@ impl<'a> RuleRun<'a> {
                 _ => None,
             },
         }
+    }
+
+    /// The commission of a payment at `at` of `base` credited to partner `p` (its hot
+    /// line `h`) by customer `c`, under this rule (rule `ri` of the plan): its price, then
+    /// its limits and the room its caps leave, as `commission::price` computes it (which
+    /// commits nothing: a cap's tally only moves on to the payment's period).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn quote(
+        &mut self,
+        ri: usize,
+        h: &mut Hot,
+        (p, c): (usize, usize),
+        at: i64,
+        base: i64,
+        new_referral: bool,
+        rounding: Rounding,
+    ) -> Result<i128, Bail> {
+        let mut amt = match self.bands.as_mut() {
+            Some(bands) => match bands.price(p, at, base, new_referral, rounding) {
+                Some(amt) => limited(self.rule, amt),
+                None => return bail("a band commission beyond 128 bits"),
+            },
+            None => {
+                let Some(unit) = self.units.at(h.level) else {
+                    return bail("a tier without a rate");
+                };
+                priced_with(rounding, self.rule, unit, base)
+            }
+        };
+        // The customer's cap, then the period's, as the canonical pricing applies them.
+        if let Some(cap) = self.customer_cap {
+            let room = (cap - i128::from(self.customer_used[c])).max(0);
+            if amt > room {
+                amt = room;
+            }
+        }
+        if let Some(cap) = self.cap_floor {
+            self.capped.of(at);
+            // The first rule's tally is on the partner's hot line.
+            let (from, tally) = if ri == 0 {
+                (&mut h.tally_from, &mut h.tally)
+            } else {
+                match self.tally.get_mut(p) {
+                    Some((from, tally)) => (from, tally),
+                    None => return bail("a capped rule without its tallies"),
+                }
+            };
+            if *from != self.capped.lo {
+                *from = self.capped.lo;
+                *tally = 0;
+            }
+            let room = (cap - i128::from(*tally)).max(0);
+            if amt > room {
+                amt = room;
+            }
+        }
+        Ok(amt)
     }
 
     /// Whether the rule's conditions hold for partner `p` at tier level `level` on a

@@ -174,6 +174,10 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
         let next = rule(r, id, currency, tiers, 2);
         p["rules"].as_array_mut().expect("rules").push(next);
     }
+    // Half of those pay the largest amount instead of the first match.
+    if more > 0 && r.below(2) == 0 {
+        p["combine"] = serde_json::json!("max");
+    }
     p
 }
 
