@@ -281,15 +281,13 @@ pub(crate) struct TiersC {
 ///   always), any `window_days`, the channel `priority`, the `customer` lock, no
 ///   per-channel settings;
 /// - any number of payment rules under `first_match` (the first whose conditions hold pays)
-///   or `max` (the largest amount after caps pays, the earlier rule on a tie),
-///   each with any conditions (partner, segment, attributes, tier, channel, campaign,
-///   product, currency, payment number, `within_months` up to 1,000,000 months, `from`,
-///   `until`, `min_amount`),
-///   rewarding `percent`, `flat`, `percent_by_tier` or volume bands (`tiered`: graduated,
-///   this_event or next_event on revenue, conversions or referrals by the month, quarter,
-///   year or lifetime) in cash, with its own
-///   `min_per_event`, `max_per_event`, `max_per_customer` and `max_per_period` cap by the
-///   month, quarter or year;
+///   or `max` (the largest amount after caps pays, the earlier rule on a tie), each with:
+///   any conditions (partner, segment, attributes, tier, channel, campaign, product,
+///   currency, payment number, `within_months` up to 1,000,000 months, `from`, `until`,
+///   `min_amount`); a cash reward of `percent`, `flat`, `percent_by_tier` or volume bands
+///   (`tiered`: graduated, this_event or next_event on revenue, conversions or referrals by
+///   the month, quarter, year or lifetime); its own `min_per_event`, `max_per_event`,
+///   `max_per_customer` and `max_per_period` cap by the month, quarter or year;
 /// - tiers evaluated at the ends of their periods (months, quarters or years) over
 ///   `referrals`, `conversions`, `revenue` or `commission` in the period or the lifetime,
 ///   any demotion rule and `initial` level;
@@ -311,8 +309,8 @@ pub struct FastPlan {
     pub(crate) window_ns: i128,
     /// Rank of each channel in the priority list (index: [`channel_index`]).
     pub(crate) rank: [u8; 4],
-    /// The payment rules in order (at least one): under `first_match` the first whose
-    /// conditions hold pays.
+    /// The payment rules in order (at least one): the first whose conditions hold pays, or
+    /// under `combine_max` the one whose amount is largest.
     pub(crate) rules: Vec<RuleC>,
     /// `combine: max` (every matching rule is priced and the largest amount pays), else
     /// `first_match`.

@@ -949,15 +949,21 @@ impl BandRun<'_> {
         Some(v)
     }
 
+    /// What a payment credited on `base` (a new referral or not) adds to the metric.
+    #[inline]
+    fn delta(&self, base: i64, new_referral: bool) -> i128 {
+        match self.b.metric {
+            Metric::Revenue => i128::from(base),
+            Metric::Referrals => i128::from(new_referral),
+            _ => 1,
+        }
+    }
+
     /// Counts a payment credited to `p` at `at` on `base` (a new referral or not), after
     /// it is priced: the canonical metrics take each event once it is applied.
     #[inline]
     fn paid(&mut self, p: usize, at: i64, base: i64, new_referral: bool) {
-        let delta = match self.b.metric {
-            Metric::Revenue => i128::from(base),
-            Metric::Referrals => i128::from(new_referral),
-            _ => 1,
-        };
+        let delta = self.delta(base, new_referral);
         if let Some(v) = self.value(p, at) {
             *v += delta;
         }
@@ -976,11 +982,7 @@ impl BandRun<'_> {
     ) -> Option<i128> {
         let before = *self.value(p, at)?;
         let b = self.b;
-        let delta = match b.metric {
-            Metric::Revenue => i128::from(base),
-            Metric::Referrals => i128::from(new_referral),
-            _ => 1,
-        };
+        let delta = self.delta(base, new_referral);
         let after = before + delta;
         // The band a running total is in: the last whose start is at or below it (below
         // 0, after refunds, the first).
