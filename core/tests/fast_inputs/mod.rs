@@ -218,7 +218,12 @@ fn rule<D: Draw>(r: &mut D, id: &str, currency: &str, tiers: bool, odds: u64) ->
             r.pick(&["this_event", "next_event"])
         };
         let (second, third) = if metric == "revenue" {
-            (dec(r, "150", "99.99"), dec(r, "400", "400.01"))
+            // Starts a month's revenue crosses early or late (a payment is up to 300).
+            if r.below(2) == 0 {
+                (dec(r, "150", "99.99"), dec(r, "400", "400.01"))
+            } else {
+                (dec(r, "300", "299.99"), dec(r, "900", "900.01"))
+            }
         } else {
             ("2", "4")
         };
