@@ -684,24 +684,27 @@ fn serial<const SEVERAL: bool>(
                             }
                         }
                     }
-                    // `max`: every rule whose conditions hold is priced (after its caps), and
-                    // the largest amount pays; ties go to the earlier rule.
+                    // The paying rule quoted once: its price, limits and the room its caps
+                    // leave.
+                    let mut quoted = match paying {
+                        Some(ri) => {
+                            let k = if SEVERAL {
+                                first_or(&mut first, &mut rest, ri)
+                            } else {
+                                &mut first
+                            };
+                            let amt =
+                                k.quote(ri, h, (p as usize, c), at, base, new_referral, rounding)?;
+                            Some((ri, amt))
+                        }
+                        None => None,
+                    };
+                    // `max`: every later rule whose conditions hold is quoted too, and the
+                    // largest amount pays; ties go to the earlier rule.
                     if SEVERAL
                         && plan.combine_max
-                        && let Some(ri) = paying
+                        && let Some((ri, _)) = quoted
                     {
-                        let mut best = (
-                            ri,
-                            first_or(&mut first, &mut rest, ri).quote(
-                                ri,
-                                h,
-                                (p as usize, c),
-                                at,
-                                base,
-                                new_referral,
-                                rounding,
-                            )?,
-                        );
                         for i in ri + 1..=rest.len() {
                             let k = &mut rest[i - 1];
                             if k.holds(&customers, p as usize, c, h.level, at, amount, n) {
@@ -714,22 +717,19 @@ fn serial<const SEVERAL: bool>(
                                     new_referral,
                                     rounding,
                                 )?;
-                                if amt > best.1 {
-                                    best = (i, amt);
+                                if quoted.is_some_and(|(_, best)| amt > best) {
+                                    quoted = Some((i, amt));
                                 }
                             }
                         }
-                        paying = Some(best.0);
                     }
                     let mut a64 = 0;
-                    if let Some(ri) = paying {
+                    if let Some((ri, amt)) = quoted {
                         let k = if SEVERAL {
                             first_or(&mut first, &mut rest, ri)
                         } else {
                             &mut first
                         };
-                        let amt =
-                            k.quote(ri, h, (p as usize, c), at, base, new_referral, rounding)?;
                         a64 = minor64(amt).or_else(bail)?;
                         if a64 != 0 {
                             let Some(available) = plan.available(at) else {
