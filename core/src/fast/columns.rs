@@ -688,6 +688,18 @@ impl Events {
     /// payment row without a currency is read in; the builders always give one).
     pub fn to_events(&self, currency: Currency) -> Vec<Event> {
         let mut out = Vec::with_capacity(self.len());
+        let customer = |i: usize| {
+            self.customers
+                .strings
+                .get(self.customer[i] as usize)
+                .to_owned()
+        };
+        let payment = |i: usize| {
+            self.payments
+                .strings
+                .get(self.payment[i] as usize)
+                .to_owned()
+        };
         for i in 0..self.len() {
             let at = ns_instant(self.at[i]);
             let body = match self.kind[i] {
@@ -697,11 +709,7 @@ impl Events {
                         .strings
                         .get(self.partner[i] as usize)
                         .to_owned(),
-                    customer: self
-                        .customers
-                        .strings
-                        .get(self.customer[i] as usize)
-                        .to_owned(),
+                    customer: customer(i),
                     channel: self.channel[i],
                     campaign: None,
                     ip: None,
@@ -712,11 +720,7 @@ impl Events {
                     let d = c.digits();
                     let (a, t, x) = self.amounts(i);
                     Body::Payment(Payment {
-                        customer: self
-                            .customers
-                            .strings
-                            .get(self.customer[i] as usize)
-                            .to_owned(),
+                        customer: customer(i),
                         amount: Decimal::from_i128_with_scale(a, d),
                         currency: c,
                         tax: Decimal::from_i128_with_scale(t, d),
@@ -727,29 +731,17 @@ impl Events {
                     })
                 }
                 Kind::Signup => Body::Signup {
-                    customer: self
-                        .customers
-                        .strings
-                        .get(self.customer[i] as usize)
-                        .to_owned(),
+                    customer: customer(i),
                     qualified: self.qualified(i),
                 },
                 Kind::Refund => Body::Refund {
-                    payment: self
-                        .payments
-                        .strings
-                        .get(self.payment[i] as usize)
-                        .to_owned(),
+                    payment: payment(i),
                     amount: Decimal::from_i128_with_scale(self.amounts(i).0, REFUND_DIGITS)
                         .normalize(),
                     currency: self.currency[i],
                 },
                 _ => Body::Chargeback {
-                    payment: self
-                        .payments
-                        .strings
-                        .get(self.payment[i] as usize)
-                        .to_owned(),
+                    payment: payment(i),
                     currency: self.currency[i],
                 },
             };
