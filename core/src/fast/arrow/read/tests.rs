@@ -755,18 +755,7 @@ fn what_the_column_reader_leaves_to_the_row_reader_reads_the_same() {
     assert_eq!(rows.expect("reads").currency[6], None);
     // An unknown column and a floating-point amount: the row reader's errors.
     let b = Table::valid().batch(Layout::Utf8, Layout::Utf8);
-    let extra = RecordBatch::try_from_iter(
-        b.schema()
-            .fields()
-            .iter()
-            .zip(b.columns())
-            .map(|(f, c)| (f.name().clone(), c.clone()))
-            .chain([(
-                "note".to_owned(),
-                Table::strings(&Table::valid().id, Layout::Utf8),
-            )]),
-    )
-    .expect("batch");
+    let extra = with_added(&b, "note", Table::strings(&Table::valid().id, Layout::Utf8));
     let (rows, fast) = either(&[extra]);
     assert!(!fast);
     assert_eq!(rows.expect_err("refused").path(), "events.note");
@@ -912,6 +901,19 @@ fn with_column(b: &RecordBatch, name: &str, column: &ArrayRef) -> RecordBatch {
     .expect("batch")
 }
 
+/// `b` with a column `name` added after its own.
+fn with_added(b: &RecordBatch, name: &str, column: ArrayRef) -> RecordBatch {
+    RecordBatch::try_from_iter(
+        b.schema()
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .map(|(f, c)| (f.name().clone(), c.clone()))
+            .chain([(name.to_owned(), column)]),
+    )
+    .expect("batch")
+}
+
 /// Signups read with their `qualified` flag, column-wise as row-wise, and what does not
 /// belong to them is refused as in a JSON document.
 #[test]
@@ -953,15 +955,7 @@ fn signups_read_with_their_flag_and_are_checked() {
     plain.push_touch("t1", 1, "p1", "c1", Channel::Link);
     let b = events_to_batch(&plain).expect("batch");
     let nulls: ArrayRef = Arc::new(BooleanArray::from(vec![None::<bool>]));
-    let b = RecordBatch::try_from_iter(
-        b.schema()
-            .fields()
-            .iter()
-            .zip(b.columns())
-            .map(|(f, c)| (f.name().clone(), c.clone()))
-            .chain([("qualified".to_owned(), nulls)]),
-    )
-    .expect("batch");
+    let b = with_added(&b, "qualified", nulls);
     assert!(either(std::slice::from_ref(&b)).1);
     // Refusals, each the row reader's, with the row's path.
     let refusal = |b: &RecordBatch, code: &str, path: &str| {
