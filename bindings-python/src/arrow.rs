@@ -53,6 +53,7 @@ pub fn evaluate_arrow<'py>(
         let out = program.evaluate_columns_owned(
             &input.partners,
             events,
+            &input.fx,
             input.as_of,
             &partnerkit::fast::Options { explain },
         )?;

@@ -97,6 +97,26 @@ impl FxTable {
         ))
     }
 
+    /// How to convert from `from` to `to` on `date` (the latest direct quote, else the latest
+    /// opposite one to divide by); `MissingFxRate` when there is none. With
+    /// [`Quote::raw`], the arithmetic of [`FxTable::convert`] before its one rounding: the
+    /// fast path looks a quote up once per date and applies it to many amounts.
+    pub(crate) fn quote(&self, from: Currency, to: Currency, date: NaiveDate) -> Result<Quote> {
+        if let Some((_, rate)) = self.latest(from, to, date) {
+            return Ok(Quote::Times(rate));
+        }
+        if let Some((_, rate)) = self.latest(to, from, date) {
+            // The inverse must exist, as `rate` computes it for the explanation.
+            Decimal::ONE
+                .checked_div(rate)
+                .ok_or_else(|| Error::overflow("fx"))?;
+            return Ok(Quote::Over(rate));
+        }
+        // `rate` words the error.
+        self.rate(from, to, date)
+            .map(|_| Quote::Times(Decimal::ONE))
+    }
+
     /// Converts `amount` of `from` into `to` on `date`, rounded once to `to`'s minor unit.
     /// An inverse rate divides by the quoted rate rather than multiplying by a truncated
     /// inverse, so that no precision is lost before the one rounding.
@@ -112,16 +132,27 @@ impl FxTable {
             return Ok((rounding.round(amount, to.digits()), None));
         }
         let applied = self.rate(from, to, date)?;
-        let raw = if applied.inverse {
-            let quoted = self
-                .latest(to, from, date)
-                .map(|(_, r)| r)
-                .ok_or_else(|| Error::new(ErrorCode::Internal, "fx", "inverse rate vanished"))?;
-            amount.checked_div(quoted)
-        } else {
-            amount.checked_mul(applied.rate)
-        }
-        .ok_or_else(|| Error::overflow("fx"))?;
+        let raw = self.quote(from, to, date)?.raw(amount)?;
         Ok((rounding.round(raw, to.digits()), Some(applied)))
+    }
+}
+
+/// A conversion's arithmetic on one date: times the direct quote, or over the opposite one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Quote {
+    /// Multiply by the direct rate.
+    Times(Decimal),
+    /// Divide by the rate quoted for the opposite direction.
+    Over(Decimal),
+}
+
+impl Quote {
+    /// The converted amount before rounding; an overflow is `InvalidValue` at `fx`.
+    pub(crate) fn raw(self, amount: Decimal) -> Result<Decimal> {
+        match self {
+            Quote::Times(r) => amount.checked_mul(r),
+            Quote::Over(r) => amount.checked_div(r),
+        }
+        .ok_or_else(|| Error::overflow("fx"))
     }
 }

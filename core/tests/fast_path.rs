@@ -61,10 +61,15 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
     let canonical = partnerkit::evaluate(input);
     let fast = fast::evaluate(input, &Options::default());
     let program = Program::new(input.plan.clone());
-    // Columns carry no FX rates: only inputs without them go that way.
-    let columns = Events::from_events(&input.events)
-        .filter(|_| input.fx.is_empty())
-        .map(|ev| program.evaluate_columns(&input.partners, &ev, input.as_of, &Options::default()));
+    let columns = Events::from_events(&input.events).map(|ev| {
+        program.evaluate_columns(
+            &input.partners,
+            &ev,
+            &input.fx,
+            input.as_of,
+            &Options::default(),
+        )
+    });
     match (&canonical, &fast) {
         (Err(c), Err(f)) => {
             if c.to_json() != f.to_json() {
@@ -105,9 +110,7 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
                 ));
             }
             #[cfg(feature = "arrow")]
-            if input.fx.is_empty()
-                && let Some(ev) = Events::from_events(&input.events)
-            {
+            if let Some(ev) = Events::from_events(&input.events) {
                 // Through Arrow and back: the record batch reads as the same columns.
                 use partnerkit::fast::arrow::{
                     events_from_batches, events_from_batches_by_rows, events_to_batch,
@@ -125,7 +128,13 @@ fn compare(input: &Input, name: &str, errs: &mut Vec<String>) -> bool {
                     errs.push(format!("{name}: events from Arrow differ in {diff}"));
                 }
                 let out = program
-                    .evaluate_columns(&input.partners, &back, input.as_of, &Options::default())
+                    .evaluate_columns(
+                        &input.partners,
+                        &back,
+                        &input.fx,
+                        input.as_of,
+                        &Options::default(),
+                    )
                     .expect("evaluates");
                 if out.ledger.to_json_lines() != want {
                     errs.push(format!(
@@ -313,7 +322,13 @@ fn refund_errors_read_the_same_whatever_scale_the_amounts_were_written_in() {
         );
         let ev = Events::from_events(&input.events).expect("columns");
         let col = Program::new(input.plan.clone())
-            .evaluate_columns(&input.partners, &ev, input.as_of, &Options::default())
+            .evaluate_columns(
+                &input.partners,
+                &ev,
+                &input.fx,
+                input.as_of,
+                &Options::default(),
+            )
             .expect_err("refused");
         assert_eq!(
             col.to_json(),
@@ -455,6 +470,7 @@ fn day_arithmetic_past_64_bit_nanoseconds_agrees_with_the_canonical_path() {
                 let columns = Program::new(input.plan.clone()).evaluate_columns(
                     &input.partners,
                     &ev,
+                    &input.fx,
                     input.as_of,
                     &Options::default(),
                 );
@@ -515,7 +531,13 @@ fn tightened_limits_send_the_input_to_the_canonical_path() {
             input.plan.clone(),
             Limits::from_json(limits).expect("limits"),
         )
-        .evaluate_columns(&input.partners, &events, input.as_of, &Options::default())
+        .evaluate_columns(
+            &input.partners,
+            &events,
+            &input.fx,
+            input.as_of,
+            &Options::default(),
+        )
     };
     let out = run("{}").expect("evaluates under the default limits");
     assert!(out.path.is_native(), "{:?}", out.path);

@@ -154,21 +154,21 @@ fn a_clean_input_gives_one_ledger_on_any_number_of_threads() {
     let ev = events(Spoil::Nothing);
     assert!(ev.len() > 250_000, "{} events", ev.len());
     let one = on(1, || {
-        program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+        program.evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
     })
     .expect("evaluates");
     assert!(one.path.is_native(), "{:?}", one.path);
     assert!(one.ledger.len() > 200_000, "{} entries", one.ledger.len());
     for threads in [2, 3] {
         let other = on(threads, || {
-            program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+            program.evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
         })
         .expect("evaluates");
         assert_eq!(other.path, one.path);
         same_ledger(&one.ledger, &other.ledger, &format!("{threads} threads"));
         // Handing the events over gives the same ledger.
         let owned = on(threads, || {
-            program.evaluate_columns_owned(&partners, ev.clone(), as_of(), &Options::default())
+            program.evaluate_columns_owned(&partners, ev.clone(), &[], as_of(), &Options::default())
         })
         .expect("evaluates");
         assert_eq!(owned.path, one.path);
@@ -217,7 +217,7 @@ fn inputs_the_fold_hands_over_are_handed_over_on_any_number_of_threads() {
     ] {
         let ev = events(spoil);
         let one = on(1, || {
-            program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+            program.evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
         });
         // The fold did not decide it: the canonical path did (here, an error or a ledger
         // on the canonical path, never a native one).
@@ -231,7 +231,7 @@ fn inputs_the_fold_hands_over_are_handed_over_on_any_number_of_threads() {
         }
         for threads in [2, 3] {
             let other = on(threads, || {
-                program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+                program.evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
             });
             assert_eq!(outcome(&other), outcome(&one), "{what}, {threads} threads");
             if let (Ok(a), Ok(b)) = (&one, &other) {
@@ -397,7 +397,7 @@ fn the_sharded_fold_gives_the_serial_folds_ledger() {
             let what = format!("plan {k}, sorted {sorted}");
             // One thread: the serial fold.
             let one = on(1, || {
-                program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+                program.evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
             })
             .expect("evaluates");
             assert!(one.path.is_native(), "{what}: {:?}", one.path);
@@ -412,7 +412,7 @@ fn the_sharded_fold_gives_the_serial_folds_ledger() {
             assert!(reversals > 500, "{what}: {reversals} reversals");
             for threads in [2, 3] {
                 let other = on(threads, || {
-                    program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+                    program.evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
                 })
                 .expect("evaluates");
                 assert_eq!(other.path, one.path, "{what}");
@@ -447,7 +447,7 @@ fn the_sharded_fold_gives_the_canonical_ledger() {
             .expect("fits")
             .to_json_lines();
         let got = on(2, || {
-            Program::new(plan).evaluate_columns(&partners, &ev, as_of(), &Options::default())
+            Program::new(plan).evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
         })
         .expect("evaluates");
         assert!(got.path.is_native(), "plan {k}: {:?}", got.path);
@@ -511,7 +511,7 @@ fn the_earliest_fault_of_any_shard_is_the_one_handed_over() {
         let mut outcomes = Vec::new();
         for threads in [1, 2, 3] {
             let got = on(threads, || {
-                program.evaluate_columns(&partners, &ev, as_of(), &Options::default())
+                program.evaluate_columns(&partners, &ev, &[], as_of(), &Options::default())
             });
             if let Ok(o) = &got {
                 match &o.path {
@@ -583,7 +583,7 @@ fn credits_to_partners_past_two_bytes_of_index_shard_alike() {
         all.extend(partners());
         let what = format!("{} partners", all.len());
         let one = on(1, || {
-            program.evaluate_columns(&all, &ev, as_of(), &Options::default())
+            program.evaluate_columns(&all, &ev, &[], as_of(), &Options::default())
         })
         .expect("evaluates");
         assert!(one.path.is_native(), "{what}: {:?}", one.path);
@@ -598,7 +598,7 @@ fn credits_to_partners_past_two_bytes_of_index_shard_alike() {
             .count();
         assert!(last > 20, "{what}: {last} entries to the last partner");
         let two = on(2, || {
-            program.evaluate_columns(&all, &ev, as_of(), &Options::default())
+            program.evaluate_columns(&all, &ev, &[], as_of(), &Options::default())
         })
         .expect("evaluates");
         same_ledger(&one.ledger, &two.ledger, &what);

@@ -145,7 +145,7 @@ pub fn fast(c: &mut Criterion, group: &str) {
     let opts = Options::default();
     // One run outside criterion, to say what the ledger holds.
     let out = program
-        .evaluate_columns(&partners, &ev, as_of(), &opts)
+        .evaluate_columns(&partners, &ev, &[], as_of(), &opts)
         .expect("evaluates");
     assert!(out.path.is_native(), "{:?}", out.path);
     let totals = out.ledger.totals();
@@ -167,7 +167,7 @@ pub fn fast(c: &mut Criterion, group: &str) {
     group.bench_function(format!("evaluate_columns_{}m", n / 1_000_000), |b| {
         b.iter_with_large_drop(|| {
             program
-                .evaluate_columns(&partners, black_box(&ev), as_of(), &opts)
+                .evaluate_columns(&partners, black_box(&ev), &[], as_of(), &opts)
                 .expect("evaluates")
         })
     });
@@ -179,7 +179,7 @@ pub fn fast(c: &mut Criterion, group: &str) {
             || ev.clone(),
             |ev| {
                 program
-                    .evaluate_columns_owned(&partners, black_box(ev), as_of(), &opts)
+                    .evaluate_columns_owned(&partners, black_box(ev), &[], as_of(), &opts)
                     .expect("evaluates")
             },
             BatchSize::PerIteration,
@@ -232,7 +232,7 @@ mod arrow {
                     let ev = events_from_batches(std::slice::from_ref(black_box(&batch)), currency)
                         .expect("imports");
                     program
-                        .evaluate_columns_owned(partners, ev, as_of(), &Options::default())
+                        .evaluate_columns_owned(partners, ev, &[], as_of(), &Options::default())
                         .expect("evaluates")
                 })
             },

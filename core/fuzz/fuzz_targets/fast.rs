@@ -47,7 +47,7 @@ fn agree(input: &Input, want: &Result<String, String>, what: &str) {
     let program = Program::new(input.plan.clone());
     let evaluate = |ev: &Events| {
         program
-            .evaluate_columns(&input.partners, ev, input.as_of, &Options::default())
+            .evaluate_columns(&input.partners, ev, &input.fx, input.as_of, &Options::default())
             .map(|out| out.ledger.to_json_lines())
             .map_err(|e| e.to_json())
     };
@@ -109,6 +109,7 @@ fn explained(input: &Input, report: &Report, what: &str) {
             Program::new(input.plan.clone()).evaluate_columns(
                 &input.partners,
                 &ev,
+                &input.fx,
                 input.as_of,
                 &explain,
             ),

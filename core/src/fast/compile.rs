@@ -11,8 +11,8 @@ use crate::commission::conditions::listed;
 use crate::money::{Currency, Rounding};
 use crate::plan::{
     BandMode, BandPeriod, Bands, Channel, Clawback, Combine, CommissionBase, Demotion, FraudAction,
-    Lock, Metric, NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, Rule, RuleEvent,
-    TierEvaluation, Window,
+    FxDate, Lock, Metric, NegativeBalance, PayoutCurrency, Plan, Requires, RewardKind, Rule,
+    RuleEvent, TierEvaluation, Window,
 };
 
 use super::cal::{Calendar, nanos_wide};
@@ -292,7 +292,8 @@ pub(crate) struct TiersC {
 ///   `referrals`, `conversions`, `revenue` or `commission` in the period or the lifetime,
 ///   any demotion rule and `initial` level;
 /// - any hold, clawback policy and negative-balance policy; statements by the month,
-///   quarter or year in the plan currency with any threshold and `net_days`;
+///   quarter or year with any threshold and `net_days`, in the plan currency or in each
+///   partner's own (converted with the input's FX rates at any `fx_date`);
 /// - the default fraud settings (self-referrals blocked) with no partner declaring
 ///   `own_customers`.
 #[derive(Clone, Debug)]
@@ -327,6 +328,8 @@ pub struct FastPlan {
     pub(crate) net_days: u32,
     /// Months per statement period (1, 3 or 12).
     pub(crate) statement_months: i64,
+    /// Which date's rate converts an entry for a statement in another currency.
+    pub(crate) fx_date: FxDate,
     pub(crate) tiers: Option<TiersC>,
 }
 
@@ -649,6 +652,7 @@ impl FastPlan {
             threshold: Fixed::of(doc.payouts.threshold.get(), "threshold")?,
             net_days: doc.payouts.net_days,
             statement_months: i64::from(doc.payouts.period.months()),
+            fx_date: doc.payouts.fx_date,
             tiers,
         })
     }

@@ -43,6 +43,7 @@ mod book;
 mod cal;
 pub mod columns;
 pub(crate) mod compile;
+mod fx;
 pub mod ledger;
 mod out;
 mod prepare;
@@ -51,7 +52,7 @@ mod shard;
 
 use crate::Limits;
 use crate::error::Result;
-use crate::input::{Input, Partner};
+use crate::input::{FxRate, Input, Partner};
 use crate::plan::Plan;
 use crate::time::Instant;
 
@@ -139,6 +140,7 @@ impl Program {
         &self,
         partners: &[Partner],
         events: &Events,
+        fx: &[FxRate],
         as_of: Instant,
         opts: &Options,
     ) -> std::result::Result<(&FastPlan, out::Folded), String> {
@@ -151,6 +153,7 @@ impl Program {
                 FastPlan::partner_currency(&self.plan),
                 partners,
                 events,
+                fx,
                 ns,
                 &self.limits,
             )
@@ -159,7 +162,8 @@ impl Program {
         }
     }
 
-    /// Evaluates column events for `partners` as of `as_of`.
+    /// Evaluates column events for `partners`, with the FX rates `fx` (SPEC §2.4; empty
+    /// when every amount is in one currency), as of `as_of`.
     ///
     /// # Errors
     ///
@@ -170,10 +174,11 @@ impl Program {
         &self,
         partners: &[Partner],
         events: &Events,
+        fx: &[FxRate],
         as_of: Instant,
         opts: &Options,
     ) -> Result<Outcome> {
-        match self.native(partners, events, as_of, opts) {
+        match self.native(partners, events, fx, as_of, opts) {
             Ok((fast, folded)) => Ok(Outcome {
                 ledger: out::finish(
                     fast,
@@ -184,7 +189,7 @@ impl Program {
                 ),
                 path: Path::Native,
             }),
-            Err(reason) => self.canonical_columns(partners, events, as_of, opts, reason),
+            Err(reason) => self.canonical_columns(partners, events, fx, as_of, opts, reason),
         }
     }
 
@@ -200,10 +205,11 @@ impl Program {
         &self,
         partners: &[Partner],
         mut events: Events,
+        fx: &[FxRate],
         as_of: Instant,
         opts: &Options,
     ) -> Result<Outcome> {
-        match self.native(partners, &events, as_of, opts) {
+        match self.native(partners, &events, fx, as_of, opts) {
             Ok((fast, folded)) => {
                 let ids = std::mem::take(&mut events.id);
                 let customers = std::mem::take(&mut events.customers.strings);
@@ -215,7 +221,7 @@ impl Program {
                     path: Path::Native,
                 })
             }
-            Err(reason) => self.canonical_columns(partners, &events, as_of, opts, reason),
+            Err(reason) => self.canonical_columns(partners, &events, fx, as_of, opts, reason),
         }
     }
 
@@ -224,6 +230,7 @@ impl Program {
         &self,
         partners: &[Partner],
         events: &Events,
+        fx: &[FxRate],
         as_of: Instant,
         opts: &Options,
         reason: String,
@@ -232,7 +239,7 @@ impl Program {
             plan: self.plan.clone(),
             partners: partners.to_vec(),
             events: events.to_events(self.plan.doc().currency),
-            fx: Vec::new(),
+            fx: fx.to_vec(),
             as_of,
         };
         canonical(&input, &self.limits, opts, reason)
@@ -245,16 +252,14 @@ impl Program {
     ///
     /// As [`Program::evaluate_columns`].
     pub fn evaluate(&self, input: &Input, opts: &Options) -> Result<Outcome> {
-        let reason = if !input.fx.is_empty() {
-            "the input has FX rates".to_owned()
-        } else if self.fast.is_err() || opts.explain {
-            self.native(&[], &Events::default(), input.as_of, opts)
+        let reason = if self.fast.is_err() || opts.explain {
+            self.native(&[], &Events::default(), &[], input.as_of, opts)
                 .err()
                 .unwrap_or_default()
         } else {
             match Events::from_events(&input.events) {
                 Some(mut events) => {
-                    match self.native(&input.partners, &events, input.as_of, opts) {
+                    match self.native(&input.partners, &events, &input.fx, input.as_of, opts) {
                         Ok((fast, folded)) => {
                             // The events were built here: their names move into the ledger.
                             return Ok(Outcome {

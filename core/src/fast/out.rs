@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use super::cal::{self, Calendar, DAY_NS};
 use super::columns::{NONE, Strings};
 use super::compile::FastPlan;
+use super::fx::Payout;
 use super::ledger::{Ids, Ledger};
 use super::run::{Bail, bail};
 use crate::input::Partner;
@@ -280,6 +281,7 @@ pub(super) fn settle(
     out: &Cols,
     as_of: i64,
     max_statements: usize,
+    mut payout: Option<&mut Payout>,
 ) -> Result<Vec<Status>, Bail> {
     let n = out.len();
     if n == 0 {
@@ -287,7 +289,22 @@ pub(super) fn settle(
     }
     let available = &out.available[..n];
     let partner = &out.partner[..n];
-    let amount = &out.amount[..n];
+    // Statements in partners' own currencies sum each entry converted (`fx`).
+    let (converted, failed) = match payout.as_deref_mut() {
+        Some(pay) => {
+            let mut periods = Periods::new(plan.cal, plan.statement_months);
+            pay.convert_entries(plan, out, |ns| {
+                let p = periods.of(ns);
+                periods.last_day(p)
+            })
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let amount = if payout.is_some() {
+        &converted[..n]
+    } else {
+        &out.amount[..n]
+    };
     // Statement periods of availability, relative to the earliest.
     let (lo, hi) = available
         .par_chunks(SETTLE_CHUNK)
@@ -355,11 +372,18 @@ pub(super) fn settle(
             *x |= y;
         }
     }
+    // Partner-periods with an entry no rate converts: an error if a statement shows it.
+    let mut unconverted = vec![false; if failed.is_empty() { 0 } else { table_len }];
+    let mut of = period;
+    for &i in &failed {
+        unconverted[key(partner[i] as usize, of.of(available[i]))] = true;
+    }
     // Per partner-period: whether its entries end up on a paid statement.
     let mut paid = vec![false; n_partners * span];
     let digits = plan.digits;
     let mut unsettled: Vec<usize> = Vec::new();
     for p in 0..n_partners {
+        let foreign = payout.as_ref().and_then(|pay| pay.currency[p]);
         let Some(first) = (0..span).find(|&m| any[key(p, m)]) else {
             continue;
         };
@@ -383,9 +407,21 @@ pub(super) fn settle(
             }
             let closing = carry + if has { sums[key(p, m)] } else { 0 };
             if has {
+                if !unconverted.is_empty() && unconverted[key(p, m)] {
+                    return bail("a statement an FX rate is missing for");
+                }
                 unsettled.push(m);
             }
-            let payable = closing > 0 && plan.threshold.le_minor(closing, digits);
+            // Every statement states its threshold: in another currency, converted on the
+            // period's last day, an error when no rate does (whether or not it pays).
+            let reaches = match (foreign, payout.as_deref_mut()) {
+                (Some(to), Some(pay)) => match pay.threshold(plan, to, periods.last_day(this)) {
+                    Some(t) => closing >= t,
+                    None => return bail("a statement an FX rate is missing for"),
+                },
+                _ => plan.threshold.le_minor(closing, digits),
+            };
+            let payable = closing > 0 && reaches;
             emitted += 1;
             if emitted > max_statements {
                 return bail("a partner with more statements than the canonical limit");

@@ -2,17 +2,14 @@
 //! ids (by hash), the payments refunds name, and the canonical order of the rows.
 
 use super::columns::Events;
-use super::compile::FastPlan;
 use super::run::{Bail, bail};
 use crate::input::{Kind, Partner};
 
 /// Checks the partners the fold can take: unique ids, no parents, no status history, no
-/// own customers, statements in the plan currency. Returns declared index by id.
-pub(super) fn partner_index<'a>(
-    plan: &FastPlan,
-    partner_currency: bool,
-    partners: &'a [Partner],
-) -> Result<std::collections::HashMap<&'a str, u32, foldhash::fast::RandomState>, Bail> {
+/// own customers. Returns declared index by id.
+pub(super) fn partner_index(
+    partners: &[Partner],
+) -> Result<std::collections::HashMap<&str, u32, foldhash::fast::RandomState>, Bail> {
     let mut index: std::collections::HashMap<&str, u32, foldhash::fast::RandomState> =
         Default::default();
     index.reserve(partners.len());
@@ -28,9 +25,6 @@ pub(super) fn partner_index<'a>(
         }
         if !p.own_customers.is_empty() {
             return bail("partners' own customers (self-referral checks)");
-        }
-        if partner_currency && p.payout_currency.is_some_and(|c| c != plan.currency) {
-            return bail("statements in a partner's own currency");
         }
     }
     Ok(index)

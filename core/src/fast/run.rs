@@ -438,13 +438,15 @@ pub(crate) fn run(
     partner_currency: bool,
     partners: &[Partner],
     ev: &Events,
+    fx: &[crate::input::FxRate],
     as_of: i64,
     limits: &crate::Limits,
 ) -> Result<Folded, Bail> {
     if !ev.wide.is_empty() {
         return bail("amounts beyond 64-bit minor units");
     }
-    let index = partner_index(plan, partner_currency, partners)?;
+    let index = partner_index(partners)?;
+    let mut payout = super::fx::Payout::new(plan, partner_currency, partners, fx, limits)?;
     // A rule naming a partner not declared is the canonical path's error.
     if plan
         .rules
@@ -513,7 +515,7 @@ pub(crate) fn run(
             shards,
         )?;
         drop(rows);
-        return settled(plan, partners.len(), out, as_of, limits);
+        return settled(plan, partners.len(), out, as_of, limits, payout.as_mut());
     }
 
     // One rule folds in a copy of the loop of its own, with no rule to choose per payment.
@@ -522,7 +524,7 @@ pub(crate) fn run(
     } else {
         serial::<false>(plan, partners, ev, rows, &touch_partner, ids)?
     };
-    settled(plan, partners.len(), out, as_of, limits)
+    settled(plan, partners.len(), out, as_of, limits, payout.as_mut())
 }
 
 /// The serial fold over `rows` (in canonical order): the entries in that order.
@@ -883,6 +885,7 @@ fn settled(
     out: Cols,
     as_of: i64,
     limits: &crate::Limits,
+    payout: Option<&mut super::fx::Payout>,
 ) -> Result<Folded, Bail> {
     let status = settle(
         plan,
@@ -890,6 +893,7 @@ fn settled(
         &out,
         as_of,
         limits.max_statements_per_partner,
+        payout,
     )?;
     Ok(Folded { out, status })
 }

@@ -643,7 +643,7 @@ mod tests {
             .install(|| {
                 // The input is large enough to shard: one shard a thread.
                 assert_eq!(super::count(&fast, ev.len()), threads);
-                run::run(&fast, false, &partners, ev, as_of, &Limits::default())
+                run::run(&fast, false, &partners, ev, &[], as_of, &Limits::default())
                     .err()
                     .map(|run::Bail(why)| why)
             })
