@@ -178,6 +178,12 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     if more > 0 && r.below(2) == 0 {
         p["combine"] = serde_json::json!("max");
     }
+    // Statements in partners' own currencies (the default) or always in the plan's, with
+    // each date an entry may convert on.
+    if r.below(4) == 0 {
+        p["payouts"]["currency"] = serde_json::json!("plan");
+    }
+    p["payouts"]["fx_date"] = serde_json::json!(r.pick(&["earned", "available", "statement"]));
     p
 }
 
@@ -474,5 +480,49 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
         r.pick(&["2026-05-15", "2026-09-01", "2027-03-01"]),
         if r.below(2) == 0 { 0 } else { r.below(24) }
     );
-    serde_json::json!({"plan": plan, "partners": ps, "events": events, "as_of": as_of}).to_string()
+    // One input in three pays some partners in their own currencies, with FX rates: EUR
+    // quoted from the plan currency, GBP quoted into it (so inverted), JPY from it. Now and
+    // then the rates start in March (earlier entries then have none: an error for a
+    // statement that shows one) or a currency has none at all.
+    let mut fx = Vec::new();
+    if r.below(3) == 0 {
+        let plan_currency = currency.as_str().unwrap_or("USD");
+        for o in &mut ps {
+            if r.below(2) == 0 {
+                o["payout_currency"] = serde_json::json!(r.pick(&["EUR", "GBP", "JPY"]));
+            }
+        }
+        let first = if r.below(5) == 0 { 2 } else { 0 };
+        let dates = [
+            "2026-01-01",
+            "2026-02-14",
+            "2026-03-01",
+            "2026-05-20",
+            "2026-08-31",
+        ];
+        for (to, rates, inverse) in [
+            ("EUR", ["0.9137", "0.92", "1.0825"], false),
+            ("GBP", ["1.2719", "1.3", "0.785"], true),
+            ("JPY", ["151.37", "149", "0.0066"], false),
+        ] {
+            if to == plan_currency || r.below(8) == 0 {
+                continue;
+            }
+            for date in &dates[first..] {
+                if r.below(3) == 0 {
+                    continue;
+                }
+                let (from, to) = if inverse {
+                    (to, plan_currency)
+                } else {
+                    (plan_currency, to)
+                };
+                fx.push(serde_json::json!({
+                    "date": date, "from": from, "to": to, "rate": r.pick(&rates),
+                }));
+            }
+        }
+    }
+    serde_json::json!({"plan": plan, "partners": ps, "events": events, "fx": fx, "as_of": as_of})
+        .to_string()
 }
