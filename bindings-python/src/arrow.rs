@@ -11,7 +11,7 @@ use pyo3_arrow::PyTable;
 /// What `evaluate_arrow` returns: the ledger and totals tables, and which path ran.
 type Evaluated<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, Option<String>);
 
-/// Evaluates Arrow `events` for the document `doc` (`{plan, partners, as_of}`, with
+/// Evaluates Arrow `events` for the document `doc` (`{plan, partners, fx, as_of}`, with
 /// `events` empty) under the host's `limits` (a `dict` or JSON text of the fields to
 /// change): the ledger (`explain` adds each entry's explanation), the totals per partner
 /// and currency, and `None` when the fast path ran natively, else why the canonical path

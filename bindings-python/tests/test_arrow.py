@@ -83,7 +83,7 @@ def table(events: list[dict[str, Any]]) -> pa.Table | None:
 
 def arrow_args(v: dict[str, Any]) -> dict[str, Any] | None:
     inp = v.get("input")
-    if not isinstance(inp, dict) or inp.get("fx") or "plan" not in inp:
+    if not isinstance(inp, dict) or "plan" not in inp:
         return None
     if set(inp) - {"plan", "partners", "events", "fx", "as_of"}:
         # Other document fields (a vector of the JSON parser's limits) have no Arrow form.
@@ -96,6 +96,7 @@ def arrow_args(v: dict[str, Any]) -> dict[str, Any] | None:
         "events": t,
         "as_of": inp.get("as_of"),
         "partners": inp.get("partners", []),
+        "fx": inp.get("fx", []),
     }
 
 
@@ -338,6 +339,61 @@ def test_signups_are_read_and_take_the_fast_path() -> None:
     with pytest.raises(partnerkit.UnknownFieldError) as e:
         partnerkit.evaluate_arrow(PLAN, pa.table(f), partners=["ana"], as_of=as_of)
     assert e.value.path == "events[1].qualified"
+
+
+def test_statements_in_a_partners_currency_take_the_fast_path() -> None:
+    # frame()'s entries, ana paid in EUR: p1 4.90 (earned 01-05, available 02-04), p2 10.00
+    # (earned 02-05), r1 -5.00 (half of p2). The threshold is 4.50 USD; a USD→EUR rate of
+    # 0.90 from 01-01 and 1.00 from 02-01. As of 03-25 only February's statement has closed
+    # (threshold 4.50 × 1.00 = 4.50 EUR on 02-28), holding p1 alone:
+    # - fx_date earned: 4.90 × 0.90 = 4.41 EUR < 4.50, carried: p1 stays available;
+    # - fx_date available: 4.90 × 1.00 = 4.90 EUR ≥ 4.50, paid (due 02-28).
+    # In USD (4.90 ≥ 4.50) p1 would be paid either way.
+    plan = dict(PLAN, payouts={"threshold": "4.50"})
+    t = pa.table(frame())
+    fx = [
+        {"date": "2026-01-01", "from": "USD", "to": "EUR", "rate": "0.90"},
+        {"date": "2026-02-01", "from": "USD", "to": "EUR", "rate": "1.00"},
+    ]
+    partners = [{"id": "ana", "payout_currency": "EUR"}]
+    as_of = "2026-03-25T00:00:00Z"
+    for fx_date, first in [("earned", "available"), ("available", "paid")]:
+        p = dict(plan, payouts={"threshold": "4.50", "fx_date": fx_date})
+        res = partnerkit.evaluate_arrow(p, t, partners=partners, fx=fx, as_of=as_of)
+        assert res.fallback is None, fx_date
+        assert [r["status"] for r in res.ledger.to_pylist()] == [first, "available", "available"]
+        doc = {"plan": p, "partners": partners, "events": t, "fx": fx, "as_of": as_of}
+        want = want_rows(json.loads(partnerkit.evaluate(doc).to_json()))
+        assert ledger_rows(res.ledger) == want, fx_date
+    # Without the January rate, p1 has none under `earned`: an error once February's
+    # statement shows it, the canonical path's own; before it closes, no statement needs it.
+    late = fx[1:]
+    p = dict(plan, payouts={"threshold": "4.50", "fx_date": "earned"})
+    with pytest.raises(partnerkit.PartnerkitError) as e:
+        partnerkit.evaluate_arrow(p, t, partners=partners, fx=late, as_of=as_of)
+    assert e.value.code == "MissingFxRate", e.value
+    res = partnerkit.evaluate_arrow(p, t, partners=partners, fx=late, as_of="2026-02-20T00:00:00Z")
+    assert res.fallback is None
+    assert [r["status"] for r in res.ledger.to_pylist()] == ["available", "pending"]
+
+
+def test_payments_in_other_currencies_convert_with_the_rates_given() -> None:
+    # p2 in EUR: its commission is 10% of 100.00 EUR, 10.00 EUR, and r1 takes back 5.00
+    # EUR. The USD statements need a EUR→USD rate (1.10: the February statement has p1
+    # only; March's has not closed as of 03-25). Off the fast path, with the rates.
+    f = frame()
+    f["currency"][2] = "EUR"
+    fx = [{"date": "2026-01-01", "from": "EUR", "to": "USD", "rate": "1.10"}]
+    res = partnerkit.evaluate_arrow(
+        PLAN, pa.table(f), partners=["ana"], fx=fx, as_of="2026-03-25T00:00:00Z"
+    )
+    assert res.fallback == "the input has a payment in a currency other than the plan's"
+    rows = res.ledger.to_pylist()
+    assert [(r["amount"], r["currency"]) for r in rows] == [
+        (Decimal("4.90"), "USD"),
+        (Decimal("10.00"), "EUR"),
+        (Decimal("-5.00"), "EUR"),
+    ]
 
 
 def test_a_plan_off_the_fast_path_says_why() -> None:

@@ -204,6 +204,7 @@ def evaluate_arrow(
     *,
     as_of: str | _dt.datetime,
     partners: Any = (),
+    fx: Any = (),
     explain: bool = False,
     limits: Limits | None = None,
     columns: Sequence[str] | None = None,
@@ -217,7 +218,9 @@ def evaluate_arrow(
     ``customer``, ``channel``, ``amount``, ``currency``, ``tax``, ``discount``, ``payment``,
     ``qualified`` (boolean, signups); amounts are decimal128 or decimal strings, never
     floats. ``partners`` are as for `evaluate` (a list
-    of dicts or ids, a DataFrame or a Table).
+    of dicts or ids, a DataFrame or a Table), and so are ``fx``, the FX rates (SPEC §2.4:
+    ``{date, from, to, rate}`` each) that convert statements in partners' own currencies
+    and amounts in other currencies.
 
     The ledger is the one `evaluate` gives, byte for byte: a plan or input the fast path
     does not compile runs on the canonical path, and ``fallback`` says why. ``explain``
@@ -248,6 +251,7 @@ def evaluate_arrow(
             "plan": plan if not isinstance(plan, str) else json.loads(plan),
             "partners": parts,
             "events": [],
+            "fx": list(fx) if isinstance(fx, tuple) else fx,
             "as_of": _instant(as_of),
         }
     )
