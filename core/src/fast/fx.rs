@@ -16,13 +16,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 
+use rayon::prelude::*;
+
 use super::columns::NONE;
-use super::compile::FastPlan;
-use super::out::Cols;
+use super::compile::{FastPlan, pow10, round_div};
+use super::out::{Cols, Periods};
 use super::run::{Bail, bail};
 use crate::fx::{FxTable, Quote};
 use crate::input::{FxRate, Partner};
-use crate::money::Currency;
+use crate::money::{Currency, Rounding};
 use crate::plan::FxDate;
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
@@ -33,10 +35,10 @@ pub(super) struct Payout {
     table: FxTable,
     /// Per declared partner: its statement currency when it is not the plan's.
     pub(super) currency: Vec<Option<Currency>>,
-    /// Quotes looked up, by target currency and date (`None`: no rate, or one the
-    /// canonical path cannot invert).
-    quotes: HashMap<(Currency, NaiveDate), Option<Quote>, foldhash::fast::RandomState>,
 }
+
+/// Entries a task of [`Payout::convert_entries`] converts.
+const CHUNK: usize = 1 << 16;
 
 impl Payout {
     /// The statement currencies of `partners` and the rates of `fx`: `None` when every
@@ -65,107 +67,208 @@ impl Payout {
         if currency.iter().all(Option::is_none) {
             return Ok(None);
         }
-        Ok(Some(Payout {
-            table,
-            currency,
-            quotes: HashMap::default(),
-        }))
+        Ok(Some(Payout { table, currency }))
     }
 
-    /// `amount` (in units of `10^-from_digits` of the plan currency `from`) converted to
-    /// `to` on `date`, rounded once with `plan`'s rounding, in `to`'s minor units; `None`
-    /// where the canonical conversion fails (no rate, an overflow).
-    fn convert(
-        &mut self,
+    /// A converter with its own cache of quotes (one per task).
+    pub(super) fn converter(&self) -> Converter<'_> {
+        Converter {
+            table: &self.table,
+            last: None,
+            quotes: HashMap::default(),
+        }
+    }
+
+    /// Every entry's amount in its partner's statement currency (in that currency's minor
+    /// units; an entry of a partner paid in the plan currency as it is), and the entries
+    /// no rate converts, in order. `periods` finds the statement period of an availability
+    /// instant, for `fx_date: "statement"`.
+    ///
+    /// Entries convert on rayon's threads, a slice each; under `fx_date: "earned"` the
+    /// reversals then convert in order on one, each a fraction of its original's
+    /// conversion and of what its earlier reversals took back.
+    pub(super) fn convert_entries(
+        &self,
         plan: &FastPlan,
-        amount: Decimal,
-        to: Currency,
-        date: NaiveDate,
-    ) -> Option<i128> {
-        let quote = match self.quotes.get(&(to, date)) {
+        out: &Cols,
+        periods: Periods,
+    ) -> (Vec<i128>, Vec<usize>) {
+        let n = out.len();
+        let earned = plan.fx_date == FxDate::Earned;
+        let local =
+            |ns: i64| crate::time::local_date(plan.cal.tz(), DateTime::from_timestamp_nanos(ns));
+        let mut converted = vec![0i128; n];
+        // Per slice: the entries no rate converts (reversals under `earned` left for later).
+        let failed: Vec<Vec<usize>> = converted
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(k, conv)| {
+                let mut cv = self.converter();
+                let mut periods = periods;
+                let mut failed = Vec::new();
+                for (j, c) in conv.iter_mut().enumerate() {
+                    let i = k * CHUNK + j;
+                    let amount = out.amount[i];
+                    let Some(to) = self.currency[out.partner[i] as usize] else {
+                        *c = amount;
+                        continue;
+                    };
+                    if earned && out.reverses[i] != NONE {
+                        continue;
+                    }
+                    let date = match plan.fx_date {
+                        FxDate::Earned => Some(local(out.earned[i])),
+                        FxDate::Available => Some(local(out.available[i])),
+                        FxDate::Statement => {
+                            let p = periods.of(out.available[i]);
+                            day(periods.last_day(p))
+                        }
+                    };
+                    match date.and_then(|d| cv.convert(plan, amount, to, d)) {
+                        Some(x) => *c = x,
+                        None => failed.push(i),
+                    }
+                }
+                failed
+            })
+            .collect();
+        let mut failed: Vec<usize> = failed.into_iter().flatten().collect();
+        if earned {
+            let mut cv = self.converter();
+            let mut late = Vec::new();
+            // Per reversed entry: what its reversals have taken back so far, in the plan
+            // currency's minor units.
+            let mut reversed: HashMap<u32, i128, foldhash::fast::RandomState> = HashMap::default();
+            for i in (0..n).filter(|&i| out.reverses[i] != NONE) {
+                let Some(to) = self.currency[out.partner[i] as usize] else {
+                    continue;
+                };
+                let orig = out.reverses[i];
+                let before = reversed.get(&orig).copied().unwrap_or(0);
+                let total = before - out.amount[i];
+                reversed.insert(orig, total);
+                let o = orig as usize;
+                let c = cv
+                    .convert(plan, out.amount[o], to, local(out.earned[o]))
+                    .and_then(|c| fraction(plan, c, out.amount[o], before, total, to));
+                match c {
+                    Some(x) => converted[i] = x,
+                    None => late.push(i),
+                }
+            }
+            if !late.is_empty() {
+                failed.extend(late);
+                failed.sort_unstable();
+            }
+        }
+        (converted, failed)
+    }
+}
+
+/// A reversal's conversion under `fx_date: "earned"` (`State::converted`): of an original
+/// of `original` (plan minor units) converted to `c` (`to`'s minor units), what takes its
+/// reversed total from `before` to `total` (plan minor units), negative.
+fn fraction(
+    plan: &FastPlan,
+    c: i128,
+    original: i128,
+    before: i128,
+    total: i128,
+    to: Currency,
+) -> Option<i128> {
+    let value = |m: i128, digits: u32| Decimal::try_from_i128_with_scale(m, digits).ok();
+    let cum = |x: i128| -> Option<Decimal> {
+        let c = value(c, to.digits())?;
+        if x == original {
+            return Some(c);
+        }
+        let raw = c
+            .checked_mul(value(x, plan.digits)?)?
+            .checked_div(value(original, plan.digits)?)?;
+        Some(plan.rounding.round(raw, to.digits()))
+    };
+    minor(cum(total)? - cum(before)?, to).map(|m| -m)
+}
+
+/// Conversions from the plan currency, with the quotes looked up so far.
+pub(super) struct Converter<'a> {
+    table: &'a FxTable,
+    /// The quote looked up last (entries come about in date order).
+    last: Option<(Currency, NaiveDate, Option<Quote>)>,
+    /// Quotes looked up, by target currency and date (`None`: no rate, or one the canonical
+    /// path cannot invert).
+    quotes: HashMap<(Currency, NaiveDate), Option<Quote>, foldhash::fast::RandomState>,
+}
+
+impl Converter<'_> {
+    fn quote(&mut self, plan: &FastPlan, to: Currency, date: NaiveDate) -> Option<Quote> {
+        if let Some((c, d, q)) = self.last
+            && c == to
+            && d == date
+        {
+            return q;
+        }
+        let q = match self.quotes.get(&(to, date)) {
             Some(q) => *q,
             None => {
                 let q = self.table.quote(plan.currency, to, date).ok();
                 self.quotes.insert((to, date), q);
                 q
             }
-        }?;
-        let raw = quote.raw(amount).ok()?;
+        };
+        self.last = Some((to, date, q));
+        q
+    }
+
+    /// `amount` (minor units of the plan currency) converted to `to` on `date`, rounded
+    /// once with the plan's rounding, in `to`'s minor units; `None` where the canonical
+    /// conversion fails (no rate, an overflow).
+    pub(super) fn convert(
+        &mut self,
+        plan: &FastPlan,
+        amount: i128,
+        to: Currency,
+        date: NaiveDate,
+    ) -> Option<i128> {
+        let quote = self.quote(plan, to, date)?;
+        if let Quote::Times(rate) = quote
+            && let Some(x) = times(amount, plan.digits, rate, to.digits(), plan.rounding)
+        {
+            return Some(x);
+        }
+        let raw = quote
+            .raw(Decimal::try_from_i128_with_scale(amount, plan.digits).ok()?)
+            .ok()?;
         minor(plan.rounding.round(raw, to.digits()), to)
     }
 
-    /// The plan's threshold in `to`, converted on `date` as a statement converts it, in
-    /// `to`'s minor units; `None` where the canonical conversion fails.
+    /// The plan's threshold in `to`, converted on `date` (days since 1970-01-01) as a
+    /// statement converts it, in `to`'s minor units; `None` where the canonical conversion
+    /// fails.
     pub(super) fn threshold(&mut self, plan: &FastPlan, to: Currency, date: i64) -> Option<i128> {
-        let t = Decimal::try_from_i128_with_scale(plan.threshold.mantissa, plan.threshold.scale)
+        let t = plan.threshold;
+        let quote = self.quote(plan, to, day(date)?)?;
+        let raw = quote
+            .raw(Decimal::try_from_i128_with_scale(t.mantissa, t.scale).ok()?)
             .ok()?;
-        self.convert(plan, t, to, day(date)?)
+        minor(plan.rounding.round(raw, to.digits()), to)
     }
+}
 
-    /// Every entry's amount in its partner's statement currency (in that currency's minor
-    /// units; an entry of a partner paid in the plan currency as it is), and the entries
-    /// no rate converts. `last_day` gives the last day (days since 1970-01-01) of the
-    /// statement period of an availability instant, for `fx_date: "statement"`.
-    pub(super) fn convert_entries(
-        &mut self,
-        plan: &FastPlan,
-        out: &Cols,
-        mut last_day: impl FnMut(i64) -> i64,
-    ) -> (Vec<i128>, Vec<usize>) {
-        let n = out.len();
-        let mut converted = Vec::with_capacity(n);
-        let mut failed = Vec::new();
-        // Per reversed entry (of a partner paid in another currency): what its reversals
-        // have taken back so far, in the plan currency's minor units.
-        let mut reversed: HashMap<u32, i128, foldhash::fast::RandomState> = HashMap::default();
-        let local =
-            |ns: i64| crate::time::local_date(plan.cal.tz(), DateTime::from_timestamp_nanos(ns));
-        for i in 0..n {
-            let amount = out.amount[i];
-            let Some(to) = self.currency[out.partner[i] as usize] else {
-                converted.push(amount);
-                continue;
-            };
-            let value = |m: i128| Decimal::try_from_i128_with_scale(m, plan.digits).ok();
-            let orig = out.reverses[i];
-            let c = if orig != NONE && plan.fx_date == FxDate::Earned {
-                // A fraction of the original's conversion at the original's date.
-                let o = orig as usize;
-                let before = reversed.get(&orig).copied().unwrap_or(0);
-                let total = before - amount;
-                reversed.insert(orig, total);
-                let original = out.amount[o];
-                value(original)
-                    .and_then(|v| self.convert(plan, v, to, local(out.earned[o])))
-                    .and_then(|c| {
-                        let cum = |x: i128| -> Option<Decimal> {
-                            let c = Decimal::try_from_i128_with_scale(c, to.digits()).ok()?;
-                            if x == original {
-                                return Some(c);
-                            }
-                            let raw = c.checked_mul(value(x)?)?.checked_div(value(original)?)?;
-                            Some(plan.rounding.round(raw, to.digits()))
-                        };
-                        minor(cum(total)? - cum(before)?, to).map(|m| -m)
-                    })
-            } else {
-                let date = match plan.fx_date {
-                    FxDate::Earned => Some(local(out.earned[i])),
-                    FxDate::Available => Some(local(out.available[i])),
-                    FxDate::Statement => day(last_day(out.available[i])),
-                };
-                date.zip(value(amount))
-                    .and_then(|(d, v)| self.convert(plan, v, to, d))
-            };
-            match c {
-                Some(c) => converted.push(c),
-                None => {
-                    converted.push(0);
-                    failed.push(i);
-                }
-            }
-        }
-        (converted, failed)
+/// `amount × rate` in integers, rounded once: `Decimal`'s product is exact while its
+/// mantissa fits 96 bits and its scale 28 digits, and [`round_div`] rounds an exact
+/// quotient as [`crate::money::Rounding::round`] does, so this is the canonical
+/// conversion. `None` outside those bounds (the caller then takes `Decimal`'s way).
+fn times(amount: i128, from: u32, rate: Decimal, to: u32, mode: Rounding) -> Option<i128> {
+    let product = amount.checked_mul(rate.mantissa())?;
+    let scale = from + rate.scale();
+    if product.unsigned_abs() >= 1 << 96 || scale > 28 {
+        return None;
+    }
+    if scale <= to {
+        product.checked_mul(pow10(to - scale))
+    } else {
+        Some(round_div(product, pow10(scale - to), mode))
     }
 }
 
@@ -181,6 +284,96 @@ fn minor(d: Decimal, to: Currency) -> Option<i128> {
     if scale > digits {
         return None;
     }
-    d.mantissa()
-        .checked_mul(super::compile::pow10(digits - scale))
+    d.mantissa().checked_mul(pow10(digits - scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    /// The fast path's conversions are the canonical table's, in every rounding mode, for
+    /// direct and inverse quotes, between currencies of 0, 2 and 3 decimals, with rates of
+    /// few and many digits and amounts from a minor unit to the integer form's bounds: the
+    /// integer route (`times`) where it applies, `Decimal`'s elsewhere.
+    #[test]
+    fn conversions_are_the_canonical_tables() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
+        let rates = [
+            "0.9137",
+            "151.37",
+            "0.0066",
+            "1.2719",
+            "3",
+            "0.333333333333",
+            "123456.789",
+            "0.0000000001234567891234",
+        ];
+        let amounts: Vec<i128> = [1i128, 5, 49, 50, 99, 101, 12_345, 999_999_995]
+            .into_iter()
+            .chain([10i128.pow(15) + 5, (1 << 62) + 7, (1 << 95) / 7])
+            .flat_map(|a| [a, -a])
+            .collect();
+        let (mut integer, mut checked) = (0, 0);
+        for (plan_cur, to) in [
+            ("USD", "EUR"),
+            ("USD", "JPY"),
+            ("JPY", "BHD"),
+            ("BHD", "USD"),
+        ] {
+            for rounding in ["half_up", "half_even", "down", "up"] {
+                let plan = Plan::from_json(&format!(
+                    r#"{{"schema": "partnerkit/plan@1", "id": "x", "currency": "{plan_cur}",
+                        "rounding": "{rounding}",
+                        "rules": [{{"id": "r", "reward": {{"percent": "10"}}}}]}}"#
+                ))
+                .expect("plan");
+                let fast = FastPlan::compile(&plan).expect("compiles");
+                let to = Currency::parse(to).expect("currency");
+                for rate in rates {
+                    let rate: Decimal = rate.parse().expect("rate");
+                    for inverse in [false, true] {
+                        let (from, into) = if inverse {
+                            (to, fast.currency)
+                        } else {
+                            (fast.currency, to)
+                        };
+                        let table = FxTable::new(&[FxRate {
+                            date,
+                            from,
+                            to: into,
+                            rate,
+                        }])
+                        .expect("table");
+                        let mut cv = Converter {
+                            table: &table,
+                            last: None,
+                            quotes: HashMap::default(),
+                        };
+                        for &a in &amounts {
+                            let want = Decimal::try_from_i128_with_scale(a, fast.digits)
+                                .ok()
+                                .and_then(|d| {
+                                    table
+                                        .convert(d, fast.currency, to, date, fast.rounding)
+                                        .ok()
+                                })
+                                .and_then(|(d, _)| minor(d, to));
+                            let got = cv.convert(&fast, a, to, date);
+                            assert_eq!(got, want, "{a} {plan_cur}→{to} at {rate} {rounding}");
+                            checked += 1;
+                            if !inverse
+                                && times(a, fast.digits, rate, to.digits(), fast.rounding).is_some()
+                            {
+                                integer += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Both routes ran.
+        assert!(integer > checked / 4, "{integer} of {checked}");
+        assert!(integer < checked / 2, "{integer} of {checked}");
+    }
 }

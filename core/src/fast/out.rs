@@ -281,7 +281,7 @@ pub(super) fn settle(
     out: &Cols,
     as_of: i64,
     max_statements: usize,
-    mut payout: Option<&mut Payout>,
+    payout: Option<&Payout>,
 ) -> Result<Vec<Status>, Bail> {
     let n = out.len();
     if n == 0 {
@@ -290,16 +290,12 @@ pub(super) fn settle(
     let available = &out.available[..n];
     let partner = &out.partner[..n];
     // Statements in partners' own currencies sum each entry converted (`fx`).
-    let (converted, failed) = match payout.as_deref_mut() {
-        Some(pay) => {
-            let mut periods = Periods::new(plan.cal, plan.statement_months);
-            pay.convert_entries(plan, out, |ns| {
-                let p = periods.of(ns);
-                periods.last_day(p)
-            })
-        }
+    let (converted, failed) = match payout {
+        Some(pay) => pay.convert_entries(plan, out, Periods::new(plan.cal, plan.statement_months)),
         None => (Vec::new(), Vec::new()),
     };
+    // The thresholds' conversions, a few per partner.
+    let mut thresholds = payout.map(Payout::converter);
     let amount = if payout.is_some() {
         &converted[..n]
     } else {
@@ -383,7 +379,7 @@ pub(super) fn settle(
     let digits = plan.digits;
     let mut unsettled: Vec<usize> = Vec::new();
     for p in 0..n_partners {
-        let foreign = payout.as_ref().and_then(|pay| pay.currency[p]);
+        let foreign = payout.and_then(|pay| pay.currency[p]);
         let Some(first) = (0..span).find(|&m| any[key(p, m)]) else {
             continue;
         };
@@ -414,8 +410,8 @@ pub(super) fn settle(
             }
             // Every statement states its threshold: in another currency, converted on the
             // period's last day, an error when no rate does (whether or not it pays).
-            let reaches = match (foreign, payout.as_deref_mut()) {
-                (Some(to), Some(pay)) => match pay.threshold(plan, to, periods.last_day(this)) {
+            let reaches = match (foreign, thresholds.as_mut()) {
+                (Some(to), Some(cv)) => match cv.threshold(plan, to, periods.last_day(this)) {
                     Some(t) => closing >= t,
                     None => return bail("a statement an FX rate is missing for"),
                 },

@@ -446,7 +446,7 @@ pub(crate) fn run(
         return bail("amounts beyond 64-bit minor units");
     }
     let index = partner_index(partners)?;
-    let mut payout = super::fx::Payout::new(plan, partner_currency, partners, fx, limits)?;
+    let payout = super::fx::Payout::new(plan, partner_currency, partners, fx, limits)?;
     // A rule naming a partner not declared is the canonical path's error.
     if plan
         .rules
@@ -515,7 +515,7 @@ pub(crate) fn run(
             shards,
         )?;
         drop(rows);
-        return settled(plan, partners.len(), out, as_of, limits, payout.as_mut());
+        return settled(plan, partners.len(), out, as_of, limits, payout.as_ref());
     }
 
     // One rule folds in a copy of the loop of its own, with no rule to choose per payment.
@@ -524,7 +524,7 @@ pub(crate) fn run(
     } else {
         serial::<false>(plan, partners, ev, rows, &touch_partner, ids)?
     };
-    settled(plan, partners.len(), out, as_of, limits, payout.as_mut())
+    settled(plan, partners.len(), out, as_of, limits, payout.as_ref())
 }
 
 /// The serial fold over `rows` (in canonical order): the entries in that order.
@@ -885,7 +885,7 @@ fn settled(
     out: Cols,
     as_of: i64,
     limits: &crate::Limits,
-    payout: Option<&mut super::fx::Payout>,
+    payout: Option<&super::fx::Payout>,
 ) -> Result<Folded, Bail> {
     let status = settle(
         plan,
