@@ -90,11 +90,7 @@ impl FxTable {
                 inverse: true,
             });
         }
-        Err(Error::new(
-            ErrorCode::MissingFxRate,
-            "fx",
-            format!("no {from}→{to} (or {to}→{from}) rate dated on or before {date}"),
-        ))
+        Err(missing(from, to, date))
     }
 
     /// How to convert from `from` to `to` on `date` (the latest direct quote, else the latest
@@ -112,9 +108,7 @@ impl FxTable {
                 .ok_or_else(|| Error::overflow("fx"))?;
             return Ok(Quote::Over(rate));
         }
-        // `rate` words the error.
-        self.rate(from, to, date)
-            .map(|_| Quote::Times(Decimal::ONE))
+        Err(missing(from, to, date))
     }
 
     /// Converts `amount` of `from` into `to` on `date`, rounded once to `to`'s minor unit.
@@ -135,6 +129,15 @@ impl FxTable {
         let raw = self.quote(from, to, date)?.raw(amount)?;
         Ok((rounding.round(raw, to.digits()), Some(applied)))
     }
+}
+
+/// `MissingFxRate`: no rate converts `from` into `to` on `date`.
+fn missing(from: Currency, to: Currency, date: NaiveDate) -> Error {
+    Error::new(
+        ErrorCode::MissingFxRate,
+        "fx",
+        format!("no {from}→{to} (or {to}→{from}) rate dated on or before {date}"),
+    )
 }
 
 /// A conversion's arithmetic on one date: times the direct quote, or over the opposite one.
