@@ -22,6 +22,12 @@
 //! follow instants: an input whose months include one where the zone's clock goes back
 //! across midnight of the first day (St. John's, November 2009) runs on the canonical path.
 //!
+//! **FX.** The input's rates come beside the events. Statements in partners' own currencies
+//! fold natively: each entry is converted as a statement line converts it, with the
+//! canonical rate table's arithmetic (a missing rate a shown statement needs leaves the
+//! error to the canonical path). A payment in another currency than the plan's still runs
+//! on the canonical path.
+//!
 //! Explanations are built only on request ([`Options::explain`]): they are the canonical
 //! path's, so asking for them runs it.
 //!
