@@ -134,7 +134,6 @@ impl Payout {
             .collect();
         let mut failed: Vec<usize> = failed.into_iter().flatten().collect();
         if earned {
-            let mut cv = self.converter();
             let mut late = Vec::new();
             // Per reversed entry: what its reversals have taken back so far, in the plan
             // currency's minor units.
@@ -148,9 +147,12 @@ impl Payout {
                 let total = before - out.amount[i];
                 reversed.insert(orig, total);
                 let o = orig as usize;
-                let c = cv
-                    .convert(plan, out.amount[o], to, local(out.earned[o]))
-                    .and_then(|c| fraction(plan, c, out.amount[o], before, total, to));
+                // The original (a commission of the same partner) was converted at its own
+                // earned date above, unless no rate did.
+                let c = match failed.binary_search(&o) {
+                    Ok(_) => None,
+                    Err(_) => fraction(plan, converted[o], out.amount[o], before, total, to),
+                };
                 match c {
                     Some(x) => converted[i] = x,
                     None => late.push(i),
@@ -236,10 +238,12 @@ impl Converter<'_> {
         {
             return Some(x);
         }
-        let raw = quote
-            .raw(Decimal::try_from_i128_with_scale(amount, plan.digits).ok()?)
-            .ok()?;
-        minor(plan.rounding.round(raw, to.digits()), to)
+        decimal(
+            plan,
+            quote,
+            Decimal::try_from_i128_with_scale(amount, plan.digits).ok()?,
+            to,
+        )
     }
 
     /// The plan's threshold in `to`, converted on `date` (days since 1970-01-01) as a
@@ -248,11 +252,20 @@ impl Converter<'_> {
     pub(super) fn threshold(&mut self, plan: &FastPlan, to: Currency, date: i64) -> Option<i128> {
         let t = plan.threshold;
         let quote = self.quote(plan, to, day(date)?)?;
-        let raw = quote
-            .raw(Decimal::try_from_i128_with_scale(t.mantissa, t.scale).ok()?)
-            .ok()?;
-        minor(plan.rounding.round(raw, to.digits()), to)
+        decimal(
+            plan,
+            quote,
+            Decimal::try_from_i128_with_scale(t.mantissa, t.scale).ok()?,
+            to,
+        )
     }
+}
+
+/// `amount` converted by `quote` in `Decimal`s and rounded once with the plan's rounding
+/// (`FxTable::convert`'s own steps), in `to`'s minor units.
+fn decimal(plan: &FastPlan, quote: Quote, amount: Decimal, to: Currency) -> Option<i128> {
+    let raw = quote.raw(amount).ok()?;
+    minor(plan.rounding.round(raw, to.digits()), to)
 }
 
 /// `amount × rate` in integers, rounded once: `Decimal`'s product is exact while its
