@@ -378,18 +378,36 @@ def test_statements_in_a_partners_currency_take_the_fast_path() -> None:
 
 
 def test_payments_in_other_currencies_convert_with_the_rates_given() -> None:
-    # p2 in EUR: its commission is 10% of 100.00 EUR, 10.00 EUR, and r1 takes back 5.00
-    # EUR. The USD statements need a EUR→USD rate (1.10: the February statement has p1
-    # only; March's has not closed as of 03-25). Off the fast path, with the rates.
+    # p2 in EUR: its commission is 10% of 100.00 EUR, 10.00 EUR, and r1 takes back half
+    # of it, 5.00 EUR: entries in the payment's currency. The canonical path converts
+    # p2's base and commission to USD on its date (the rate 1.10), and the USD statements
+    # convert its entries. A plain percentage folds such payments on the fast path.
     f = frame()
     f["currency"][2] = "EUR"
     fx = [{"date": "2026-01-01", "from": "EUR", "to": "USD", "rate": "1.10"}]
-    res = partnerkit.evaluate_arrow(
-        PLAN, pa.table(f), partners=["ana"], fx=fx, as_of="2026-03-25T00:00:00Z"
-    )
-    assert res.fallback == "the input has a payment in a currency other than the plan's"
+    args: dict[str, Any] = {"partners": ["ana"], "fx": fx, "as_of": "2026-03-25T00:00:00Z"}
+    res = partnerkit.evaluate_arrow(PLAN, pa.table(f), **args)
+    assert res.fallback is None
     rows = res.ledger.to_pylist()
     assert [(r["amount"], r["currency"]) for r in rows] == [
+        (Decimal("4.90"), "USD"),
+        (Decimal("10.00"), "EUR"),
+        (Decimal("-5.00"), "EUR"),
+    ]
+    doc = {**args, "plan": PLAN, "events": pa.table(f), "partners": [{"id": "ana"}]}
+    want = want_rows(json.loads(partnerkit.evaluate(doc).to_json()))
+    assert ledger_rows(res.ledger) == want
+    # Without the rate, p2's base cannot be converted: the canonical path's error.
+    with pytest.raises(partnerkit.PartnerkitError) as e:
+        partnerkit.evaluate_arrow(PLAN, pa.table(f), **dict(args, fx=[]))
+    assert e.value.code == "MissingFxRate", e.value
+    # A cap in USD reads amounts in the plan currency: such a plan leaves these payments
+    # to the canonical path, which gives the same entries.
+    capped = dict(PLAN, rules=[dict(PLAN["rules"][0], limits={"max_per_event": "50"})])
+    res = partnerkit.evaluate_arrow(capped, pa.table(f), **args)
+    assert res.fallback is not None
+    assert res.fallback.startswith("the input has a payment in a currency other than the plan's")
+    assert [(r["amount"], r["currency"]) for r in res.ledger.to_pylist()] == [
         (Decimal("4.90"), "USD"),
         (Decimal("10.00"), "EUR"),
         (Decimal("-5.00"), "EUR"),

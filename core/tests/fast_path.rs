@@ -222,7 +222,7 @@ fn every_vector_gives_the_canonical_ledger() {
 fn generated_inputs_run_natively_and_agree() {
     let mut r = SplitMix(0x5eed);
     let mut errs = Vec::new();
-    let (mut native, mut ran) = (0, 0);
+    let (mut native, mut ran, mut foreign) = (0, 0, 0);
     for case in 0..400 {
         let p = plan(&mut r);
         let text = input(&mut r, p);
@@ -237,6 +237,13 @@ fn generated_inputs_run_natively_and_agree() {
         ran += 1;
         if compare(&input, &format!("case {case}"), &mut errs) {
             native += 1;
+            let plan_currency = input.plan.doc().currency;
+            if input.events.iter().any(|e| match &e.body {
+                partnerkit::input::Body::Payment(p) => p.currency != plan_currency,
+                _ => false,
+            }) {
+                foreign += 1;
+            }
         } else if partnerkit::evaluate(&input).is_ok() {
             let out = fast::evaluate(&input, &Options::default()).expect("evaluates");
             errs.push(format!("case {case}: fell back: {:?}", out.path));
@@ -245,7 +252,10 @@ fn generated_inputs_run_natively_and_agree() {
             errs.push(format!("case {case} input: {text}"));
         }
     }
-    eprintln!("{native} of {ran} generated inputs ran natively");
+    eprintln!(
+        "{native} of {ran} generated inputs ran natively, {foreign} with payments in other \
+         currencies than the plan's"
+    );
     assert!(
         errs.is_empty(),
         "{} problem(s):\n{}",
@@ -1035,4 +1045,99 @@ fn min_amount_campaign_and_channel_conditions_fold_natively() {
         assert_eq!(amounts_of(&lines), want, "{when}: {lines}");
         agrees(&input, "min_amount");
     }
+}
+
+/// Payments in other currencies than the plan's fold natively under a plan of plain
+/// percentages: entries in the payment's currency, rounded to its minor unit, and a rate
+/// to the plan currency on each such payment's date, which the canonical path needs to
+/// convert its base and commission.
+#[test]
+fn payments_in_other_currencies_need_a_rate_to_the_plan_currency() {
+    let doc = |events: serde_json::Value, fx: serde_json::Value| {
+        serde_json::json!({
+            "plan": {"schema": "partnerkit/plan@1", "id": "p", "currency": "USD",
+                     "rules": [{"id": "base", "reward": {"percent": "12.5"}}]},
+            "partners": [{"id": "ana"}],
+            "events": events,
+            "fx": fx,
+            "as_of": "2026-03-01T00:00:00Z"
+        })
+        .to_string()
+    };
+    let touch = serde_json::json!({"id": "t1", "kind": "touch", "at": "2026-01-02T00:00:00Z",
+                                   "partner": "ana", "customer": "c1", "channel": "link"});
+    let p1 = serde_json::json!({"id": "p1", "kind": "payment", "at": "2026-01-05T00:00:00Z",
+                                "customer": "c1", "amount": "1999", "currency": "JPY"});
+    let p2 = serde_json::json!({"id": "p2", "kind": "payment", "at": "2026-01-06T00:00:00Z",
+                                "customer": "c1", "amount": "80.05", "currency": "EUR"});
+    let r1 = serde_json::json!({"id": "r1", "kind": "refund", "at": "2026-01-10T00:00:00Z",
+                                "payment": "p1", "amount": "999", "currency": "JPY"});
+    // JPY is quoted from USD (so JPY → USD divides), EUR into it.
+    let jpy = serde_json::json!({"date": "2026-01-01", "from": "USD", "to": "JPY", "rate": "150"});
+    let eur = serde_json::json!({"date": "2026-01-01", "from": "EUR", "to": "USD", "rate": "1.10"});
+    let run = |events: serde_json::Value, fx: serde_json::Value| {
+        let input = Input::from_json(&doc(events, fx)).expect("parses");
+        (
+            partnerkit::evaluate(&input),
+            fast::evaluate(&input, &Options::default()),
+        )
+    };
+
+    // 12.5% of 1,999 JPY is 249.875, 250 JPY; of 80.05 EUR 10.00625, 10.01 EUR. Refunding
+    // 999 of 1,999 JPY reverses round(250 × 999 / 1,999) = round(124.94) = 125 JPY.
+    let (canonical, got) = run(
+        serde_json::json!([touch, p1, p2, r1]),
+        serde_json::json!([jpy, eur]),
+    );
+    let got = got.expect("evaluates");
+    assert!(got.path.is_native(), "{:?}", got.path);
+    let l = &got.ledger;
+    let amounts: Vec<(String, &str)> = (0..l.len())
+        .map(|i| (l.amount_decimal(i).to_string(), l.currency[i].as_str()))
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            ("250".into(), "JPY"),
+            ("10.01".into(), "EUR"),
+            ("-125".into(), "JPY")
+        ]
+    );
+    assert_eq!(
+        l.to_json_lines(),
+        canonical_lines(&canonical.expect("canonical"))
+    );
+
+    // Without the EUR rate, p2's base (credited to ana) does not convert: the canonical
+    // path's error, on both paths.
+    let (canonical, got) = run(
+        serde_json::json!([touch, p1, p2, r1]),
+        serde_json::json!([jpy]),
+    );
+    let canonical = canonical.expect_err("no EUR rate");
+    assert_eq!(canonical.code().as_str(), "MissingFxRate");
+    assert_eq!(got.expect_err("no EUR rate").to_json(), canonical.to_json());
+
+    // A payment no partner is credited with and no touch influenced converts nothing on
+    // the canonical path, so it needs no rate there; the fast path checks every payment in
+    // another currency, and hands this input over (with the same ledger).
+    let lone = serde_json::json!({"id": "p9", "kind": "payment", "at": "2026-01-07T00:00:00Z",
+                                  "customer": "c9", "amount": "20.00", "currency": "EUR"});
+    let (canonical, got) = run(
+        serde_json::json!([touch, p1, lone]),
+        serde_json::json!([jpy]),
+    );
+    let got = got.expect("evaluates");
+    assert_eq!(
+        got.path,
+        fast::Path::Canonical {
+            reason: "the input has a payment in another currency without a rate to the \
+                     plan's on its date"
+                .into()
+        }
+    );
+    assert_eq!(
+        got.ledger.to_json_lines(),
+        canonical_lines(&canonical.expect("canonical"))
+    );
 }

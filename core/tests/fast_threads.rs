@@ -466,13 +466,18 @@ fn the_sharded_fold_gives_the_canonical_ledger() {
 fn the_earliest_fault_of_any_shard_is_the_one_handed_over() {
     let usd = Currency::parse("USD").expect("USD");
     let eur = Currency::parse("EUR").expect("EUR");
-    let program = Program::new(Plan::from_json(SHARD_PLANS[2]).expect("plan"));
+    // A plan whose limits are in its own currency: a payment in another stops the fold.
+    let program = Program::new(Plan::from_json(SHARD_PLANS[0]).expect("plan"));
     let partners = partners();
     let base = mixed(0xfa17, 6_000, true);
     // 2026-01-02 and 2027-02-20 (before `as_of`).
     let (early, late) = (START_NS + DAY_NS, START_NS + 415 * DAY_NS);
     for (early_foreign, want) in [
-        (true, "a payment in a currency other than the plan's"),
+        (
+            true,
+            "a payment in a currency other than the plan's, under rules or tiers that read \
+             amounts in the plan's (only plain percentages fold such payments)",
+        ),
         (false, "a refund of a payment not applied before it"),
     ] {
         let (foreign_at, unknown_at) = if early_foreign {

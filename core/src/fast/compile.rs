@@ -331,6 +331,13 @@ pub struct FastPlan {
     /// Which date's rate converts an entry for a statement in another currency.
     pub(crate) fx_date: FxDate,
     pub(crate) tiers: Option<TiersC>,
+    /// Whether payments in currencies other than the plan's fold: every rule a plain
+    /// `percent` without limits or `currency` and `min_amount` conditions, and no tiers.
+    /// A percent of a payment's base, rounded to the payment currency's minor unit, is
+    /// the same integer arithmetic on minor units whatever their digits; everything else
+    /// of such a plan reads amounts in the plan currency (caps, limits, flat rewards,
+    /// money metrics), which the canonical path converts payment by payment.
+    pub(crate) foreign: bool,
 }
 
 /// The longest `within_months` compiled: 83,333 years.
@@ -632,6 +639,17 @@ impl FastPlan {
             }
         }
         let clawback = doc.lifecycle.clawback.clone();
+        let foreign = tiers.is_none()
+            && rules.iter().all(|r| {
+                matches!(r.price, Price::Percent(_))
+                    && r.min_event.is_none()
+                    && r.max_event.is_none()
+                    && !r.capped()
+            })
+            && doc
+                .rules
+                .iter()
+                .all(|r| r.when.currency.is_none() && r.when.min_amount.is_none());
         Ok(FastPlan {
             cal: Calendar::new(plan.tz()),
             currency: doc.currency,
@@ -654,6 +672,7 @@ impl FastPlan {
             statement_months: i64::from(doc.payouts.period.months()),
             fx_date: doc.payouts.fx_date,
             tiers,
+            foreign,
         })
     }
 

@@ -30,7 +30,7 @@ use crate::plan::FxDate;
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
 const UNIX_EPOCH_DAY_CE: i64 = 719_163;
 
-/// The partners' statement currencies and the rates that convert to them.
+/// The partners' statement currencies and the input's rates.
 pub(super) struct Payout {
     table: FxTable,
     /// Per declared partner: its statement currency when it is not the plan's.
@@ -41,17 +41,16 @@ pub(super) struct Payout {
 const CHUNK: usize = 1 << 16;
 
 impl Payout {
-    /// The statement currencies of `partners` and the rates of `fx`: `None` when every
-    /// statement is in the plan currency. Rates the canonical path refuses (two rates for
-    /// one pair and date, more than the limit) hand the input to it, whether or not a
-    /// statement needs them: the canonical path checks them all.
+    /// The statement currencies of `partners` and the rates of `fx`. Rates the canonical
+    /// path refuses (two rates for one pair and date, more than the limit) hand the input
+    /// to it, whether or not anything needs them: the canonical path checks them all.
     pub(super) fn new(
         plan: &FastPlan,
         partner_currency: bool,
         partners: &[Partner],
         fx: &[FxRate],
         limits: &crate::Limits,
-    ) -> Result<Option<Payout>, Bail> {
+    ) -> Result<Payout, Bail> {
         if fx.len() > limits.max_fx_rates {
             return bail("more FX rates than the canonical limit");
         }
@@ -64,10 +63,67 @@ impl Payout {
                     .filter(|&c| partner_currency && c != plan.currency)
             })
             .collect();
-        if currency.iter().all(Option::is_none) {
-            return Ok(None);
+        Ok(Payout { table, currency })
+    }
+
+    /// Whether a statement is in another currency than the plan's.
+    pub(super) fn partners(&self) -> bool {
+        self.currency.iter().any(Option::is_some)
+    }
+
+    /// Checks that every payment in another currency than the plan's converts to it on
+    /// its local date, as the canonical path converts its credited base and its
+    /// commission (`Engine::to_plan`): `commissions` are the ledger's commission entries
+    /// in such currencies, `(row, amount)`. A payment without a rate, or a conversion past
+    /// `Decimal`'s range, hands the input to the canonical path. (The canonical path
+    /// converts a base only for a payment it credits or that other partners' touches
+    /// influenced; every foreign payment is checked here, so an uncredited one without a
+    /// rate falls back where the canonical path would not need its rate.)
+    pub(super) fn check_payments(
+        &self,
+        plan: &FastPlan,
+        ev: &crate::fast::Events,
+        commissions: &[(u32, i128)],
+    ) -> Result<(), Bail> {
+        let local =
+            |ns: i64| crate::time::local_date(plan.cal.tz(), DateTime::from_timestamp_nanos(ns));
+        let to = plan.currency;
+        let rows_ok = (0..ev.len())
+            .into_par_iter()
+            .with_min_len(CHUNK)
+            .map_init(
+                || self.converter(),
+                |cv, r| {
+                    if ev.kind[r] != crate::input::Kind::Payment {
+                        return true;
+                    }
+                    match ev.currency[r] {
+                        Some(from) if from != to => {
+                            let base = super::run::revenue(plan, ev, r);
+                            cv.fits(plan, i128::from(base), from, to, local(ev.at[r]))
+                        }
+                        _ => true,
+                    }
+                },
+            )
+            .all(|ok| ok);
+        let entries_ok = commissions
+            .par_iter()
+            .with_min_len(CHUNK)
+            .map_init(
+                || self.converter(),
+                |cv, &(r, amount)| {
+                    let r = r as usize;
+                    ev.currency[r]
+                        .is_some_and(|from| cv.fits(plan, amount, from, to, local(ev.at[r])))
+                },
+            )
+            .all(|ok| ok);
+        if rows_ok && entries_ok {
+            Ok(())
+        } else {
+            bail("a payment in another currency without a rate to the plan's on its date")
         }
-        Ok(Some(Payout { table, currency }))
     }
 
     /// A converter with its own cache of quotes (one per task).
@@ -91,8 +147,10 @@ impl Payout {
         &self,
         plan: &FastPlan,
         out: &Cols,
+        entry_currency: Option<&[Currency]>,
         periods: Periods,
     ) -> (Vec<i128>, Vec<usize>) {
+        let from = |i: usize| entry_currency.map_or(plan.currency, |c| c[i]);
         let n = out.len();
         let earned = plan.fx_date == FxDate::Earned;
         let local =
@@ -109,10 +167,11 @@ impl Payout {
                 for (j, c) in conv.iter_mut().enumerate() {
                     let i = k * CHUNK + j;
                     let amount = out.amount[i];
-                    let Some(to) = self.currency[out.partner[i] as usize] else {
+                    let (from, to) = (from(i), self.to(plan, out.partner[i]));
+                    if from == to {
                         *c = amount;
                         continue;
-                    };
+                    }
                     if earned && out.reverses[i] != NONE {
                         continue;
                     }
@@ -124,7 +183,7 @@ impl Payout {
                             day(periods.last_day(p))
                         }
                     };
-                    match date.and_then(|d| cv.convert(plan, amount, to, d)) {
+                    match date.and_then(|d| cv.convert(plan, amount, from, to, d)) {
                         Some(x) => *c = x,
                         None => failed.push(i),
                     }
@@ -139,9 +198,10 @@ impl Payout {
             // currency's minor units.
             let mut reversed: HashMap<u32, i128, foldhash::fast::RandomState> = HashMap::default();
             for i in (0..n).filter(|&i| out.reverses[i] != NONE) {
-                let Some(to) = self.currency[out.partner[i] as usize] else {
+                let (from, to) = (from(i), self.to(plan, out.partner[i]));
+                if from == to {
                     continue;
-                };
+                }
                 let orig = out.reverses[i];
                 let before = reversed.get(&orig).copied().unwrap_or(0);
                 let total = before - out.amount[i];
@@ -151,7 +211,7 @@ impl Payout {
                 // earned date above, unless no rate did.
                 let c = match failed.binary_search(&o) {
                     Ok(_) => None,
-                    Err(_) => fraction(plan, converted[o], out.amount[o], before, total, to),
+                    Err(_) => fraction(plan, converted[o], out.amount[o], before, total, from, to),
                 };
                 match c {
                     Some(x) => converted[i] = x,
@@ -165,17 +225,23 @@ impl Payout {
         }
         (converted, failed)
     }
+
+    /// The statement currency of partner `p`.
+    fn to(&self, plan: &FastPlan, p: u32) -> Currency {
+        self.currency[p as usize].unwrap_or(plan.currency)
+    }
 }
 
 /// A reversal's conversion under `fx_date: "earned"` (`State::converted`): of an original
-/// of `original` (plan minor units) converted to `c` (`to`'s minor units), what takes its
-/// reversed total from `before` to `total` (plan minor units), negative.
+/// of `original` (`from`'s minor units) converted to `c` (`to`'s minor units), what takes
+/// its reversed total from `before` to `total` (`from`'s minor units), negative.
 fn fraction(
     plan: &FastPlan,
     c: i128,
     original: i128,
     before: i128,
     total: i128,
+    from: Currency,
     to: Currency,
 ) -> Option<i128> {
     let value = |m: i128, digits: u32| Decimal::try_from_i128_with_scale(m, digits).ok();
@@ -185,65 +251,97 @@ fn fraction(
             return Some(c);
         }
         let raw = c
-            .checked_mul(value(x, plan.digits)?)?
-            .checked_div(value(original, plan.digits)?)?;
+            .checked_mul(value(x, from.digits())?)?
+            .checked_div(value(original, from.digits())?)?;
         Some(plan.rounding.round(raw, to.digits()))
     };
     minor(cum(total)? - cum(before)?, to).map(|m| -m)
 }
 
-/// Conversions from the plan currency, with the quotes looked up so far.
+/// A conversion's currencies and date.
+type Pair = (Currency, Currency, NaiveDate);
+
+/// Conversions between currencies, with the quotes looked up so far.
 pub(super) struct Converter<'a> {
     table: &'a FxTable,
     /// The quote looked up last (entries come about in date order).
-    last: Option<(Currency, NaiveDate, Option<Quote>)>,
-    /// Quotes looked up, by target currency and date (`None`: no rate, or one the canonical
+    last: Option<(Pair, Option<Quote>)>,
+    /// Quotes looked up, by currencies and date (`None`: no rate, or one the canonical
     /// path cannot invert).
-    quotes: HashMap<(Currency, NaiveDate), Option<Quote>, foldhash::fast::RandomState>,
+    quotes: HashMap<Pair, Option<Quote>, foldhash::fast::RandomState>,
 }
 
 impl Converter<'_> {
-    fn quote(&mut self, plan: &FastPlan, to: Currency, date: NaiveDate) -> Option<Quote> {
-        if let Some((c, d, q)) = self.last
-            && c == to
-            && d == date
+    fn quote(&mut self, from: Currency, to: Currency, date: NaiveDate) -> Option<Quote> {
+        let key = (from, to, date);
+        if let Some((k, q)) = self.last
+            && k == key
         {
             return q;
         }
-        let q = match self.quotes.get(&(to, date)) {
+        let q = match self.quotes.get(&key) {
             Some(q) => *q,
             None => {
-                let q = self.table.quote(plan.currency, to, date).ok();
-                self.quotes.insert((to, date), q);
+                let q = self.table.quote(from, to, date).ok();
+                self.quotes.insert(key, q);
                 q
             }
         };
-        self.last = Some((to, date, q));
+        self.last = Some((key, q));
         q
     }
 
-    /// `amount` (minor units of the plan currency) converted to `to` on `date`, rounded
-    /// once with the plan's rounding, in `to`'s minor units; `None` where the canonical
-    /// conversion fails (no rate, an overflow).
+    /// `amount` (minor units of `from`) converted to `to` on `date`, rounded once with the
+    /// plan's rounding, in `to`'s minor units; `None` where the canonical conversion fails
+    /// (no rate, an overflow).
     pub(super) fn convert(
         &mut self,
         plan: &FastPlan,
         amount: i128,
+        from: Currency,
         to: Currency,
         date: NaiveDate,
     ) -> Option<i128> {
-        let quote = self.quote(plan, to, date)?;
+        let quote = self.quote(from, to, date)?;
         if let Quote::Times(rate) = quote
-            && let Some(x) = times(amount, plan.digits, rate, to.digits(), plan.rounding)
+            && let Some(x) = times(amount, from.digits(), rate, to.digits(), plan.rounding)
         {
             return Some(x);
         }
         decimal(
             plan,
             quote,
-            Decimal::try_from_i128_with_scale(amount, plan.digits).ok()?,
+            Decimal::try_from_i128_with_scale(amount, from.digits()).ok()?,
             to,
         )
+    }
+
+    /// Whether `amount` (minor units of `from`) converts to `to` on `date` as the canonical
+    /// path converts it: a rate, and no overflow. A direct rate whose product the integer
+    /// route holds, or an inverse one of at least 10^-9 (an `i64` amount over it stays
+    /// within `Decimal`'s 7.9 × 10^28), cannot overflow: only other cases convert.
+    fn fits(
+        &mut self,
+        plan: &FastPlan,
+        amount: i128,
+        from: Currency,
+        to: Currency,
+        date: NaiveDate,
+    ) -> bool {
+        match self.quote(from, to, date) {
+            None => false,
+            Some(Quote::Times(rate))
+                if times(amount, from.digits(), rate, to.digits(), plan.rounding).is_some() =>
+            {
+                true
+            }
+            Some(Quote::Over(rate))
+                if rate >= Decimal::new(1, 9) && amount.abs() <= i128::from(i64::MAX) =>
+            {
+                true
+            }
+            Some(_) => self.convert(plan, amount, from, to, date).is_some(),
+        }
     }
 
     /// The plan's threshold in `to`, converted on `date` (days since 1970-01-01) as a
@@ -251,7 +349,7 @@ impl Converter<'_> {
     /// fails.
     pub(super) fn threshold(&mut self, plan: &FastPlan, to: Currency, date: i64) -> Option<i128> {
         let t = plan.threshold;
-        let quote = self.quote(plan, to, day(date)?)?;
+        let quote = self.quote(plan.currency, to, day(date)?)?;
         decimal(
             plan,
             quote,
@@ -363,22 +461,32 @@ mod tests {
                             last: None,
                             quotes: HashMap::default(),
                         };
-                        for &a in &amounts {
-                            let want = Decimal::try_from_i128_with_scale(a, fast.digits)
-                                .ok()
-                                .and_then(|d| {
-                                    table
-                                        .convert(d, fast.currency, to, date, fast.rounding)
-                                        .ok()
-                                })
-                                .and_then(|(d, _)| minor(d, to));
-                            let got = cv.convert(&fast, a, to, date);
-                            assert_eq!(got, want, "{a} {plan_cur}→{to} at {rate} {rounding}");
-                            checked += 1;
-                            if !inverse
-                                && times(a, fast.digits, rate, to.digits(), fast.rounding).is_some()
-                            {
-                                integer += 1;
+                        // Both ways: a statement in `to` of the plan's entries, and
+                        // entries in `to` converted to the plan currency (a payment's
+                        // check, or its statement in the plan currency).
+                        for (a_cur, b_cur) in [(fast.currency, to), (to, fast.currency)] {
+                            for &a in &amounts {
+                                let want = Decimal::try_from_i128_with_scale(a, a_cur.digits())
+                                    .ok()
+                                    .and_then(|d| {
+                                        table.convert(d, a_cur, b_cur, date, fast.rounding).ok()
+                                    })
+                                    .and_then(|(d, _)| minor(d, b_cur));
+                                let got = cv.convert(&fast, a, a_cur, b_cur, date);
+                                assert_eq!(got, want, "{a} {a_cur}→{b_cur} at {rate} {rounding}");
+                                // Whether it converts at all, without the amount.
+                                if i64::try_from(a).is_ok() {
+                                    let fits = cv.fits(&fast, a, a_cur, b_cur, date);
+                                    assert_eq!(fits, want.is_some(), "{a} {a_cur}→{b_cur}");
+                                }
+                                checked += 1;
+                                let direct = a_cur == from;
+                                if direct
+                                    && times(a, a_cur.digits(), rate, b_cur.digits(), fast.rounding)
+                                        .is_some()
+                                {
+                                    integer += 1;
+                                }
                             }
                         }
                     }

@@ -4,13 +4,14 @@
 use rayon::prelude::*;
 
 use super::cal::{self, Calendar, DAY_NS};
-use super::columns::{NONE, Strings};
+use super::columns::{Events, NONE, Strings};
 use super::compile::FastPlan;
 use super::fx::Payout;
 use super::ledger::{Ids, Ledger};
 use super::run::{Bail, bail};
 use crate::input::Partner;
 use crate::ledger::EntryKind;
+use crate::money::Currency;
 use crate::report::Status;
 
 /// One ledger entry as the fold reads and writes it.
@@ -49,6 +50,9 @@ pub(super) struct Cols {
     /// for a plan of several rules (pushed by the fold after each entry); empty: every
     /// entry is the only rule's.
     pub(super) rule: Vec<u32>,
+    /// Whether a payment folded is in another currency than the plan's (its entries are
+    /// then in that currency: see [`Cols::currencies`]).
+    pub(super) foreign: bool,
 }
 
 impl Cols {
@@ -66,6 +70,7 @@ impl Cols {
             earned: instants(a, n),
             available: instants(b, n),
             rule: Vec::new(),
+            foreign: false,
         }
     }
 
@@ -96,6 +101,7 @@ impl Cols {
             earned,
             available,
             rule: Vec::new(),
+            foreign: false,
         }
     }
 
@@ -121,6 +127,25 @@ impl Cols {
         self.earned[i] = e.earned;
         self.available[i] = e.available;
         Ok(())
+    }
+
+    /// Each entry's currency when a payment folded was in another currency than the
+    /// plan's (`None`: every entry is in the plan's): a commission's is its payment's, a
+    /// reversal's its commission's (whatever its refund states, which the fold checked).
+    pub(super) fn currencies(&self, plan: &FastPlan, ev: &Events) -> Option<Vec<Currency>> {
+        if !self.foreign {
+            return None;
+        }
+        let of = |i: usize| ev.currency[self.event[i] as usize].unwrap_or(plan.currency);
+        let mut v = Vec::with_capacity(self.len());
+        (0..self.len())
+            .into_par_iter()
+            .map(|i| match self.reverses[i] {
+                NONE => of(i),
+                o => of(o as usize),
+            })
+            .collect_into_vec(&mut v);
+        Some(v)
     }
 
     /// The written columns, trimmed to the entries.
@@ -279,6 +304,7 @@ pub(super) fn settle(
     plan: &FastPlan,
     n_partners: usize,
     out: &Cols,
+    entry_currency: Option<&[Currency]>,
     as_of: i64,
     max_statements: usize,
     payout: Option<&Payout>,
@@ -291,7 +317,12 @@ pub(super) fn settle(
     let partner = &out.partner[..n];
     // Statements in partners' own currencies sum each entry converted (`fx`).
     let (converted, failed) = match payout {
-        Some(pay) => pay.convert_entries(plan, out, Periods::new(plan.cal, plan.statement_months)),
+        Some(pay) => pay.convert_entries(
+            plan,
+            out,
+            entry_currency,
+            Periods::new(plan.cal, plan.statement_months),
+        ),
         None => (Vec::new(), Vec::new()),
     };
     // The thresholds' conversions, a few per partner.
@@ -471,6 +502,8 @@ pub(crate) fn free_later<T: Send + 'static>(x: T) {
 pub(super) struct Folded {
     pub(super) out: Cols,
     pub(super) status: Vec<Status>,
+    /// Each entry's currency ([`Cols::currencies`]); `None`: the plan's, every entry.
+    pub(super) currency: Option<Vec<Currency>>,
 }
 
 /// Puts the ledger in report order (`earned_at`, then id) and attaches the names: the
@@ -484,7 +517,11 @@ pub(super) fn finish(
     customer_names: Strings,
     folded: Folded,
 ) -> Ledger {
-    let Folded { mut out, status } = folded;
+    let Folded {
+        mut out,
+        status,
+        currency: entry_currency,
+    } = folded;
     out.trim();
     let n = out.len();
     let mut partner_names = Strings::with_capacity(partners.len(), 0);
@@ -524,20 +561,27 @@ pub(super) fn finish(
     // Entries come in canonical event order: sorted by instant already; ids decide ties,
     // and only ties need the ids written out. Checked a slice of entries a task (each
     // slice's first entry against the one before it too) while the currency column (the
-    // plan's, every entry: pages written, not just allocated) is filled.
+    // plan's, every entry, unless the fold gave each entry's: pages written, not just
+    // allocated) is filled.
     let (sorted, currency) = rayon::join(
         || {
             (0..n.div_ceil(SETTLE_CHUNK))
                 .into_par_iter()
                 .all(|k| in_order(&ledger, k * SETTLE_CHUNK..((k + 1) * SETTLE_CHUNK).min(n)))
         },
-        || {
-            let mut v = Vec::with_capacity(n);
-            (0..n)
-                .into_par_iter()
-                .map(|_| plan.currency)
-                .collect_into_vec(&mut v);
-            v
+        || match entry_currency {
+            Some(mut v) => {
+                v.truncate(n);
+                v
+            }
+            None => {
+                let mut v = Vec::with_capacity(n);
+                (0..n)
+                    .into_par_iter()
+                    .map(|_| plan.currency)
+                    .collect_into_vec(&mut v);
+                v
+            }
         },
     );
     ledger.currency = currency;

@@ -13,6 +13,8 @@
 
 use std::cmp::Ordering;
 
+use rayon::prelude::*;
+
 use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS, nanos_wide};
 use super::columns::ns_instant as instant;
@@ -23,7 +25,7 @@ use super::prepare::{Ids, Rows, canonical_rows, partner_index, scan_ids};
 use crate::commission::conditions::listed;
 use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
-use crate::money::Rounding;
+use crate::money::{Currency, Rounding};
 use crate::plan::{BandMode, Channel, Clawback, Metric};
 use crate::time::{add_days_local, add_months_local};
 
@@ -33,6 +35,11 @@ pub(crate) struct Bail(pub String);
 pub(super) fn bail<T>(why: impl Into<String>) -> Result<T, Bail> {
     Err(Bail(why.into()))
 }
+
+/// Why a payment in another currency than the plan's stops the fold: the plan reads
+/// amounts in its own currency ([`FastPlan::foreign`]).
+pub(super) const FOREIGN: &str = "a payment in a currency other than the plan's, under rules or tiers that read amounts \
+     in the plan's (only plain percentages fold such payments)";
 
 /// A customer's credit once decided without a partner (`NONE`: not decided yet).
 pub(super) const UNATTRIBUTED: u32 = NONE - 1;
@@ -139,6 +146,34 @@ impl Pay {
     }
 }
 
+/// The currencies of the payments refunds name, where not the plan's (a plan that folds
+/// payments in other currencies, [`FastPlan::foreign`]): by slot, like the [`Pay`]
+/// records, and kept apart from them so that the record stays one cache line. Nothing is
+/// allocated until the first such payment.
+#[derive(Default)]
+pub(super) struct PayCurrencies {
+    of: Vec<Currency>,
+}
+
+impl PayCurrencies {
+    /// Payment slot `slot` (of `n`) is in `currency`, not the plan's.
+    #[cold]
+    pub(super) fn set(&mut self, plan: &FastPlan, n: usize, slot: usize, currency: Currency) {
+        if self.of.is_empty() {
+            self.of = vec![plan.currency; n];
+        }
+        if let Some(c) = self.of.get_mut(slot) {
+            *c = currency;
+        }
+    }
+
+    /// The currency of the payment in slot `slot`.
+    #[inline(always)]
+    pub(super) fn get(&self, plan: &FastPlan, slot: usize) -> Currency {
+        self.of.get(slot).copied().unwrap_or(plan.currency)
+    }
+}
+
 /// What a refund took back of its payment: the payment's refunded total before it, and
 /// the reversal entry to write, if any: (the commission reversed now, when the reversal
 /// becomes available).
@@ -161,8 +196,9 @@ pub(super) fn refund(
     r: usize,
     at: i64,
     rec: &mut Pay,
+    currency: Currency,
 ) -> Result<Option<Back>, &'static str> {
-    let now = taken_back(plan, ev, r, rec.applied, rec.amount - rec.refunded)?;
+    let now = taken_back(ev, r, rec.applied, rec.amount - rec.refunded, currency)?;
     if now == 0 {
         return Ok(None);
     }
@@ -361,28 +397,29 @@ fn mul_div(a: i64, b: i64, den: i64, mode: Rounding) -> i128 {
     }
 }
 
-/// What a refund or chargeback at row `r` takes back of a payment that was `applied` and of
-/// which `left` minor units are not refunded yet: the refund's amount in the plan's minor
-/// units, or all that is left for a chargeback. `Err` names what the canonical path must
-/// decide. Both folds (serial and sharded) call this, so they check and take back alike.
+/// What a refund or chargeback at row `r` takes back of a payment in `currency` that was
+/// `applied` and of which `left` minor units are not refunded yet: the refund's amount in
+/// the payment currency's minor units, or all that is left for a chargeback. `Err` names
+/// what the canonical path must decide. Both folds (serial and sharded) call this, so they
+/// check and take back alike.
 #[inline(always)]
 fn taken_back(
-    plan: &FastPlan,
     ev: &Events,
     r: usize,
     applied: bool,
     left: i64,
+    currency: Currency,
 ) -> Result<i64, &'static str> {
     if !applied {
         return Err("a refund of a payment not applied before it");
     }
-    if ev.currency[r].is_some_and(|c| c != plan.currency) {
+    if ev.currency[r].is_some_and(|c| c != currency) {
         return Err("a refund in another currency than its payment");
     }
     if ev.kind[r] != Kind::Refund {
         return Ok(left);
     }
-    let digits = plan.digits;
+    let digits = currency.digits();
     let scale = pow10(REFUND_DIGITS - digits.min(REFUND_DIGITS)) as i64;
     let a = ev.amount[r];
     if a % scale != 0 {
@@ -515,7 +552,7 @@ pub(crate) fn run(
             shards,
         )?;
         drop(rows);
-        return settled(plan, partners.len(), out, as_of, limits, payout.as_ref());
+        return settled(plan, ev, partners.len(), out, as_of, limits, &payout);
     }
 
     // One rule folds in a copy of the loop of its own, with no rule to choose per payment.
@@ -524,7 +561,7 @@ pub(crate) fn run(
     } else {
         serial::<false>(plan, partners, ev, rows, &touch_partner, ids)?
     };
-    settled(plan, partners.len(), out, as_of, limits, payout.as_ref())
+    settled(plan, ev, partners.len(), out, as_of, limits, &payout)
 }
 
 /// The serial fold over `rows` (in canonical order): the entries in that order.
@@ -548,6 +585,7 @@ fn serial<const SEVERAL: bool>(
     let mut head = vec![NONE; n_customers];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(ids.touches);
     let mut pays = vec![Pay::default(); n_refs];
+    let mut pay_currency = PayCurrencies::default();
 
     // Per partner: the level, the tier period's metrics and the cap period's tally, in one
     // cache line (a payment touches one partner line, not three tables).
@@ -637,8 +675,13 @@ fn serial<const SEVERAL: bool>(
                 head[c] = (touches.len() - 1) as u32;
             }
             Kind::Payment => {
-                if ev.currency[r] != Some(plan.currency) {
-                    return bail("a payment in a currency other than the plan's");
+                let cur = ev.currency[r];
+                let foreign = cur != Some(plan.currency);
+                if foreign {
+                    if !plan.foreign || cur.is_none() {
+                        return bail(FOREIGN);
+                    }
+                    out.foreign = true;
                 }
                 let c = ev.customer[r] as usize;
                 // A `channel` condition reads the deciding touch's channel, known only
@@ -782,11 +825,16 @@ fn serial<const SEVERAL: bool>(
                 if s != 0 {
                     pays[s as usize - 1] =
                         Pay::paid(ev.amount[r], base, at, p, c as u32, entry, commission);
+                    if foreign && let Some(cur) = cur {
+                        pay_currency.set(plan, n_refs, s as usize - 1, cur);
+                    }
                 }
             }
             Kind::Refund | Kind::Chargeback => {
-                let rec = &mut pays[ev.payment[r] as usize];
-                let back = match refund(plan, ev, r, at, rec) {
+                let slot = ev.payment[r] as usize;
+                let cur = pay_currency.get(plan, slot);
+                let rec = &mut pays[slot];
+                let back = match refund(plan, ev, r, at, rec, cur) {
                     Ok(Some(back)) => back,
                     Ok(None) => continue,
                     Err(why) => return bail(why),
@@ -881,21 +929,40 @@ fn first_or<'r, 'a>(
 /// [`run`], whichever fold wrote the entries.
 fn settled(
     plan: &FastPlan,
+    ev: &Events,
     n_partners: usize,
     out: Cols,
     as_of: i64,
     limits: &crate::Limits,
-    payout: Option<&super::fx::Payout>,
+    payout: &super::fx::Payout,
 ) -> Result<Folded, Bail> {
+    let currency = out.currencies(plan, ev);
+    if let Some(cur) = &currency {
+        // Every payment in another currency, and its commission, must convert to the
+        // plan currency as the canonical path converts them.
+        let commissions: Vec<(u32, i128)> = (0..out.len())
+            .into_par_iter()
+            .filter(|&i| out.kind[i] == EntryKind::Commission && cur[i] != plan.currency)
+            .map(|i| (out.event[i], out.amount[i]))
+            .collect();
+        payout.check_payments(plan, ev, &commissions)?;
+    }
+    // Statements convert when a partner is paid in another currency, or an entry is in one.
+    let converts = payout.partners() || currency.is_some();
     let status = settle(
         plan,
         n_partners,
         &out,
+        currency.as_deref(),
         as_of,
         limits.max_statements_per_partner,
-        payout,
+        converts.then_some(payout),
     )?;
-    Ok(Folded { out, status })
+    Ok(Folded {
+        out,
+        status,
+        currency,
+    })
 }
 
 /// A rule during the serial fold: its units, its conditions worked out once per partner

@@ -25,8 +25,8 @@ use super::compile::{FastPlan, Price};
 use super::out::{Cols, free_later};
 use super::prepare::{Named, Rows};
 use super::run::{
-    Back, Bail, Credit, Pay, TouchRec, UNATTRIBUTED, Unit, Units, credited, minor64, priced,
-    refund, revenue,
+    Back, Bail, Credit, Pay, PayCurrencies, TouchRec, UNATTRIBUTED, Unit, Units, credited, minor64,
+    priced, refund, revenue,
 };
 use crate::input::Kind;
 use crate::ledger::EntryKind;
@@ -70,6 +70,8 @@ struct Part {
     amount: Vec<i64>,
     /// The shard's reversals, by entry index ascending.
     reversals: Vec<Reversal>,
+    /// Whether a payment of the shard is in another currency than the plan's.
+    foreign: bool,
 }
 
 /// What a reversal entry holds beyond its position, partner and amount.
@@ -93,6 +95,7 @@ impl Part {
             partner: Vec::with_capacity(n),
             amount: Vec::with_capacity(n),
             reversals: Vec::new(),
+            foreign: false,
         }
     }
 
@@ -214,6 +217,7 @@ pub(super) fn run(
     // of the fold's threads away.
     let total = parts.iter().map(|p| p.pos.len()).sum();
     let mut out = Cols::zeroed(total, spare);
+    out.foreign = parts.iter().any(|p| p.foreign);
     if !merge(&parts, shards, ev, rows, plan, &mut out) {
         return super::run::bail(super::run::PAST_LAST_INSTANT);
     }
@@ -237,6 +241,7 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let mut head = vec![NONE; n_customers.div_ceil(shards)];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
     let mut pays = vec![Pay::default(); ev.payments.strings.len()];
+    let mut pay_currency = PayCurrencies::default();
     let mut part = Part::with_capacity(rows.len());
     let mut slots = cx.named.cursor();
     // Which rows are this shard's, 64 at a time as the bits of a word, then a visit of
@@ -281,8 +286,13 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     head[lc] = (touches.len() - 1) as u32;
                 }
                 Kind::Payment => {
-                    if ev.currency[r] != Some(plan.currency) {
-                        return stop("a payment in a currency other than the plan's");
+                    let cur = ev.currency[r];
+                    let foreign = cur != Some(plan.currency);
+                    if foreign {
+                        if !plan.foreign || cur.is_none() {
+                            return stop(super::run::FOREIGN);
+                        }
+                        part.foreign = true;
                     }
                     let c = ev.customer[r] as usize;
                     let lc = local(c, shards);
@@ -307,11 +317,16 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     if s != 0 {
                         pays[s as usize - 1] =
                             Pay::paid(ev.amount[r], base, at, p, c as u32, entry, commission);
+                        if foreign && let Some(cur) = cur {
+                            pay_currency.set(plan, pays.len(), s as usize - 1, cur);
+                        }
                     }
                 }
                 Kind::Refund | Kind::Chargeback => {
-                    let rec = &mut pays[ev.payment[r] as usize];
-                    match refund(plan, ev, r, at, rec) {
+                    let slot = ev.payment[r] as usize;
+                    let cur = pay_currency.get(plan, slot);
+                    let rec = &mut pays[slot];
+                    match refund(plan, ev, r, at, rec, cur) {
                         Ok(Some(Back {
                             reversal: Some((delta, available)),
                             ..
@@ -653,8 +668,9 @@ mod tests {
     type Fault = (i64, usize, u8);
 
     /// Several thousand customers, each touched then paying twice, a payment in ten
-    /// refunded; `faults` are (instant, customer, what) rows added: 0 a payment in EUR, 1
-    /// a refund of a payment the input lacks, 2 a refund beyond its payment.
+    /// refunded; `faults` are (instant, customer, what) rows added: 0 a refund in EUR of a
+    /// payment in USD, 1 a refund of a payment the input lacks, 2 a refund beyond its
+    /// payment.
     fn events(faults: &[Fault]) -> Events {
         let usd = Currency::parse("USD").expect("USD");
         let eur = Currency::parse("EUR").expect("EUR");
@@ -695,7 +711,13 @@ mod tests {
                     Some(500_000),
                     Some(usd),
                 ),
-                10 => ev.push_payment(&format!("f{c}"), at, &cust, 10_000, 0, 0, eur),
+                10 => ev.push_reversal(
+                    &format!("f{c}"),
+                    at,
+                    &format!("p{c}-0"),
+                    Some(100),
+                    Some(eur),
+                ),
                 11 => ev.push_reversal(&format!("u{c}"), at, "p-none", Some(100), Some(usd)),
                 _ => ev.push_reversal(
                     &format!("x{c}"),
@@ -713,7 +735,7 @@ mod tests {
     /// earliest fault falls in and whatever faults other shards meet later.
     #[test]
     fn the_earliest_fault_decides_on_any_number_of_threads() {
-        let foreign = "a payment in a currency other than the plan's";
+        let foreign = "a refund in another currency than its payment";
         let unknown = "a refund of a payment not applied before it";
         let beyond = "a refund exceeding its payment";
         let t = |d: i64| START + d * DAY;

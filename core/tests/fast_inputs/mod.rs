@@ -74,7 +74,11 @@ impl Draw for Bytes<'_> {
 pub fn plan<D: Draw>(r: &mut D) -> Value {
     let currency = r.pick(&["USD", "JPY", "BHD"]);
     let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
-    let tiers = r.below(2) == 0;
+    // One plan in four pays plain percentages, without limits, tiers or conditions on
+    // amounts or currencies: the plans whose payments may be in other currencies (see
+    // `folds_other_currencies`).
+    let simple = r.below(4) == 0;
+    let tiers = !simple && r.below(2) == 0;
     // One plan in three has one or two more rules (`first_match`: the first whose
     // conditions hold pays), each with its own reward, limits and caps; its first rule
     // then always has conditions (else no payment reaches the others), the others one
@@ -84,7 +88,14 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     } else {
         0
     };
-    let first = rule(r, "base", currency, tiers, if more > 0 { 1 } else { 3 });
+    let first = rule(
+        r,
+        "base",
+        currency,
+        tiers,
+        simple,
+        if more > 0 { 1 } else { 3 },
+    );
     // Now and then days whose nanoseconds pass what `i64` counts (106,751 days): a window
     // or clawback past 2262, or past the calendar (u32::MAX days, an error the canonical
     // path reports when a refund asks), and a hold still ending before 2262.
@@ -171,7 +182,7 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
         }
     }
     for id in ["second", "third"].into_iter().take(more) {
-        let next = rule(r, id, currency, tiers, 2);
+        let next = rule(r, id, currency, tiers, simple, 2);
         p["rules"].as_array_mut().expect("rules").push(next);
     }
     // Half of those pay the largest amount instead of the first match.
@@ -211,10 +222,20 @@ fn period<D: Draw>(r: &mut D) -> &'static str {
 }
 
 /// A payment rule `id` of a plan in `currency` (with `tiers` or not): its reward, its
-/// limits and, one rule in `odds`, a condition or two.
-fn rule<D: Draw>(r: &mut D, id: &str, currency: &str, tiers: bool, odds: u64) -> Value {
+/// limits and, one rule in `odds`, a condition or two. A `simple` rule pays a plain
+/// percentage, without limits or conditions on the payment's amount or currency.
+fn rule<D: Draw>(
+    r: &mut D,
+    id: &str,
+    currency: &str,
+    tiers: bool,
+    simple: bool,
+    odds: u64,
+) -> Value {
     let dec = |r: &mut D, whole, frac| dec(r, currency, whole, frac);
-    let reward = if r.below(4) == 0 {
+    let reward = if simple {
+        serde_json::json!({"percent": r.pick(&["20", "7.5", "33.333", "0.125"])})
+    } else if r.below(4) == 0 {
         // Volume bands on a running metric, by the month, quarter, year or lifetime, in
         // each mode the fast path compiles (graduated splits money only).
         let metric = r.pick(&["revenue", "revenue", "conversions", "referrals"]);
@@ -249,25 +270,25 @@ fn rule<D: Draw>(r: &mut D, id: &str, currency: &str, tiers: bool, odds: u64) ->
         serde_json::json!({"percent": r.pick(&["20", "7.5", "33.333", "0.125"])})
     };
     let mut limits = serde_json::Map::new();
-    if r.below(2) == 0 {
+    if !simple && r.below(2) == 0 {
         limits.insert(
             "max_per_period".into(),
             serde_json::json!({"period": period(r), "amount": dec(r, "60", "30.01")}),
         );
     }
-    if r.below(3) == 0 {
+    if !simple && r.below(3) == 0 {
         limits.insert(
             "max_per_customer".into(),
             serde_json::json!(dec(r, "40", "20.05")),
         );
     }
-    if r.below(3) == 0 {
+    if !simple && r.below(3) == 0 {
         limits.insert(
             "max_per_event".into(),
             serde_json::json!(dec(r, "25", "9.99")),
         );
     }
-    if r.below(3) == 0 {
+    if !simple && r.below(3) == 0 {
         limits.insert(
             "min_per_event".into(),
             serde_json::json!(dec(r, "1", "0.51")),
@@ -312,6 +333,7 @@ fn rule<D: Draw>(r: &mut D, id: &str, currency: &str, tiers: bool, odds: u64) ->
                     when.insert("tier".into(), serde_json::json!(["silver", "gold"]));
                 }
                 4 => {}
+                5 | 6 if simple => {}
                 5 => {
                     let c = if r.below(4) == 0 { "EUR" } else { currency };
                     when.insert("currency".into(), serde_json::json!(c));
@@ -341,19 +363,35 @@ fn rule<D: Draw>(r: &mut D, id: &str, currency: &str, tiers: bool, odds: u64) ->
 /// discount), partial and full refunds (some stating a currency, rarely not the payment's),
 /// chargebacks.
 pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
-    let digits = match plan["currency"].as_str() {
-        Some("JPY") => 0,
-        Some("BHD") => 3,
+    let digits_of = |c: &str| match c {
+        "JPY" => 0,
+        "BHD" => 3,
         _ => 2,
     };
-    let currency = plan["currency"].clone();
-    let money = |units: u64| -> String {
+    let plan_currency = plan["currency"].as_str().unwrap_or("USD").to_owned();
+    let money = |units: u64, digits: usize| -> String {
         let s = format!("{units:0>width$}", width = digits + 1);
         if digits == 0 {
             s
         } else {
             format!("{}.{}", &s[..s.len() - digits], &s[s.len() - digits..])
         }
+    };
+    // Half the inputs of a plan that folds them have payments in one or two other
+    // currencies (each then has rates to the plan currency from before the first event).
+    let others: Vec<&str> = if folds_other_currencies(&plan) && r.below(2) == 0 {
+        let pool: Vec<&str> = ["EUR", "GBP", "JPY"]
+            .into_iter()
+            .filter(|&c| c != plan_currency)
+            .collect();
+        let first = r.below(pool.len() as u64) as usize;
+        let mut v = vec![pool[first]];
+        if r.below(2) == 0 {
+            v.push(pool[(first + 1) % pool.len()]);
+        }
+        v
+    } else {
+        Vec::new()
     };
     let partners = ["ana", "ben", "cy", "dee"];
     let mut ps = Vec::new();
@@ -368,7 +406,8 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
         ps.push(o);
     }
     let mut events = Vec::new();
-    let mut payments: Vec<(String, u64, u64, u64)> = Vec::new(); // id, amount, refunded, at
+    // id, amount, refunded, at, currency
+    let mut payments: Vec<(String, u64, u64, u64, String)> = Vec::new();
     let day = 86_400u64;
     let start = 1_767_225_600u64; // 2026-01-01T00:00:00Z
     let n = 20 + r.below(60);
@@ -404,16 +443,22 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                     0
                 };
                 let id = format!("p{k}");
+                let cur = if !others.is_empty() && r.below(2) == 0 {
+                    others[r.below(others.len() as u64) as usize]
+                } else {
+                    plan_currency.as_str()
+                };
+                let d = digits_of(cur);
                 events.push(serde_json::json!({
                     "id": id, "kind": "payment", "at": at, "customer": customer,
-                    "amount": money(amount), "currency": currency, "tax": money(tax),
-                    "discount": money(discount),
+                    "amount": money(amount, d), "currency": cur, "tax": money(tax, d),
+                    "discount": money(discount, d),
                 }));
-                payments.push((id, amount, 0, t));
+                payments.push((id, amount, 0, t, cur.to_owned()));
             }
             _ if !payments.is_empty() => {
                 let i = r.below(payments.len() as u64) as usize;
-                let (id, amount, refunded, paid) = payments[i].clone();
+                let (id, amount, refunded, paid, cur) = payments[i].clone();
                 // Reversals come after their payment: ids sort after it at one instant too.
                 // Some a few days after it, among later payments (whose running metrics they
                 // change), the others after every payment.
@@ -434,15 +479,15 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                     let part = r.below(amount - refunded) + 1;
                     let mut refund = serde_json::json!({
                         "id": format!("r{k}"), "kind": "refund", "at": at, "payment": id,
-                        "amount": money(part),
+                        "amount": money(part, digits_of(&cur)),
                     });
                     // Now and then the refund states its currency: its payment's, or rarely
                     // another (an error both paths must report alike).
                     if r.below(8) == 0 {
                         refund["currency"] = if r.below(8) == 0 {
-                            serde_json::json!(if currency == "EUR" { "USD" } else { "EUR" })
+                            serde_json::json!(if cur == "EUR" { "USD" } else { "EUR" })
                         } else {
-                            currency.clone()
+                            serde_json::json!(cur)
                         };
                     }
                     events.push(refund);
@@ -485,14 +530,22 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
     // then the rates start in March (earlier entries then have none: an error for a
     // statement that shows one) or a currency has none at all.
     let mut fx = Vec::new();
-    if r.below(3) == 0 {
-        let plan_currency = currency.as_str().unwrap_or("USD");
-        for o in &mut ps {
-            if r.below(2) == 0 {
-                o["payout_currency"] = serde_json::json!(r.pick(&["EUR", "GBP", "JPY"]));
+    let payouts = r.below(3) == 0;
+    if payouts || !others.is_empty() {
+        let plan_currency = plan_currency.as_str();
+        if payouts {
+            for o in &mut ps {
+                if r.below(2) == 0 {
+                    o["payout_currency"] = serde_json::json!(r.pick(&["EUR", "GBP", "JPY"]));
+                }
             }
         }
-        let first = if r.below(5) == 0 { 2 } else { 0 };
+        // Payments in other currencies convert from their first day (in any zone).
+        let first = if others.is_empty() && r.below(5) == 0 {
+            2
+        } else {
+            0
+        };
         let dates = [
             "2026-01-01",
             "2026-02-14",
@@ -505,18 +558,24 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
             ("GBP", ["1.2719", "1.3", "0.785"], true),
             ("JPY", ["151.37", "149", "0.0066"], false),
         ] {
-            if to == plan_currency || r.below(8) == 0 {
+            let paid_in = others.contains(&to);
+            if to == plan_currency || (!paid_in && (!payouts || r.below(8) == 0)) {
                 continue;
+            }
+            let (from, to) = if inverse {
+                (to, plan_currency)
+            } else {
+                (plan_currency, to)
+            };
+            if paid_in {
+                fx.push(serde_json::json!({
+                    "date": "2025-12-01", "from": from, "to": to, "rate": r.pick(&rates),
+                }));
             }
             for date in &dates[first..] {
                 if r.below(3) == 0 {
                     continue;
                 }
-                let (from, to) = if inverse {
-                    (to, plan_currency)
-                } else {
-                    (plan_currency, to)
-                };
                 fx.push(serde_json::json!({
                     "date": date, "from": from, "to": to, "rate": r.pick(&rates),
                 }));
@@ -525,4 +584,19 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
     }
     serde_json::json!({"plan": plan, "partners": ps, "events": events, "fx": fx, "as_of": as_of})
         .to_string()
+}
+
+/// Whether the fast path folds payments in other currencies than `plan`'s: every rule a
+/// plain `percent` without limits or conditions on the payment's amount or currency, and
+/// no tiers (`FastPlan`'s `foreign`).
+pub fn folds_other_currencies(plan: &Value) -> bool {
+    plan.get("tiers").is_none()
+        && plan["rules"].as_array().is_some_and(|rules| {
+            rules.iter().all(|rule| {
+                rule["reward"].get("percent").is_some()
+                    && rule["limits"].as_object().is_none_or(|l| l.is_empty())
+                    && rule["when"].get("currency").is_none()
+                    && rule["when"].get("min_amount").is_none()
+            })
+        })
 }
