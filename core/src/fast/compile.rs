@@ -206,10 +206,11 @@ impl BandsC {
 /// or earns nothing after the last (as `commission::conditions::check` decides).
 #[derive(Clone, Debug)]
 pub(crate) struct Cond {
-    /// No payment the fast path folds can match: a `currency` other than the plan's (the
-    /// only one folded), a `product` list (the columns hold no products) or a `campaign`
-    /// list (nor touches' campaigns).
+    /// No payment the fast path folds can match: a `product` list (the columns hold no
+    /// products) or a `campaign` list (nor touches' campaigns).
     pub never: bool,
+    /// `currency`: the payment's currency.
+    pub currency: Option<Currency>,
     /// `min_amount` in minor units (the payment's currency is the plan's: the canonical
     /// conversion only rounds it, with the plan's mode).
     pub min_amount: Option<i128>,
@@ -332,7 +333,7 @@ pub struct FastPlan {
     pub(crate) fx_date: FxDate,
     pub(crate) tiers: Option<TiersC>,
     /// Whether payments in currencies other than the plan's fold: every rule a plain
-    /// `percent` without limits or `currency` and `min_amount` conditions, and no tiers.
+    /// `percent` without limits or a `min_amount` condition, and no tiers.
     /// A percent of a payment's base, rounded to the payment currency's minor unit, is
     /// the same integer arithmetic on minor units whatever their digits; everything else
     /// of such a plan reads amounts in the plan currency (caps, limits, flat rewards,
@@ -396,11 +397,9 @@ impl RuleC {
             .map(|m| Fixed::of(m.get(), "min_amount").map(|f| f.to_minor(digits, doc.rounding)))
             .transpose()?;
         let cond = conditional.then(|| Cond {
-            // Only payments in the plan currency fold, and the columns hold no products and
-            // touches no campaigns.
-            never: w.currency.is_some_and(|c| c != doc.currency)
-                || w.product.is_some()
-                || w.campaign.is_some(),
+            // The columns hold no products and touches no campaigns.
+            never: w.product.is_some() || w.campaign.is_some(),
+            currency: w.currency,
             min_amount,
             channel: w.channel.clone(),
             from: window.from.map(nanos_wide),
@@ -646,10 +645,7 @@ impl FastPlan {
                     && r.max_event.is_none()
                     && !r.capped()
             })
-            && doc
-                .rules
-                .iter()
-                .all(|r| r.when.currency.is_none() && r.when.min_amount.is_none());
+            && doc.rules.iter().all(|r| r.when.min_amount.is_none());
         Ok(FastPlan {
             cal: Calendar::new(plan.tz()),
             currency: doc.currency,

@@ -683,6 +683,7 @@ fn serial<const SEVERAL: bool>(
                     }
                     out.foreign = true;
                 }
+                let paid_in = cur.unwrap_or(plan.currency);
                 let c = ev.customer[r] as usize;
                 // A `channel` condition reads the deciding touch's channel, known only
                 // while the customer's touches are (before `credited` decides).
@@ -719,11 +720,11 @@ fn serial<const SEVERAL: bool>(
                     // (A loop rather than `position`, which is not inlined: a call per
                     // payment costs the fold its registers.)
                     let mut paying = None;
-                    if first.holds(&customers, p as usize, c, h.level, at, amount, n) {
+                    if first.holds(&customers, p as usize, c, h.level, at, amount, paid_in, n) {
                         paying = Some(0);
                     } else if SEVERAL {
                         for (i, k) in rest.iter().enumerate() {
-                            if k.holds(&customers, p as usize, c, h.level, at, amount, n) {
+                            if k.holds(&customers, p as usize, c, h.level, at, amount, paid_in, n) {
                                 paying = Some(i + 1);
                                 break;
                             }
@@ -752,7 +753,7 @@ fn serial<const SEVERAL: bool>(
                     {
                         for i in ri + 1..=rest.len() {
                             let k = &mut rest[i - 1];
-                            if k.holds(&customers, p as usize, c, h.level, at, amount, n) {
+                            if k.holds(&customers, p as usize, c, h.level, at, amount, paid_in, n) {
                                 let amt = k.quote(
                                     i,
                                     h,
@@ -1219,7 +1220,8 @@ impl<'a> RuleRun<'a> {
     }
 
     /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
-    /// payment by customer `c` of `amount` (minor units) at `at`, the customer's `n`-th
+    /// payment by customer `c` of `amount` (minor units) in `currency` at `at`, the
+    /// customer's `n`-th
     /// (from [`Customers::paying`], which also worked out the rule's `within_months` end).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
@@ -1231,6 +1233,7 @@ impl<'a> RuleRun<'a> {
         level: u16,
         at: i64,
         amount: i64,
+        currency: Currency,
         n: u32,
     ) -> bool {
         let Some(rc) = &self.cond else {
@@ -1240,6 +1243,7 @@ impl<'a> RuleRun<'a> {
         let end = rc.end.get(c).copied().unwrap_or(i128::MAX);
         let at = i128::from(at);
         !k.never
+            && k.currency.is_none_or(|x| x == currency)
             && rc.partner.get(p).copied().unwrap_or(false)
             && rc.level.get(usize::from(level)).copied().unwrap_or(false)
             && k.from.is_none_or(|f| at >= f)

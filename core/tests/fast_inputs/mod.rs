@@ -75,7 +75,7 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
     let currency = r.pick(&["USD", "JPY", "BHD"]);
     let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
     // One plan in four pays plain percentages, without limits, tiers or conditions on
-    // amounts or currencies: the plans whose payments may be in other currencies (see
+    // amounts: plans whose payments the fast path folds in any currency (see
     // `folds_other_currencies`).
     let simple = r.below(4) == 0;
     let tiers = !simple && r.below(2) == 0;
@@ -223,7 +223,7 @@ fn period<D: Draw>(r: &mut D) -> &'static str {
 
 /// A payment rule `id` of a plan in `currency` (with `tiers` or not): its reward, its
 /// limits and, one rule in `odds`, a condition or two. A `simple` rule pays a plain
-/// percentage, without limits or conditions on the payment's amount or currency.
+/// percentage, without limits or a condition on the payment's amount.
 fn rule<D: Draw>(
     r: &mut D,
     id: &str,
@@ -333,9 +333,16 @@ fn rule<D: Draw>(
                     when.insert("tier".into(), serde_json::json!(["silver", "gold"]));
                 }
                 4 => {}
-                5 | 6 if simple => {}
+                6 if simple => {}
                 5 => {
-                    let c = if r.below(4) == 0 { "EUR" } else { currency };
+                    let c = if simple {
+                        // Payments may then be in these currencies too.
+                        r.pick(&["EUR", "GBP", "JPY", currency])
+                    } else if r.below(4) == 0 {
+                        "EUR"
+                    } else {
+                        currency
+                    };
                     when.insert("currency".into(), serde_json::json!(c));
                 }
                 6 => {
@@ -378,8 +385,10 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
         }
     };
     // Half the inputs of a plan that folds them have payments in one or two other
-    // currencies (each then has rates to the plan currency from before the first event).
-    let others: Vec<&str> = if folds_other_currencies(&plan) && r.below(2) == 0 {
+    // currencies (each then has rates to the plan currency from before the first event);
+    // one in eight of other plans' inputs too, which the fast path hands over.
+    let folds = folds_other_currencies(&plan);
+    let others: Vec<&str> = if r.below(if folds { 2 } else { 8 }) == 0 {
         let pool: Vec<&str> = ["EUR", "GBP", "JPY"]
             .into_iter()
             .filter(|&c| c != plan_currency)
@@ -587,15 +596,14 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
 }
 
 /// Whether the fast path folds payments in other currencies than `plan`'s: every rule a
-/// plain `percent` without limits or conditions on the payment's amount or currency, and
-/// no tiers (`FastPlan`'s `foreign`).
+/// plain `percent` without limits or a `min_amount` condition, and no tiers
+/// (`FastPlan`'s `foreign`).
 pub fn folds_other_currencies(plan: &Value) -> bool {
     plan.get("tiers").is_none()
         && plan["rules"].as_array().is_some_and(|rules| {
             rules.iter().all(|rule| {
                 rule["reward"].get("percent").is_some()
                     && rule["limits"].as_object().is_none_or(|l| l.is_empty())
-                    && rule["when"].get("currency").is_none()
                     && rule["when"].get("min_amount").is_none()
             })
         })
