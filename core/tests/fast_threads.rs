@@ -609,3 +609,109 @@ fn credits_to_partners_past_two_bytes_of_index_shard_alike() {
         same_ledger(&one.ledger, &two.ledger, &what);
     }
 }
+
+/// `ev` with a third of the customers paying in EUR and a third in JPY (amounts read as
+/// the same number of minor units; refunds scaled to stay whole yen), refunds stating no
+/// currency.
+fn in_currencies(ev: &Events) -> Events {
+    use partnerkit::input::Kind;
+    let cur = |c: u32| ["USD", "EUR", "JPY"][c as usize % 3];
+    let mut out = Events::with_capacity(ev.len());
+    let mut paid_in = std::collections::HashMap::new();
+    for i in 0..ev.len() {
+        let id = ev.id.get(i);
+        let at = ev.at[i];
+        match ev.kind[i] {
+            Kind::Payment => {
+                let c = cur(ev.customer[i]);
+                paid_in.insert(id.to_owned(), c);
+                out.push_payment(
+                    id,
+                    at,
+                    ev.customers.strings.get(ev.customer[i] as usize),
+                    ev.amount[i],
+                    ev.tax(i),
+                    ev.discount(i),
+                    Currency::parse(c).expect("currency"),
+                );
+            }
+            Kind::Refund | Kind::Chargeback => {
+                let paid = ev.payments.strings.get(ev.payment[i] as usize);
+                // Refunds are kept at four decimals: a whole yen is 10^4.
+                let yen = paid_in.get(paid) == Some(&"JPY");
+                let amount =
+                    (ev.kind[i] == Kind::Refund).then(|| ev.amount[i] * if yen { 100 } else { 1 });
+                out.push_reversal(id, at, paid, amount, None);
+            }
+            _ => copy_row(ev, i, &mut out),
+        }
+    }
+    out
+}
+
+/// Payments in other currencies than the plan's fold alike on one, two and three threads,
+/// and give the canonical ledger: entries in each payment's currency, statements
+/// converting them (half the partners paid in EUR).
+#[test]
+fn payments_in_other_currencies_fold_alike_on_shards() {
+    let plan = Plan::from_json(SHARD_PLANS[2]).expect("plan");
+    let mut partners = partners();
+    for p in partners.iter_mut().step_by(2) {
+        p.payout_currency = Some(Currency::parse("EUR").expect("EUR"));
+    }
+    // Rates every day from before the first event: EUR quoted into USD, JPY from USD and
+    // from EUR.
+    let mut fx = Vec::new();
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).expect("date");
+    for d in 0..500u32 {
+        let date = first + chrono::Days::new(u64::from(d));
+        let rate = |s: String| s.parse().expect("rate");
+        fx.push(partnerkit::input::FxRate {
+            date,
+            from: Currency::parse("EUR").expect("EUR"),
+            to: Currency::parse("USD").expect("USD"),
+            rate: rate(format!("1.{}", 800 + (d * 37) % 400)),
+        });
+        fx.push(partnerkit::input::FxRate {
+            date,
+            from: Currency::parse("USD").expect("USD"),
+            to: Currency::parse("JPY").expect("JPY"),
+            rate: rate(format!("1{}.{}", 40 + d % 20, d % 97)),
+        });
+        fx.push(partnerkit::input::FxRate {
+            date,
+            from: Currency::parse("EUR").expect("EUR"),
+            to: Currency::parse("JPY").expect("JPY"),
+            rate: rate(format!("16{}.{}", d % 10, d % 89)),
+        });
+    }
+    for sorted in [true, false] {
+        let ev = in_currencies(&mixed(0xc0ffee, 3_000, sorted));
+        assert!(ev.len() > 6_000, "{} events", ev.len());
+        let input = partnerkit::Input {
+            plan: plan.clone(),
+            partners: partners.clone(),
+            events: ev.to_events(Currency::parse("USD").expect("USD")),
+            fx: fx.clone(),
+            as_of: as_of(),
+        };
+        let report = partnerkit::evaluate(&input).expect("canonical");
+        let want = Ledger::from_report(&report, false).expect("fits");
+        let currencies: std::collections::BTreeSet<&str> =
+            want.currency.iter().map(|c| c.as_str()).collect();
+        assert_eq!(currencies.len(), 3, "{currencies:?}");
+        let program = Program::new(plan.clone());
+        for threads in [1, 2, 3] {
+            let got = on(threads, || {
+                program.evaluate_columns(&partners, &ev, &fx, as_of(), &Options::default())
+            })
+            .expect("evaluates");
+            assert!(got.path.is_native(), "{threads} threads: {:?}", got.path);
+            assert!(
+                got.ledger.to_json_lines() == want.to_json_lines(),
+                "sorted {sorted}, {threads} threads: ledgers differ"
+            );
+            assert_eq!(got.ledger.totals(), want.totals(), "{threads} threads");
+        }
+    }
+}

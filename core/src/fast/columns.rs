@@ -610,8 +610,10 @@ impl Events {
         self.push_payment_interned(id, at, cu, amount, tax, discount, currency);
     }
 
-    /// Appends a refund (`amount: Some`, minor units of the payment's currency) or a
-    /// chargeback (`None`) of payment `payment`.
+    /// Appends a refund (`amount: Some`, in ten-thousandths of the currency's unit,
+    /// [`REFUND_DIGITS`], whatever the payment currency's minor unit: 5.00 USD is 50,000)
+    /// or a chargeback (`None`) of payment `payment`. The fold checks the amount against
+    /// the payment's currency when it applies it.
     pub fn push_reversal(
         &mut self,
         id: &str,

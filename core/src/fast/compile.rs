@@ -295,6 +295,8 @@ pub(crate) struct TiersC {
 /// - any hold, clawback policy and negative-balance policy; statements by the month,
 ///   quarter or year with any threshold and `net_days`, in the plan currency or in each
 ///   partner's own (converted with the input's FX rates at any `fx_date`);
+/// - payments in other currencies than the plan's when every rule is a plain `percent`
+///   without limits or a `min_amount` condition and there are no tiers;
 /// - the default fraud settings (self-referrals blocked) with no partner declaring
 ///   `own_customers`.
 #[derive(Clone, Debug)]

@@ -72,23 +72,23 @@ impl Payout {
     }
 
     /// Checks that every payment in another currency than the plan's converts to it on
-    /// its local date, as the canonical path converts its credited base and its
-    /// commission (`Engine::to_plan`): `commissions` are the ledger's commission entries
-    /// in such currencies, `(row, amount)`. A payment without a rate, or a conversion past
-    /// `Decimal`'s range, hands the input to the canonical path. (The canonical path
-    /// converts a base only for a payment it credits or that other partners' touches
-    /// influenced; every foreign payment is checked here, so an uncredited one without a
-    /// rate falls back where the canonical path would not need its rate.)
+    /// its local date, as the canonical path converts a credited payment's base and its
+    /// commission (`Engine::to_plan`). A payment without a rate, or a conversion past
+    /// `Decimal`'s range, hands the input to the canonical path. (A commission is a
+    /// percentage of at most 100 of the base, so it converts wherever its base does. The
+    /// canonical path converts a base only for a payment it credits or that other
+    /// partners' touches influenced; every foreign payment is checked here, so an
+    /// uncredited one without a rate falls back where the canonical path would not need
+    /// its rate.)
     pub(super) fn check_payments(
         &self,
         plan: &FastPlan,
         ev: &crate::fast::Events,
-        commissions: &[(u32, i128)],
     ) -> Result<(), Bail> {
         let local =
             |ns: i64| crate::time::local_date(plan.cal.tz(), DateTime::from_timestamp_nanos(ns));
         let to = plan.currency;
-        let rows_ok = (0..ev.len())
+        let ok = (0..ev.len())
             .into_par_iter()
             .with_min_len(CHUNK)
             .map_init(
@@ -107,19 +107,7 @@ impl Payout {
                 },
             )
             .all(|ok| ok);
-        let entries_ok = commissions
-            .par_iter()
-            .with_min_len(CHUNK)
-            .map_init(
-                || self.converter(),
-                |cv, &(r, amount)| {
-                    let r = r as usize;
-                    ev.currency[r]
-                        .is_some_and(|from| cv.fits(plan, amount, from, to, local(ev.at[r])))
-                },
-            )
-            .all(|ok| ok);
-        if rows_ok && entries_ok {
+        if ok {
             Ok(())
         } else {
             bail("a payment in another currency without a rate to the plan's on its date")

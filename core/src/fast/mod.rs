@@ -9,7 +9,8 @@
 //!
 //! **Results are always the canonical path's.** When the plan uses a feature the fast path
 //! does not compile, or the input holds something it does not fold (an error to report, a
-//! repeated event id, another currency, a partner with a status history), the evaluation
+//! repeated event id, a payment in another currency under a plan that reads amounts in its
+//! own, a partner with a status history), the evaluation
 //! runs on the canonical path and its report is turned into the same columns;
 //! [`Outcome::path`] says which path ran and why. A test runs every conformance vector
 //! through both and compares the entries byte for byte.
@@ -25,8 +26,11 @@
 //! **FX.** The input's rates come beside the events. Statements in partners' own currencies
 //! fold natively: each entry is converted as a statement line converts it, with the
 //! canonical rate table's arithmetic (a missing rate a shown statement needs leaves the
-//! error to the canonical path). A payment in another currency than the plan's still runs
-//! on the canonical path.
+//! error to the canonical path). Payments in other currencies than the plan's fold under a
+//! plan of plain percentages (no limits, tiers or `min_amount` conditions, which read
+//! amounts in the plan currency): their entries are in the payment's currency, and each
+//! such payment must have a rate to the plan currency on its date, which the canonical
+//! path needs to convert it (else the canonical path decides).
 //!
 //! Explanations are built only on request ([`Options::explain`]): they are the canonical
 //! path's, so asking for them runs it.

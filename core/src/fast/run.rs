@@ -13,8 +13,6 @@
 
 use std::cmp::Ordering;
 
-use rayon::prelude::*;
-
 use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS, nanos_wide};
 use super::columns::ns_instant as instant;
@@ -938,15 +936,10 @@ fn settled(
     payout: &super::fx::Payout,
 ) -> Result<Folded, Bail> {
     let currency = out.currencies(plan, ev);
-    if let Some(cur) = &currency {
-        // Every payment in another currency, and its commission, must convert to the
-        // plan currency as the canonical path converts them.
-        let commissions: Vec<(u32, i128)> = (0..out.len())
-            .into_par_iter()
-            .filter(|&i| out.kind[i] == EntryKind::Commission && cur[i] != plan.currency)
-            .map(|i| (out.event[i], out.amount[i]))
-            .collect();
-        payout.check_payments(plan, ev, &commissions)?;
+    if currency.is_some() {
+        // Every payment in another currency must convert to the plan currency as the
+        // canonical path converts it.
+        payout.check_payments(plan, ev)?;
     }
     // Statements convert when a partner is paid in another currency, or an entry is in one.
     let converts = payout.partners() || currency.is_some();
