@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 
 use rayon::prelude::*;
 
+use super::cal::DAY_NS;
 use super::columns::NONE;
 use super::compile::{FastPlan, pow10, round_div};
 use super::out::{Cols, Periods};
@@ -85,8 +86,6 @@ impl Payout {
         plan: &FastPlan,
         ev: &crate::fast::Events,
     ) -> Result<(), Bail> {
-        let local =
-            |ns: i64| crate::time::local_date(plan.cal.tz(), DateTime::from_timestamp_nanos(ns));
         let to = plan.currency;
         let ok = (0..ev.len())
             .into_par_iter()
@@ -100,7 +99,7 @@ impl Payout {
                     match ev.currency[r] {
                         Some(from) if from != to => {
                             let base = super::run::revenue(plan, ev, r);
-                            cv.fits(plan, i128::from(base), from, to, local(ev.at[r]))
+                            cv.fits(plan, i128::from(base), from, to, On::Instant(ev.at[r]))
                         }
                         _ => true,
                     }
@@ -119,6 +118,7 @@ impl Payout {
         Converter {
             table: &self.table,
             last: None,
+            last_day: None,
             quotes: HashMap::default(),
         }
     }
@@ -141,8 +141,6 @@ impl Payout {
         let from = |i: usize| entry_currency.map_or(plan.currency, |c| c[i]);
         let n = out.len();
         let earned = plan.fx_date == FxDate::Earned;
-        let local =
-            |ns: i64| crate::time::local_date(plan.cal.tz(), DateTime::from_timestamp_nanos(ns));
         let mut converted = vec![0i128; n];
         // Per slice: the entries no rate converts (reversals under `earned` left for later).
         let failed: Vec<Vec<usize>> = converted
@@ -163,15 +161,15 @@ impl Payout {
                     if earned && out.reverses[i] != NONE {
                         continue;
                     }
-                    let date = match plan.fx_date {
-                        FxDate::Earned => Some(local(out.earned[i])),
-                        FxDate::Available => Some(local(out.available[i])),
+                    let on = match plan.fx_date {
+                        FxDate::Earned => Some(On::Instant(out.earned[i])),
+                        FxDate::Available => Some(On::Instant(out.available[i])),
                         FxDate::Statement => {
                             let p = periods.of(out.available[i]);
-                            day(periods.last_day(p))
+                            day(periods.last_day(p)).map(On::Date)
                         }
                     };
-                    match date.and_then(|d| cv.convert(plan, amount, from, to, d)) {
+                    match on.and_then(|on| cv.convert(plan, amount, from, to, on)) {
                         Some(x) => *c = x,
                         None => failed.push(i),
                     }
@@ -249,11 +247,21 @@ fn fraction(
 /// A conversion's currencies and date.
 type Pair = (Currency, Currency, NaiveDate);
 
+/// The day a conversion takes its rate on: a date, or the plan's local date of an instant.
+#[derive(Clone, Copy)]
+pub(super) enum On {
+    Date(NaiveDate),
+    Instant(i64),
+}
+
 /// Conversions between currencies, with the quotes looked up so far.
 pub(super) struct Converter<'a> {
     table: &'a FxTable,
     /// The quote looked up last (entries come about in date order).
     last: Option<(Pair, Option<Quote>)>,
+    /// In a UTC plan, the quote looked up last for an instant, by UTC day number: an
+    /// instant's date is then a division, with no calendar lookup while the day repeats.
+    last_day: Option<(Currency, Currency, i64, Option<Quote>)>,
     /// Quotes looked up, by currencies and date (`None`: no rate, or one the canonical
     /// path cannot invert).
     quotes: HashMap<Pair, Option<Quote>, foldhash::fast::RandomState>,
@@ -279,7 +287,31 @@ impl Converter<'_> {
         q
     }
 
-    /// `amount` (minor units of `from`) converted to `to` on `date`, rounded once with the
+    /// The quote from `from` to `to` on `on`.
+    #[inline]
+    fn quote_on(&mut self, plan: &FastPlan, from: Currency, to: Currency, on: On) -> Option<Quote> {
+        match on {
+            On::Date(date) => self.quote(from, to, date),
+            On::Instant(ns) if plan.cal.is_utc() => {
+                let d = ns.div_euclid(DAY_NS);
+                if let Some((f, t, x, q)) = self.last_day
+                    && (f, t, x) == (from, to, d)
+                {
+                    return q;
+                }
+                let q = day(d).and_then(|date| self.quote(from, to, date));
+                self.last_day = Some((from, to, d, q));
+                q
+            }
+            On::Instant(ns) => {
+                let date =
+                    crate::time::local_date(plan.cal.tz(), DateTime::from_timestamp_nanos(ns));
+                self.quote(from, to, date)
+            }
+        }
+    }
+
+    /// `amount` (minor units of `from`) converted to `to` on `on`, rounded once with the
     /// plan's rounding, in `to`'s minor units; `None` where the canonical conversion fails
     /// (no rate, an overflow).
     pub(super) fn convert(
@@ -288,9 +320,9 @@ impl Converter<'_> {
         amount: i128,
         from: Currency,
         to: Currency,
-        date: NaiveDate,
+        on: On,
     ) -> Option<i128> {
-        let quote = self.quote(from, to, date)?;
+        let quote = self.quote_on(plan, from, to, on)?;
         if let Quote::Times(rate) = quote
             && let Some(x) = times(amount, from.digits(), rate, to.digits(), plan.rounding)
         {
@@ -304,7 +336,7 @@ impl Converter<'_> {
         )
     }
 
-    /// Whether `amount` (minor units of `from`) converts to `to` on `date` as the canonical
+    /// Whether `amount` (minor units of `from`) converts to `to` on `on` as the canonical
     /// path converts it: a rate, and no overflow. A direct rate whose product the integer
     /// route holds, or an inverse one of at least 10^-9 (an `i64` amount over it stays
     /// within `Decimal`'s 7.9 × 10^28), cannot overflow: only other cases convert.
@@ -314,9 +346,9 @@ impl Converter<'_> {
         amount: i128,
         from: Currency,
         to: Currency,
-        date: NaiveDate,
+        on: On,
     ) -> bool {
-        match self.quote(from, to, date) {
+        match self.quote_on(plan, from, to, on) {
             None => false,
             Some(Quote::Times(rate))
                 if times(amount, from.digits(), rate, to.digits(), plan.rounding).is_some() =>
@@ -328,7 +360,7 @@ impl Converter<'_> {
             {
                 true
             }
-            Some(_) => self.convert(plan, amount, from, to, date).is_some(),
+            Some(_) => self.convert(plan, amount, from, to, on).is_some(),
         }
     }
 
@@ -447,6 +479,7 @@ mod tests {
                         let mut cv = Converter {
                             table: &table,
                             last: None,
+                            last_day: None,
                             quotes: HashMap::default(),
                         };
                         // Both ways: a statement in `to` of the plan's entries, and
@@ -460,11 +493,11 @@ mod tests {
                                         table.convert(d, a_cur, b_cur, date, fast.rounding).ok()
                                     })
                                     .and_then(|(d, _)| minor(d, b_cur));
-                                let got = cv.convert(&fast, a, a_cur, b_cur, date);
+                                let got = cv.convert(&fast, a, a_cur, b_cur, On::Date(date));
                                 assert_eq!(got, want, "{a} {a_cur}→{b_cur} at {rate} {rounding}");
                                 // Whether it converts at all, without the amount.
                                 if i64::try_from(a).is_ok() {
-                                    let fits = cv.fits(&fast, a, a_cur, b_cur, date);
+                                    let fits = cv.fits(&fast, a, a_cur, b_cur, On::Date(date));
                                     assert_eq!(fits, want.is_some(), "{a} {a_cur}→{b_cur}");
                                 }
                                 checked += 1;
@@ -484,5 +517,65 @@ mod tests {
         // Both routes ran.
         assert!(integer > checked / 4, "{integer} of {checked}");
         assert!(integer < checked / 2, "{integer} of {checked}");
+    }
+
+    /// An instant converts at the rate of the plan's local date of it (the canonical
+    /// `local_date`), in UTC (through the day-number cache) and in zones ahead of and
+    /// behind it, around midnights and a change of rate, with pairs interleaved so that
+    /// the caches change hands.
+    #[test]
+    fn instants_take_the_rate_of_their_local_date() {
+        let eur = Currency::parse("EUR").expect("EUR");
+        let usd = Currency::parse("USD").expect("USD");
+        let date = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).expect("date");
+        let rate = |r: &str, d: u32, from, to| FxRate {
+            date: date(d),
+            from,
+            to,
+            rate: r.parse().expect("rate"),
+        };
+        let table = FxTable::new(&[
+            rate("1.10", 1, eur, usd),
+            rate("1.20", 2, eur, usd),
+            rate("1.30", 3, eur, usd),
+        ])
+        .expect("table");
+        let start = DateTime::parse_from_rfc3339("2026-02-28T00:00:00Z")
+            .expect("instant")
+            .timestamp_nanos_opt()
+            .expect("ns");
+        let mut instants = Vec::new();
+        for half_hour in 0..4 * 48 {
+            let ns = start + half_hour * DAY_NS / 48;
+            instants.extend([ns - 1, ns, ns + 1]);
+        }
+        let mut checked = 0;
+        for zone in ["UTC", "Pacific/Kiritimati", "America/New_York"] {
+            let plan = Plan::from_json(&format!(
+                r#"{{"schema": "partnerkit/plan@1", "id": "x", "currency": "USD",
+                    "timezone": "{zone}",
+                    "rules": [{{"id": "r", "reward": {{"percent": "10"}}}}]}}"#
+            ))
+            .expect("plan");
+            let fast = FastPlan::compile(&plan).expect("compiles");
+            let converter = || Converter {
+                table: &table,
+                last: None,
+                last_day: None,
+                quotes: HashMap::default(),
+            };
+            let mut cv = converter();
+            for &ns in &instants {
+                let local =
+                    crate::time::local_date(fast.cal.tz(), DateTime::from_timestamp_nanos(ns));
+                for (from, to) in [(eur, usd), (usd, eur)] {
+                    let got = cv.convert(&fast, 10_000, from, to, On::Instant(ns));
+                    let want = converter().convert(&fast, 10_000, from, to, On::Date(local));
+                    assert_eq!(got, want, "{zone} {ns} {from}→{to}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 3 * 2 * 3 * 4 * 48);
     }
 }
