@@ -144,21 +144,37 @@ impl Pay {
     }
 }
 
+/// Whether the fold may take a payment in another currency than the plan's: `Err` (for
+/// [`bail`]) unless the plan is one that folds such payments ([`FastPlan::foreign`]).
+#[cold]
+pub(super) fn foreign_payment(plan: &FastPlan) -> Result<(), &'static str> {
+    if plan.foreign { Ok(()) } else { Err(FOREIGN) }
+}
+
 /// The currencies of the payments refunds name, where not the plan's (a plan that folds
 /// payments in other currencies, [`FastPlan::foreign`]): by slot, like the [`Pay`]
 /// records, and kept apart from them so that the record stays one cache line. Nothing is
 /// allocated until the first such payment.
-#[derive(Default)]
 pub(super) struct PayCurrencies {
     of: Vec<Currency>,
+    /// Payment slots.
+    n: usize,
 }
 
 impl PayCurrencies {
-    /// Payment slot `slot` (of `n`) is in `currency`, not the plan's.
+    /// The currencies of `n` payment slots, all the plan's so far.
+    pub(super) fn new(n: usize) -> PayCurrencies {
+        PayCurrencies { of: Vec::new(), n }
+    }
+
+    /// Payment slot `slot` is row `r`'s payment: keeps its currency if not the plan's.
     #[cold]
-    pub(super) fn set(&mut self, plan: &FastPlan, n: usize, slot: usize, currency: Currency) {
+    pub(super) fn note(&mut self, plan: &FastPlan, ev: &Events, r: usize, slot: usize) {
+        let Some(currency) = ev.currency[r].filter(|&c| c != plan.currency) else {
+            return;
+        };
         if self.of.is_empty() {
-            self.of = vec![plan.currency; n];
+            self.of = vec![plan.currency; self.n];
         }
         if let Some(c) = self.of.get_mut(slot) {
             *c = currency;
@@ -583,7 +599,7 @@ fn serial<const SEVERAL: bool>(
     let mut head = vec![NONE; n_customers];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(ids.touches);
     let mut pays = vec![Pay::default(); n_refs];
-    let mut pay_currency = PayCurrencies::default();
+    let mut pay_currency = PayCurrencies::new(n_refs);
 
     // Per partner: the level, the tier period's metrics and the cap period's tally, in one
     // cache line (a payment touches one partner line, not three tables).
@@ -673,15 +689,13 @@ fn serial<const SEVERAL: bool>(
                 head[c] = (touches.len() - 1) as u32;
             }
             Kind::Payment => {
-                let cur = ev.currency[r];
-                let foreign = cur != Some(plan.currency);
-                if foreign {
-                    if !plan.foreign || cur.is_none() {
-                        return bail(FOREIGN);
-                    }
+                // (Nothing about the currency is kept in a local across the payment: a
+                // value live through it costs the fold a register, and the rest of the
+                // payment reads it again where a rare case needs it.)
+                if ev.currency[r] != Some(plan.currency) {
+                    foreign_payment(plan).or_else(bail)?;
                     out.foreign = true;
                 }
-                let paid_in = cur.unwrap_or(plan.currency);
                 let c = ev.customer[r] as usize;
                 // A `channel` condition reads the deciding touch's channel, known only
                 // while the customer's touches are (before `credited` decides).
@@ -718,11 +732,29 @@ fn serial<const SEVERAL: bool>(
                     // (A loop rather than `position`, which is not inlined: a call per
                     // payment costs the fold its registers.)
                     let mut paying = None;
-                    if first.holds(&customers, p as usize, c, h.level, at, amount, paid_in, n) {
+                    if first.holds(
+                        &customers,
+                        p as usize,
+                        c,
+                        h.level,
+                        at,
+                        amount,
+                        ev.currency[r],
+                        n,
+                    ) {
                         paying = Some(0);
                     } else if SEVERAL {
                         for (i, k) in rest.iter().enumerate() {
-                            if k.holds(&customers, p as usize, c, h.level, at, amount, paid_in, n) {
+                            if k.holds(
+                                &customers,
+                                p as usize,
+                                c,
+                                h.level,
+                                at,
+                                amount,
+                                ev.currency[r],
+                                n,
+                            ) {
                                 paying = Some(i + 1);
                                 break;
                             }
@@ -751,7 +783,16 @@ fn serial<const SEVERAL: bool>(
                     {
                         for i in ri + 1..=rest.len() {
                             let k = &mut rest[i - 1];
-                            if k.holds(&customers, p as usize, c, h.level, at, amount, paid_in, n) {
+                            if k.holds(
+                                &customers,
+                                p as usize,
+                                c,
+                                h.level,
+                                at,
+                                amount,
+                                ev.currency[r],
+                                n,
+                            ) {
                                 let amt = k.quote(
                                     i,
                                     h,
@@ -824,8 +865,8 @@ fn serial<const SEVERAL: bool>(
                 if s != 0 {
                     pays[s as usize - 1] =
                         Pay::paid(ev.amount[r], base, at, p, c as u32, entry, commission);
-                    if foreign && let Some(cur) = cur {
-                        pay_currency.set(plan, n_refs, s as usize - 1, cur);
+                    if out.foreign {
+                        pay_currency.note(plan, ev, r, s as usize - 1);
                     }
                 }
             }
@@ -1226,7 +1267,7 @@ impl<'a> RuleRun<'a> {
         level: u16,
         at: i64,
         amount: i64,
-        currency: Currency,
+        currency: Option<Currency>,
         n: u32,
     ) -> bool {
         let Some(rc) = &self.cond else {
@@ -1236,7 +1277,7 @@ impl<'a> RuleRun<'a> {
         let end = rc.end.get(c).copied().unwrap_or(i128::MAX);
         let at = i128::from(at);
         !k.never
-            && k.currency.is_none_or(|x| x == currency)
+            && k.currency.is_none_or(|x| Some(x) == currency)
             && rc.partner.get(p).copied().unwrap_or(false)
             && rc.level.get(usize::from(level)).copied().unwrap_or(false)
             && k.from.is_none_or(|f| at >= f)

@@ -25,8 +25,8 @@ use super::compile::{FastPlan, Price};
 use super::out::{Cols, free_later};
 use super::prepare::{Named, Rows};
 use super::run::{
-    Back, Bail, Credit, Pay, PayCurrencies, TouchRec, UNATTRIBUTED, Unit, Units, credited, minor64,
-    priced, refund, revenue,
+    Back, Bail, Credit, Pay, PayCurrencies, TouchRec, UNATTRIBUTED, Unit, Units, credited,
+    foreign_payment, minor64, priced, refund, revenue,
 };
 use crate::input::Kind;
 use crate::ledger::EntryKind;
@@ -241,7 +241,7 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let mut head = vec![NONE; n_customers.div_ceil(shards)];
     let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
     let mut pays = vec![Pay::default(); ev.payments.strings.len()];
-    let mut pay_currency = PayCurrencies::default();
+    let mut pay_currency = PayCurrencies::new(pays.len());
     let mut part = Part::with_capacity(rows.len());
     let mut slots = cx.named.cursor();
     // Which rows are this shard's, 64 at a time as the bits of a word, then a visit of
@@ -286,11 +286,9 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     head[lc] = (touches.len() - 1) as u32;
                 }
                 Kind::Payment => {
-                    let cur = ev.currency[r];
-                    let foreign = cur != Some(plan.currency);
-                    if foreign {
-                        if !plan.foreign || cur.is_none() {
-                            return stop(super::run::FOREIGN);
+                    if ev.currency[r] != Some(plan.currency) {
+                        if let Err(why) = foreign_payment(plan) {
+                            return stop(why);
                         }
                         part.foreign = true;
                     }
@@ -317,8 +315,8 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     if s != 0 {
                         pays[s as usize - 1] =
                             Pay::paid(ev.amount[r], base, at, p, c as u32, entry, commission);
-                        if foreign && let Some(cur) = cur {
-                            pay_currency.set(plan, pays.len(), s as usize - 1, cur);
+                        if part.foreign {
+                            pay_currency.note(plan, ev, r, s as usize - 1);
                         }
                     }
                 }
