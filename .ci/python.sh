@@ -40,3 +40,5 @@ echo "== python: the simulator against plain numpy/pandas (small sizes; prints f
 (cd ../bench && ../.venv/bin/python simulate_compare.py --runs 20 --partners 500)
 echo "== python: bench/compare.py smoke test (the four implementations agree; times not checked)"
 ../.venv/bin/python ../bench/compare.py --events 20000
+echo "== python: bench/fx_payments.py smoke test (payments in EUR: the fast path's ledger is the canonical one)"
+../.venv/bin/python ../bench/fx_payments.py --events 20000 --repeat 1
