@@ -323,17 +323,7 @@ impl Converter<'_> {
         on: On,
     ) -> Option<i128> {
         let quote = self.quote_on(plan, from, to, on)?;
-        if let Quote::Times(rate) = quote
-            && let Some(x) = times(amount, from.digits(), rate, to.digits(), plan.rounding)
-        {
-            return Some(x);
-        }
-        decimal(
-            plan,
-            quote,
-            Decimal::try_from_i128_with_scale(amount, from.digits()).ok()?,
-            to,
-        )
+        converted(plan, amount, from, to, quote)
     }
 
     /// Whether `amount` (minor units of `from`) converts to `to` on `on` as the canonical
@@ -360,7 +350,7 @@ impl Converter<'_> {
             {
                 true
             }
-            Some(_) => self.convert(plan, amount, from, to, on).is_some(),
+            Some(quote) => converted(plan, amount, from, to, quote).is_some(),
         }
     }
 
@@ -377,6 +367,29 @@ impl Converter<'_> {
             to,
         )
     }
+}
+
+/// `amount` (minor units of `from`) converted to `to` by `quote`, rounded once with the
+/// plan's rounding, in `to`'s minor units: in integers where [`times`] holds the product,
+/// else in `Decimal`s; `None` where the canonical conversion fails (an overflow).
+fn converted(
+    plan: &FastPlan,
+    amount: i128,
+    from: Currency,
+    to: Currency,
+    quote: Quote,
+) -> Option<i128> {
+    if let Quote::Times(rate) = quote
+        && let Some(x) = times(amount, from.digits(), rate, to.digits(), plan.rounding)
+    {
+        return Some(x);
+    }
+    decimal(
+        plan,
+        quote,
+        Decimal::try_from_i128_with_scale(amount, from.digits()).ok()?,
+        to,
+    )
 }
 
 /// `amount` converted by `quote` in `Decimal`s and rounded once with the plan's rounding

@@ -732,29 +732,24 @@ fn serial<const SEVERAL: bool>(
                     // (A loop rather than `position`, which is not inlined: a call per
                     // payment costs the fold its registers.)
                     let mut paying = None;
-                    if first.holds(
-                        &customers,
-                        p as usize,
-                        c,
-                        h.level,
-                        at,
-                        amount,
-                        ev.currency[r],
-                        n,
-                    ) {
+                    let level = h.level;
+                    let holds = |k: &RuleRun| {
+                        k.holds(
+                            &customers,
+                            p as usize,
+                            c,
+                            level,
+                            at,
+                            amount,
+                            ev.currency[r],
+                            n,
+                        )
+                    };
+                    if holds(&first) {
                         paying = Some(0);
                     } else if SEVERAL {
                         for (i, k) in rest.iter().enumerate() {
-                            if k.holds(
-                                &customers,
-                                p as usize,
-                                c,
-                                h.level,
-                                at,
-                                amount,
-                                ev.currency[r],
-                                n,
-                            ) {
+                            if holds(k) {
                                 paying = Some(i + 1);
                                 break;
                             }
@@ -783,16 +778,7 @@ fn serial<const SEVERAL: bool>(
                     {
                         for i in ri + 1..=rest.len() {
                             let k = &mut rest[i - 1];
-                            if k.holds(
-                                &customers,
-                                p as usize,
-                                c,
-                                h.level,
-                                at,
-                                amount,
-                                ev.currency[r],
-                                n,
-                            ) {
+                            if holds(k) {
                                 let amt = k.quote(
                                     i,
                                     h,
