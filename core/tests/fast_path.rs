@@ -1159,3 +1159,51 @@ fn payments_in_other_currencies_need_a_rate_to_the_plan_currency() {
         canonical_lines(&canonical.expect("canonical"))
     );
 }
+
+/// A flat reward converts to a payment's currency on its date (12.00 USD at 0.9137 is
+/// 10.9644, 10.96 EUR), and its commission must convert back to the plan currency as the
+/// canonical path converts it: with rates that let the base convert but not the commission
+/// (80,000 USD is 8 × 10^16 EUR at 10^12, the most a rate may be, and 8 × 10^28 USD back
+/// at 10^12, past `Decimal`'s 7.9 × 10^28), both paths give the canonical path's error,
+/// with no statement shown yet that would convert it too.
+#[test]
+fn a_flat_reward_converts_to_the_payments_currency_and_back() {
+    let doc = |flat: &str, fx: serde_json::Value, as_of: &str| {
+        serde_json::json!({
+            "plan": {"schema": "partnerkit/plan@1", "id": "p", "currency": "USD",
+                     "rules": [{"id": "base", "reward": {"flat": flat}}]},
+            "partners": [{"id": "ana"}],
+            "events": [
+                {"id": "t1", "kind": "touch", "at": "2026-01-02T00:00:00Z",
+                 "partner": "ana", "customer": "c1", "channel": "link"},
+                {"id": "p1", "kind": "payment", "at": "2026-01-05T00:00:00Z",
+                 "customer": "c1", "amount": "100.00", "currency": "EUR"}
+            ],
+            "fx": fx,
+            "as_of": as_of
+        })
+        .to_string()
+    };
+    let rate = |from: &str, to: &str, rate: &str| serde_json::json!({"date": "2026-01-01", "from": from, "to": to, "rate": rate});
+    let input = Input::from_json(&doc(
+        "12",
+        serde_json::json!([rate("USD", "EUR", "0.9137")]),
+        "2026-03-01T00:00:00Z",
+    ))
+    .expect("parses");
+    let got = fast::evaluate(&input, &Options::default()).expect("evaluates");
+    assert!(got.path.is_native(), "{:?}", got.path);
+    assert_eq!(got.ledger.amount_decimal(0).to_string(), "10.96");
+    assert_eq!(got.ledger.currency[0].as_str(), "EUR");
+    let canonical = partnerkit::evaluate(&input).expect("canonical");
+    assert_eq!(got.ledger.to_json_lines(), canonical_lines(&canonical));
+
+    let fx = serde_json::json!([
+        rate("USD", "EUR", "1000000000000"),
+        rate("EUR", "USD", "1000000000000")
+    ]);
+    let input = Input::from_json(&doc("80000", fx, "2026-01-20T00:00:00Z")).expect("parses");
+    let canonical = partnerkit::evaluate(&input).expect_err("the commission overflows");
+    let got = fast::evaluate(&input, &Options::default()).expect_err("the canonical error");
+    assert_eq!(got.to_json(), canonical.to_json());
+}

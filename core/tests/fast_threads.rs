@@ -650,11 +650,18 @@ fn in_currencies(ev: &Events) -> Events {
 }
 
 /// Payments in other currencies than the plan's fold alike on one, two and three threads,
-/// and give the canonical ledger: entries in each payment's currency, statements
-/// converting them (half the partners paid in EUR).
+/// and give the canonical ledger: entries in each payment's currency (a percentage of it,
+/// or a flat reward converted to it), statements converting them (half the partners paid
+/// in EUR).
 #[test]
 fn payments_in_other_currencies_fold_alike_on_shards() {
-    let plan = Plan::from_json(SHARD_PLANS[2]).expect("plan");
+    for plan in [SHARD_PLANS[2], SHARD_PLANS[1]] {
+        in_currencies_on_shards(Plan::from_json(plan).expect("plan"));
+    }
+}
+
+/// [`payments_in_other_currencies_fold_alike_on_shards`] under `plan`.
+fn in_currencies_on_shards(plan: Plan) {
     let mut partners = partners();
     for p in partners.iter_mut().step_by(2) {
         p.payout_currency = Some(Currency::parse("EUR").expect("EUR"));

@@ -295,8 +295,9 @@ pub(crate) struct TiersC {
 /// - any hold, clawback policy and negative-balance policy; statements by the month,
 ///   quarter or year with any threshold and `net_days`, in the plan currency or in each
 ///   partner's own (converted with the input's FX rates at any `fx_date`);
-/// - payments in other currencies than the plan's when every rule is a plain `percent`
-///   without limits or a `min_amount` condition and there are no tiers;
+/// - payments in other currencies than the plan's when every rule is a plain `percent` (or
+///   a `flat` reward, not under `combine: max`) without limits or a `min_amount`
+///   condition and there are no tiers;
 /// - the default fraud settings (self-referrals blocked) with no partner declaring
 ///   `own_customers`.
 #[derive(Clone, Debug)]
@@ -335,11 +336,13 @@ pub struct FastPlan {
     pub(crate) fx_date: FxDate,
     pub(crate) tiers: Option<TiersC>,
     /// Whether payments in currencies other than the plan's fold: every rule a plain
-    /// `percent` without limits or a `min_amount` condition, and no tiers.
-    /// A percent of a payment's base, rounded to the payment currency's minor unit, is
-    /// the same integer arithmetic on minor units whatever their digits; everything else
-    /// of such a plan reads amounts in the plan currency (caps, limits, flat rewards,
-    /// money metrics), which the canonical path converts payment by payment.
+    /// `percent` (or a `flat` reward, not under `combine: max`) without limits or a
+    /// `min_amount` condition, and no tiers. A percent of a payment's base, rounded to the
+    /// payment currency's minor unit, is the same integer arithmetic on minor units
+    /// whatever their digits, and a flat reward converts to the payment's currency as the
+    /// canonical pricing converts it; everything else of such a plan reads amounts in the
+    /// plan currency (caps, limits, money metrics), which the canonical path converts
+    /// payment by payment.
     pub(crate) foreign: bool,
 }
 
@@ -640,9 +643,12 @@ impl FastPlan {
             }
         }
         let clawback = doc.lifecycle.clawback.clone();
+        // A flat reward converts to each payment's currency: the amount compares with
+        // other rules' under `max` only once converted, so such a plan picks the first.
         let foreign = tiers.is_none()
             && rules.iter().all(|r| {
-                matches!(r.price, Price::Percent(_))
+                (matches!(r.price, Price::Percent(_))
+                    || matches!(r.price, Price::Flat(_)) && !combine_max)
                     && r.min_event.is_none()
                     && r.max_event.is_none()
                     && !r.capped()

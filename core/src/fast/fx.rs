@@ -75,16 +75,18 @@ impl Payout {
     /// Checks that every payment in another currency than the plan's converts to it on
     /// its local date, as the canonical path converts a credited payment's base and its
     /// commission (`Engine::to_plan`). A payment without a rate, or a conversion past
-    /// `Decimal`'s range, hands the input to the canonical path. (A commission is a
-    /// percentage of at most 100 of the base, so it converts wherever its base does. The
-    /// canonical path converts a base only for a payment it credits or that other
-    /// partners' touches influenced; every foreign payment is checked here, so an
+    /// `Decimal`'s range, hands the input to the canonical path. A percentage of at most
+    /// 100 converts wherever its base does; `flats` are the commissions of flat rewards in
+    /// such currencies, `(row, amount)`, which may exceed their base and are checked
+    /// apart. (The canonical path converts a base only for a payment it credits or that
+    /// other partners' touches influenced; every foreign payment is checked here, so an
     /// uncredited one without a rate falls back where the canonical path would not need
     /// its rate.)
     pub(super) fn check_payments(
         &self,
         plan: &FastPlan,
         ev: &crate::fast::Events,
+        flats: &[(u32, i128)],
     ) -> Result<(), Bail> {
         let to = plan.currency;
         let ok = (0..ev.len())
@@ -105,7 +107,20 @@ impl Payout {
                     }
                 },
             )
-            .all(|ok| ok);
+            .all(|ok| ok)
+            && flats
+                .par_iter()
+                .with_min_len(CHUNK)
+                .map_init(
+                    || self.converter(),
+                    |cv, &(r, amount)| {
+                        let r = r as usize;
+                        ev.currency[r].is_some_and(|from| {
+                            cv.fits(plan, amount, from, to, On::Instant(ev.at[r]))
+                        })
+                    },
+                )
+                .all(|ok| ok);
         if ok {
             Ok(())
         } else {

@@ -27,10 +27,11 @@
 //! fold natively: each entry is converted as a statement line converts it, with the
 //! canonical rate table's arithmetic (a missing rate a shown statement needs leaves the
 //! error to the canonical path). Payments in other currencies than the plan's fold under a
-//! plan of plain percentages (no limits, tiers or `min_amount` conditions, which read
-//! amounts in the plan currency): their entries are in the payment's currency, and each
-//! such payment must have a rate to the plan currency on its date, which the canonical
-//! path needs to convert it (else the canonical path decides).
+//! plan of plain percentages or flat rewards (no limits, tiers or `min_amount` conditions,
+//! which read amounts in the plan currency; a flat reward not under `combine: max`): their
+//! entries are in the payment's currency (a flat reward converted to it), and each such
+//! payment must have a rate to the plan currency on its date, which the canonical path
+//! needs to convert it (else the canonical path decides).
 //!
 //! Explanations are built only on request ([`Options::explain`]): they are the canonical
 //! path's, so asking for them runs it.

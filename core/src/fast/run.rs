@@ -151,6 +151,35 @@ pub(super) fn foreign_payment(plan: &FastPlan) -> Result<(), &'static str> {
     if plan.foreign { Ok(()) } else { Err(FOREIGN) }
 }
 
+/// A flat reward `flat` (the plan currency's minor units) for the payment on row `r`: as
+/// it is in the plan currency, else converted to the payment's on its local date as the
+/// canonical pricing converts it (`None` from the converter: the canonical path reports
+/// the missing rate).
+#[cold]
+pub(super) fn flat_in(
+    plan: &FastPlan,
+    fx: &mut super::fx::Converter,
+    ev: &Events,
+    r: usize,
+    flat: i128,
+) -> Result<i128, Bail> {
+    match ev.currency[r] {
+        Some(to) if to != plan.currency => {
+            match fx.convert(
+                plan,
+                flat,
+                plan.currency,
+                to,
+                super::fx::On::Instant(ev.at[r]),
+            ) {
+                Some(x) => Ok(x),
+                None => bail("a flat reward with no rate into its payment's currency"),
+            }
+        }
+        _ => Ok(flat),
+    }
+}
+
 /// The currencies of the payments refunds name, where not the plan's (a plan that folds
 /// payments in other currencies, [`FastPlan::foreign`]): by slot, like the [`Pay`]
 /// records, and kept apart from them so that the record stays one cache line. Nothing is
@@ -564,6 +593,7 @@ pub(crate) fn run(
             ids.touches,
             ids.spare,
             shards,
+            &payout,
         )?;
         drop(rows);
         return settled(plan, ev, partners.len(), out, as_of, limits, &payout);
@@ -571,9 +601,9 @@ pub(crate) fn run(
 
     // One rule folds in a copy of the loop of its own, with no rule to choose per payment.
     let out = if plan.rules.len() > 1 {
-        serial::<true>(plan, partners, ev, rows, &touch_partner, ids)?
+        serial::<true>(plan, partners, ev, rows, &touch_partner, ids, &payout)?
     } else {
-        serial::<false>(plan, partners, ev, rows, &touch_partner, ids)?
+        serial::<false>(plan, partners, ev, rows, &touch_partner, ids, &payout)?
     };
     settled(plan, ev, partners.len(), out, as_of, limits, &payout)
 }
@@ -588,7 +618,9 @@ fn serial<const SEVERAL: bool>(
     rows: Rows,
     touch_partner: &[u32],
     ids: Ids,
+    payout: &super::fx::Payout,
 ) -> Result<Cols, Bail> {
+    let mut fx = payout.converter();
     let digits = plan.digits;
     let rounding = plan.rounding;
     let n_customers = ev.customers.strings.len();
@@ -794,6 +826,15 @@ fn serial<const SEVERAL: bool>(
                             }
                         }
                     }
+                    // A flat reward in another currency is converted to the payment's (a
+                    // plan that folds such payments has no limits, and picks the first
+                    // rule that holds, so the conversion is the amount).
+                    if out.foreign
+                        && let Some((ri, amt)) = quoted.as_mut()
+                        && let Price::Flat(flat) = plan.rules[*ri].price
+                    {
+                        *amt = flat_in(plan, &mut fx, ev, r, flat)?;
+                    }
                     let mut a64 = 0;
                     if let Some((ri, amt)) = quoted {
                         let k = if SEVERAL {
@@ -963,10 +1004,19 @@ fn settled(
     payout: &super::fx::Payout,
 ) -> Result<Folded, Bail> {
     let currency = out.currencies(plan, ev);
-    if currency.is_some() {
+    if let Some(cur) = &currency {
         // Every payment in another currency must convert to the plan currency as the
-        // canonical path converts it.
-        payout.check_payments(plan, ev)?;
+        // canonical path converts it, and so must a flat reward's commission on one.
+        let flat = plan.rules.iter().any(|r| matches!(r.price, Price::Flat(_)));
+        let flats: Vec<(u32, i128)> = if flat {
+            (0..out.len())
+                .filter(|&i| out.kind[i] == EntryKind::Commission && cur[i] != plan.currency)
+                .map(|i| (out.event[i], out.amount[i]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        payout.check_payments(plan, ev, &flats)?;
     }
     // Statements convert when a partner is paid in another currency, or an entry is in one.
     let converts = payout.partners() || currency.is_some();

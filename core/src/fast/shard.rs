@@ -22,10 +22,11 @@ use rayon::prelude::*;
 
 use super::columns::{Events, NONE};
 use super::compile::{FastPlan, Price};
+use super::fx::Payout;
 use super::out::{Cols, free_later};
 use super::prepare::{Named, Rows};
 use super::run::{
-    Back, Bail, Credit, Pay, PayCurrencies, TouchRec, UNATTRIBUTED, Unit, Units, credited,
+    Back, Bail, Credit, Pay, PayCurrencies, TouchRec, UNATTRIBUTED, Unit, Units, credited, flat_in,
     foreign_payment, minor64, priced, refund, revenue,
 };
 use crate::input::Kind;
@@ -145,6 +146,8 @@ struct Ctx<'a> {
     slot_owner: Vec<u8>,
     touches: usize,
     unit: Unit,
+    /// The input's rates (a flat reward converts to a payment's currency).
+    payout: &'a Payout,
 }
 
 /// The fold on `shards` shards: the serial fold's entries, in its order, written into
@@ -160,6 +163,7 @@ pub(super) fn run(
     touches: usize,
     spare: [Vec<u64>; 2],
     shards: usize,
+    payout: &Payout,
 ) -> Result<Cols, Bail> {
     // Without tiers every partner is at level 0; rates by tier fold serially (`count`).
     let rule = &plan.rules[0];
@@ -182,6 +186,7 @@ pub(super) fn run(
         slot_owner,
         touches,
         unit,
+        payout,
     };
     // Credits in two bytes a customer when every partner's index fits: at half a million
     // customers on two shards, a shard's credits are then half a megabyte, which stays in
@@ -242,6 +247,7 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
     let mut pays = vec![Pay::default(); ev.payments.strings.len()];
     let mut pay_currency = PayCurrencies::new(pays.len());
+    let mut fx = cx.payout.converter();
     let mut part = Part::with_capacity(rows.len());
     let mut slots = cx.named.cursor();
     // Which rows are this shard's, 64 at a time as the bits of a word, then a visit of
@@ -302,7 +308,14 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                         if p as usize >= cx.n_partners {
                             return stop("a credit to an undeclared partner");
                         }
-                        let a64 = match minor64(priced(plan, &plan.rules[0], cx.unit, base)) {
+                        let mut amt = priced(plan, &plan.rules[0], cx.unit, base);
+                        if let (true, Unit::Flat(flat)) = (part.foreign, cx.unit) {
+                            amt = match flat_in(plan, &mut fx, ev, r, flat) {
+                                Ok(x) => x,
+                                Err(why) => return Err((i, why)),
+                            };
+                        }
+                        let a64 = match minor64(amt) {
                             Ok(a64) => a64,
                             Err(why) => return stop(why),
                         };

@@ -74,9 +74,9 @@ impl Draw for Bytes<'_> {
 pub fn plan<D: Draw>(r: &mut D) -> Value {
     let currency = r.pick(&["USD", "JPY", "BHD"]);
     let rounding = r.pick(&["half_up", "half_even", "down", "up"]);
-    // One plan in four pays plain percentages, without limits, tiers or conditions on
-    // amounts: plans whose payments the fast path folds in any currency (see
-    // `folds_other_currencies`).
+    // One plan in four pays plain percentages or flat amounts, without limits, tiers or
+    // conditions on amounts: plans whose payments the fast path folds in any currency
+    // (see `folds_other_currencies`; a flat reward not under `combine: max`).
     let simple = r.below(4) == 0;
     let tiers = !simple && r.below(2) == 0;
     // One plan in three has one or two more rules (`first_match`: the first whose
@@ -223,7 +223,7 @@ fn period<D: Draw>(r: &mut D) -> &'static str {
 
 /// A payment rule `id` of a plan in `currency` (with `tiers` or not): its reward, its
 /// limits and, one rule in `odds`, a condition or two. A `simple` rule pays a plain
-/// percentage, without limits or a condition on the payment's amount.
+/// percentage or a flat amount, without limits or a condition on the payment's amount.
 fn rule<D: Draw>(
     r: &mut D,
     id: &str,
@@ -233,7 +233,9 @@ fn rule<D: Draw>(
     odds: u64,
 ) -> Value {
     let dec = |r: &mut D, whole, frac| dec(r, currency, whole, frac);
-    let reward = if simple {
+    let reward = if simple && r.below(4) == 0 {
+        serde_json::json!({"flat": dec(r, "5", "0.99")})
+    } else if simple {
         serde_json::json!({"percent": r.pick(&["20", "7.5", "33.333", "0.125"])})
     } else if r.below(4) == 0 {
         // Volume bands on a running metric, by the month, quarter, year or lifetime, in
@@ -596,13 +598,15 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
 }
 
 /// Whether the fast path folds payments in other currencies than `plan`'s: every rule a
-/// plain `percent` without limits or a `min_amount` condition, and no tiers
-/// (`FastPlan`'s `foreign`).
+/// plain `percent` (or a `flat` reward, unless the plan pays the largest amount) without
+/// limits or a `min_amount` condition, and no tiers (`FastPlan`'s `foreign`).
 pub fn folds_other_currencies(plan: &Value) -> bool {
+    let max = plan["combine"] == "max";
     plan.get("tiers").is_none()
         && plan["rules"].as_array().is_some_and(|rules| {
             rules.iter().all(|rule| {
-                rule["reward"].get("percent").is_some()
+                (rule["reward"].get("percent").is_some()
+                    || rule["reward"].get("flat").is_some() && !max)
                     && rule["limits"].as_object().is_none_or(|l| l.is_empty())
                     && rule["when"].get("min_amount").is_none()
             })
