@@ -476,7 +476,7 @@ fn the_earliest_fault_of_any_shard_is_the_one_handed_over() {
         (
             true,
             "a payment in a currency other than the plan's, under rules or tiers that read \
-             amounts in the plan's (only plain percentages fold such payments)",
+             amounts in the plan's (only plain percentages and flat rewards fold such payments)",
         ),
         (false, "a refund of a payment not applied before it"),
     ] {

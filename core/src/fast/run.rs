@@ -37,7 +37,7 @@ pub(super) fn bail<T>(why: impl Into<String>) -> Result<T, Bail> {
 /// Why a payment in another currency than the plan's stops the fold: the plan reads
 /// amounts in its own currency ([`FastPlan::foreign`]).
 pub(super) const FOREIGN: &str = "a payment in a currency other than the plan's, under rules or tiers that read amounts \
-     in the plan's (only plain percentages fold such payments)";
+     in the plan's (only plain percentages and flat rewards fold such payments)";
 
 /// A customer's credit once decided without a partner (`NONE`: not decided yet).
 pub(super) const UNATTRIBUTED: u32 = NONE - 1;
