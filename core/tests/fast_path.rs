@@ -227,9 +227,16 @@ fn generated_inputs_run_natively_and_agree() {
     let mut r = SplitMix(0x5eed);
     let mut errs = Vec::new();
     let (mut native, mut ran, mut foreign, mut handed_over) = (0, 0, 0, 0);
+    // Inputs run natively under a rule with a `product` or `campaign` condition.
+    let mut labelled = 0;
     for case in 0..400 {
         let p = plan(&mut r);
         let folds = folds_other_currencies(&p);
+        let reads_labels = p["rules"].as_array().is_some_and(|rules| {
+            rules
+                .iter()
+                .any(|k| k["when"].get("product").is_some() || k["when"].get("campaign").is_some())
+        });
         let text = input(&mut r, p);
         let input = match Input::from_json(&text) {
             Ok(i) => i,
@@ -242,6 +249,7 @@ fn generated_inputs_run_natively_and_agree() {
         ran += 1;
         if compare(&input, &format!("case {case}"), &mut errs) {
             native += 1;
+            labelled += usize::from(reads_labels);
             let plan_currency = input.plan.doc().currency;
             if input.events.iter().any(|e| match &e.body {
                 partnerkit::input::Body::Payment(p) => p.currency != plan_currency,
@@ -267,12 +275,13 @@ fn generated_inputs_run_natively_and_agree() {
     }
     eprintln!(
         "{native} of {ran} generated inputs ran natively, {foreign} with payments in other \
-         currencies than the plan's; {handed_over} with such payments under plans that \
-         read amounts in their own currency were handed over"
+         currencies than the plan's, {labelled} under a rule on products or campaigns; \
+         {handed_over} with such payments under plans that read amounts in their own \
+         currency were handed over"
     );
     assert!(
-        foreign >= 20 && handed_over >= 5,
-        "{foreign}, {handed_over}"
+        foreign >= 20 && handed_over >= 5 && labelled >= 20,
+        "{foreign}, {handed_over}, {labelled}"
     );
     assert!(
         errs.is_empty(),
@@ -1025,9 +1034,9 @@ fn rule_conditions_fold_natively() {
 
 /// `min_amount`, `campaign` and `channel` conditions fold natively. 10% of payments of at
 /// least 50.00: 49.99 earns nothing, 50.00 earns 5.00, 100.00 earns 10.00. A rule for one
-/// campaign pays nothing here: no touch carries a campaign (the columns hold none). The
-/// customer came through a link: a rule for links pays every payment (49.99 × 10% = 4.999,
-/// 5.00 rounded), one for coupons none.
+/// campaign pays nothing here: the deciding touch carries no campaign. The customer came
+/// through a link: a rule for links pays every payment (49.99 × 10% = 4.999, 5.00
+/// rounded), one for coupons none.
 #[test]
 fn min_amount_campaign_and_channel_conditions_fold_natively() {
     let doc = |when: Value| {
@@ -1063,6 +1072,84 @@ fn min_amount_campaign_and_channel_conditions_fold_natively() {
         assert_eq!(amounts_of(&lines), want, "{when}: {lines}");
         agrees(&input, "min_amount");
     }
+}
+
+/// `campaign` and `product` conditions fold natively, with a touch's campaign and a
+/// payment's product, subscription and order carried in the columns (and in Arrow).
+/// Rules, first match: `spring` campaign 20%, `pro` product 10%, else 5%.
+///
+/// - c1: ana's link touch (spring) on Jan 1, ben's (fall) on Jan 2: the last touch, ben's,
+///   decides, with campaign fall. p1 (pro, 100.00): not spring, pro: 10% = 10.00 to ben.
+///   Ana's spring touch on Jan 6 changes nothing (the customer is decided for life): p2
+///   (basic, 50.00) earns 5% = 2.50.
+/// - c2: ana's coupon touch (spring) on Jan 1 beats ben's later link touch (coupons rank
+///   first): p3 (pro, 200.00) earns the spring rule's 20% = 40.00 to ana, though it is pro.
+/// - c3: cy's touch without a campaign; p4 without a product (80.00): 5% = 4.00.
+///
+/// In report order (earned_at): 10.00 (p1, Jan 5 10:00), 40.00 (p3, 11:00), 4.00 (p4,
+/// 12:00), 2.50 (p2, Jan 7).
+#[test]
+fn campaign_and_product_conditions_fold_natively() {
+    let touch = |id: &str, day: u32, partner: &str, customer: &str, channel: &str, campaign| {
+        let mut t = serde_json::json!({"id": id, "kind": "touch",
+            "at": format!("2026-01-{day:02}T00:00:00Z"), "partner": partner,
+            "customer": customer, "channel": channel, "ip": "10.0.0.1"});
+        if let Some(c) = campaign {
+            t["campaign"] = serde_json::json!(c);
+        }
+        t
+    };
+    let pay = |id: &str, at: &str, customer: &str, amount: &str, product: Option<&str>| {
+        let mut p = usd_payment(id, at, customer, amount);
+        if let Some(x) = product {
+            p["product"] = serde_json::json!(x);
+            p["subscription"] = serde_json::json!(format!("sub-{customer}"));
+            p["order"] = serde_json::json!(format!("order-{id}"));
+        }
+        p
+    };
+    let text = serde_json::json!({
+        "plan": {"schema": "partnerkit/plan@1", "id": "labels", "currency": "USD",
+                 "rules": [
+                     {"id": "spring", "when": {"campaign": ["spring"]}, "reward": {"percent": "20"}},
+                     {"id": "pro", "when": {"product": ["pro"]}, "reward": {"percent": "10"}},
+                     {"id": "base", "reward": {"percent": "5"}}]},
+        "partners": [{"id": "ana"}, {"id": "ben"}, {"id": "cy"}],
+        "events": [
+            touch("t1", 1, "ana", "c1", "link", Some("spring")),
+            touch("t2", 2, "ben", "c1", "link", Some("fall")),
+            touch("t3", 6, "ana", "c1", "link", Some("spring")),
+            touch("t4", 1, "ana", "c2", "coupon", Some("spring")),
+            touch("t5", 2, "ben", "c2", "link", None),
+            touch("t6", 1, "cy", "c3", "link", None),
+            pay("p1", "2026-01-05T10:00:00Z", "c1", "100.00", Some("pro")),
+            pay("p2", "2026-01-07T00:00:00Z", "c1", "50.00", Some("basic")),
+            pay("p3", "2026-01-05T11:00:00Z", "c2", "200.00", Some("pro")),
+            pay("p4", "2026-01-05T12:00:00Z", "c3", "80.00", None),
+        ],
+        "as_of": "2026-03-01T00:00:00Z"
+    })
+    .to_string();
+    let (input, lines) = native_ledger(&text);
+    assert_eq!(
+        amounts_of(&lines),
+        ["10.00", "40.00", "4.00", "2.50"],
+        "{lines}"
+    );
+    assert_eq!(
+        field_of(&lines, "partner"),
+        ["ben", "ana", "cy", "ben"],
+        "{lines}"
+    );
+    assert_eq!(
+        field_of(&lines, "rule"),
+        ["pro", "spring", "base", "base"],
+        "{lines}"
+    );
+    // The fields go back to the canonical path as they came (the columns' events).
+    let cols = fast::Events::from_events(&input.events).expect("columns");
+    assert_eq!(cols.to_events(input.plan.doc().currency), input.events);
+    agrees(&input, "labels");
 }
 
 /// Payments in other currencies than the plan's fold natively under a plan of plain

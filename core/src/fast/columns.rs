@@ -255,8 +255,66 @@ impl Interner {
     }
 }
 
+/// An optional text field of some kinds' rows (a touch's `campaign` or `ip`, a payment's
+/// `product`, `subscription` or `order`), interned: `rows[i]` is row `i`'s value as an
+/// index into `values`, [`NONE`] where the row has none.
+///
+/// `rows` stays empty while no row has a value (most logs hold none of these fields), so
+/// that such a log costs no memory for it; read it with [`Labels::get`], which gives `None`
+/// for every row then. Once a row has a value `rows` holds a cell for every row, like
+/// [`Events::tax`].
+#[derive(Clone, Debug, Default)]
+pub struct Labels {
+    /// The distinct values, in first-seen order.
+    pub values: Interner,
+    /// Per row, the index of its value in `values`, or [`NONE`]; empty while no row has one.
+    pub rows: Vec<u32>,
+}
+
+impl Labels {
+    /// Row `i`'s value as an index into [`Labels::values`], if it has one.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<u32> {
+        self.rows.get(i).copied().filter(|&v| v != NONE)
+    }
+
+    /// Row `i`'s value, if it has one.
+    pub fn text(&self, i: usize) -> Option<&str> {
+        self.get(i).map(|v| self.values.strings.get(v as usize))
+    }
+
+    /// Row `i`'s value as an owned string (for an [`Event`] of the canonical path).
+    fn owned(&self, i: usize) -> Option<String> {
+        self.text(i).map(str::to_owned)
+    }
+
+    /// Whether no row has a value.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Sets the value of row `i`, the last row appended (of `i + 1`), to `value`; `None`
+    /// leaves it without one.
+    pub fn set(&mut self, i: usize, value: Option<&str>) {
+        let Some(s) = value else { return };
+        let v = self.values.intern(s);
+        // The first value fills the rows before it with NONE; later rows already have
+        // their cell (written by `Events::row` once the column exists).
+        self.rows.resize(i + 1, NONE);
+        self.rows[i] = v;
+    }
+
+    /// A cell without a value for the row just appended, once the column exists.
+    #[inline]
+    fn pad(&mut self) {
+        if !self.rows.is_empty() {
+            self.rows.push(NONE);
+        }
+    }
+}
+
 /// Events of the kinds the columns hold (touch, signup, payment, refund, chargeback), as
-/// columns.
+/// columns: every field of those kinds but a touch's `meta`.
 ///
 /// Row `i` of every column belongs to event `i` (the order given, not yet canonical).
 /// Columns a kind does not use hold [`NONE`] or zero.
@@ -298,6 +356,18 @@ pub struct Events {
     /// either: read it with [`Events::qualified`]. Once one does the column holds a value
     /// for every row (`None` for the other kinds), like [`Events::tax`].
     pub qualified: Vec<Option<bool>>,
+    /// Touches: the campaign tag, if any ([`Labels`]: empty while no touch has one). A
+    /// rule's `campaign` condition reads the deciding touch's.
+    pub campaign: Labels,
+    /// Touches: the IP (or its hash), if any; read only by the `same_ip` fraud check, which
+    /// the canonical path runs.
+    pub ip: Labels,
+    /// Payments: the product, if any. A rule's `product` condition reads it.
+    pub product: Labels,
+    /// Payments: the subscription id, if any (carried for the canonical path).
+    pub subscription: Labels,
+    /// Payments: the order id, if any (carried for the canonical path).
+    pub order: Labels,
     /// Rows whose amounts do not fit 64-bit minor units (above about 9 × 10^16 in cents):
     /// `(row, amount, tax, discount)` in minor units, by row. Their `amount`, `tax` and
     /// `discount` cells hold 0; the fast path hands such inputs to the canonical path.
@@ -408,6 +478,31 @@ impl Events {
         if !self.qualified.is_empty() {
             self.qualified.push(None);
         }
+        for labels in self.labels_mut() {
+            labels.pad();
+        }
+    }
+
+    /// The optional text columns, in the order of [`LABELS`].
+    pub fn labels(&self) -> [&Labels; 5] {
+        [
+            &self.campaign,
+            &self.ip,
+            &self.product,
+            &self.subscription,
+            &self.order,
+        ]
+    }
+
+    /// [`Events::labels`], to write.
+    pub fn labels_mut(&mut self) -> [&mut Labels; 5] {
+        [
+            &mut self.campaign,
+            &mut self.ip,
+            &mut self.product,
+            &mut self.subscription,
+            &mut self.order,
+        ]
     }
 
     /// Appends a touch whose partner and customer are already interned (indices into
@@ -627,8 +722,8 @@ impl Events {
     }
 
     /// The columns of `events`, or `None` when some event does not fit them (a kind they
-    /// do not hold, a campaign, an IP or a product the fast path would drop, an amount
-    /// not in whole minor units, an instant outside `i64` nanoseconds).
+    /// do not hold, a touch's `meta`, an amount not in whole minor units, an instant
+    /// outside `i64` nanoseconds).
     pub fn from_events(events: &[Event]) -> Option<Events> {
         let mut out = Events::with_capacity(events.len());
         for ev in events {
@@ -638,19 +733,24 @@ impl Events {
                     partner,
                     customer,
                     channel,
-                    campaign: None,
-                    ip: None,
+                    campaign,
+                    ip,
                     meta,
-                }) if meta.is_empty() => out.push_touch(&ev.id, at, partner, customer, *channel),
+                }) if meta.is_empty() => {
+                    out.push_touch(&ev.id, at, partner, customer, *channel);
+                    let i = out.len() - 1;
+                    out.campaign.set(i, campaign.as_deref());
+                    out.ip.set(i, ip.as_deref());
+                }
                 Body::Payment(Payment {
                     customer,
                     amount,
                     currency,
                     tax,
                     discount,
-                    product: None,
-                    subscription: None,
-                    order: None,
+                    product,
+                    subscription,
+                    order,
                 }) => {
                     let d = currency.digits();
                     let (a, t, x) = (
@@ -660,6 +760,10 @@ impl Events {
                     );
                     let cu = out.customers.intern(customer);
                     out.push_payment_wide(&ev.id, at, cu, a, t, x, *currency);
+                    let i = out.len() - 1;
+                    out.product.set(i, product.as_deref());
+                    out.subscription.set(i, subscription.as_deref());
+                    out.order.set(i, order.as_deref());
                 }
                 Body::Refund {
                     payment,
@@ -713,8 +817,8 @@ impl Events {
                         .to_owned(),
                     customer: customer(i),
                     channel: self.channel[i],
-                    campaign: None,
-                    ip: None,
+                    campaign: self.campaign.owned(i),
+                    ip: self.ip.owned(i),
                     meta: Default::default(),
                 }),
                 Kind::Payment => {
@@ -727,9 +831,9 @@ impl Events {
                         currency: c,
                         tax: Decimal::from_i128_with_scale(t, d),
                         discount: Decimal::from_i128_with_scale(x, d),
-                        product: None,
-                        subscription: None,
-                        order: None,
+                        product: self.product.owned(i),
+                        subscription: self.subscription.owned(i),
+                        order: self.order.owned(i),
                     })
                 }
                 Kind::Signup => Body::Signup {
@@ -756,6 +860,16 @@ impl Events {
         out
     }
 }
+
+/// The optional text fields the columns hold ([`Events::labels`], in this order), each
+/// with the kind of event it belongs to.
+pub const LABELS: [(&str, Kind); 5] = [
+    ("campaign", Kind::Touch),
+    ("ip", Kind::Touch),
+    ("product", Kind::Payment),
+    ("subscription", Kind::Payment),
+    ("order", Kind::Payment),
+];
 
 /// Refund amounts are kept at this scale (the largest minor unit of any currency), and
 /// checked against the payment's currency when applied.

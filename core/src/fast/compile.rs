@@ -206,9 +206,10 @@ impl BandsC {
 /// or earns nothing after the last (as `commission::conditions::check` decides).
 #[derive(Clone, Debug)]
 pub(crate) struct Cond {
-    /// No payment the fast path folds can match: a `product` list (the columns hold no
-    /// products) or a `campaign` list (nor touches' campaigns).
-    pub never: bool,
+    /// `product`: the payment's product.
+    pub product: Option<Vec<String>>,
+    /// `campaign`: the campaign of the touch that decided the customer.
+    pub campaign: Option<Vec<String>>,
     /// `currency`: the payment's currency.
     pub currency: Option<Currency>,
     /// `min_amount` in minor units (the payment's currency is the plan's: the canonical
@@ -402,8 +403,8 @@ impl RuleC {
             .map(|m| Fixed::of(m.get(), "min_amount").map(|f| f.to_minor(digits, doc.rounding)))
             .transpose()?;
         let cond = conditional.then(|| Cond {
-            // The columns hold no products and touches no campaigns.
-            never: w.product.is_some() || w.campaign.is_some(),
+            product: w.product.clone(),
+            campaign: w.campaign.clone(),
             currency: w.currency,
             min_amount,
             channel: w.channel.clone(),

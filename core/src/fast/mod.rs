@@ -67,7 +67,7 @@ use crate::input::{FxRate, Input, Partner};
 use crate::plan::Plan;
 use crate::time::Instant;
 
-pub use columns::{Events, Interner, NONE, Strings};
+pub use columns::{Events, Interner, LABELS, Labels, NONE, Strings};
 pub use compile::FastPlan;
 pub use ledger::{Ids, Ledger, Total};
 

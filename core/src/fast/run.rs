@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 use super::book::{Acc, Book, Hot};
 use super::cal::{self, DAY_NS, nanos_wide};
 use super::columns::ns_instant as instant;
-use super::columns::{Events, NONE, REFUND_DIGITS};
+use super::columns::{Events, NONE, REFUND_DIGITS, Strings};
 use super::compile::{BandsC, Cond, FastPlan, Price, RuleC, pow10, round_div};
 use super::out::{Cols, Folded, Periods, Rec, settle};
 use super::prepare::{Ids, Rows, canonical_rows, partner_index, scan_ids};
@@ -680,11 +680,11 @@ fn serial<const SEVERAL: bool>(
     let Some((rule0, more)) = plan.rules.split_first() else {
         return bail("a plan without rules");
     };
-    let mut first = RuleRun::new(plan, rule0, 0, partners, n_customers);
+    let mut first = RuleRun::new(plan, ev, rule0, 0, partners, n_customers);
     let mut rest: Vec<RuleRun> = more
         .iter()
         .enumerate()
-        .map(|(i, rule)| RuleRun::new(plan, rule, i + 1, partners, n_customers))
+        .map(|(i, rule)| RuleRun::new(plan, ev, rule, i + 1, partners, n_customers))
         .collect();
     // The rule of each entry, kept when there is more than one to tell apart.
     if SEVERAL {
@@ -731,11 +731,8 @@ fn serial<const SEVERAL: bool>(
                 let c = ev.customer[r] as usize;
                 // A `channel` condition reads the deciding touch's channel, known only
                 // while the customer's touches are (before `credited` decides).
-                if customers.channels() && credit[c] == NONE {
-                    customers.deciding(
-                        c,
-                        deciding(plan, ev, &touches, head[c], at).map(|t| t.channel),
-                    );
+                if customers.reads_touch() && credit[c] == NONE {
+                    customers.deciding(c, ev, deciding(plan, ev, &touches, head[c], at));
                 }
                 let (p, new_referral) =
                     credited(plan, ev, &touches, &mut credit[c], &mut head[c], at);
@@ -774,6 +771,7 @@ fn serial<const SEVERAL: bool>(
                             at,
                             amount,
                             ev.currency[r],
+                            ev.product.get(r),
                             n,
                         )
                     };
@@ -1181,9 +1179,10 @@ impl BandRun<'_> {
 }
 
 impl<'a> RuleRun<'a> {
-    /// Rule `i` of `plan` for a fold over `partners` and `n_customers` customers.
+    /// Rule `i` of `plan` for a fold of `ev` over `partners` and `n_customers` customers.
     fn new(
         plan: &FastPlan,
+        ev: &Events,
         rule: &'a RuleC,
         i: usize,
         partners: &[Partner],
@@ -1200,7 +1199,7 @@ impl<'a> RuleRun<'a> {
             cond: rule
                 .cond
                 .as_ref()
-                .map(|k| RuleCond::new(plan, k, partners, n_customers)),
+                .map(|k| RuleCond::new(plan, ev, k, partners, n_customers)),
             cap_floor,
             customer_cap,
             customer_used: vec![
@@ -1290,9 +1289,10 @@ impl<'a> RuleRun<'a> {
     }
 
     /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
-    /// payment by customer `c` of `amount` (minor units) in `currency` at `at`, the
-    /// customer's `n`-th
-    /// (from [`Customers::paying`], which also worked out the rule's `within_months` end).
+    /// payment by customer `c` of `amount` (minor units) in `currency` at `at` (of the
+    /// product `product`, an index into [`Events::product`]'s values), the customer's
+    /// `n`-th (from [`Customers::paying`], which also worked out the rule's
+    /// `within_months` end).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn holds(
@@ -1304,6 +1304,7 @@ impl<'a> RuleRun<'a> {
         at: i64,
         amount: i64,
         currency: Option<Currency>,
+        product: Option<u32>,
         n: u32,
     ) -> bool {
         let Some(rc) = &self.cond else {
@@ -1312,8 +1313,9 @@ impl<'a> RuleRun<'a> {
         let k = rc.k;
         let end = rc.end.get(c).copied().unwrap_or(i128::MAX);
         let at = i128::from(at);
-        !k.never
-            && k.currency.is_none_or(|x| Some(x) == currency)
+        k.currency.is_none_or(|x| Some(x) == currency)
+            && (k.product.is_none() || listed_at(&rc.product, product))
+            && (k.campaign.is_none() || listed_at(&rc.campaign, customers.campaign(c)))
             && rc.partner.get(p).copied().unwrap_or(false)
             && rc.level.get(usize::from(level)).copied().unwrap_or(false)
             && k.from.is_none_or(|f| at >= f)
@@ -1344,17 +1346,38 @@ struct RuleCond<'a> {
     /// Per customer (with `within_months`): the end of the window after its first
     /// payment (`i128::MIN`: no payment yet).
     end: Vec<i128>,
+    /// Per product of the input (with `product`): it is listed.
+    product: Vec<bool>,
+    /// Per campaign of the input's touches (with `campaign`): it is listed.
+    campaign: Vec<bool>,
 }
 
 impl<'a> RuleCond<'a> {
-    fn new(plan: &FastPlan, k: &'a Cond, partners: &[Partner], n_customers: usize) -> Self {
+    fn new(
+        plan: &FastPlan,
+        ev: &Events,
+        k: &'a Cond,
+        partners: &[Partner],
+        n_customers: usize,
+    ) -> Self {
         let level = match plan.tiers.as_ref() {
             Some(t) => t.ids.iter().map(|id| listed(&k.tier, Some(id))).collect(),
             None => vec![listed(&k.tier, None)],
         };
+        // A list checked once per distinct value of the input rather than per payment.
+        let each = |list: &Option<Vec<String>>, values: &Strings| -> Vec<bool> {
+            match list {
+                None => Vec::new(),
+                Some(_) => (0..values.len())
+                    .map(|v| listed(list, Some(values.get(v))))
+                    .collect(),
+            }
+        };
         RuleCond {
             k,
             partner: partners.iter().map(|p| k.partner_ok(p)).collect(),
+            product: each(&k.product, &ev.product.values.strings),
+            campaign: each(&k.campaign, &ev.campaign.values.strings),
             level,
             end: vec![
                 i128::MIN;
@@ -1368,13 +1391,24 @@ impl<'a> RuleCond<'a> {
     }
 }
 
+/// Whether a value (an index into an input's distinct values, `None` for none) is one a
+/// condition lists (`listed`: per distinct value); no value never is, as in
+/// `commission::conditions`.
+#[inline(always)]
+fn listed_at(listed: &[bool], value: Option<u32>) -> bool {
+    value.is_some_and(|v| listed.get(v as usize).copied().unwrap_or(false))
+}
+
 /// What the rules' conditions read of each customer, whichever rule reads it: its
-/// payments so far and the channel of the touch that decided it.
+/// payments so far and the channel and campaign of the touch that decided it.
 struct Customers {
     /// Per customer (when a rule has `payment_number`): payments so far.
     count: Vec<u32>,
     /// Per customer (when a rule has `channel`): the deciding touch's channel.
     channel: Vec<Option<Channel>>,
+    /// Per customer (when a rule has `campaign`): the deciding touch's campaign, an index
+    /// into [`Events::campaign`]'s values ([`NONE`]: no touch, or a touch without one).
+    campaign: Vec<u32>,
     /// Whether a rule reads the payment count or the first payment (`payment_number`,
     /// `within_months`): [`Customers::paying`] is called only then.
     counted: bool,
@@ -1387,20 +1421,34 @@ impl Customers {
         Customers {
             count: vec![0; per(any(|k| k.number.is_some()))],
             channel: vec![None; per(any(|k| k.channel.is_some()))],
+            campaign: vec![NONE; per(any(|k| k.campaign.is_some()))],
             counted: any(|k| k.number.is_some() || k.within_months.is_some()),
         }
     }
 
-    /// Whether a rule reads the deciding touch's channel.
-    fn channels(&self) -> bool {
-        !self.channel.is_empty()
+    /// Whether a rule reads the deciding touch (its channel or campaign).
+    fn reads_touch(&self) -> bool {
+        !self.channel.is_empty() || !self.campaign.is_empty()
     }
 
-    /// Keeps the channel of the touch deciding customer `c` (`None`: no touch does).
-    fn deciding(&mut self, c: usize, channel: Option<Channel>) {
+    /// Keeps the channel and campaign of the touch `t` of `ev` deciding customer `c`
+    /// (`None`: no touch does).
+    fn deciding(&mut self, c: usize, ev: &Events, t: Option<&TouchRec>) {
         if let Some(ch) = self.channel.get_mut(c) {
-            *ch = channel;
+            *ch = t.map(|t| t.channel);
         }
+        if let Some(k) = self.campaign.get_mut(c) {
+            *k = t
+                .and_then(|t| ev.campaign.get(t.row as usize))
+                .unwrap_or(NONE);
+        }
+    }
+
+    /// The campaign of the touch that decided customer `c`, if any (see
+    /// [`Customers::deciding`]).
+    #[inline(always)]
+    fn campaign(&self, c: usize) -> Option<u32> {
+        self.campaign.get(c).copied().filter(|&k| k != NONE)
     }
 
     /// Counts a payment of customer `c` at `at`: its number (0 when no rule asks), and

@@ -299,12 +299,12 @@ fn rule<D: Draw>(
     // A condition or two (one rule in `odds`): which payments of a customer, how long
     // after its first, a date window, which partners (rarely one not declared, the
     // canonical path's error), which tier levels, the plan's currency or another, a
-    // minimum amount, a campaign (which no generated touch carries), the deciding touch's
-    // channel.
+    // minimum amount, the deciding touch's campaign, the payment's product, the deciding
+    // touch's channel.
     let mut when = serde_json::Map::new();
     if r.below(odds) == 0 {
         for _ in 0..1 + r.below(2) {
-            match r.below(9) {
+            match r.below(10) {
                 0 => {
                     let min = 1 + r.below(3);
                     let range = if r.below(2) == 0 {
@@ -352,7 +352,18 @@ fn rule<D: Draw>(
                     when.insert("min_amount".into(), serde_json::json!(min));
                 }
                 7 => {
-                    when.insert("campaign".into(), serde_json::json!(["spring"]));
+                    let lists: [&[&str]; 3] = [&["spring"], &["spring", "fall"], &["fall"]];
+                    when.insert(
+                        "campaign".into(),
+                        serde_json::json!(lists[r.below(3) as usize]),
+                    );
+                }
+                8 => {
+                    let lists: [&[&str]; 3] = [&["pro"], &["pro", "team"], &["basic"]];
+                    when.insert(
+                        "product".into(),
+                        serde_json::json!(lists[r.below(3) as usize]),
+                    );
                 }
                 _ => {
                     let chs: [&[&str]; 3] =
@@ -436,11 +447,21 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let customer = format!("c{}", r.below(12));
         match r.below(10) {
-            0..=3 => events.push(serde_json::json!({
-                "id": format!("t{k}"), "kind": "touch", "at": at,
-                "partner": r.pick(&partners), "customer": customer,
-                "channel": r.pick(&["link", "link", "coupon", "deal_registration", "manual"]),
-            })),
+            0..=3 => {
+                let mut touch = serde_json::json!({
+                    "id": format!("t{k}"), "kind": "touch", "at": at,
+                    "partner": r.pick(&partners), "customer": customer,
+                    "channel": r.pick(&["link", "link", "coupon", "deal_registration", "manual"]),
+                });
+                // A campaign on one touch in three; now and then an IP (carried only).
+                if r.below(3) == 0 {
+                    touch["campaign"] = serde_json::json!(r.pick(&["spring", "fall", "winter"]));
+                }
+                if r.below(8) == 0 {
+                    touch["ip"] = serde_json::json!(format!("10.0.0.{}", r.below(4)));
+                }
+                events.push(touch);
+            }
             4..=7 => {
                 let amount = r.below(30_000) + 1;
                 let tax = if r.below(3) == 0 {
@@ -460,11 +481,23 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
                     plan_currency.as_str()
                 };
                 let d = digits_of(cur);
-                events.push(serde_json::json!({
+                let mut payment = serde_json::json!({
                     "id": id, "kind": "payment", "at": at, "customer": customer,
                     "amount": money(amount, d), "currency": cur, "tax": money(tax, d),
                     "discount": money(discount, d),
-                }));
+                });
+                // A product on half the payments; a subscription or an order id now and
+                // then (carried only).
+                if r.below(2) == 0 {
+                    payment["product"] = serde_json::json!(r.pick(&["pro", "basic", "team"]));
+                }
+                if r.below(4) == 0 {
+                    payment["subscription"] = serde_json::json!(format!("s-{customer}"));
+                }
+                if r.below(6) == 0 {
+                    payment["order"] = serde_json::json!(format!("o{k}"));
+                }
+                events.push(payment);
                 payments.push((id, amount, 0, t, cur.to_owned()));
             }
             _ if !payments.is_empty() => {

@@ -43,7 +43,7 @@ pub use write::{
 };
 
 /// The event columns, in the order [`events_to_batch`] writes them.
-pub(crate) const COLUMNS: [&str; 12] = [
+pub(crate) const COLUMNS: [&str; 17] = [
     "id",
     "kind",
     "at",
@@ -56,4 +56,10 @@ pub(crate) const COLUMNS: [&str; 12] = [
     "discount",
     "payment",
     "qualified",
+    // The optional text fields, in the order of `columns::LABELS`.
+    "campaign",
+    "ip",
+    "product",
+    "subscription",
+    "order",
 ];

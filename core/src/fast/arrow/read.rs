@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::COLUMNS;
 use crate::error::{Error, ErrorCode, Result};
-use crate::fast::columns::{Events, Interner, NONE, REFUND_DIGITS};
+use crate::fast::columns::{Events, Interner, LABELS, NONE, REFUND_DIGITS};
 use crate::money::Currency;
 use crate::plan::Channel;
 
@@ -435,6 +435,11 @@ pub fn events_from_batches_by_rows(
         let discount = Amounts::of(col("discount"), "discount")?;
         let payment = Text::of(col("payment"), "payment")?;
         let qualified = flags(col("qualified"), "qualified")?;
+        // The optional text fields, in the order of `LABELS`.
+        let mut labels = Vec::with_capacity(LABELS.len());
+        for (name, _) in LABELS {
+            labels.push(Text::of(col(name), name)?);
+        }
         let flag = |i: usize| qualified.filter(|a| a.is_valid(i)).map(|a| a.value(i));
         let (mut pc, mut cc, mut yc) = (Vec::new(), Vec::new(), Vec::new());
         // The last currency code parsed, to skip the table lookup on repeats.
@@ -534,16 +539,26 @@ pub fn events_from_batches_by_rows(
                     ("payment", payment.present(i)),
                     ("qualified", flag(i).is_some()),
                 ];
-                for (f, here) in present {
+                let labelled = LABELS
+                    .iter()
+                    .zip(&labels)
+                    .map(|((f, _), t)| (*f, t.present(i)));
+                for (f, here) in present.into_iter().chain(labelled) {
                     if here && !fields.contains(&f) {
                         return Err(stray(f, k));
                     }
                 }
                 Ok(())
             };
+            // Row `row`'s optional text fields, once its event is appended.
+            let label = |ev: &mut Events| {
+                for (l, t) in ev.labels_mut().into_iter().zip(&labels) {
+                    l.set(row, t.get(i));
+                }
+            };
             match k {
                 "touch" => {
-                    uses(&["partner", "customer", "channel"], k)?;
+                    uses(&["partner", "customer", "channel", "campaign", "ip"], k)?;
                     let need = "partner, customer, channel";
                     let p = partner
                         .intern(i, &mut ev.partners, &mut pc)
@@ -569,9 +584,22 @@ pub fn events_from_batches_by_rows(
                         }
                     };
                     ev.push_touch_interned(id_s, t, p, c, ch);
+                    label(&mut ev);
                 }
                 "payment" => {
-                    uses(&["customer", "amount", "currency", "tax", "discount"], k)?;
+                    uses(
+                        &[
+                            "customer",
+                            "amount",
+                            "currency",
+                            "tax",
+                            "discount",
+                            "product",
+                            "subscription",
+                            "order",
+                        ],
+                        k,
+                    )?;
                     let need = "customer, amount, currency";
                     let c = customer
                         .intern(i, &mut ev.customers, &mut cc)
@@ -600,6 +628,7 @@ pub fn events_from_batches_by_rows(
                         ));
                     }
                     ev.push_payment_wide(id_s, t, c, a, tx, di, cur);
+                    label(&mut ev);
                 }
                 "refund" | "chargeback" => {
                     let refund = k == "refund";

@@ -13,7 +13,7 @@ use arrow_schema::{Field, Schema};
 use super::COLUMNS;
 use super::select::{LedgerColumns, NAMES};
 use crate::error::{Error, ErrorCode, Result};
-use crate::fast::columns::{Events, NONE, REFUND_DIGITS, Strings};
+use crate::fast::columns::{Events, LABELS, NONE, REFUND_DIGITS, Strings};
 use crate::fast::ledger::{Ids, Ledger, Total, TotalsOf, totals_of};
 use crate::fast::out::free_later;
 use crate::money::Currency;
@@ -153,11 +153,23 @@ pub fn events_to_batch(ev: &Events) -> Result<RecordBatch> {
             Arc::new(string_array(&ev.payments.strings)?),
         )?,
     ];
-    // `qualified` only when a signup says (the last of the columns).
+    let mut names: Vec<&str> = COLUMNS[..columns.len()].to_vec();
+    // `qualified` only when a signup says, and an optional text field only when a row
+    // has one (the reader takes a column left out as all nulls).
     if !ev.qualified.is_empty() {
         columns.push(Arc::new(BooleanArray::from(ev.qualified.clone())));
+        names.push("qualified");
     }
-    let fields: Vec<Field> = COLUMNS
+    for ((name, _), labels) in LABELS.iter().zip(ev.labels()) {
+        if !labels.is_empty() {
+            columns.push(dict(
+                idx(&labels.rows),
+                Arc::new(string_array(&labels.values.strings)?),
+            )?);
+            names.push(name);
+        }
+    }
+    let fields: Vec<Field> = names
         .iter()
         .zip(&columns)
         .map(|(name, c)| {

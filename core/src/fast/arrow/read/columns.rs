@@ -19,7 +19,7 @@ use arrow_buffer::NullBuffer;
 
 use super::{Amounts, Keys, Text, Times};
 use crate::fast::arrow::COLUMNS;
-use crate::fast::columns::{Events, Interner, NONE, REFUND_DIGITS, Strings};
+use crate::fast::columns::{Events, Interner, LABELS, Labels, NONE, REFUND_DIGITS, Strings};
 use crate::input::Kind;
 use crate::money::Currency;
 use crate::plan::Channel;
@@ -70,6 +70,8 @@ const CURRENCY: Rule = Rule {
     may: P | R | C,
 };
 const EXTRA: Rule = Rule { need: 0, may: P };
+/// A touch's optional `campaign` and `ip`.
+const TOUCH_LABEL: Rule = Rule { need: 0, may: T };
 const QUALIFIED: Rule = Rule { need: 0, may: S };
 const PAYMENT_ID: Rule = Rule {
     need: R | C,
@@ -247,8 +249,14 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
         customers,
         payments,
         qualified,
+        campaign,
+        ip,
+        product,
+        subscription,
+        order,
         wide: _,
     } = ev;
+    let labels = [campaign, ip, product, subscription, order];
 
     // Kinds first: every other column's presence is checked against them.
     let kinds = text("kind")?;
@@ -278,6 +286,12 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
     let [partner_t, customer_t, channel_t, currency_t, payment_t] = &texts[..] else {
         return None;
     };
+    // The optional text fields, in the order of `LABELS`: a touch's or a payment's.
+    let label_t = LABELS
+        .iter()
+        .map(|(name, _)| text(name))
+        .collect::<Option<Vec<_>>>()?;
+    let label_rule = |k: Kind| if k == Kind::Touch { TOUCH_LABEL } else { EXTRA };
     let amount_a = amounts("amount")?;
     let tax_a = amounts("tax")?;
     let discount_a = amounts("discount")?;
@@ -300,7 +314,11 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
             None => bits.admits(QUALIFIED, Presence::None),
             Some(q) => bits.admits(QUALIFIED, Presence::of_nulls(q.nulls())),
         };
-        texts_fit && amounts_fit && flags_fit
+        let labels_fit = label_t
+            .iter()
+            .zip(LABELS)
+            .all(|(t, (_, k))| bits.admits(label_rule(k), Presence::of_text(t)));
+        texts_fit && amounts_fit && flags_fit && labels_fit
     };
     let Scratch {
         codes,
@@ -348,7 +366,11 @@ fn read_batch(ev: &mut Events, batch: &RecordBatch, scratch: &mut Scratch) -> Op
                 n,
             };
             money.read([&amount_a, &tax_a, &discount_a], [amount, tax, discount])?;
-            interned(partner_t, n, partner, partners)
+            interned(partner_t, n, partner, partners)?;
+            for (t, l) in label_t.iter().zip(labels) {
+                labels_of(t, n, start, l)?;
+            }
+            Some(())
         },
         || {
             kind.extend(codes.iter().map(|&c| KINDS[usize::from(c)]));
@@ -556,6 +578,24 @@ fn each_value<T: Copy>(
         }
     }
     ok.get().then_some(())
+}
+
+/// An optional text column's `n` rows appended from row `start` (see [`Labels`]): kept
+/// empty while no row has a value, as the row reader keeps it.
+fn labels_of(text: &Text<'_>, n: usize, start: usize, out: &mut Labels) -> Option<()> {
+    let any = match Presence::of_text(text) {
+        Presence::None => false,
+        Presence::All => n > 0,
+        Presence::Bits(b) => b.null_count() < n,
+    };
+    if !any {
+        if !out.rows.is_empty() {
+            out.rows.resize(start + n, NONE);
+        }
+        return Some(());
+    }
+    out.rows.resize(start, NONE);
+    interned(text, n, &mut out.rows, &mut out.values)
 }
 
 /// An interned column: indices into `into`, [`NONE`] where a row has no value.

@@ -11,7 +11,7 @@ use arrow_array::{Array, ArrayRef, DictionaryArray, PrimitiveArray, RecordBatch,
 use super::{columns, events_from_batches, events_from_batches_by_rows as read_rows};
 use crate::error::Result;
 use crate::fast::arrow::events_to_batch;
-use crate::fast::columns::Events;
+use crate::fast::columns::{Events, LABELS};
 use crate::money::Currency;
 use crate::plan::Channel;
 
@@ -83,6 +83,21 @@ fn same(a: &Events, b: &Events) {
     assert_eq!(a.partners.strings, b.partners.strings);
     assert_eq!(a.customers.strings, b.customers.strings);
     assert_eq!(a.payments.strings, b.payments.strings);
+    // The optional text fields by value too, and their values in first-seen order.
+    let labels = |e: &Events| -> Vec<Vec<Option<String>>> {
+        (0..e.len())
+            .map(|i| {
+                e.labels()
+                    .iter()
+                    .map(|l| l.text(i).map(str::to_owned))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(labels(a), labels(b));
+    for (x, y) in a.labels().iter().zip(b.labels()) {
+        assert_eq!(x.values.strings, y.values.strings);
+    }
 }
 
 #[test]
@@ -205,6 +220,9 @@ struct Table {
     tax: Vec<Option<i128>>,
     discount: Vec<Option<i128>>,
     payment: Vec<Option<&'static str>>,
+    /// The optional text fields, in the order of `LABELS` (campaign, ip, product,
+    /// subscription, order).
+    labels: [Vec<Option<&'static str>>; 5],
     scale: i8,
 }
 
@@ -358,9 +376,24 @@ impl Table {
             tax: vec![],
             discount: vec![],
             payment: vec![],
+            labels: Default::default(),
             scale: 4,
         };
+        // Campaigns and an IP on two touches; a product, subscription and order on two
+        // payments (the other rows have none).
+        let labels_of = |id: &str| -> [Option<&'static str>; 5] {
+            match id {
+                "t1" => [Some("spring"), Some("10.0.0.1"), None, None, None],
+                "t2" => [Some("fall"), None, None, None, None],
+                "y1" => [None, None, Some("pro"), Some("s1"), Some("o1")],
+                "y2" => [None, None, Some("basic"), None, Some("o2")],
+                _ => [None; 5],
+            }
+        };
         for (i, r) in rows.into_iter().enumerate() {
+            for (col, v) in t.labels.iter_mut().zip(labels_of(r.0)) {
+                col.push(v);
+            }
             t.id.push(Some(r.0));
             t.kind.push(Some(r.1));
             t.at.push(Some(1_767_225_600_000_000_000 + i as i64 * 1_000_000_000));
@@ -391,6 +424,9 @@ impl Table {
             t.tax.extend(&self.tax);
             t.discount.extend(&self.discount);
             t.payment.extend(&self.payment);
+            for (col, more) in t.labels.iter_mut().zip(&self.labels) {
+                col.extend(more);
+            }
         }
         t
     }
@@ -437,7 +473,7 @@ impl Table {
         let at: ArrayRef = Arc::new(
             arrow_array::TimestampNanosecondArray::from(self.at.clone()).with_timezone("UTC"),
         );
-        RecordBatch::try_from_iter([
+        let mut columns = vec![
             ("id", Table::strings(&self.id, id_layout)),
             ("kind", Table::strings(&self.kind, layout)),
             ("at", at),
@@ -449,8 +485,11 @@ impl Table {
             ("tax", self.decimals(&self.tax)),
             ("discount", self.decimals(&self.discount)),
             ("payment", Table::strings(&self.payment, layout)),
-        ])
-        .expect("batch")
+        ];
+        for ((name, _), col) in LABELS.iter().zip(&self.labels) {
+            columns.push((name, Table::strings(col, layout)));
+        }
+        RecordBatch::try_from_iter(columns).expect("batch")
     }
 }
 
@@ -695,6 +734,33 @@ fn every_refusal_is_the_row_readers() {
             "UnknownField",
             "events[3].payment",
         ),
+        // The optional text fields belong to touches (campaign, ip) or payments (product,
+        // subscription, order).
+        (
+            |t| t.labels[2][0] = Some("pro"),
+            "UnknownField",
+            "events[0].product",
+        ),
+        (
+            |t| t.labels[0][3] = Some("spring"),
+            "UnknownField",
+            "events[3].campaign",
+        ),
+        (
+            |t| t.labels[1][6] = Some("1.2.3.4"),
+            "UnknownField",
+            "events[6].ip",
+        ),
+        (
+            |t| t.labels[4][8] = Some("o9"),
+            "UnknownField",
+            "events[8].order",
+        ),
+        (
+            |t| t.labels[3][9] = Some("s9"),
+            "UnknownField",
+            "events[9].subscription",
+        ),
     ];
     for (i, (f, code, path)) in cases.into_iter().enumerate() {
         let mut t = base.clone();
@@ -788,6 +854,55 @@ fn without_extras(b: &RecordBatch) -> RecordBatch {
     b.project(&keep).expect("projection")
 }
 
+/// `batch` without the optional text columns (campaign, ip, product, subscription,
+/// order).
+fn without_labels(b: &RecordBatch) -> RecordBatch {
+    let keep: Vec<usize> = (0..b.num_columns())
+        .filter(|&i| !LABELS.iter().any(|(n, _)| b.schema().field(i).name() == n))
+        .collect();
+    b.project(&keep).expect("projection")
+}
+
+/// The optional text fields are kept only once a row has one, batch after batch, as the
+/// row reader keeps them; written back by `events_to_batch` (only the columns that hold a
+/// value), they read the same.
+#[test]
+fn optional_text_columns_are_kept_once_a_row_has_a_value() {
+    let t = Table::valid();
+    for layout in LAYOUTS {
+        let with = t.batch(layout, layout);
+        let bare = without_labels(&with);
+        let none = column_wise(&[bare.clone(), bare.clone()]);
+        assert!(none.labels().iter().all(|l| l.is_empty()));
+        // All null: nothing kept either.
+        let mut nulls = t.clone();
+        for col in &mut nulls.labels {
+            col.iter_mut().for_each(|v| *v = None);
+        }
+        let e = column_wise(&[nulls.batch(layout, layout)]);
+        assert!(e.labels().iter().all(|l| l.is_empty()));
+        for batches in [[bare.clone(), with.clone()], [with.clone(), bare.clone()]] {
+            let e = column_wise(&batches);
+            let first = if batches[0].num_columns() == bare.num_columns() {
+                10
+            } else {
+                0
+            };
+            assert_eq!(e.product.text(first + 3), Some("pro"));
+            assert_eq!(e.order.text(first + 4), Some("o2"));
+            assert_eq!(e.campaign.text(first + 1), Some("fall"));
+            assert_eq!(e.ip.text(first), Some("10.0.0.1"));
+            let other = 10 - first;
+            assert!((other..other + 10).all(|i| e.labels().iter().all(|l| l.get(i).is_none())));
+            assert_eq!(e.subscription.values.strings.len(), 1);
+            // Written back: the columns that hold a value, read the same.
+            let back = events_to_batch(&e).expect("batch");
+            let again = column_wise(std::slice::from_ref(&back));
+            same(&again, &e);
+        }
+    }
+}
+
 #[test]
 fn batches_without_tax_or_discount_read_as_zeros() {
     let mut t = Table::valid();
@@ -795,7 +910,7 @@ fn batches_without_tax_or_discount_read_as_zeros() {
     t.discount = vec![None; t.discount.len()];
     for layout in LAYOUTS {
         let b = without_extras(&t.batch(layout, layout));
-        assert_eq!(b.num_columns(), 9);
+        assert_eq!(b.num_columns(), 9 + LABELS.len());
         // Without the columns, nothing is kept for them, batch after batch: every row
         // reads 0.
         let one = column_wise(std::slice::from_ref(&b));
