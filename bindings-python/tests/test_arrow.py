@@ -15,8 +15,8 @@ import pytest
 import partnerkit
 from conftest import input_text, load, vector_files
 
-# Event fields the Arrow columns carry; a vector whose events use others (campaigns, IPs,
-# products, assignments, adjustments) or FX rates cannot be written as a table.
+# Event fields the Arrow columns carry; a vector whose events use others (a touch's `meta`,
+# assignments, adjustments) cannot be written as a table.
 COLUMNS = [
     "id",
     "kind",
@@ -30,6 +30,11 @@ COLUMNS = [
     "discount",
     "payment",
     "qualified",
+    "campaign",
+    "ip",
+    "product",
+    "subscription",
+    "order",
 ]
 KINDS = {"touch", "signup", "payment", "refund", "chargeback"}
 
@@ -310,6 +315,54 @@ def test_several_rules_take_the_fast_path() -> None:
     assert [r["rule"] for r in rows] == ["first", "recurring", "recurring"]
     doc = {"plan": plan, "partners": [{"id": "ana"}], "events": t, "as_of": as_of}
     assert ledger_rows(res.ledger) == want_rows(json.loads(partnerkit.evaluate(doc).to_json()))
+
+
+def test_campaigns_and_products_take_the_fast_path() -> None:
+    # frame() with ana's touch in the "spring" campaign, p1 of product "pro" and p2 of
+    # "basic" (with subscription and order ids, carried along). Rules, first match: 30% on
+    # "pro" bought through a "spring" touch, else 10%. p1: 30% of 49.00 = 14.70 under
+    # "spring-pro"; p2: 10.00 under "base"; r1 refunds half of p2: -5.00. With the touch in
+    # "fall", p1 earns 10% = 4.90.
+    plan = dict(
+        PLAN,
+        rules=[
+            {
+                "id": "spring-pro",
+                "when": {"campaign": ["spring"], "product": ["pro"]},
+                "reward": {"percent": "30"},
+            },
+            {"id": "base", "reward": {"percent": "10"}},
+        ],
+    )
+    f = frame()
+    f["campaign"] = ["spring", None, None, None]
+    f["ip"] = ["203.0.113.7", None, None, None]
+    f["product"] = [None, "pro", "basic", None]
+    f["subscription"] = [None, "sub-1", "sub-1", None]
+    f["order"] = [None, "o-1", "o-2", None]
+    as_of = "2026-04-01T00:00:00Z"
+    t = pa.table(f)
+    # Polars' categoricals arrive as Arrow dictionaries.
+    cats = pl.from_arrow(t).with_columns(pl.col("campaign", "product").cast(pl.Categorical))
+    assert isinstance(cats, pl.DataFrame)
+    for events in (t, cats):
+        res = partnerkit.evaluate_arrow(plan, events, partners=["ana"], as_of=as_of)
+        assert res.fallback is None
+        rows = res.ledger.to_pylist()
+        assert [r["amount"] for r in rows] == [Decimal("14.70"), Decimal("10.00"), Decimal("-5.00")]
+        assert [r["rule"] for r in rows] == ["spring-pro", "base", "base"]
+        doc = {"plan": plan, "partners": [{"id": "ana"}], "events": t, "as_of": as_of}
+        want = want_rows(json.loads(partnerkit.evaluate(doc).to_json()))
+        assert ledger_rows(res.ledger) == want
+    f["campaign"] = ["fall", None, None, None]
+    res = partnerkit.evaluate_arrow(plan, pa.table(f), partners=["ana"], as_of=as_of)
+    assert res.fallback is None
+    assert res.ledger.column("amount")[0].as_py() == Decimal("4.90")
+    # A product belongs to payments only.
+    f["product"][0] = "pro"
+    with pytest.raises(partnerkit.UnknownFieldError) as e:
+        partnerkit.evaluate_arrow(plan, pa.table(f), partners=["ana"], as_of=as_of)
+    assert e.value.path == "events[0].product"
 
 
 def test_signups_are_read_and_take_the_fast_path() -> None:

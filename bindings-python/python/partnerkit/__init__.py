@@ -216,8 +216,9 @@ def evaluate_arrow(
     place, not copied through Python objects. Columns: ``id``, ``kind`` (touch, signup,
     payment, refund, chargeback), ``at`` (timestamp with a time zone), ``partner``,
     ``customer``, ``channel``, ``amount``, ``currency``, ``tax``, ``discount``, ``payment``,
-    ``qualified`` (boolean, signups); amounts are decimal128 or decimal strings, never
-    floats. ``partners`` are as for `evaluate` (a list
+    ``qualified`` (boolean, signups), ``campaign`` and ``ip`` (touches), ``product``,
+    ``subscription`` and ``order`` (payments); amounts are decimal128 or decimal strings,
+    never floats. ``partners`` are as for `evaluate` (a list
     of dicts or ids, a DataFrame or a Table), and so are ``fx``, the FX rates (SPEC §2.4:
     ``{date, from, to, rate}`` each) that convert statements in partners' own currencies
     and amounts in other currencies.
