@@ -124,6 +124,8 @@ fn same_ledger(a: &Ledger, b: &Ledger, what: &str) {
     assert_eq!(a.event, b.event, "{what}: event");
     assert_eq!(a.customer, b.customer, "{what}: customer");
     assert_eq!(a.amount, b.amount, "{what}: amount");
+    assert_eq!(a.rule, b.rule, "{what}: rule");
+    assert_eq!(a.rule_names, b.rule_names, "{what}: rule names");
     assert_eq!(a.earned_at, b.earned_at, "{what}: earned_at");
     assert_eq!(a.available_at, b.available_at, "{what}: available_at");
     assert_eq!(a.event_names, b.event_names, "{what}: event names");
@@ -251,7 +253,7 @@ fn inputs_the_fold_hands_over_are_handed_over_on_any_number_of_threads() {
 // policy), refunds of unattributed payments, and instants shared by many events.
 
 /// Plans the sharded fold takes: no tiers, no monthly cap.
-const SHARD_PLANS: [&str; 3] = [
+const SHARD_PLANS: [&str; 4] = [
     r#"{
   "schema": "partnerkit/plan@1", "id": "shard-a", "currency": "USD", "rounding": "half_even",
   "commission_base": "net",
@@ -274,6 +276,26 @@ const SHARD_PLANS: [&str; 3] = [
   "rules": [{"id": "base", "reward": {"percent": "33.333"}}],
   "lifecycle": {"hold_days": 45, "clawback": "always"},
   "payouts": {"period": "month", "threshold": "50"}
+}"#,
+    // Several rules, the first whose conditions hold paying: conditions on the deciding
+    // touch's campaign and channel, the payment's product, the customer's payment number
+    // and first payment, the partner, the date.
+    r#"{
+  "schema": "partnerkit/plan@1", "id": "shard-d", "currency": "USD", "rounding": "half_up",
+  "attribution": {"model": "last_touch", "window_days": 30},
+  "rules": [
+    {"id": "spring-pro", "when": {"campaign": ["spring"], "product": ["pro", "team"]},
+     "reward": {"percent": "30"}},
+    {"id": "first", "when": {"payment_number": {"max": 1}, "channel": ["coupon", "link"]},
+     "reward": {"flat": "4.00"}},
+    {"id": "half-year", "when": {"within_months": 6, "until": "2026-10-01T00:00:00Z"},
+     "reward": {"percent": "12.5"}, "limits": {"max_per_event": "20"}},
+    {"id": "some", "when": {"partner": ["partner0001", "partner0002", "partner0003"]},
+     "reward": {"percent": "9"}},
+    {"id": "base", "when": {"product": ["basic"]}, "reward": {"percent": "5"}}
+  ],
+  "lifecycle": {"hold_days": 30, "clawback": "always"},
+  "payouts": {"period": "month"}
 }"#,
 ];
 
@@ -374,11 +396,24 @@ fn mixed(seed: u64, customers: usize, sorted: bool) -> Events {
         rows.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
     }
     let mut ev = Events::with_capacity(rows.len());
+    // Campaigns on half the touches and products on two payments in three, from a stream
+    // of their own (so the other draws stay as they were).
+    let mut labels = Rng(seed ^ 0x1abe1);
     for (at, _, id, c, g) in rows {
         let cust = format!("cust{c:06}");
         match g {
-            Gen::Touch(partner, ch) => ev.push_touch(&id, at, &partner, &cust, ch),
-            Gen::Payment(cents, tax) => ev.push_payment(&id, at, &cust, cents, tax, 0, usd),
+            Gen::Touch(partner, ch) => {
+                ev.push_touch(&id, at, &partner, &cust, ch);
+                let campaign = ["spring", "fall", "", ""][labels.below(4) as usize];
+                let i = ev.len() - 1;
+                ev.campaign.set(i, Some(campaign).filter(|s| !s.is_empty()));
+            }
+            Gen::Payment(cents, tax) => {
+                ev.push_payment(&id, at, &cust, cents, tax, 0, usd);
+                let product = ["pro", "basic", "team", ""][labels.below(4) as usize];
+                let i = ev.len() - 1;
+                ev.product.set(i, Some(product).filter(|s| !s.is_empty()));
+            }
             Gen::Refund(paid, amount) => ev.push_reversal(&id, at, &paid, amount, Some(usd)),
         }
     }

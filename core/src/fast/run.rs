@@ -585,7 +585,7 @@ pub(crate) fn run(
     if shards > 1 {
         let out = super::shard::run(
             plan,
-            partners.len(),
+            partners,
             ev,
             &rows,
             &touch_partner,
@@ -745,7 +745,14 @@ fn serial<const SEVERAL: bool>(
                 // its registers.)
                 let n = if customers.counted {
                     customers
-                        .paying(plan, std::iter::once(&mut first).chain(&mut rest), c, at)
+                        .paying(
+                            plan,
+                            std::iter::once(&mut first)
+                                .chain(&mut rest)
+                                .filter_map(|k| k.cond.as_mut()),
+                            c,
+                            at,
+                        )
                         .or_else(bail)?
                 } else {
                     0
@@ -1288,11 +1295,8 @@ impl<'a> RuleRun<'a> {
         Ok(amt)
     }
 
-    /// Whether the rule's conditions hold for partner `p` at tier level `level` on a
-    /// payment by customer `c` of `amount` (minor units) in `currency` at `at` (of the
-    /// product `product`, an index into [`Events::product`]'s values), the customer's
-    /// `n`-th (from [`Customers::paying`], which also worked out the rule's
-    /// `within_months` end).
+    /// Whether the rule's conditions hold ([`RuleCond::holds`]; a rule without any
+    /// holds for every payment).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn holds(
@@ -1307,37 +1311,16 @@ impl<'a> RuleRun<'a> {
         product: Option<u32>,
         n: u32,
     ) -> bool {
-        let Some(rc) = &self.cond else {
-            return true;
-        };
-        let k = rc.k;
-        let end = rc.end.get(c).copied().unwrap_or(i128::MAX);
-        let at = i128::from(at);
-        k.currency.is_none_or(|x| Some(x) == currency)
-            && (k.product.is_none() || listed_at(&rc.product, product))
-            && (k.campaign.is_none() || listed_at(&rc.campaign, customers.campaign(c)))
-            && rc.partner.get(p).copied().unwrap_or(false)
-            && rc.level.get(usize::from(level)).copied().unwrap_or(false)
-            && k.from.is_none_or(|f| at >= f)
-            && k.until.is_none_or(|u| at < u)
-            && k.number
-                .is_none_or(|(min, max)| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
-            && at < end
-            && k.min_amount.is_none_or(|m| i128::from(amount) >= m)
-            && k.channel.as_ref().is_none_or(|chs| {
-                customers
-                    .channel
-                    .get(c)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|ch| chs.contains(&ch))
-            })
+        self.cond
+            .as_ref()
+            .is_none_or(|rc| rc.holds(customers, p, c, level, at, amount, currency, product, n))
     }
 }
 
-/// A rule's conditions during the serial fold: what is fixed per partner and per tier
-/// level, worked out once, and the customers' `within_months` ends.
-struct RuleCond<'a> {
+/// A rule's conditions during a fold: what is fixed per partner and per tier level, and
+/// per product and campaign of the input, worked out once, and the customers'
+/// `within_months` ends.
+pub(super) struct RuleCond<'a> {
     k: &'a Cond,
     /// Per partner: its `partner`, `segment` and `attributes` conditions hold.
     partner: Vec<bool>,
@@ -1353,7 +1336,9 @@ struct RuleCond<'a> {
 }
 
 impl<'a> RuleCond<'a> {
-    fn new(
+    /// The conditions `k` of a fold of `ev` over `partners` and `n_customers` customers
+    /// (the customer indices [`RuleCond::holds`] and [`Customers::paying`] are given).
+    pub(super) fn new(
         plan: &FastPlan,
         ev: &Events,
         k: &'a Cond,
@@ -1391,6 +1376,51 @@ impl<'a> RuleCond<'a> {
     }
 }
 
+impl RuleCond<'_> {
+    /// Whether the conditions hold for partner `p` at tier level `level` on a payment by
+    /// customer `c` of `amount` (minor units) in `currency` at `at` (of the product
+    /// `product`, an index into [`Events::product`]'s values), the customer's `n`-th
+    /// (from [`Customers::paying`], which also worked out the `within_months` end).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(super) fn holds(
+        &self,
+        customers: &Customers,
+        p: usize,
+        c: usize,
+        level: u16,
+        at: i64,
+        amount: i64,
+        currency: Option<Currency>,
+        product: Option<u32>,
+        n: u32,
+    ) -> bool {
+        let rc = self;
+        let k = rc.k;
+        let end = rc.end.get(c).copied().unwrap_or(i128::MAX);
+        let at = i128::from(at);
+        k.currency.is_none_or(|x| Some(x) == currency)
+            && (k.product.is_none() || listed_at(&rc.product, product))
+            && (k.campaign.is_none() || listed_at(&rc.campaign, customers.campaign(c)))
+            && rc.partner.get(p).copied().unwrap_or(false)
+            && rc.level.get(usize::from(level)).copied().unwrap_or(false)
+            && k.from.is_none_or(|f| at >= f)
+            && k.until.is_none_or(|u| at < u)
+            && k.number
+                .is_none_or(|(min, max)| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
+            && at < end
+            && k.min_amount.is_none_or(|m| i128::from(amount) >= m)
+            && k.channel.as_ref().is_none_or(|chs| {
+                customers
+                    .channel
+                    .get(c)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|ch| chs.contains(&ch))
+            })
+    }
+}
+
 /// Whether a value (an index into an input's distinct values, `None` for none) is one a
 /// condition lists (`listed`: per distinct value); no value never is, as in
 /// `commission::conditions`.
@@ -1401,7 +1431,7 @@ fn listed_at(listed: &[bool], value: Option<u32>) -> bool {
 
 /// What the rules' conditions read of each customer, whichever rule reads it: its
 /// payments so far and the channel and campaign of the touch that decided it.
-struct Customers {
+pub(super) struct Customers {
     /// Per customer (when a rule has `payment_number`): payments so far.
     count: Vec<u32>,
     /// Per customer (when a rule has `channel`): the deciding touch's channel.
@@ -1415,7 +1445,8 @@ struct Customers {
 }
 
 impl Customers {
-    fn new(rules: &[RuleC], n_customers: usize) -> Customers {
+    /// For `rules` over `n_customers` customers.
+    pub(super) fn new(rules: &[RuleC], n_customers: usize) -> Customers {
         let per = |on: bool| if on { n_customers } else { 0 };
         let any = |f: fn(&Cond) -> bool| rules.iter().any(|r| r.cond.as_ref().is_some_and(f));
         Customers {
@@ -1426,14 +1457,21 @@ impl Customers {
         }
     }
 
+    /// Whether a rule reads the payment count or the first payment: [`Customers::paying`]
+    /// is called only then (a call per payment costs a fold its registers).
+    #[inline(always)]
+    pub(super) fn counted(&self) -> bool {
+        self.counted
+    }
+
     /// Whether a rule reads the deciding touch (its channel or campaign).
-    fn reads_touch(&self) -> bool {
+    pub(super) fn reads_touch(&self) -> bool {
         !self.channel.is_empty() || !self.campaign.is_empty()
     }
 
     /// Keeps the channel and campaign of the touch `t` of `ev` deciding customer `c`
     /// (`None`: no touch does).
-    fn deciding(&mut self, c: usize, ev: &Events, t: Option<&TouchRec>) {
+    pub(super) fn deciding(&mut self, c: usize, ev: &Events, t: Option<&TouchRec>) {
         if let Some(ch) = self.channel.get_mut(c) {
             *ch = t.map(|t| t.channel);
         }
@@ -1455,10 +1493,10 @@ impl Customers {
     /// at its first payment the end of each rule's `within_months` (by the canonical
     /// `add_months_local`; the compiled bound on the months keeps it inside the calendar,
     /// and past it the canonical path would decide).
-    fn paying<'r, 'a: 'r>(
+    pub(super) fn paying<'r, 'a: 'r>(
         &mut self,
         plan: &FastPlan,
-        rules: impl Iterator<Item = &'r mut RuleRun<'a>>,
+        conds: impl Iterator<Item = &'r mut RuleCond<'a>>,
         c: usize,
         at: i64,
     ) -> Result<u32, &'static str> {
@@ -1469,7 +1507,7 @@ impl Customers {
             }
             None => 0,
         };
-        for rc in rules.filter_map(|k| k.cond.as_mut()) {
+        for rc in conds {
             if let (Some(months), Some(end)) = (rc.k.within_months, rc.end.get_mut(c))
                 && *end == i128::MIN
             {
@@ -1506,7 +1544,7 @@ fn decide(plan: &FastPlan, ev: &Events, touches: &[TouchRec], head: u32, at: i64
 
 /// The touch that decides a customer's attribution at its first conversion ([`decide`]).
 #[inline(always)]
-fn deciding<'a>(
+pub(super) fn deciding<'a>(
     plan: &FastPlan,
     ev: &Events,
     touches: &'a [TouchRec],

@@ -26,10 +26,10 @@ use super::fx::Payout;
 use super::out::{Cols, free_later};
 use super::prepare::{Named, Rows};
 use super::run::{
-    Back, Bail, Credit, Pay, PayCurrencies, TouchRec, UNATTRIBUTED, Unit, Units, credited, flat_in,
-    foreign_payment, minor64, priced, refund, revenue,
+    Back, Bail, Credit, Customers, Pay, PayCurrencies, RuleCond, TouchRec, UNATTRIBUTED, Unit,
+    Units, credited, deciding, flat_in, foreign_payment, minor64, priced, refund, revenue,
 };
-use crate::input::Kind;
+use crate::input::{Kind, Partner};
 use crate::ledger::EntryKind;
 
 /// Most shards: each shard reads every row's kind and owner, so past a few the reading
@@ -44,14 +44,18 @@ const CHUNK: usize = 1 << 16;
 /// (one thread, a small input, or a plan whose pricing reads partner state).
 pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
     let threads = rayon::current_num_threads().min(MAX_SHARDS);
-    // Tiers (levels and their metrics) and the period cap (the partner's period tally)
-    // are the partner state a compiled plan reads; `percent_by_tier` needs tiers. The
-    // customer cap and the rule's conditions are the serial fold's too.
-    // Several rules are the serial fold's too (which pays depends on the conditions).
+    // Tiers (levels and their metrics), volume bands (the partner's running metric) and
+    // the period cap (the partner's period tally) are the partner state a compiled plan
+    // reads; `percent_by_tier` needs tiers. The customer cap is the serial fold's too.
+    // Conditions read the payment, its customer (in its shard) and the partner's declared
+    // fields, so several rules shard under `first_match`; under `max` every rule that
+    // holds is quoted, which the serial fold does.
     let independent = plan.tiers.is_none()
-        && matches!(&plan.rules[..], [rule] if !rule.capped()
-            && rule.cond.is_none()
-            && matches!(rule.price, Price::Percent(_) | Price::Flat(_)));
+        && (plan.rules.len() == 1 || !plan.combine_max)
+        && plan
+            .rules
+            .iter()
+            .all(|rule| !rule.capped() && matches!(rule.price, Price::Percent(_) | Price::Flat(_)));
     if threads < 2 || rows < MIN_ROWS || !independent {
         1
     } else {
@@ -69,6 +73,9 @@ struct Part {
     pos: Vec<u32>,
     partner: Vec<u32>,
     amount: Vec<i64>,
+    /// Each entry's rule (a reversal's is its commission's), when the plan has several;
+    /// else empty.
+    rule: Vec<u32>,
     /// The shard's reversals, by entry index ascending.
     reversals: Vec<Reversal>,
     /// Whether a payment of the shard is in another currency than the plan's.
@@ -95,6 +102,7 @@ impl Part {
             pos: Vec::with_capacity(n),
             partner: Vec::with_capacity(n),
             amount: Vec::with_capacity(n),
+            rule: Vec::new(),
             reversals: Vec::new(),
             foreign: false,
         }
@@ -145,7 +153,10 @@ struct Ctx<'a> {
     /// does not hold: that shard's fold then bails where the serial fold does).
     slot_owner: Vec<u8>,
     touches: usize,
-    unit: Unit,
+    /// Each rule's price (no tiers: every partner at level 0).
+    units: Vec<Unit>,
+    /// The declared partners (for the rules' partner conditions).
+    partners: &'a [Partner],
     /// The input's rates (a flat reward converts to a payment's currency).
     payout: &'a Payout,
 }
@@ -155,7 +166,7 @@ struct Ctx<'a> {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     plan: &FastPlan,
-    n_partners: usize,
+    partners: &[Partner],
     ev: &Events,
     rows: &Rows,
     touch_partner: &[u32],
@@ -166,18 +177,20 @@ pub(super) fn run(
     payout: &Payout,
 ) -> Result<Cols, Bail> {
     // Without tiers every partner is at level 0; rates by tier fold serially (`count`).
-    let rule = &plan.rules[0];
-    let unit = match Units::of(&rule.price).at(0) {
-        Some(unit) if !matches!(rule.price, Price::ByTier(_)) => unit,
-        _ => return super::run::bail("a tier without a rate"),
-    };
+    let mut units = Vec::with_capacity(plan.rules.len());
+    for rule in &plan.rules {
+        match Units::of(&rule.price).at(0) {
+            Some(unit) if !matches!(rule.price, Price::ByTier(_)) => units.push(unit),
+            _ => return super::run::bail("a tier without a rate"),
+        }
+    }
     let mut slot_owner = vec![0u8; ev.payments.strings.len()];
     for &(row, s) in named.pairs() {
         slot_owner[s as usize] = owner(ev.customer[row as usize], shards);
     }
     let cx = Ctx {
         plan,
-        n_partners,
+        n_partners: partners.len(),
         ev,
         rows,
         touch_partner,
@@ -185,13 +198,14 @@ pub(super) fn run(
         shards,
         slot_owner,
         touches,
-        unit,
+        units,
+        partners,
         payout,
     };
     // Credits in two bytes a customer when every partner's index fits: at half a million
     // customers on two shards, a shard's credits are then half a megabyte, which stays in
     // a core's L2 cache where four bytes a customer (a megabyte) did not.
-    let narrow = n_partners <= usize::from(Credit16::UNATTRIBUTED);
+    let narrow = cx.n_partners <= usize::from(Credit16::UNATTRIBUTED);
     let folded: Vec<Result<Part, (usize, Bail)>> = (0..shards)
         .into_par_iter()
         .map(|s| {
@@ -242,8 +256,21 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
     // shard's customer state is a `shards`-th of the whole, so more of it stays in the
     // core's cache when customers come in no order.
     let shards = cx.shards;
-    let mut credit = vec![C::NONE; n_customers.div_ceil(shards)];
-    let mut head = vec![NONE; n_customers.div_ceil(shards)];
+    let n_local = n_customers.div_ceil(shards);
+    let mut credit = vec![C::NONE; n_local];
+    let mut head = vec![NONE; n_local];
+    // The rules' conditions over the shard's customers (by their local index).
+    let mut conds: Vec<Option<RuleCond>> = plan
+        .rules
+        .iter()
+        .map(|rule| {
+            rule.cond
+                .as_ref()
+                .map(|k| RuleCond::new(plan, ev, k, cx.partners, n_local))
+        })
+        .collect();
+    let mut customers = Customers::new(&plan.rules, n_local);
+    let several = plan.rules.len() > 1;
     let mut touches: Vec<TouchRec> = Vec::with_capacity(cx.touches);
     let mut pays = vec![Pay::default(); ev.payments.strings.len()];
     let mut pay_currency = PayCurrencies::new(pays.len());
@@ -300,29 +327,60 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                     }
                     let c = ev.customer[r] as usize;
                     let lc = local(c, shards);
+                    // The serial fold's steps for the rules' conditions: the deciding
+                    // touch's channel and campaign while the customer is undecided, the
+                    // payment counted whether credited or not.
+                    if customers.reads_touch() && credit[lc] == C::NONE {
+                        let t = deciding(plan, ev, &touches, head[lc], at);
+                        customers.deciding(lc, ev, t);
+                    }
                     let (p, _) = credited(plan, ev, &touches, &mut credit[lc], &mut head[lc], at);
                     let base = revenue(plan, ev, r);
+                    let n = if customers.counted() {
+                        match customers.paying(plan, conds.iter_mut().flatten(), lc, at) {
+                            Ok(n) => n,
+                            Err(why) => return stop(why),
+                        }
+                    } else {
+                        0
+                    };
                     let mut entry = NONE;
                     let mut commission = 0;
                     if p != UNATTRIBUTED {
                         if p as usize >= cx.n_partners {
                             return stop("a credit to an undeclared partner");
                         }
-                        let mut amt = priced(plan, &plan.rules[0], cx.unit, base);
-                        if let (true, Unit::Flat(flat)) = (part.foreign, cx.unit) {
-                            amt = match flat_in(plan, &mut fx, ev, r, flat) {
-                                Ok(x) => x,
-                                Err(why) => return Err((i, why)),
+                        // `first_match`: the first rule whose conditions hold.
+                        let (amount, currency, product) =
+                            (ev.amount[r], ev.currency[r], ev.product.get(r));
+                        let paying = conds.iter().position(|k| {
+                            k.as_ref().is_none_or(|k| {
+                                k.holds(
+                                    &customers, p as usize, lc, 0, at, amount, currency, product, n,
+                                )
+                            })
+                        });
+                        if let Some(ri) = paying {
+                            let unit = cx.units[ri];
+                            let mut amt = priced(plan, &plan.rules[ri], unit, base);
+                            if let (true, Unit::Flat(flat)) = (part.foreign, unit) {
+                                amt = match flat_in(plan, &mut fx, ev, r, flat) {
+                                    Ok(x) => x,
+                                    Err(why) => return Err((i, why)),
+                                };
+                            }
+                            let a64 = match minor64(amt) {
+                                Ok(a64) => a64,
+                                Err(why) => return stop(why),
                             };
+                            if a64 != 0 {
+                                entry = part.commission(i, p, a64);
+                                if several {
+                                    part.rule.push(ri as u32);
+                                }
+                            }
+                            commission = a64;
                         }
-                        let a64 = match minor64(amt) {
-                            Ok(a64) => a64,
-                            Err(why) => return stop(why),
-                        };
-                        if a64 != 0 {
-                            entry = part.commission(i, p, a64);
-                        }
-                        commission = a64;
                     }
                     let s = slots.at(row);
                     if s != 0 {
@@ -341,14 +399,21 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                         Ok(Some(Back {
                             reversal: Some((delta, available)),
                             ..
-                        })) => part.reversal(
-                            i,
-                            rec.partner,
-                            -delta,
-                            rec.entry,
-                            rec.customer,
-                            available,
-                        ),
+                        })) => {
+                            part.reversal(
+                                i,
+                                rec.partner,
+                                -delta,
+                                rec.entry,
+                                rec.customer,
+                                available,
+                            );
+                            // A reversal is under its commission's rule.
+                            if several {
+                                let ri = part.rule.get(rec.entry as usize).copied();
+                                part.rule.push(ri.unwrap_or(NONE));
+                            }
+                        }
                         Ok(_) => {}
                         Err(why) => return stop(why),
                     }
@@ -566,6 +631,15 @@ fn merge(
                 }
             }
         });
+    // Each entry's rule, when the plan has several: from its shard's entry to its place.
+    if parts.iter().any(|p| !p.rule.is_empty()) {
+        out.rule = vec![NONE; total];
+        for (p, places) in parts.iter().zip(&index) {
+            for (&ri, &k) in p.rule.iter().zip(places) {
+                out.rule[k as usize] = ri;
+            }
+        }
+    }
     free_later(index);
     true
 }
