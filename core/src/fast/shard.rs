@@ -1,12 +1,16 @@
 //! The fold sharded by customer, for plans whose pricing reads no partner state.
 //!
-//! Without tiers and without a monthly cap, nothing the fold reads of a partner changes
-//! while it folds: a payment's commission depends on its customer's attribution (the
-//! customer's own touches) and on the payment, and a refund's reversal on the payment it
-//! names and that payment's earlier refunds. [`FastPlan::compile`] keeps every other
-//! partner- or program-level state (volume bands, bonuses, overrides, per-customer
-//! maxima, statuses, fraud checks) on the canonical path, so a compiled plan without
-//! tiers or a cap couples no two customers. Each shard then folds the rows of its own
+//! Without tiers, volume bands and caps (by the period or the customer), and with the
+//! first rule that holds paying, nothing the fold reads of a partner changes while it
+//! folds: a payment's commission depends on its customer's attribution (the customer's
+//! own touches), on the customer's own payments (a rule's `payment_number` and
+//! `within_months`), on the payment (its amount, product, currency and instant) and on
+//! the partner's declared fields (`partner`, `segment`, `attributes` conditions); a
+//! refund's reversal depends on the payment it names and that payment's earlier refunds.
+//! The serial fold keeps tiers, bands, caps and `max` among several rules, and
+//! [`FastPlan::compile`] every other partner- or program-level state (bonuses,
+//! overrides, statuses, fraud checks) on the canonical path, so a plan the shards take
+//! couples no two customers. Each shard then folds the rows of its own
 //! customers (a refund belongs to its payment's customer) in canonical order, exactly as
 //! the serial fold would, and keeps the entries with their canonical positions. A row
 //! makes one entry at most, so merging the shards' entries by position gives the serial
