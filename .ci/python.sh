@@ -42,3 +42,5 @@ echo "== python: bench/compare.py smoke test (the four implementations agree; ti
 ../.venv/bin/python ../bench/compare.py --events 20000
 echo "== python: bench/fx_payments.py smoke test (payments in EUR: the fast path's ledger is the canonical one)"
 ../.venv/bin/python ../bench/fx_payments.py --events 20000 --repeat 1
+echo "== python: bench/conditions.py smoke test (rules on products and campaigns: the fast path's ledger is the canonical one)"
+../.venv/bin/python ../bench/conditions.py --events 20000 --repeat 1
