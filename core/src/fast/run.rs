@@ -1395,15 +1395,14 @@ impl RuleCond<'_> {
         product: Option<u32>,
         n: u32,
     ) -> bool {
-        let rc = self;
-        let k = rc.k;
-        let end = rc.end.get(c).copied().unwrap_or(i128::MAX);
+        let k = self.k;
+        let end = self.end.get(c).copied().unwrap_or(i128::MAX);
         let at = i128::from(at);
         k.currency.is_none_or(|x| Some(x) == currency)
-            && (k.product.is_none() || listed_at(&rc.product, product))
-            && (k.campaign.is_none() || listed_at(&rc.campaign, customers.campaign(c)))
-            && rc.partner.get(p).copied().unwrap_or(false)
-            && rc.level.get(usize::from(level)).copied().unwrap_or(false)
+            && (k.product.is_none() || listed_at(&self.product, product))
+            && (k.campaign.is_none() || listed_at(&self.campaign, customers.campaign(c)))
+            && self.partner.get(p).copied().unwrap_or(false)
+            && self.level.get(usize::from(level)).copied().unwrap_or(false)
             && k.from.is_none_or(|f| at >= f)
             && k.until.is_none_or(|u| at < u)
             && k.number
