@@ -253,7 +253,7 @@ fn inputs_the_fold_hands_over_are_handed_over_on_any_number_of_threads() {
 // policy), refunds of unattributed payments, and instants shared by many events.
 
 /// Plans the sharded fold takes: no tiers, no monthly cap.
-const SHARD_PLANS: [&str; 4] = [
+const SHARD_PLANS: [&str; 5] = [
     r#"{
   "schema": "partnerkit/plan@1", "id": "shard-a", "currency": "USD", "rounding": "half_even",
   "commission_base": "net",
@@ -296,6 +296,23 @@ const SHARD_PLANS: [&str; 4] = [
   ],
   "lifecycle": {"hold_days": 30, "clawback": "always"},
   "payouts": {"period": "month"}
+}"#,
+    // Several rules, the largest amount paying (the earlier rule on a tie): a flat reward
+    // against percentages with limits and conditions.
+    r#"{
+  "schema": "partnerkit/plan@1", "id": "shard-e", "currency": "USD", "rounding": "half_even",
+  "combine": "max",
+  "attribution": {"model": "first_touch", "window_days": 20},
+  "rules": [
+    {"id": "flat", "reward": {"flat": "6.00"}},
+    {"id": "pro", "when": {"product": ["pro"]}, "reward": {"percent": "4"},
+     "limits": {"max_per_event": "9.00"}},
+    {"id": "fall", "when": {"campaign": ["fall"], "payment_number": {"min": 2}},
+     "reward": {"percent": "3"}, "limits": {"min_per_event": "6.00"}},
+    {"id": "team", "when": {"product": ["team"]}, "reward": {"percent": "2.5"}}
+  ],
+  "lifecycle": {"hold_days": 10, "clawback": "always"},
+  "payouts": {"period": "month", "threshold": "20"}
 }"#,
 ];
 

@@ -1,13 +1,12 @@
 //! The fold sharded by customer, for plans whose pricing reads no partner state.
 //!
-//! Without tiers, volume bands and caps (by the period or the customer), and with the
-//! first rule that holds paying, nothing the fold reads of a partner changes while it
-//! folds: a payment's commission depends on its customer's attribution (the customer's
+//! Without tiers, volume bands and caps (by the period or the customer), nothing the
+//! fold reads of a partner changes while it folds: a payment's commission depends on its customer's attribution (the customer's
 //! own touches), on the customer's own payments (a rule's `payment_number` and
 //! `within_months`), on the payment (its amount, product, currency and instant) and on
 //! the partner's declared fields (`partner`, `segment`, `attributes` conditions); a
 //! refund's reversal depends on the payment it names and that payment's earlier refunds.
-//! The serial fold keeps tiers, bands, caps and `max` among several rules, and
+//! The serial fold keeps tiers, bands and caps, and
 //! [`FastPlan::compile`] every other partner- or program-level state (bonuses,
 //! overrides, statuses, fraud checks) on the canonical path, so a plan the shards take
 //! couples no two customers. Each shard then folds the rows of its own
@@ -52,10 +51,9 @@ pub(super) fn count(plan: &FastPlan, rows: usize) -> usize {
     // the period cap (the partner's period tally) are the partner state a compiled plan
     // reads; `percent_by_tier` needs tiers. The customer cap is the serial fold's too.
     // Conditions read the payment, its customer (in its shard) and the partner's declared
-    // fields, so several rules shard under `first_match`; under `max` every rule that
-    // holds is quoted, which the serial fold does.
+    // fields, and without caps a rule's quote is its price and limits: several rules
+    // shard, under `first_match` or `max`.
     let independent = plan.tiers.is_none()
-        && (plan.rules.len() == 1 || !plan.combine_max)
         && plan
             .rules
             .iter()
@@ -354,19 +352,31 @@ fn fold<C: Credit>(cx: &Ctx, me: u8) -> Result<Part, (usize, Bail)> {
                         if p as usize >= cx.n_partners {
                             return stop("a credit to an undeclared partner");
                         }
-                        // `first_match`: the first rule whose conditions hold.
+                        // `first_match`: the first rule whose conditions hold; `max`: of
+                        // those that hold, the largest amount, the earlier rule on a tie
+                        // (as the serial fold quotes them).
                         let (amount, currency, product) =
                             (ev.amount[r], ev.currency[r], ev.product.get(r));
-                        let paying = conds.iter().position(|k| {
-                            k.as_ref().is_none_or(|k| {
+                        let mut paying: Option<(usize, i128)> = None;
+                        for (ri, k) in conds.iter().enumerate() {
+                            let holds = k.as_ref().is_none_or(|k| {
                                 k.holds(
                                     &customers, p as usize, lc, 0, at, amount, currency, product, n,
                                 )
-                            })
-                        });
-                        if let Some(ri) = paying {
+                            });
+                            if !holds {
+                                continue;
+                            }
+                            let amt = priced(plan, &plan.rules[ri], cx.units[ri], base);
+                            if paying.is_none_or(|(_, best)| amt > best) {
+                                paying = Some((ri, amt));
+                            }
+                            if !plan.combine_max {
+                                break;
+                            }
+                        }
+                        if let Some((ri, mut amt)) = paying {
                             let unit = cx.units[ri];
-                            let mut amt = priced(plan, &plan.rules[ri], unit, base);
                             if let (true, Unit::Flat(flat)) = (part.foreign, unit) {
                                 amt = match flat_in(plan, &mut fx, ev, r, flat) {
                                     Ok(x) => x,
