@@ -227,8 +227,9 @@ fn generated_inputs_run_natively_and_agree() {
     let mut r = SplitMix(0x5eed);
     let mut errs = Vec::new();
     let (mut native, mut ran, mut foreign, mut handed_over) = (0, 0, 0, 0);
-    // Inputs run natively under a rule with a `product` or `campaign` condition.
-    let mut labelled = 0;
+    // Inputs run natively under a rule with a `product` or `campaign` condition, and
+    // under a channel's own attribution settings.
+    let (mut labelled, mut channelled) = (0, 0);
     for case in 0..400 {
         let p = plan(&mut r);
         let folds = folds_other_currencies(&p);
@@ -237,6 +238,7 @@ fn generated_inputs_run_natively_and_agree() {
                 .iter()
                 .any(|k| k["when"].get("product").is_some() || k["when"].get("campaign").is_some())
         });
+        let per_channel = p["attribution"].get("channels").is_some();
         let text = input(&mut r, p);
         let input = match Input::from_json(&text) {
             Ok(i) => i,
@@ -250,6 +252,7 @@ fn generated_inputs_run_natively_and_agree() {
         if compare(&input, &format!("case {case}"), &mut errs) {
             native += 1;
             labelled += usize::from(reads_labels);
+            channelled += usize::from(per_channel);
             let plan_currency = input.plan.doc().currency;
             if input.events.iter().any(|e| match &e.body {
                 partnerkit::input::Body::Payment(p) => p.currency != plan_currency,
@@ -275,13 +278,14 @@ fn generated_inputs_run_natively_and_agree() {
     }
     eprintln!(
         "{native} of {ran} generated inputs ran natively, {foreign} with payments in other \
-         currencies than the plan's, {labelled} under a rule on products or campaigns; \
+         currencies than the plan's, {labelled} under a rule on products or campaigns, \
+         {channelled} under a channel's own window or model; \
          {handed_over} with such payments under plans that read amounts in their own \
          currency were handed over"
     );
     assert!(
-        foreign >= 20 && handed_over >= 5 && labelled >= 20,
-        "{foreign}, {handed_over}, {labelled}"
+        foreign >= 20 && handed_over >= 5 && labelled >= 20 && channelled >= 20,
+        "{foreign}, {handed_over}, {labelled}, {channelled}"
     );
     assert!(
         errs.is_empty(),

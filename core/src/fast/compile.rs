@@ -280,8 +280,8 @@ pub(crate) struct TiersC {
 ///   commission base (in a zone whose clock goes back across midnight of a month's first
 ///   day within the input's months, the input runs on the canonical path);
 /// - attribution by `last_touch` or `first_touch` (deal registrations by first touch, as
-///   always), any `window_days`, the channel `priority`, the `customer` lock, no
-///   per-channel settings;
+///   always), any `window_days`, the channel `priority`, the `customer` lock, and each
+///   channel's own `window_days` and model (`last_touch` or `first_touch`);
 /// - any number of payment rules under `first_match` (the first whose conditions hold pays)
 ///   or `max` (the largest amount after caps pays, the earlier rule on a tie), each with:
 ///   any conditions (partner, segment, attributes, tier, channel, campaign, product,
@@ -309,10 +309,14 @@ pub struct FastPlan {
     pub(crate) digits: u32,
     pub(crate) rounding: Rounding,
     pub(crate) net: bool,
-    pub(crate) first_touch: bool,
-    /// The attribution window in nanoseconds, exact: wider than `i64` for windows past
-    /// 106,751 days, compared with differences of instants that may be as wide.
-    pub(crate) window_ns: i128,
+    /// Per channel (index: [`channel_index`]): whether, when its touches decide, the
+    /// earliest wins (first touch: the plan's model, a deal registration's default, or
+    /// the channel's own) rather than the latest.
+    pub(crate) first: [bool; 4],
+    /// Per channel: the attribution window of its touches in nanoseconds (the plan's, or
+    /// the channel's own), exact: wider than `i64` for windows past 106,751 days, compared
+    /// with differences of instants that may be as wide.
+    pub(crate) window_ns: [i128; 4],
     /// Rank of each channel in the priority list (index: [`channel_index`]).
     pub(crate) rank: [u8; 4],
     /// The payment rules in order (at least one): the first whose conditions hold pays, or
@@ -491,13 +495,24 @@ impl FastPlan {
             return Err("plan_history".into());
         }
         let a = &doc.attribution;
-        let first_touch = match a.model {
-            crate::plan::Model::LastTouch => false,
-            crate::plan::Model::FirstTouch => true,
-            _ => return Err(format!("attribution model {}", a.model.name())),
+        let first_of = |m: &crate::plan::Model| match m {
+            crate::plan::Model::LastTouch => Ok(false),
+            crate::plan::Model::FirstTouch => Ok(true),
+            _ => Err(format!("attribution model {}", m.name())),
         };
-        if !a.channels.is_empty() {
-            return Err("per-channel attribution settings".into());
+        // Each channel's model and window: the plan's, a deal registration's first touch
+        // (the first registrant wins), or the channel's own (`attribution::model_for`,
+        // `attribution::window_days`).
+        let mut first = [first_of(&a.model)?; 4];
+        first[channel_index(Channel::DealRegistration)] = true;
+        let mut window_ns = [i128::from(a.window_days) * i128::from(DAY_NS); 4];
+        for (&c, settings) in &a.channels {
+            if let Some(m) = &settings.model {
+                first[channel_index(c)] = first_of(m)?;
+            }
+            if let Some(w) = settings.window_days {
+                window_ns[channel_index(c)] = i128::from(w) * i128::from(DAY_NS);
+            }
         }
         if a.lock != Lock::Customer {
             return Err("an attribution lock other than `customer`".into());
@@ -661,8 +676,8 @@ impl FastPlan {
             digits,
             rounding: doc.rounding,
             net: doc.commission_base == CommissionBase::Net,
-            first_touch,
-            window_ns: i128::from(a.window_days) * i128::from(DAY_NS),
+            first,
+            window_ns,
             rank,
             rules,
             combine_max,

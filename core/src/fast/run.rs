@@ -1526,11 +1526,11 @@ impl Customers {
 pub(super) const PAST_LAST_INSTANT: &str =
     "an entry available past the fast path's last instant (2262-04-11)";
 
-/// Whether a touch at `touched` is within the attribution window of a conversion at `at`.
+/// Whether touch `t` is within its channel's attribution window of a conversion at `at`.
 /// In i128: instants centuries apart differ by more than `i64` counts.
 #[inline]
-fn within(plan: &FastPlan, at: i64, touched: i64) -> bool {
-    i128::from(at) - i128::from(touched) <= plan.window_ns
+fn within(plan: &FastPlan, at: i64, t: &TouchRec) -> bool {
+    i128::from(at) - i128::from(t.at) <= plan.window_ns[super::compile::channel_index(t.channel)]
 }
 
 /// Attribution at a customer's first conversion: the eligible touches (within the window),
@@ -1556,7 +1556,7 @@ pub(super) fn deciding<'a>(
     let mut rank = u8::MAX;
     while k != NONE {
         let t = &touches[k as usize];
-        if within(plan, at, t.at) && t.rank < rank {
+        if within(plan, at, t) && t.rank < rank {
             rank = t.rank;
         }
         k = t.next;
@@ -1568,10 +1568,10 @@ pub(super) fn deciding<'a>(
     while k != NONE {
         let t = &touches[k as usize];
         k = t.next;
-        if !within(plan, at, t.at) || t.rank != rank {
+        if !within(plan, at, t) || t.rank != rank {
             continue;
         }
-        let first = plan.first_touch || t.channel == Channel::DealRegistration;
+        let first = plan.first[super::compile::channel_index(t.channel)];
         best = match best {
             None => Some(t),
             Some(b) => {

@@ -195,6 +195,24 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
         p["payouts"]["currency"] = serde_json::json!("plan");
     }
     p["payouts"]["fx_date"] = serde_json::json!(r.pick(&["earned", "available", "statement"]));
+    // One plan in four sets a channel's own window or model (a deal registration's model
+    // may then be the latest touch).
+    if r.below(4) == 0 {
+        let mut channels = serde_json::Map::new();
+        for _ in 0..1 + r.below(2) {
+            let channel = r.pick(&["link", "coupon", "deal_registration", "manual"]);
+            let mut settings = serde_json::Map::new();
+            if r.below(2) == 0 {
+                settings.insert("window_days".into(), serde_json::json!(r.below(60) + 1));
+            }
+            if r.below(2) == 0 {
+                let model = r.pick(&["last_touch", "first_touch"]);
+                settings.insert("model".into(), serde_json::json!(model));
+            }
+            channels.insert(channel.into(), Value::Object(settings));
+        }
+        p["attribution"]["channels"] = Value::Object(channels);
+    }
     p
 }
 
