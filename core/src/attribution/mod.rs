@@ -62,6 +62,22 @@ pub(crate) struct Conversion<'a> {
     pub locked_until: Option<Instant>,
 }
 
+/// The rank of `channel` under the plan's priority (0 first): its place in `priority`, or
+/// for a channel the list leaves out, after every listed one in the default order
+/// (`DEFAULT_PRIORITY`), so that two left-out channels never tie (docs/semantics.md).
+pub(crate) fn channel_rank(settings: &Settings, channel: Channel) -> usize {
+    match settings.priority.iter().position(|p| *p == channel) {
+        Some(i) => i,
+        None => {
+            let default = crate::plan::DEFAULT_PRIORITY
+                .iter()
+                .position(|p| *p == channel)
+                .unwrap_or(0);
+            settings.priority.len() + default
+        }
+    }
+}
+
 /// The window of a channel: its own, or the plan's.
 pub(crate) fn window_days(settings: &Settings, channel: Channel) -> u32 {
     settings
@@ -132,17 +148,10 @@ pub(crate) fn decide(
     }
 
     // Priority: only the best-ranked channel present among eligible touches takes part.
-    let rank = |c: Channel| {
-        settings
-            .priority
-            .iter()
-            .position(|p| *p == c)
-            .unwrap_or(settings.priority.len())
-    };
     let best = eligible
         .iter()
         .map(|&i| touches[i].channel)
-        .min_by_key(|c| rank(*c));
+        .min_by_key(|c| channel_rank(settings, *c));
     let mut model = settings.model.clone();
     if let Some(best) = best {
         eligible.retain(|&i| {

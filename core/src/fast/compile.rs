@@ -517,32 +517,12 @@ impl FastPlan {
         if a.lock != Lock::Customer {
             return Err("an attribution lock other than `customer`".into());
         }
-        // Every channel ranked: two unranked channels would tie, and the canonical path
-        // breaks that tie by touch order, which the compiled ranks do not model.
-        if [
-            Channel::Coupon,
-            Channel::DealRegistration,
-            Channel::Link,
-            Channel::Manual,
-        ]
-        .iter()
-        .any(|c| !a.priority.contains(c))
-        {
-            return Err("a channel priority that leaves a channel out".into());
-        }
+        // Each channel's rank as the canonical attribution ranks it (a channel the
+        // priority leaves out after the listed ones, in the default order).
         let mut rank = [0u8; 4];
-        for c in [
-            Channel::Coupon,
-            Channel::DealRegistration,
-            Channel::Link,
-            Channel::Manual,
-        ] {
-            let r = a
-                .priority
-                .iter()
-                .position(|p| *p == c)
-                .unwrap_or(a.priority.len());
-            rank[channel_index(c)] = u8::try_from(r).unwrap_or(u8::MAX);
+        for c in crate::plan::DEFAULT_PRIORITY {
+            let r = crate::attribution::channel_rank(a, c);
+            rank[channel_index(c)] = u8::try_from(r).unwrap_or(u8::MAX - 1);
         }
         let combine_max = match doc.combine {
             Combine::FirstMatch => false,

@@ -140,13 +140,17 @@ fn default_window() -> u32 {
     30
 }
 
+/// The default channel priority, highest first; channels a custom `priority` leaves out
+/// rank below the listed ones in this order (docs/semantics.md).
+pub(crate) const DEFAULT_PRIORITY: [Channel; 4] = [
+    Channel::Coupon,
+    Channel::DealRegistration,
+    Channel::Link,
+    Channel::Manual,
+];
+
 fn default_priority() -> Vec<Channel> {
-    vec![
-        Channel::Coupon,
-        Channel::DealRegistration,
-        Channel::Link,
-        Channel::Manual,
-    ]
+    DEFAULT_PRIORITY.to_vec()
 }
 
 /// Per-channel overrides of the attribution settings.
