@@ -200,7 +200,8 @@ export interface Attribution {
     [k: string]: ChannelSettings | undefined
   }
   /**
-   * Channels from highest priority to lowest.
+   * Channels from highest priority to lowest. A channel left out ranks below every
+   * listed one; left-out channels rank among themselves in the default order.
    */
   priority?: Channel[]
   /**

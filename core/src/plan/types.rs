@@ -116,7 +116,8 @@ pub struct Attribution {
     #[serde(default)]
     #[schemars(example = serde_json::json!({"coupon": {"window_days": 365}}))]
     pub channels: BTreeMap<Channel, ChannelSettings>,
-    /// Channels from highest priority to lowest.
+    /// Channels from highest priority to lowest. A channel left out ranks below every
+    /// listed one; left-out channels rank among themselves in the default order.
     #[serde(default = "default_priority")]
     pub priority: Vec<Channel>,
     /// How long an attribution holds.
