@@ -195,6 +195,17 @@ pub fn plan<D: Draw>(r: &mut D) -> Value {
         p["payouts"]["currency"] = serde_json::json!("plan");
     }
     p["payouts"]["fx_date"] = serde_json::json!(r.pick(&["earned", "available", "statement"]));
+    // One plan in four ranks channels its own way, often leaving some out (they rank
+    // after the listed ones, in the default order).
+    if r.below(4) == 0 {
+        let mut left: Vec<&str> = vec!["coupon", "deal_registration", "link", "manual"];
+        let mut priority = Vec::new();
+        for _ in 0..1 + r.below(4) {
+            let k = r.below(left.len() as u64) as usize;
+            priority.push(left.remove(k));
+        }
+        p["attribution"]["priority"] = serde_json::json!(priority);
+    }
     // One plan in four sets a channel's own window or model (a deal registration's model
     // may then be the latest touch).
     if r.below(4) == 0 {
