@@ -229,7 +229,7 @@ fn generated_inputs_run_natively_and_agree() {
     let (mut native, mut ran, mut foreign, mut handed_over) = (0, 0, 0, 0);
     // Inputs run natively under a rule with a `product` or `campaign` condition, and
     // under a channel's own attribution settings.
-    let (mut labelled, mut channelled) = (0, 0);
+    let (mut labelled, mut channelled, mut redelivered) = (0, 0, 0);
     for case in 0..400 {
         let p = plan(&mut r);
         let folds = folds_other_currencies(&p);
@@ -240,6 +240,11 @@ fn generated_inputs_run_natively_and_agree() {
         });
         let per_channel = p["attribution"].get("channels").is_some();
         let text = input(&mut r, p);
+        let doc: Value = serde_json::from_str(&text).expect("JSON");
+        let events = doc["events"].as_array().expect("events");
+        let mut ids: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+        ids.sort_unstable();
+        let repeats = ids.windows(2).any(|w| w[0] == w[1]);
         let input = match Input::from_json(&text) {
             Ok(i) => i,
             Err(e) => panic!(
@@ -253,6 +258,7 @@ fn generated_inputs_run_natively_and_agree() {
             native += 1;
             labelled += usize::from(reads_labels);
             channelled += usize::from(per_channel);
+            redelivered += usize::from(repeats);
             let plan_currency = input.plan.doc().currency;
             if input.events.iter().any(|e| match &e.body {
                 partnerkit::input::Body::Payment(p) => p.currency != plan_currency,
@@ -279,13 +285,17 @@ fn generated_inputs_run_natively_and_agree() {
     eprintln!(
         "{native} of {ran} generated inputs ran natively, {foreign} with payments in other \
          currencies than the plan's, {labelled} under a rule on products or campaigns, \
-         {channelled} under a channel's own window or model; \
+         {channelled} under a channel's own window or model, {redelivered} with redeliveries; \
          {handed_over} with such payments under plans that read amounts in their own \
          currency were handed over"
     );
     assert!(
-        foreign >= 20 && handed_over >= 5 && labelled >= 20 && channelled >= 20,
-        "{foreign}, {handed_over}, {labelled}, {channelled}"
+        foreign >= 20
+            && handed_over >= 5
+            && labelled >= 20
+            && channelled >= 20
+            && redelivered >= 20,
+        "{foreign}, {handed_over}, {labelled}, {channelled}, {redelivered}"
     );
     assert!(
         errs.is_empty(),

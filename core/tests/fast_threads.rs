@@ -211,7 +211,7 @@ fn inputs_the_fold_hands_over_are_handed_over_on_any_number_of_threads() {
     let program = Program::new(Plan::from_json(PLAN).expect("plan"));
     let partners = partners();
     for (spoil, what) in [
-        (Spoil::RepeatedId, "repeated event ids"),
+        (Spoil::RepeatedId, "two different events with one id"),
         (
             Spoil::UnknownPayment,
             "a refund of a payment not applied before it",
@@ -620,6 +620,99 @@ fn copy_row(from: &Events, i: usize, to: &mut Events) {
             Some(usd),
         ),
         k => panic!("row {i}: {k:?}"),
+    }
+    let j = to.len() - 1;
+    for (src, dst) in from.labels().into_iter().zip(to.labels_mut()) {
+        dst.set(j, src.text(i));
+    }
+}
+
+/// Redeliveries: a webhook log repeats some events verbatim, anywhere in it (the first
+/// copy of each counts, as on the canonical path). The log with every fifth row sent
+/// again (after a later row, or as the last one) folds to the same ledger as the log
+/// without them, on 1, 2 and 3 threads and under every shard plan; a copy that differs
+/// (a payment's amount) is a conflict the canonical path reports.
+#[test]
+fn redelivered_events_are_dropped_on_any_number_of_threads() {
+    let partners = partners();
+    let clean = mixed(0xd0b1e, 3_000, false);
+    let mut twice = Events::with_capacity(clean.len() + clean.len() / 5);
+    let mut again = Vec::new();
+    for i in 0..clean.len() {
+        copy_row(&clean, i, &mut twice);
+        if i % 5 == 0 {
+            again.push(i);
+        }
+        // A redelivery comes a few rows after its first copy.
+        if i % 5 == 2 {
+            for k in again.drain(..) {
+                copy_row(&clean, k, &mut twice);
+            }
+        }
+    }
+    for k in again {
+        copy_row(&clean, k, &mut twice);
+    }
+    assert!(
+        twice.len() > clean.len() + clean.len() / 6,
+        "{} rows",
+        twice.len()
+    );
+    for (k, plan) in SHARD_PLANS.iter().enumerate() {
+        let program = Program::new(Plan::from_json(plan).expect("plan"));
+        let want = on(1, || {
+            program.evaluate_columns(&partners, &clean, &[], as_of(), &Options::default())
+        })
+        .expect("evaluates");
+        assert!(want.path.is_native(), "plan {k}: {:?}", want.path);
+        for threads in [1, 2, 3] {
+            let got = on(threads, || {
+                program.evaluate_columns(&partners, &twice, &[], as_of(), &Options::default())
+            })
+            .expect("evaluates");
+            let what = format!("plan {k}, {threads} threads");
+            assert!(got.path.is_native(), "{what}: {:?}", got.path);
+            // The entries' rows differ (a redelivery's row is past its first copy's): the
+            // ledgers are compared as the report writes them.
+            assert_eq!(
+                got.ledger.to_json_lines(),
+                want.ledger.to_json_lines(),
+                "{what}"
+            );
+            assert_eq!(got.ledger.totals(), want.ledger.totals(), "{what}");
+        }
+    }
+    // The same id with another amount: handed over, and the canonical path's error.
+    let mut conflict = Events::with_capacity(twice.len() + 1);
+    for i in 0..twice.len() {
+        copy_row(&twice, i, &mut conflict);
+    }
+    let usd = Currency::parse("USD").expect("USD");
+    let p = (0..clean.len())
+        .find(|&i| clean.kind[i] == partnerkit::input::Kind::Payment)
+        .expect("a payment");
+    let customer = clean.customers.strings.get(clean.customer[p] as usize);
+    let (tax, discount) = (clean.tax(p), clean.discount(p));
+    let amount = clean.amount[p] + 1;
+    conflict.push_payment(
+        clean.id.get(p),
+        clean.at[p],
+        customer,
+        amount,
+        tax,
+        discount,
+        usd,
+    );
+    // Only the amount differs: the copy's product is the first's too.
+    let j = conflict.len() - 1;
+    conflict.product.set(j, clean.product.text(p));
+    let program = Program::new(Plan::from_json(SHARD_PLANS[0]).expect("plan"));
+    for threads in [1, 2] {
+        let got = on(threads, || {
+            program.evaluate_columns(&partners, &conflict, &[], as_of(), &Options::default())
+        });
+        let e = got.expect_err("a conflict");
+        assert_eq!(e.code().as_str(), "ConflictingEvent", "{}", e.to_json());
     }
 }
 

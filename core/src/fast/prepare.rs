@@ -53,6 +53,9 @@ pub(super) struct Ids {
     /// The uniqueness check's two buffers of a word an event, handed on for the ledger's
     /// instant columns: memory already faulted in, rather than fresh pages to clear.
     pub(super) spare: [Vec<u64>; 2],
+    /// Rows that repeat an earlier row's event exactly (redeliveries), ascending: the
+    /// fold skips them, as the canonical path ignores them.
+    pub(super) dropped: Vec<u32>,
 }
 
 /// The entries of one task of the id pass: how many make a chunk (the last may be
@@ -130,12 +133,18 @@ pub(super) fn scan_ids(ev: &Events) -> Result<Ids, Bail> {
     };
     let touches = parts.iter().map(|p| p.touches).sum();
     let counts: Vec<Vec<usize>> = parts.into_iter().map(|p| p.count).collect();
-    let (found, spare) = check_unique(hashes, n, chunk, &counts)?;
+    let Checked {
+        found,
+        repeats,
+        spare,
+    } = check_unique(hashes, n, chunk, &counts);
+    let dropped = drop_redeliveries(ev, &repeats)?;
     let named = named(found, |row, k| is_named_payment(ev, row, k));
     Ok(Ids {
         named,
         touches,
         spare,
+        dropped,
     })
 }
 
@@ -272,26 +281,22 @@ const LOW: u64 = 0xffff_ffff;
 /// on the bits the uniqueness check keeps (the strings confirm it in [`slots`]).
 type Found = (u32, u32);
 
-/// Event ids must be unique: a repeated id is a duplicate to drop or a conflict to report,
-/// which the canonical path does. The hashes `h` (entries `0..n` the events' ids by row,
+/// Event ids must be unique: a repeated id is a redelivery to drop or a conflict to
+/// report, as the canonical path does. The hashes `h` (entries `0..n` the events' ids by row,
 /// the rest the named payments' ids) are spread over 512 buckets by their top bits
 /// (`counts[c][b]`: how many of chunk `c`'s hashes, `h[c * chunk..]`, fall in bucket `b`),
 /// as words of the entry's index (high half) and the hash's low half: the bucket and the
 /// low half hold 41 bits of the hash, and the index reaches the rest in `h` when those
 /// agree. Each bucket, small enough to stay in cache, then goes through an open-addressing
-/// set of its events: an equal hash hands the input over. The bucket's named payments
+/// set of its events: an event whose hash is already there stays out of it, paired with
+/// the one that is (see [`drop_redeliveries`]). The bucket's named payments
 /// come after its events and look their hash up in the set: every event they agree with
 /// on those 41 bits is a candidate. Both steps run on rayon's threads (chunks scatter into
 /// their own share of each bucket; ranges of buckets are checked apart), and what they
 /// find does not depend on how the work is shared. Returns the candidates, in no
-/// particular order, and the buffers for reuse (`n` words each).
+/// particular order, the repeats by row, and the buffers for reuse (`n` words each).
 #[inline(never)]
-pub(super) fn check_unique(
-    h: Vec<u64>,
-    n: usize,
-    chunk: usize,
-    counts: &[Vec<usize>],
-) -> Result<(Vec<Found>, [Vec<u64>; 2]), Bail> {
+pub(super) fn check_unique(h: Vec<u64>, n: usize, chunk: usize, counts: &[Vec<usize>]) -> Checked {
     use rayon::prelude::*;
     let buckets = 1usize << BITS;
     // Where each bucket starts in the scattered copy.
@@ -348,12 +353,7 @@ pub(super) fn check_unique(
 /// The second half of [`check_unique`]: each bucket of the scattered copy `tmp` (bucket
 /// `b` at `starts[b]..starts[b + 1]`, its events before its named payments) through an
 /// open-addressing set, ranges of buckets on rayon's threads.
-fn check_buckets(
-    mut h: Vec<u64>,
-    n: usize,
-    mut tmp: Vec<u64>,
-    starts: &[usize],
-) -> Result<(Vec<Found>, [Vec<u64>; 2]), Bail> {
+fn check_buckets(mut h: Vec<u64>, n: usize, mut tmp: Vec<u64>, starts: &[usize]) -> Checked {
     use rayon::prelude::*;
     let buckets = starts.len() - 1;
     // One table per range of buckets, reused without clearing: a power of two at least
@@ -366,11 +366,12 @@ fn check_buckets(
     let (h_ref, tmp_ref) = (&h, &tmp);
     // The entry index of the word a slot points at.
     let index = |slot: u64| (tmp_ref[(slot & LOW) as usize - 1] >> 32) as usize;
-    let check = |g: usize, ranges: usize| -> Result<Vec<Found>, Bail> {
+    let check = |g: usize, ranges: usize| -> (Vec<Found>, Vec<Repeat>) {
         let mut table = vec![0u64; size];
         // From the table's own length, so that `k & mask` is seen to be in bounds.
         let mask = table.len() - 1;
         let mut found = Vec::new();
+        let mut repeats = Vec::new();
         for b in g * buckets / ranges..(g + 1) * buckets / ranges {
             let (start, end) = (starts[b], starts[b + 1]);
             let words = &tmp_ref[start..end];
@@ -386,7 +387,12 @@ fn check_buckets(
                         break;
                     }
                     if slot >> 32 == low && h_ref[index(slot)] == h_ref[(w >> 32) as usize] {
-                        return repeated();
+                        // The same hash as an event already in the set: a redelivery, a
+                        // conflict or a collision, which the caller tells apart. Only
+                        // the first stays in the set, so every later one pairs with it.
+                        let (a, b) = (index(slot) as u32, (w >> 32) as u32);
+                        repeats.push((a.min(b), a.max(b)));
+                        break;
                     }
                     k = (k + 1) & mask;
                 }
@@ -406,30 +412,86 @@ fn check_buckets(
                 }
             }
         }
-        Ok(found)
+        (found, repeats)
     };
     // On one thread, one range checked here; else a few ranges a thread.
-    let found = match rayon::current_num_threads() {
-        1 => check(0, 1)?,
+    let (found, mut repeats) = match rayon::current_num_threads() {
+        1 => check(0, 1),
         t => {
             let ranges = (t * 4).min(buckets);
-            let parts = (0..ranges)
+            let parts: Vec<(Vec<Found>, Vec<Repeat>)> = (0..ranges)
                 .into_par_iter()
                 .map(|g| check(g, ranges))
-                .collect::<Result<Vec<_>, Bail>>()?;
-            parts.into_iter().flatten().collect()
+                .collect();
+            let mut found = Vec::new();
+            let mut repeats = Vec::new();
+            for (f, r) in parts {
+                found.extend(f);
+                repeats.extend(r);
+            }
+            (found, repeats)
         }
     };
+    // In row order, whichever range found them.
+    repeats.sort_unstable();
     h.truncate(n);
     tmp.truncate(n);
-    Ok((found, [h, tmp]))
+    Checked {
+        found,
+        repeats,
+        spare: [h, tmp],
+    }
 }
 
-/// A repeated id hash: a real duplicate or a 64-bit collision; either way the canonical
-/// path sorts it out exactly.
-#[cold]
-fn repeated<T>() -> Result<T, Bail> {
-    bail("repeated event ids")
+/// Two event rows (by index, the first lower) whose ids have one hash: a redelivery of
+/// one event, a conflict, or a 64-bit collision ([`drop_redeliveries`] tells them apart).
+type Repeat = (u32, u32);
+
+/// What the uniqueness check found.
+pub(super) struct Checked {
+    /// Candidates for the named payments (see [`named`]).
+    found: Vec<Found>,
+    /// Rows whose id hash an earlier row's has, each with that row, by row.
+    repeats: Vec<Repeat>,
+    /// The check's two buffers of a word an event, handed on.
+    spare: [Vec<u64>; 2],
+}
+
+/// The rows to drop as redeliveries, ascending: of the rows `repeats` pairs, each later
+/// one whose event is exactly the earlier one's (the canonical path keeps the first of
+/// identical events with one id and ignores the others). Two events with one id that
+/// differ are a conflict, which the canonical path reports, and two ids with one hash a
+/// collision it tells apart: either hands the input over.
+fn drop_redeliveries(ev: &Events, repeats: &[Repeat]) -> Result<Vec<u32>, Bail> {
+    let mut dropped = Vec::with_capacity(repeats.len());
+    for &(a, b) in repeats {
+        let (a, b) = (a as usize, b as usize);
+        if ev.id.get_bytes(a) != ev.id.get_bytes(b) {
+            return bail("two event ids with one 64-bit hash");
+        }
+        if !same_event(ev, a, b) {
+            return bail("two different events with one id");
+        }
+        dropped.push(b as u32);
+    }
+    dropped.sort_unstable();
+    dropped.dedup();
+    Ok(dropped)
+}
+
+/// Whether rows `a` and `b` hold the same event in every field but the id (interned
+/// values compare by index: one string, one index).
+fn same_event(ev: &Events, a: usize, b: usize) -> bool {
+    ev.kind[a] == ev.kind[b]
+        && ev.at[a] == ev.at[b]
+        && ev.partner[a] == ev.partner[b]
+        && ev.customer[a] == ev.customer[b]
+        && ev.channel[a] == ev.channel[b]
+        && ev.amounts(a) == ev.amounts(b)
+        && ev.currency[a] == ev.currency[b]
+        && ev.payment[a] == ev.payment[b]
+        && ev.qualified(a) == ev.qualified(b)
+        && ev.labels().iter().all(|l| l.get(a) == l.get(b))
 }
 
 /// The rows to apply (at ≤ as_of), in canonical order.
@@ -455,6 +517,22 @@ impl Rows {
         match self {
             Rows::InOrder(_) => i as u32,
             Rows::Sorted(v) => v[i],
+        }
+    }
+
+    /// These rows but `dropped` (ascending): the redeliveries the fold skips. No list is
+    /// built when there are none.
+    pub(super) fn without(self, dropped: &[u32]) -> Rows {
+        if dropped.is_empty() {
+            return self;
+        }
+        let keep = |r: &u32| dropped.binary_search(r).is_err();
+        match self {
+            Rows::InOrder(n) => Rows::Sorted((0..n as u32).filter(keep).collect()),
+            Rows::Sorted(mut v) => {
+                v.retain(keep);
+                Rows::Sorted(v)
+            }
         }
     }
 
@@ -509,14 +587,15 @@ pub(super) fn canonical_rows(ev: &Events, as_of: i64) -> Rows {
 
 #[cfg(test)]
 mod tests {
-    use super::{BITS, Found, bucket};
+    use super::{BITS, Checked, Found, Repeat, bucket};
     use crate::fast::Events;
     use crate::money::Currency;
     use crate::plan::Channel;
 
     /// Counts the buckets of `h` as the id pass does (chunks as it makes them on this
-    /// many threads) and runs the check; entries from `n` on are named payments.
-    fn check(h: Vec<u64>, n: usize) -> Result<Vec<Found>, super::Bail> {
+    /// many threads) and runs the check; entries from `n` on are named payments. The
+    /// candidates sorted, and the repeats.
+    fn check(h: Vec<u64>, n: usize) -> (Vec<Found>, Vec<Repeat>) {
         let len = h.len();
         let chunk = super::chunk_len(len);
         let counts: Vec<Vec<usize>> = h
@@ -529,16 +608,20 @@ mod tests {
                 count
             })
             .collect();
-        let (mut found, [a, b]) = super::check_unique(h, n, chunk, &counts)?;
+        let Checked {
+            mut found,
+            repeats,
+            spare: [a, b],
+        } = super::check_unique(h, n, chunk, &counts);
         assert_eq!((a.len(), b.len()), (n, n), "the buffers handed on");
         found.sort_unstable();
-        Ok(found)
+        (found, repeats)
     }
 
-    /// The uniqueness check on bare hashes (no named payments).
-    fn check_unique(h: Vec<u64>) -> Result<Vec<Found>, super::Bail> {
+    /// The uniqueness check on bare hashes (no named payments): the repeats it finds.
+    fn check_unique(h: Vec<u64>) -> Vec<Repeat> {
         let n = h.len();
-        check(h, n)
+        check(h, n).1
     }
 
     /// A SplitMix64 stream: distinct, well-spread 64-bit values.
@@ -575,29 +658,33 @@ mod tests {
     fn finds_a_repeat() {
         for n in [1, 10, 20_000, 200_000, 300_001] {
             let h = hashes(n);
-            assert!(check_unique(h.clone()).is_ok(), "{n} distinct");
+            assert!(check_unique(h.clone()).is_empty(), "{n} distinct");
             if n < 10 {
                 continue;
             }
             for (a, b) in [(0, n - 1), (n / 2, n / 3), (7, 8)] {
                 let mut d = h.clone();
                 d[b] = d[a];
-                assert!(check_unique(d).is_err(), "{n}: {a} repeated at {b}");
+                let want = (a.min(b) as u32, a.max(b) as u32);
+                assert_eq!(check_unique(d), [want], "{n}: {a} repeated at {b}");
             }
             // The largest and smallest hashes, alone and twice.
             let mut m = h.clone();
             m[3] = u64::MAX;
             m[4] = u64::MAX - 1;
-            assert!(check_unique(m.clone()).is_ok());
+            assert!(check_unique(m.clone()).is_empty());
             m[5] = u64::MAX;
-            assert!(check_unique(m).is_err());
+            assert_eq!(check_unique(m.clone()), [(3, 5)]);
+            // Three rows with one hash: each later one paired with the first.
+            m[n - 1] = u64::MAX;
+            assert_eq!(check_unique(m), [(3, 5), (3, n as u32 - 1)]);
             // Zero is an ordinary hash.
             let mut z = h;
             z[1] = 0;
             z[9] = 1;
-            assert!(check_unique(z.clone()).is_ok());
+            assert!(check_unique(z.clone()).is_empty());
             z[2] = 0;
-            assert!(check_unique(z).is_err());
+            assert_eq!(check_unique(z), [(1, 2)]);
         }
     }
 
@@ -615,9 +702,10 @@ mod tests {
             for (j, i) in [20, n / 2, n - 1].into_iter().enumerate() {
                 h[i] = base ^ ((j as u64 + 1) << 40);
             }
-            assert!(check_unique(h.clone()).is_ok(), "{n}");
+            assert!(check_unique(h.clone()).is_empty(), "{n}");
             h[n / 3] = h[n / 2];
-            assert!(check_unique(h).is_err(), "{n}: a real repeat among them");
+            let want = ((n / 3) as u32, (n / 2) as u32);
+            assert_eq!(check_unique(h), [want], "{n}: a real repeat among them");
         }
     }
 
@@ -657,7 +745,8 @@ mod tests {
                 ids.push(id);
             }
             h.extend(&named);
-            let found = check(h.clone(), n).ok().expect("unique");
+            let (found, repeats) = check(h.clone(), n);
+            assert!(repeats.is_empty());
             // Candidates: every event alike in the kept bits, the strings not yet read.
             let last = n as u32 - 1;
             let want: Vec<Found> = vec![
@@ -681,10 +770,12 @@ mod tests {
             assert!(super::named(found.clone(), |_, _| false).pairs().is_empty());
             // No candidates: none named.
             assert!(super::named(Vec::new(), same).pairs().is_empty());
-            // A repeat among the events still hands the input over.
+            // A repeat among the events is found, and the named payments still are.
             let mut d = h;
             d[n / 2] = d[5];
-            assert!(check(d, n).is_err());
+            let (again, repeats) = check(d, n);
+            assert_eq!(repeats, [(5, n as u32 / 2)]);
+            assert_eq!(again, want);
         }
     }
 

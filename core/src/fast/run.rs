@@ -545,7 +545,7 @@ pub(crate) fn run(
         }
     }
     let ids = scan_ids(ev)?;
-    let rows = canonical_rows(ev, as_of);
+    let rows = canonical_rows(ev, as_of).without(&ids.dropped);
     if let Some((first, last)) = rows.ends() {
         // Every entry is available at most a hold after the latest event (`rows` are in
         // time order), and in a zone whose clocks change at most a day more: one check here

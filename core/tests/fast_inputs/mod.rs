@@ -592,6 +592,20 @@ pub fn input<D: Draw>(r: &mut D, plan: Value) -> String {
             events.push(signup);
         }
     }
+    // One input in four has redeliveries (an event sent again verbatim, later in the log:
+    // dropped by both paths); now and then one of them differs (a conflict, the canonical
+    // path's error).
+    if !events.is_empty() && r.below(4) == 0 {
+        for _ in 0..1 + r.below(3) {
+            let k = r.below(events.len() as u64) as usize;
+            let mut copy = events[k].clone();
+            if r.below(16) == 0 {
+                copy["at"] = serde_json::json!("2026-12-31T23:00:00Z");
+            }
+            let at = k + 1 + r.below((events.len() - k) as u64) as usize;
+            events.insert(at, copy);
+        }
+    }
     // Midnight in UTC, or any hour: due days and month ends begin at local midnight.
     let as_of = format!(
         "{}T{:02}:00:00Z",
