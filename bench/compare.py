@@ -406,6 +406,34 @@ def run_polars(d: dict[str, np.ndarray]) -> Totals:
     return {(y, m): c for y, m, c in by.iter_rows()}
 
 
+# --- checks shared with the other scripts of bench/ --------------------------------------
+
+
+def ledger_rows(ledger: pa.Table, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The ledger's `columns`, row by row."""
+    return list(zip(*(ledger.column(c).to_pylist() for c in columns), strict=True))
+
+
+def against_canonical(
+    doc: dict[str, Any], ledger: pa.Table, columns: tuple[str, ...], fast_median: float
+) -> tuple[bool, str]:
+    """Evaluates `doc` on the canonical path and compares its entries' `columns`, in order,
+    with `ledger`'s: whether they are the same, and the figures as a line's tail."""
+    start = time.perf_counter()
+    report = partnerkit.evaluate(doc)
+    canonical = time.perf_counter() - start
+    frame = report.entries_df()
+    same = ledger_rows(ledger, columns) == list(
+        zip(*(frame[c].tolist() for c in columns), strict=True)
+    )
+    tail = (
+        f"; canonical {canonical:.3f} s ({canonical / fast_median:.1f}x the fast path's "
+        f"median); {ledger.num_rows:,} entries "
+        + (f"identical ({', '.join(columns)})" if same else "DIFFER")
+    )
+    return same, tail
+
+
 # --- main -----------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from compare import AS_OF, PARTNERS, PLAN, arrow_table, dataset
+from compare import AS_OF, PARTNERS, PLAN, against_canonical, arrow_table, dataset, ledger_rows
 
 import partnerkit
 
@@ -54,10 +54,6 @@ def labelled(table: pa.Table, seed: int) -> tuple[pa.Table, int, int]:
 
 def rules(*extra: dict[str, Any]) -> dict[str, Any]:
     return {**PLAN, "rules": [*extra, {"id": "base", "reward": {"percent": "20"}}]}
-
-
-def rows(ledger: pa.Table) -> list[tuple[Any, ...]]:
-    return list(zip(*(ledger.column(c).to_pylist() for c in COLUMNS), strict=True))
 
 
 def timed(plan: dict[str, Any], table: pa.Table, partners: list[str], repeat: int) -> Any:
@@ -121,18 +117,9 @@ def main() -> None:
                 "events": table,
                 "as_of": AS_OF,
             }
-            start = time.perf_counter()
-            report = partnerkit.evaluate(doc)
-            canonical = time.perf_counter() - start
-            frame = report.entries_df()
-            want = list(zip(*(frame[c].tolist() for c in COLUMNS), strict=True))
-            same = rows(res.ledger) == want
+            same, tail = against_canonical(doc, res.ledger, COLUMNS, median)
             differ |= not same
-            line += (
-                f"; canonical {canonical:.3f} s ({canonical / median:.1f}x the fast path's "
-                f"median); {res.ledger.num_rows:,} entries "
-                + ("identical (id, status, amount, rule)" if same else "DIFFER")
-            )
+            line += tail
         print(line, flush=True)
     # What the two columns cost to read: compare.py's plan (which reads neither) on the
     # table with them and without, alternated; the ledgers must be the same.
@@ -143,7 +130,7 @@ def main() -> None:
         without_t += t
         res, t = timed(PLAN, table, ids, 1)
         with_t += t
-    same = rows(res.ledger) == rows(bare.ledger)
+    same = ledger_rows(res.ledger, COLUMNS) == ledger_rows(bare.ledger, COLUMNS)
     differ |= not same
     extra = statistics.median(with_t) - statistics.median(without_t)
     print(

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from compare import AS_OF, PARTNERS, PLAN, arrow_table, dataset
+from compare import AS_OF, PARTNERS, PLAN, against_canonical, arrow_table, dataset
 
 import partnerkit
 
@@ -55,10 +55,6 @@ def rates(direct: bool) -> list[dict[str, str]]:
         rate = f"1.{800 + k * 37 % 400}" if direct else f"0.{9000 + k * 37 % 400}"
         out.append({"date": date, "from": src, "to": dst, "rate": rate})
     return out
-
-
-def rows(ledger: pa.Table) -> list[tuple[Any, ...]]:
-    return list(zip(*(ledger.column(c).to_pylist() for c in COLUMNS), strict=True))
 
 
 def main() -> None:
@@ -99,17 +95,9 @@ def main() -> None:
                 "fx": fx,
                 "as_of": AS_OF,
             }
-            start = time.perf_counter()
-            report = partnerkit.evaluate(doc)
-            canonical = time.perf_counter() - start
-            frame = report.entries_df()
-            same = rows(res.ledger) == list(zip(*(frame[c].tolist() for c in COLUMNS), strict=True))
+            same, tail = against_canonical(doc, res.ledger, COLUMNS, median)
             differ |= not same
-            line += (
-                f"; canonical {canonical:.3f} s ({canonical / median:.1f}x the fast path's "
-                f"median); {res.ledger.num_rows:,} entries "
-                + ("identical (id, status, amount, currency)" if same else "DIFFER")
-            )
+            line += tail
         print(line, flush=True)
     if differ:
         sys.exit("the fast path's ledger differs from the canonical one")
