@@ -1,6 +1,12 @@
 //! The extension module's allocator: mimalloc, and how it gives freed memory back.
 
-use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
+use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::c_void;
+
+use libmimalloc_sys::{
+    mi_free, mi_malloc, mi_malloc_aligned, mi_option_get, mi_option_set, mi_option_t, mi_realloc,
+    mi_realloc_aligned, mi_zalloc, mi_zalloc_aligned,
+};
 
 /// The extension module's global allocator: mimalloc instead of the system's (glibc's
 /// malloc on Linux). glibc serves every block above its mmap threshold (at most 32 MB) with
@@ -26,8 +32,87 @@ use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
 /// warm evaluations, median 0.95 s with it and 1.00 s without (bench/README, tenth
 /// session). Unlike the `MIMALLOC_ALLOW_THP=0` environment variable, the feature does not
 /// switch huge pages off for the rest of the host's process.
+///
+/// Requests go through [`Natural`], not the `mimalloc` crate's allocator, which asks for
+/// every block by its alignment (see there why that costs).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Natural = Natural;
+
+/// The largest alignment a plain `mi_malloc` block has whenever the request's size is a
+/// multiple of it: mimalloc's `MI_MAX_ALIGN_SIZE`. A page's first block starts 16-aligned,
+/// and block sizes are multiples of 8 bytes, of 16 from 64 bytes up, exactly the size
+/// asked below 64 bytes: so a block of a size that is a multiple of `a` (`a` ≤ 16) sits at
+/// a multiple of `a`.
+const NATURAL_ALIGN: usize = 16;
+
+/// mimalloc as a global allocator that asks for a block by its alignment only when a plain
+/// block would not have it, as the standard library asks the system's `malloc`.
+///
+/// The `mimalloc` crate's allocator calls `mi_malloc_aligned` for every request. mimalloc 3
+/// serves that from a plain size class only when the class's block size is a power of two;
+/// any other size (a 48-byte entry id, a 368-byte explanation, most of what `Engine.apply`
+/// allocates) takes its generic path, which over-allocates by `align - 1` bytes into the
+/// next size class and finds its page anew each time (the over-allocation lets an aligned
+/// block start inside a larger one). That is more instructions per allocation and up to a
+/// size class more memory per block, on every call (bench/README, eighteenth session).
+/// Here a request whose alignment a plain block already has (`align` ≤ 16, the size a
+/// multiple of it) calls `mi_malloc`; anything else keeps the aligned calls.
+pub(crate) struct Natural;
+
+/// Whether a plain mimalloc block of `size` bytes has the alignment `align`.
+#[inline(always)]
+fn natural(size: usize, align: usize) -> bool {
+    align <= NATURAL_ALIGN && align <= size && size.is_multiple_of(align)
+}
+
+// SAFETY: every block comes from mimalloc and goes back to it (`mi_free` takes plain and
+// aligned blocks alike); a block has the layout's alignment, by `natural` or by the
+// aligned call; a null pointer reports failure, as the trait requires.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Natural {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: FFI calls with a size and a power-of-two alignment.
+        unsafe {
+            if natural(layout.size(), layout.align()) {
+                mi_malloc(layout.size()).cast()
+            } else {
+                mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as `alloc`.
+        unsafe {
+            if natural(layout.size(), layout.align()) {
+                mi_zalloc(layout.size()).cast()
+            } else {
+                mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, so from mimalloc.
+        unsafe { mi_free(ptr.cast::<c_void>()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from this allocator; a block moved by `mi_realloc` is a plain
+        // block of `new_size` bytes, which has the alignment when `natural` says so.
+        unsafe {
+            if natural(new_size, layout.align()) {
+                mi_realloc(ptr.cast::<c_void>(), new_size).cast()
+            } else {
+                mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
 
 /// mimalloc's `mi_option_purge_decommits` (its position in `mi_option_e`, the same in
 /// mimalloc 2 and 3; `libmimalloc-sys` names no constant for it).
@@ -79,4 +164,88 @@ pub(crate) fn options() -> Vec<(&'static str, i64)> {
     #[allow(clippy::useless_conversion)]
     let purge_decommits = i64::from(purge_decommits);
     vec![("purge_decommits", purge_decommits)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural;
+
+    #[test]
+    fn plain_blocks_only_where_they_have_the_alignment() {
+        // Sizes of no power of two take the plain call when a multiple of the alignment.
+        for (size, align) in [
+            (1, 1),
+            (24, 8),
+            (40, 8),
+            (48, 16),
+            (80, 16),
+            (368, 8),
+            (4096, 16),
+        ] {
+            assert!(natural(size, align), "{size} {align}");
+        }
+        // Not a multiple, wider than 16, or smaller than the alignment: the aligned call.
+        for (size, align) in [(24, 16), (8, 16), (0, 1), (64, 32), (4096, 4096), (12, 8)] {
+            assert!(!natural(size, align), "{size} {align}");
+        }
+    }
+
+    /// `N` bytes marked with `i`.
+    fn marked<const N: usize>(i: usize) -> [u8; N] {
+        std::array::from_fn(|k| (i + k) as u8)
+    }
+
+    /// Pushes 700 values one at a time (the vector reallocates across size classes and
+    /// between the plain and aligned calls), checking the alignment at each step and every
+    /// value at the end, then shrinks it.
+    fn grow<T>(make: impl Fn(usize) -> T, same: impl Fn(&T, &T) -> bool) {
+        let mut v: Vec<T> = Vec::new();
+        for i in 0..700 {
+            v.push(make(i));
+            assert_eq!(v.as_ptr() as usize % align_of::<T>(), 0);
+        }
+        assert!(v.iter().enumerate().all(|(i, x)| same(x, &make(i))));
+        v.truncate(3);
+        v.shrink_to_fit();
+        assert_eq!(v.as_ptr() as usize % align_of::<T>(), 0);
+        assert!(same(&v[2], &make(2)));
+    }
+
+    #[test]
+    fn every_block_is_aligned_and_keeps_its_bytes() {
+        // Through this binary's global allocator, which is the module's.
+        #[repr(align(16))]
+        struct A16([u8; 48]);
+        #[repr(align(64))]
+        struct A64([u8; 96]);
+        #[repr(align(4096))]
+        struct Page([u8; 40]);
+        #[repr(align(16384))]
+        struct Wide([u8; 16384]);
+        grow(|i| A16(marked(i)), |a, b| a.0 == b.0);
+        grow(|i| A64(marked(i)), |a, b| a.0 == b.0);
+        grow(marked::<24>, |a, b| a == b);
+        grow(|i| ((i as u128) << 64) | i as u128, |a, b| a == b);
+        // Boxes kept alive side by side: blocks of the 96-byte class lie 96 bytes apart, so
+        // a plain block for a 32-aligned value of 96 bytes would be misaligned every other
+        // time.
+        #[repr(align(32))]
+        struct A32([u8; 96]);
+        let boxes: Vec<Box<A32>> = (0..300).map(|i| Box::new(A32(marked(i)))).collect();
+        for (i, b) in boxes.iter().enumerate() {
+            assert_eq!(std::ptr::from_ref::<A32>(b) as usize % 32, 0);
+            assert_eq!(b.0, marked::<96>(i));
+        }
+        for i in 0..300 {
+            let page = Box::new(Page(marked(i)));
+            assert_eq!(std::ptr::from_ref::<Page>(&page) as usize % 4096, 0);
+            assert_eq!(page.0, marked::<40>(i));
+            let wide = Box::new(Wide(marked(i)));
+            assert_eq!(std::ptr::from_ref::<Wide>(&wide) as usize % 16384, 0);
+            assert_eq!(wide.0[..5], marked::<5>(i));
+            let zeros = vec![0_u64; i + 1];
+            assert!(zeros.iter().all(|&w| w == 0));
+            assert_eq!(zeros.as_ptr() as usize % 8, 0);
+        }
+    }
 }
