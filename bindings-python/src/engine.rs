@@ -2,9 +2,11 @@
 //!
 //! A service keeps one engine per program in memory, applies each webhook's event as it
 //! arrives and asks for balances and reports; `snapshot()` persists it and pickling goes
-//! through it. The core engine is held behind a mutex, locked only while the GIL is released
-//! (inside [`error::run`]), so threads may share an engine and a thread waiting for the lock
-//! never holds the GIL that the lock holder needs to finish.
+//! through it. The core engine is held behind a mutex, so threads may share an engine. A
+//! thread waits for the mutex only with the GIL released (inside [`error::run`]), so it never
+//! holds the GIL that the mutex's holder needs to finish. `apply` of one event dict takes
+//! the mutex with the GIL held when the mutex is free, and releases the GIL only for a
+//! failure's rebuild ([`Engine::apply_held`]).
 //!
 //! Events, partners and FX rates cross as JSON text like every document, except the one
 //! event dict of `apply` (the webhook path), which is read straight into the core's event
@@ -12,7 +14,7 @@
 //! facade types; `apply`'s entries come back as [`Entry`] mappings that type a value when
 //! it is read (`entry.rs`).
 
-use std::sync::Mutex;
+use std::sync::{Mutex, TryLockError};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -45,18 +47,57 @@ impl Engine {
         f: impl FnOnce(&mut partnerkit::Engine) -> partnerkit::Result<T> + Send,
     ) -> PyResult<T> {
         error::run(py, || {
-            let mut engine = self.inner.lock().map_err(|_| {
-                partnerkit::Error::new(
-                    partnerkit::ErrorCode::Internal,
-                    "",
-                    "an earlier call panicked inside this engine (a bug: please report it), so \
-                     its state cannot be trusted: restore it from a snapshot taken before, or \
-                     build a new engine from the event log",
-                )
-            })?;
+            let mut engine = self.inner.lock().map_err(|_| poisoned())?;
             f(&mut engine)
         })
     }
+
+    /// Applies one event read from a dict with the GIL held, when no other thread holds the
+    /// engine; `Err(event)` hands the event back when one does, for [`Engine::with`].
+    ///
+    /// Releasing the GIL and taking it back costs about 430 instructions of a call's
+    /// 12,800 (bench/README, eighteenth session), and no other thread would get far in the
+    /// call's microseconds anyway. Only a failed event's rebuild of the engine from its log,
+    /// a cost linear in the log, runs with the GIL released
+    /// (`partnerkit::Engine::apply_checked_with_status_then`): a bad webhook does not stop
+    /// the host's other threads. Waiting for the mutex with the GIL held could deadlock
+    /// against a holder that needs the GIL back to finish, hence `try_lock`. A panic
+    /// poisons the mutex as in [`Engine::with`].
+    fn apply_held(
+        &self,
+        py: Python<'_>,
+        event: partnerkit::input::CheckedEvent,
+    ) -> PyResult<Result<Applied, partnerkit::input::CheckedEvent>> {
+        partnerkit::guard(|| {
+            let mut engine = match self.inner.try_lock() {
+                Ok(engine) => engine,
+                Err(TryLockError::WouldBlock) => return Ok(Err(event)),
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+            };
+            let written = engine.apply_checked_with_status_then(event, |job| py.detach(job))?;
+            let plan = engine.plan().doc();
+            Ok(Ok((written, plan.rounding, plan.currency)))
+        })
+        .map_err(|e| error::to_py(py, &e))
+    }
+}
+
+/// What `apply` wrote, with the plan's rounding and currency that type the entries.
+type Applied = (
+    Vec<(partnerkit::ledger::Entry, partnerkit::report::Status)>,
+    partnerkit::money::Rounding,
+    partnerkit::money::Currency,
+);
+
+/// The error of every call after a panic inside the engine poisoned its mutex.
+fn poisoned() -> partnerkit::Error {
+    partnerkit::Error::new(
+        partnerkit::ErrorCode::Internal,
+        "",
+        "an earlier call panicked inside this engine (a bug: please report it), so its state \
+         cannot be trusted: restore it from a snapshot taken before, or build a new engine \
+         from the event log",
+    )
 }
 
 /// The document path of what is given: `one` for a single object (a dict), `many` for a
@@ -128,10 +169,13 @@ impl Engine {
             Err(_) => None,
         };
         let (written, rounding, currency) = match direct {
-            Some(event) => self.with(py, move |e| {
-                let written = e.apply_checked_with_status(event)?;
-                Ok((written, e.plan().doc().rounding, e.plan().doc().currency))
-            })?,
+            Some(event) => match self.apply_held(py, event)? {
+                Ok(applied) => applied,
+                Err(event) => self.with(py, move |e| {
+                    let written = e.apply_checked_with_status(event)?;
+                    Ok((written, e.plan().doc().rounding, e.plan().doc().currency))
+                })?,
+            },
             None => {
                 let text = convert::document(events, root(events, "events[0]", "events"))?;
                 self.with(py, |e| {

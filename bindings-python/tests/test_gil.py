@@ -1,12 +1,15 @@
-"""The GIL is released while the core works (evaluating, or building an engine from a
-document): other Python threads run meanwhile."""
+"""The GIL is released while the core works (evaluating, building an engine from a
+document, or rebuilding an engine after a failed event): other Python threads run meanwhile.
+`Engine.apply` of one dict keeps it for its microseconds of work."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 
@@ -82,3 +85,62 @@ def test_other_threads_run_during_core_work(call: Callable[[str], object]) -> No
     # of the whole call. The call takes far longer than 10 ms (asserted, not assumed).
     assert took[0] > 0.1
     assert turns > rate * min(took[0] * 0.25, 0.05), (turns, rate, took)
+
+
+def test_other_threads_run_while_a_failed_apply_rebuilds_the_engine() -> None:
+    # `apply` of one event dict holds the GIL: its fold takes microseconds, less than
+    # releasing and retaking the GIL would cost. An event that fails half-way makes the
+    # engine rebuild itself from its log, as long as evaluating the whole log: that part
+    # runs with the GIL released. A second touch for c1 past `max_touches_per_customer`
+    # fails after the fraud checks saw it, so the engine rebuilds.
+    text = slow_input()
+    engine = partnerkit.Engine(text, {"max_touches_per_customer": 1})
+    applied, report = engine.events_applied, engine.report("2026-02-01T00:00:00Z").to_json()
+    again = {
+        "id": "t2",
+        "kind": "touch",
+        "at": dt.datetime(2026, 1, 6, tzinfo=dt.UTC),
+        "partner": "ana",
+        "customer": "c1",
+        "channel": "link",
+    }
+    rate = spin(0.05) / 0.05
+    started, done = threading.Event(), threading.Event()
+    took: list[float] = []
+    failed: list[BaseException] = []
+
+    def worker() -> None:
+        started.set()
+        t0 = time.perf_counter()
+        try:
+            engine.apply(again)
+        except partnerkit.LimitExceededError as e:
+            failed.append(e)
+        took.append(time.perf_counter() - t0)
+        done.set()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    started.wait()
+    turns = 0
+    while not done.is_set():
+        turns += 1
+        time.perf_counter()
+    t.join()
+    assert [type(e) for e in failed] == [partnerkit.LimitExceededError]
+    assert took[0] > 0.1
+    assert turns > rate * min(took[0] * 0.25, 0.05), (turns, rate, took)
+    # The engine is as it was, and goes on.
+    assert engine.events_applied == applied
+    assert engine.report("2026-02-01T00:00:00Z").to_json() == report
+    [entry] = engine.apply(
+        {
+            "id": "p-next",
+            "kind": "payment",
+            "at": dt.datetime(2026, 1, 7, tzinfo=dt.UTC),
+            "customer": "c1",
+            "amount": Decimal("10.00"),
+            "currency": "USD",
+        }
+    )
+    assert entry["amount"] == Decimal("1.00")

@@ -668,3 +668,56 @@ fn a_checked_event_applies_as_its_json_text_does() {
     assert_eq!(native.events_applied(), 2);
     assert_eq!(native.snapshot(), text.snapshot());
 }
+
+#[test]
+fn a_failed_events_rebuild_runs_where_the_caller_says() {
+    // A touch past `max_touches_per_customer` fails inside the fold, after the fraud
+    // tracker saw it: the engine rebuilds from its log. `apply_checked_with_status_then`
+    // hands that job to `slow` (a binding releases its interpreter lock there); a `slow`
+    // that does not run it still leaves the engine as it was, and a call that does not fail
+    // never calls `slow`.
+    let limits = partnerkit::Limits::from_json(r#"{"max_touches_per_customer": 1}"#).unwrap();
+    let doc = json!({"plan": plan(), "partners": [{"id": "ana"}]}).to_string();
+    let mut e = Engine::from_json_with(&doc, &limits).unwrap();
+    let checked = |v: &Value| partnerkit::input::event_from_deserializer(v, "events[0]").unwrap();
+    let mut calls = 0;
+    let first = touch("t1", "2026-01-10T09:00:00Z", "ana", "c1");
+    e.apply_checked_with_status_then(checked(&first), |_| calls += 1)
+        .unwrap();
+    assert_eq!(calls, 0);
+    let before = e.snapshot();
+    let report = e.report_json("2026-01-31T00:00:00Z").unwrap();
+    let second = touch("t2", "2026-01-11T09:00:00Z", "ana", "c1");
+    for runs in [true, false] {
+        let mut ran = 0;
+        let got = e.apply_checked_with_status_then(checked(&second), |job| {
+            calls += 1;
+            if runs {
+                job();
+                ran += 1;
+            }
+        });
+        let (code, path, _) = code_path(got);
+        assert_eq!(
+            (code, path.as_str()),
+            (ErrorCode::LimitExceeded, "events[0]")
+        );
+        assert_eq!(ran, usize::from(runs));
+        assert_eq!(e.snapshot(), before);
+        assert_eq!(e.report_json("2026-01-31T00:00:00Z").unwrap(), report);
+    }
+    assert_eq!(calls, 2);
+    // A failure that changes nothing (an unknown partner) needs no rebuild.
+    let stranger = touch("t3", "2026-01-12T09:00:00Z", "zed", "c2");
+    let (code, _, _) =
+        code_path(e.apply_checked_with_status_then(checked(&stranger), |_| calls += 1));
+    assert_eq!((code, calls), (ErrorCode::UnknownPartner, 2));
+    // And the engine goes on: the first touch's customer pays, 100.00 × 20% = 20.00.
+    let p = pay("p1", "2026-01-15T12:00:00Z", "c1", "100.00");
+    let got = e
+        .apply_checked_with_status_then(checked(&p), |_| calls += 1)
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0.amount.to_string(), "20.00");
+    assert_eq!(calls, 2);
+}

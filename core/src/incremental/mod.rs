@@ -212,7 +212,7 @@ impl Engine {
     /// `events[index]` (how the CLI reproduces `evaluate`'s errors event by event).
     pub fn apply_at(&mut self, event: Event, index: usize) -> Result<Vec<Entry>> {
         let event = checked_event(event, || format!("events[{index}]"))?;
-        let written = self.apply_one(event, index)?;
+        let written = self.apply_one(event, index, run_here)?;
         Ok(written.into_iter().map(|(e, _)| e).collect())
     }
 
@@ -250,7 +250,7 @@ impl Engine {
     /// when asked.
     pub fn apply_with_status(&mut self, event: Event) -> Result<Vec<(Entry, Status)>> {
         let event = checked_event(event, || "events[0]".to_owned())?;
-        self.apply_one(event, 0)
+        self.apply_one(event, 0, run_here)
     }
 
     /// [`Engine::apply_with_status`] for an event read by the document reader
@@ -261,7 +261,22 @@ impl Engine {
         &mut self,
         event: crate::input::CheckedEvent,
     ) -> Result<Vec<(Entry, Status)>> {
-        self.apply_one(event.into_event(), 0)
+        self.apply_one(event.into_event(), 0, run_here)
+    }
+
+    /// [`Engine::apply_checked_with_status`], with the slow part of a failure handed to
+    /// `slow`. An event that fails half-way leaves the state to rebuild from the log (a cost
+    /// linear in the log, [`Engine::apply`]); `slow` is given that job and must run it, as
+    /// a binding that holds its interpreter's lock during the call runs it with the lock
+    /// released, so a bad webhook does not stop the host's other threads while the engine
+    /// rebuilds. A job `slow` leaves unrun runs when `slow` returns. The outcome is
+    /// [`Engine::apply_checked_with_status`]'s in every case.
+    pub fn apply_checked_with_status_then(
+        &mut self,
+        event: crate::input::CheckedEvent,
+        slow: impl FnOnce(&mut (dyn FnMut() + Send)),
+    ) -> Result<Vec<(Entry, Status)>> {
+        self.apply_one(event.into_event(), 0, slow)
     }
 
     /// [`Engine::apply_json`], returning the entries as values with their statuses (see
@@ -270,7 +285,7 @@ impl Engine {
         // One event (the webhook case) is read straight into its type.
         if json.trim_start().starts_with('{') {
             let event = crate::input::event_from_str(json, "events[0]")?;
-            return self.apply_one(event, 0);
+            return self.apply_one(event, 0, run_here);
         }
         let value = json_value(json, "")?;
         let items = match &value {
@@ -306,7 +321,12 @@ impl Engine {
 
     /// [`Engine::apply_items`] for one event (every webhook): the same checks and fold,
     /// without the batch's sorting and bookkeeping vectors.
-    fn apply_one(&mut self, event: Event, index: usize) -> Result<Vec<(Entry, Status)>> {
+    fn apply_one(
+        &mut self,
+        event: Event,
+        index: usize,
+        slow: impl FnOnce(&mut (dyn FnMut() + Send)),
+    ) -> Result<Vec<(Entry, Status)>> {
         let h = self.seen.hash(&event.id);
         match self.seen.get(&self.log, h, &event.id) {
             Some(j) if self.log[j] == event => {
@@ -326,7 +346,7 @@ impl Engine {
         let state = &mut self.state;
         let outcome = crate::guard::guard(|| state.apply(&event, index));
         if let Err(e) = outcome {
-            return Err(self.recover(e, 0));
+            return Err(self.recover_in(e, 0, slow));
         }
         let at = event.at;
         let mut out: Vec<(Entry, Status)> = self.state.entries[start..]
@@ -452,6 +472,17 @@ impl Engine {
     /// After a fold failed with `e` once `done` of its events were applied: the state
     /// rebuilt from the log (so the engine is as it was), and the error to return.
     fn recover(&mut self, e: Error, done: usize) -> Error {
+        self.recover_in(e, done, run_here)
+    }
+
+    /// [`Engine::recover`], the rebuild from the log run by `slow` (see
+    /// [`Engine::apply_checked_with_status_then`]).
+    fn recover_in(
+        &mut self,
+        e: Error,
+        done: usize,
+        slow: impl FnOnce(&mut (dyn FnMut() + Send)),
+    ) -> Error {
         // `State::apply` raises these while it checks an event, before it changes
         // anything (`State::partner`, `lifecycle::refund`): when the call's first event
         // fails so, there is nothing to undo, and a bad webhook costs no rebuild.
@@ -467,6 +498,29 @@ impl Engine {
         if untouched {
             return e;
         }
+        let mut pending = Some(e);
+        let mut outcome: Option<Error> = None;
+        let mut job = || {
+            if let Some(e) = pending.take() {
+                outcome = Some(self.rebuild(e));
+            }
+        };
+        slow(&mut job);
+        // A `slow` that did not run the job leaves it to run here: the engine is never
+        // left half-applied.
+        job();
+        outcome.unwrap_or_else(|| {
+            Error::new(
+                ErrorCode::Internal,
+                "",
+                "the engine's rebuild after a failed event gave no outcome",
+            )
+        })
+    }
+
+    /// The state rebuilt from the log after the error `e` (so the engine is as it was), and
+    /// the error to return.
+    fn rebuild(&mut self, e: Error) -> Error {
         match self.replay(&self.log) {
             Ok(state) => {
                 self.state = state;
@@ -679,6 +733,11 @@ fn instant(s: &str) -> Result<Instant> {
 }
 
 /// Entries in a report's order: `earned_at`, then id.
+/// The `slow` of callers with nothing to release: the rebuild runs on the spot.
+fn run_here(job: &mut (dyn FnMut() + Send)) {
+    job();
+}
+
 fn report_order(out: &mut [(Entry, Status)]) {
     out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
 }
