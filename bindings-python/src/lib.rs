@@ -2,7 +2,8 @@
 //!
 //! A thin layer over the core (see the repository's ARCHITECTURE.md): each function turns
 //! its Python argument into the JSON document the core reads (`convert`), calls the core
-//! with the GIL released and panics contained (`error::run`), and hands the result back —
+//! with the GIL released and panics contained (`error::run`; `Engine.apply` of one dict
+//! keeps the GIL, `engine`), and hands the result back —
 //! reports as handles whose canonical JSON is the core's own bytes (`report`). The Python
 //! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views;
 //! `engine` is the incremental engine behind a mutex; `simulate` the simulator's scenario

@@ -332,7 +332,9 @@ class Engine:
     `LateEventError`, whose message says how to recover (a new engine from the event log). A
     redelivered event is ignored (and counted in the report's ``duplicates_ignored``); the same
     id with other content raises `ConflictingEventError`. A call that fails changes nothing.
-    The GIL is released while the core works; threads may share an engine (calls take turns).
+    The GIL is released while the core works, except in `apply` of one event dict, whose
+    microseconds of work keep it (a failed event's rebuild from the log releases it);
+    threads may share an engine (calls take turns).
     Engines pickle through `snapshot`, with the limits they were built or restored with.
     """
 
