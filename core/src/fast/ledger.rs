@@ -155,9 +155,8 @@ impl Ledger {
             out.partner.push(partners.of(&e.partner));
             out.event.push(events.of(&e.event));
             out.customer
-                .push(e.customer.as_deref().map_or(NONE, |c| customers.of(c)));
-            out.rule
-                .push(e.rule.as_deref().map_or(NONE, |r| rules.of(r)));
+                .push(e.customer.as_ref().map_or(NONE, |c| customers.of(c)));
+            out.rule.push(e.rule.as_ref().map_or(NONE, |r| rules.of(r)));
             ids.push(&e.id);
             out.amount.push(
                 super::columns::minor128(e.amount, e.currency.digits())
@@ -430,20 +429,25 @@ impl Total {
     }
 }
 
-/// A dictionary built in first-seen order.
+/// A dictionary built in first-seen order, of the report's shared strings.
+///
+/// Keyed by the entries' own `Arc`s (a reference count, not a copy, per new name: nearly
+/// every entry of a report names an event no other entry names) and hashed with foldhash,
+/// not SipHash, whose rounds were a tenth of a canonical `evaluate_arrow`'s time (bench/README,
+/// eighteenth session). Indices follow first appearance, so no output depends on the hash.
 #[derive(Default)]
 struct Dict {
-    index: std::collections::HashMap<String, u32>,
+    index: std::collections::HashMap<std::sync::Arc<str>, u32, foldhash::fast::RandomState>,
     names: Strings,
 }
 
 impl Dict {
-    fn of(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
+    fn of(&mut self, s: &std::sync::Arc<str>) -> u32 {
+        if let Some(&i) = self.index.get(&**s) {
             return i;
         }
         let i = u32::try_from(self.names.len()).unwrap_or(NONE);
-        self.index.insert(s.to_owned(), i);
+        self.index.insert(s.clone(), i);
         self.names.push(s);
         i
     }
