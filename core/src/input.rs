@@ -796,25 +796,32 @@ fn event_at(raw: RawEvent, path: &str) -> Result<Event> {
         raw.partners.is_some(),
     ];
     let fields = EventFields::of(kind);
-    for (i, (field, here)) in EVENT_FIELDS.into_iter().zip(present).enumerate() {
-        let bit = 1u32 << i;
-        if here && fields.allowed & bit == 0 {
-            return Err(Error::new(
+    let here = present
+        .iter()
+        .enumerate()
+        .fold(0u32, |m, (i, &p)| m | (u32::from(p) << i));
+    // The first field, in `EVENT_FIELDS` order, that is there without belonging to the kind
+    // or missing though the kind needs it: one test of the masks for a well-formed event.
+    let wrong = (here & !fields.allowed) | (!here & fields.required);
+    if wrong != 0 {
+        let i = wrong.trailing_zeros();
+        let field = EVENT_FIELDS.get(i as usize).copied().unwrap_or("(unnamed)");
+        return Err(if here & (1 << i) != 0 {
+            Error::new(
                 ErrorCode::UnknownField,
                 format!("{path}.{field}"),
                 format!("field `{field}` does not belong to a {kind} event"),
-            ));
-        }
-        if !here && fields.required & bit != 0 {
-            return Err(Error::new(
+            )
+        } else {
+            Error::new(
                 ErrorCode::MissingField,
                 format!("{path}.{field}"),
                 format!(
                     "missing field `{field}`: a {kind} event needs {}",
                     fields.names.join(", ")
                 ),
-            ));
-        }
+            )
+        });
     }
     if raw.id.0.is_empty() {
         return Err(Error::new(
@@ -1183,5 +1190,34 @@ mod tests {
         let big = amount_in(dec("1000000000000000000.01"), "USD").unwrap_err();
         assert_eq!(big.code(), ErrorCode::LimitExceeded);
         assert!(amount_in(dec("-1000000000000000000"), "USD").is_ok());
+    }
+
+    #[test]
+    fn the_first_wrong_field_in_field_order_is_the_one_reported() {
+        // A payment with `channel` (a touch's) and without `currency`: `channel` comes first
+        // in the field order, so it is the error; without `channel`, the missing currency.
+        let err = |v: serde_json::Value| {
+            let e = event_from_value(&v, "events[3]").unwrap_err();
+            (e.code(), e.path().to_owned())
+        };
+        let pay = serde_json::json!({"id": "p1", "kind": "payment", "at": "2026-01-05T00:00:00Z",
+            "customer": "c1", "amount": "1.00", "channel": "link"});
+        assert_eq!(
+            err(pay.clone()),
+            (ErrorCode::UnknownField, "events[3].channel".to_owned())
+        );
+        let mut without = pay;
+        without.as_object_mut().expect("object").remove("channel");
+        assert_eq!(
+            err(without),
+            (ErrorCode::MissingField, "events[3].currency".to_owned())
+        );
+        // A touch with `amount` (after `channel` in the order) and without `channel`.
+        let touch = serde_json::json!({"id": "t1", "kind": "touch", "at": "2026-01-05T00:00:00Z",
+            "partner": "ana", "customer": "c1", "amount": "1.00"});
+        assert_eq!(
+            err(touch),
+            (ErrorCode::MissingField, "events[3].channel".to_owned())
+        );
     }
 }

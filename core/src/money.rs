@@ -47,7 +47,7 @@ impl Currency {
         if !bytes.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
-        lookup(code).map(|d| Currency(bytes, d as u8))
+        lookup(bytes).map(|d| Currency(bytes, d as u8))
     }
 
     /// The three-letter code, e.g. `"USD"`.
@@ -63,10 +63,21 @@ impl Currency {
     }
 }
 
-/// Minor-unit digits of `code`, if it is in the table.
-fn lookup(code: &str) -> Option<u32> {
+/// Minor-unit digits of `code`, if it is in the table (sorted by code).
+///
+/// The codes compare as three-byte numbers, which order as the text does: every event's
+/// currency is looked up, and comparing strings costs a `memcmp` call per probe.
+fn lookup(code: [u8; 3]) -> Option<u32> {
+    let key = |c: &[u8]| -> u32 {
+        match *c {
+            [a, b, d] => u32::from_be_bytes([0, a, b, d]),
+            // Every code of the table has three letters (tested); a longer one sorts last.
+            _ => u32::MAX,
+        }
+    };
+    let want = key(&code);
     ISO_4217
-        .binary_search_by(|(c, _)| (*c).cmp(code))
+        .binary_search_by(|(c, _)| key(c.as_bytes()).cmp(&want))
         .ok()
         .and_then(|i| ISO_4217.get(i))
         .map(|&(_, digits)| digits)
@@ -417,6 +428,20 @@ mod tests {
             "XAU", "XXX", "XDR", "usd", "Usd", "US", "USDD", "", "HRK", "ÜSD", "US ",
         ] {
             assert_eq!(Currency::parse(bad), None, "{bad:?}");
+        }
+        // Every code of the table is found with its digits, and the codes between and
+        // around them are not (the lookup compares codes as numbers).
+        for &(code, digits) in super::ISO_4217 {
+            assert_eq!(cur(code).digits(), digits, "{code}");
+        }
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                for c in [b'A', b'M', b'Z'] {
+                    let code = String::from_utf8(vec![a, b, c]).expect("ASCII");
+                    let listed = super::ISO_4217.iter().any(|(k, _)| *k == code);
+                    assert_eq!(Currency::parse(&code).is_some(), listed, "{code}");
+                }
+            }
         }
     }
 
