@@ -732,12 +732,12 @@ fn instant(s: &str) -> Result<Instant> {
     parse_instant(s).map_err(|m| Error::new(ErrorCode::InvalidValue, "as_of", m))
 }
 
-/// Entries in a report's order: `earned_at`, then id.
 /// The `slow` of callers with nothing to release: the rebuild runs on the spot.
 fn run_here(job: &mut (dyn FnMut() + Send)) {
     job();
 }
 
+/// Entries in a report's order: `earned_at`, then id.
 fn report_order(out: &mut [(Entry, Status)]) {
     out.sort_by(|a, b| (a.0.earned_at, &a.0.id).cmp(&(b.0.earned_at, &b.0.id)));
 }
