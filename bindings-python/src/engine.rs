@@ -75,8 +75,7 @@ impl Engine {
                 Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
             };
             let written = engine.apply_checked_with_status_then(event, |job| py.detach(job))?;
-            let plan = engine.plan().doc();
-            Ok(Ok((written, plan.rounding, plan.currency)))
+            Ok(Ok(applied(&engine, written)))
         })
         .map_err(|e| error::to_py(py, &e))
     }
@@ -88,6 +87,15 @@ type Applied = (
     partnerkit::money::Rounding,
     partnerkit::money::Currency,
 );
+
+/// `written` by `engine`, with its plan's rounding and currency (every route of `apply`).
+fn applied(
+    engine: &partnerkit::Engine,
+    written: Vec<(partnerkit::ledger::Entry, partnerkit::report::Status)>,
+) -> Applied {
+    let plan = engine.plan().doc();
+    (written, plan.rounding, plan.currency)
+}
 
 /// The error of every call after a panic inside the engine poisoned its mutex.
 fn poisoned() -> partnerkit::Error {
@@ -173,14 +181,14 @@ impl Engine {
                 Ok(applied) => applied,
                 Err(event) => self.with(py, move |e| {
                     let written = e.apply_checked_with_status(event)?;
-                    Ok((written, e.plan().doc().rounding, e.plan().doc().currency))
+                    Ok(applied(e, written))
                 })?,
             },
             None => {
                 let text = convert::document(events, root(events, "events[0]", "events"))?;
                 self.with(py, |e| {
                     let written = e.apply_json_with_status(&text)?;
-                    Ok((written, e.plan().doc().rounding, e.plan().doc().currency))
+                    Ok(applied(e, written))
                 })?
             }
         };
