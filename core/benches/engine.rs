@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench -p partnerkit --bench engine                 # apply per event, then sizes
 //! cargo bench -p partnerkit --bench engine -- apply        # only the criterion groups
+//! cargo bench -p partnerkit --bench engine -- clicks       # a customer's long history
 //! PARTNERKIT_BENCH_EVENTS=1100000 cargo bench -p partnerkit --bench engine -- snapshot
 //! PARTNERKIT_BENCH_CALLS=20000 cargo bench -p partnerkit --bench engine -- calls
 //! ```
@@ -21,7 +22,9 @@
 //! `PARTNERKIT_BENCH_CALLS` events (default 20,000) one by one after the history, timed once:
 //! a fixed amount of work, to count instructions per call under a profiler
 //! (`valgrind --tool=callgrind --toggle-collect='partnerkit::incremental::Engine::apply'`)
-//! and compare versions. Benchmarks print figures; they assert nothing about time.
+//! and compare versions. The `clicks` group times `apply` of a payment by a customer whose
+//! history is 990 daily touches by the partner it is credited to (see [`clicks`]).
+//! Benchmarks print figures; they assert nothing about time.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -255,6 +258,76 @@ fn event_json(ev: &Event) -> String {
     }
 }
 
+/// Touches in the `clicks` group's history: a customer who clicked its partner's link every
+/// day for 990 days, near the default limit of 1,000 touches a customer.
+const CLICKS: usize = 990;
+
+/// `apply` of a payment by a customer with a long history of touches, all by the partner it
+/// is credited to: [`CLICKS`] daily clicks, then one payment a second. Each payment checks
+/// which other partners influenced it (SPEC §11), which looks at the touches inside the
+/// widest window (30 days here: the last 30 clicks, fewer as the payments move on), not at
+/// every click since the first.
+fn clicks(c: &mut Criterion) {
+    let day = TimeDelta::days(1);
+    let events: Vec<Event> = (0..CLICKS)
+        .map(|i| Event {
+            id: format!("k{i:04}").into(),
+            at: start() + day * i32::try_from(i).expect("fits"),
+            body: Body::Touch(Touch {
+                partner: "partner00000".to_owned(),
+                customer: "clickr".to_owned(),
+                channel: Channel::Link,
+                campaign: None,
+                ip: None,
+                meta: BTreeMap::new(),
+            }),
+        })
+        .collect();
+    let after = start() + day * i32::try_from(CLICKS).expect("fits");
+    let input = Input {
+        plan: Plan::from_json(PLAN).expect("plan"),
+        partners: partners(),
+        events,
+        fx: Vec::new(),
+        as_of: after,
+    };
+    let mut e = Engine::new(&input).expect("history applies");
+    let mut next = 0i64;
+    let mut group = c.benchmark_group("clicks");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("payment", |b| {
+        b.iter_custom(|iters| {
+            let payments: Vec<Event> = (0..iters)
+                .map(|_| {
+                    next += 1;
+                    Event {
+                        id: format!("q{next:08}").into(),
+                        at: after + TimeDelta::seconds(next),
+                        body: Body::Payment(Payment {
+                            customer: "clickr".to_owned(),
+                            amount: Decimal::new(4_900, 2),
+                            currency: usd(),
+                            tax: Decimal::ZERO,
+                            discount: Decimal::ZERO,
+                            product: None,
+                            subscription: None,
+                            order: None,
+                        }),
+                    }
+                })
+                .collect();
+            let t = Instant::now();
+            for ev in payments {
+                black_box(e.apply(ev).expect("applies"));
+            }
+            t.elapsed()
+        })
+    });
+    group.finish();
+}
+
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let out = f();
@@ -359,5 +432,5 @@ fn snapshot(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, apply, calls, snapshot);
+criterion_group!(benches, apply, clicks, calls, snapshot);
 criterion_main!(benches);
