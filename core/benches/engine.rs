@@ -71,34 +71,15 @@ fn events_of(i: usize) -> Vec<Event> {
     let customer = format!("cust{c:06}");
     let mut out = Vec::new();
     if i < CUSTOMERS {
-        out.push(Event {
-            id: format!("t{c:06}").into(),
-            at: at - TimeDelta::days(1),
-            body: Body::Touch(Touch {
-                partner: format!("partner{:05}", c % PARTNERS),
-                customer: customer.clone(),
-                channel: Channel::Link,
-                campaign: None,
-                ip: None,
-                meta: BTreeMap::new(),
-            }),
-        });
+        out.push(link_touch(
+            format!("t{c:06}"),
+            at - TimeDelta::days(1),
+            format!("partner{:05}", c % PARTNERS),
+            customer.clone(),
+        ));
     }
     let cents = 900 + (i as i64 * 7_919) % 20_000;
-    out.push(Event {
-        id: format!("p{i:07}").into(),
-        at,
-        body: Body::Payment(Payment {
-            customer,
-            amount: Decimal::new(cents, 2),
-            currency: usd(),
-            tax: Decimal::ZERO,
-            discount: Decimal::ZERO,
-            product: None,
-            subscription: None,
-            order: None,
-        }),
-    });
+    out.push(payment(format!("p{i:07}"), at, customer, cents));
     if i % 20 == 7 {
         let after = if (i / 20).is_multiple_of(2) { 10 } else { 31 };
         out.push(Event {
@@ -112,6 +93,51 @@ fn events_of(i: usize) -> Vec<Event> {
         });
     }
     out
+}
+
+/// A touch by link.
+fn link_touch(id: String, at: DateTime<Utc>, partner: String, customer: String) -> Event {
+    Event {
+        id: id.into(),
+        at,
+        body: Body::Touch(Touch {
+            partner,
+            customer,
+            channel: Channel::Link,
+            campaign: None,
+            ip: None,
+            meta: BTreeMap::new(),
+        }),
+    }
+}
+
+/// A payment of `cents` US cents, without tax or discount.
+fn payment(id: String, at: DateTime<Utc>, customer: String, cents: i64) -> Event {
+    Event {
+        id: id.into(),
+        at,
+        body: Body::Payment(Payment {
+            customer,
+            amount: Decimal::new(cents, 2),
+            currency: usd(),
+            tax: Decimal::ZERO,
+            discount: Decimal::ZERO,
+            product: None,
+            subscription: None,
+            order: None,
+        }),
+    }
+}
+
+/// The bench plan and partners with `events`, as of `as_of`.
+fn input(events: Vec<Event>, as_of: DateTime<Utc>) -> Input {
+    Input {
+        plan: Plan::from_json(PLAN).expect("plan"),
+        partners: partners(),
+        events,
+        fx: Vec::new(),
+        as_of,
+    }
 }
 
 /// Payments `range` and their events, in canonical order.
@@ -153,13 +179,7 @@ fn with_history() -> (Engine, usize, DateTime<Utc>, Input) {
         .min()
         .expect("an event");
     events.retain(|e| e.at < cutoff);
-    let input = Input {
-        plan: Plan::from_json(PLAN).expect("plan"),
-        partners: partners(),
-        events,
-        fx: Vec::new(),
-        as_of: cutoff,
-    };
+    let input = input(events, cutoff);
     let t = Instant::now();
     let engine = Engine::new(&input).expect("history applies");
     let took = t.elapsed();
@@ -270,28 +290,18 @@ const CLICKS: usize = 990;
 fn clicks(c: &mut Criterion) {
     let day = TimeDelta::days(1);
     let events: Vec<Event> = (0..CLICKS)
-        .map(|i| Event {
-            id: format!("k{i:04}").into(),
-            at: start() + day * i32::try_from(i).expect("fits"),
-            body: Body::Touch(Touch {
-                partner: "partner00000".to_owned(),
-                customer: "clickr".to_owned(),
-                channel: Channel::Link,
-                campaign: None,
-                ip: None,
-                meta: BTreeMap::new(),
-            }),
+        .map(|i| {
+            let at = start() + day * i32::try_from(i).expect("fits");
+            link_touch(
+                format!("k{i:04}"),
+                at,
+                "partner00000".to_owned(),
+                "clickr".to_owned(),
+            )
         })
         .collect();
     let after = start() + day * i32::try_from(CLICKS).expect("fits");
-    let input = Input {
-        plan: Plan::from_json(PLAN).expect("plan"),
-        partners: partners(),
-        events,
-        fx: Vec::new(),
-        as_of: after,
-    };
-    let mut e = Engine::new(&input).expect("history applies");
+    let mut e = Engine::new(&input(events, after)).expect("history applies");
     let mut next = 0i64;
     let mut group = c.benchmark_group("clicks");
     group.sample_size(20);
@@ -302,20 +312,8 @@ fn clicks(c: &mut Criterion) {
             let payments: Vec<Event> = (0..iters)
                 .map(|_| {
                     next += 1;
-                    Event {
-                        id: format!("q{next:08}").into(),
-                        at: after + TimeDelta::seconds(next),
-                        body: Body::Payment(Payment {
-                            customer: "clickr".to_owned(),
-                            amount: Decimal::new(4_900, 2),
-                            currency: usd(),
-                            tax: Decimal::ZERO,
-                            discount: Decimal::ZERO,
-                            product: None,
-                            subscription: None,
-                            order: None,
-                        }),
-                    }
+                    let at = after + TimeDelta::seconds(next);
+                    payment(format!("q{next:08}"), at, "clickr".to_owned(), 4_900)
                 })
                 .collect();
             let t = Instant::now();
