@@ -428,7 +428,7 @@ fn type_name(v: &Bound<'_, PyAny>) -> String {
 }
 
 /// How the facade reads a typed string of the canonical JSON (`_READ` in `__init__.py`).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Reader {
     Decimal,
     Instant,
@@ -501,12 +501,26 @@ pub fn typed_str<'py>(py: Python<'py>, key: &str, text: &str) -> PyResult<Bound<
     }
 }
 
-/// The callables behind [`Reader`], looked up once per call.
+/// The callables behind [`Reader`], looked up once per call, and the values they made.
 struct Readers<'py> {
     decimal: Bound<'py, PyAny>,
     datetime: Bound<'py, PyAny>,
     date: Bound<'py, PyAny>,
+    /// The last [`SEEN`] values read, with their reader and text. An explanation repeats
+    /// its amounts (a payment's amount is its base, its credited amount and the reward's
+    /// `of`; a weight of 1 is the touch's, the partner's and the entry's): `Decimal`,
+    /// `datetime` and `date` values are immutable, so an equal text gets the value already
+    /// made rather than another call into Python.
+    seen: std::cell::RefCell<Vec<Seen<'py>>>,
 }
+
+/// A value [`Readers`] made, with its reader and text.
+type Seen<'py> = (Reader, Box<str>, Bound<'py, PyAny>);
+
+/// How many values [`Readers`] keeps for reuse: an explanation has a dozen or so typed
+/// values, about half of them distinct; a linear search of this many is cheaper than the
+/// call it saves.
+const SEEN: usize = 16;
 
 impl<'py> Readers<'py> {
     fn new(py: Python<'py>) -> PyResult<Self> {
@@ -525,16 +539,34 @@ impl<'py> Readers<'py> {
             decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone().into_any(),
             datetime: from_iso(&FROM_ISO_DATETIME, "datetime")?,
             date: from_iso(&FROM_ISO_DATE, "date")?,
+            seen: std::cell::RefCell::new(Vec::new()),
         })
     }
 
-    /// `text` read by `read`.
+    /// `text` read by `read`: the value made for an equal text earlier in the call, if it is
+    /// among the last [`SEEN`], else a new one.
     fn read(&self, read: Reader, text: &str) -> PyResult<Bound<'py, PyAny>> {
-        match read {
+        let found = self
+            .seen
+            .borrow()
+            .iter()
+            .find(|(r, t, _)| *r == read && **t == *text)
+            .map(|(_, _, v)| v.clone());
+        if let Some(v) = found {
+            return Ok(v);
+        }
+        // The borrow has ended: the constructor runs Python code.
+        let v = match read {
             Reader::Decimal => self.decimal.call1((text,)),
             Reader::Instant => self.datetime.call1((text,)),
             Reader::Date => self.date.call1((text,)),
+        }?;
+        let mut seen = self.seen.borrow_mut();
+        if seen.len() == SEEN {
+            seen.remove(0);
         }
+        seen.push((read, text.into(), v.clone()));
+        Ok(v)
     }
 }
 
@@ -644,6 +676,64 @@ impl<'de, 'py> serde::de::Visitor<'de> for Key<'py> {
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok((PyString::intern(self.0, v), reader(v)))
+        Ok(cached_key(self.0, v))
     }
+}
+
+/// Slots of [`KEYS`]: a power of two, several times the keys the canonical JSON uses (about
+/// a hundred), so that they rarely evict one another.
+const KEY_SLOTS: usize = 1024;
+/// Keys longer than this are interned anew at each read rather than cached: the canonical
+/// JSON's own keys are short, and a long key is a caller's (an attribute's name).
+const KEY_MAX: usize = 48;
+
+/// An object key as [`Key`] reads it: the key's text, its interned string and its reader.
+struct CachedKey {
+    text: Box<str>,
+    key: Py<PyString>,
+    read: Option<Reader>,
+}
+
+/// The object keys read lately, each in the slot its text hashes to (a later key of the
+/// same slot takes its place: the cache holds at most [`KEY_SLOTS`] keys whatever keys a
+/// caller's data brings). A read of an entry's explanation meets some forty keys, and
+/// interning each anew (a new `str`, then a lookup in Python's table of interned strings)
+/// was about a fifth of the read; a hit is a hash, a comparison and a reference count.
+/// The lock is never held while Python runs (no Python call is made under it), so no
+/// thread can wait on it while holding the GIL another needs.
+static KEYS: std::sync::Mutex<Vec<Option<CachedKey>>> = std::sync::Mutex::new(Vec::new());
+
+/// The interned string of object key `v` and its reader, from [`KEYS`] when it is there.
+fn cached_key<'py>(py: Python<'py>, v: &str) -> (Bound<'py, PyString>, Option<Reader>) {
+    use std::hash::BuildHasher;
+    if v.len() > KEY_MAX {
+        return (PyString::intern(py, v), reader(v));
+    }
+    let slot =
+        (foldhash::fast::FixedState::with_seed(0x6b65_7973).hash_one(v) as usize) & (KEY_SLOTS - 1);
+    // A poisoned lock (a panic elsewhere while it was held) only loses the cache.
+    let Ok(keys) = KEYS.lock() else {
+        return (PyString::intern(py, v), reader(v));
+    };
+    if let Some(Some(k)) = keys.get(slot)
+        && &*k.text == v
+    {
+        return (k.key.bind(py).clone(), k.read);
+    }
+    drop(keys);
+    let (key, read) = (PyString::intern(py, v), reader(v));
+    let cached = CachedKey {
+        text: v.into(),
+        key: key.clone().unbind(),
+        read,
+    };
+    let evicted = KEYS.lock().ok().map(|mut keys| {
+        if keys.is_empty() {
+            keys.resize_with(KEY_SLOTS, || None);
+        }
+        keys[slot].replace(cached)
+    });
+    // The evicted string is released once the lock is free.
+    drop(evicted);
+    (key, read)
 }
