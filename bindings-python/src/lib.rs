@@ -71,6 +71,16 @@ mod _native {
         Ok(())
     }
 
+    /// The core's canonical JSON `text` (a report, statements, progress) as Python values,
+    /// typed as the facade types them: `Decimal`, aware `datetime` and `date` under the keys
+    /// `report_field_types()` names, everything else as `json.loads` reads it. The facade's
+    /// `Report.to_dict()`, `Engine.statements()` and `Engine.progress()` read through it
+    /// (private: text that is not the core's JSON is an `Internal` error).
+    #[pyfunction]
+    fn _typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+        crate::convert::typed_json(py, text)
+    }
+
     /// The allocator's options the module sets, as they stand: name to value (for the
     /// tests; mimalloc's names).
     #[pyfunction]

@@ -49,6 +49,41 @@ def test_to_dict_round_trips_to_the_canonical_bytes(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", reports())
+def test_to_dict_is_what_the_typing_hook_reads(path: Path) -> None:
+    # `to_dict()` reads the canonical JSON natively; the facade's `_typed` hook over
+    # `json.loads` is the reference: the same dicts, key order and types (`repr` tells
+    # Decimal("5.00") from Decimal("5.0") and a str from a Decimal).
+    text = partnerkit.evaluate(input_text(load(path))).to_json()
+    want = json.loads(text, object_pairs_hook=partnerkit._typed)
+    assert repr(partnerkit.evaluate(input_text(load(path))).to_dict()) == repr(want)
+
+
+def test_typed_json_keys_and_values_past_its_caches() -> None:
+    # The native reader keeps interned keys in a hashed table of 1,024 slots and the last 16
+    # typed values of a call: 3,000 keys of one length must share slots, and values equal
+    # but for their scale ("5.0", "5.00"), or equal text under keys of other types, must
+    # not be taken for one another. Read three times: a cold table, a warm one, and one
+    # that other keys went through in between.
+    rows = {
+        f"k{i:04}": {
+            "amount": f"{i % 7}.{'0' * (i % 3)}".rstrip("."),
+            "earned_at": f"2026-0{1 + i % 9}-01T00:00:00Z",
+            "due": f"2026-0{1 + i % 9}-01",
+            "note": f"{i % 7}",
+            "rate": [f"{i % 5}.5"],
+        }
+        for i in range(3_000)
+    }
+    text = json.dumps({"rows": rows, "amount": "5.0", "fee": "5.00", "total": "5.00"})
+    want = repr(json.loads(text, object_pairs_hook=partnerkit._typed))
+    other = json.dumps({f"z{i:04}": {"amount": "1"} for i in range(3_000)})
+    for _ in range(2):
+        assert repr(partnerkit._native._typed_json(text)) == want
+    partnerkit._native._typed_json(other)
+    assert repr(partnerkit._native._typed_json(text)) == want
+
+
+@pytest.mark.parametrize("path", reports())
 def test_dataframes_match_to_dict(path: Path) -> None:
     report = partnerkit.evaluate(input_text(load(path)))
     d = report.to_dict()

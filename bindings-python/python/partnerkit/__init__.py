@@ -287,7 +287,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The canonical report as Python values: amounts, rates and weights as `Decimal`,
         instants as aware `datetime` (UTC), dates as `date`; everything else as in JSON."""
-        result: dict[str, Any] = json.loads(self.to_json(), object_pairs_hook=_typed)
+        result: dict[str, Any] = _native._typed_json(self.to_json())
         return result
 
     def entries_df(self) -> pd.DataFrame:
@@ -408,7 +408,7 @@ class Engine:
     def statements(self, partner: str, as_of: str | _dt.datetime) -> list[dict[str, Any]]:
         """A partner's statements as of ``as_of``, typed like `Report.to_dict`."""
         text = self._engine.statements_json(partner, _instant(as_of))
-        result: list[dict[str, Any]] = json.loads(text, object_pairs_hook=_typed)
+        result: list[dict[str, Any]] = _native._typed_json(text)
         return result
 
     def progress(self, partner: str, as_of: str | _dt.datetime) -> dict[str, Any] | None:
@@ -417,7 +417,7 @@ class Engine:
         is ``remaining`` (as `Decimal`) — the same object as its item in the report's
         ``progress``. ``None`` when the plan in force has no tiers."""
         text = self._engine.progress_json(partner, _instant(as_of))
-        result: dict[str, Any] | None = json.loads(text, object_pairs_hook=_typed)
+        result: dict[str, Any] | None = _native._typed_json(text)
         return result
 
     def snapshot(self) -> bytes:

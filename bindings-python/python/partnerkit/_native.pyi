@@ -13,6 +13,7 @@ __all__ = [
     "_allocator_options",
     "_debug_panic",
     "_reads_natively",
+    "_typed_json",
     "compare_json",
     "error_codes",
     "evaluate",
@@ -147,6 +148,11 @@ def scenario_json_schema() -> str: ...
 
 # Whether `Engine.apply` reads this event dict natively rather than as JSON text (for tests).
 def _reads_natively(event: Any) -> bool: ...
+
+# The core's canonical JSON as the facade types it (what `json.loads(text,
+# object_pairs_hook=_typed)` gives), read natively: `Report.to_dict`, `Engine.statements`
+# and `Engine.progress` read through it.
+def _typed_json(text: str) -> Any: ...
 
 # The allocator's options the module sets, as they stand: (mimalloc's name, value) pairs
 # (for tests).
