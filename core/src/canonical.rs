@@ -212,17 +212,17 @@ impl Serialize for CommissionView<'_> {
         match &w.base {
             Some(b) => m.serialize_entry(
                 "base",
-                &serde_json::json!({
-                    "basis": match b.basis {
+                &BaseJson {
+                    basis: match b.basis {
                         crate::plan::CommissionBase::Net => "net",
                         crate::plan::CommissionBase::Gross => "gross",
                     },
-                    "amount": money(b.amount, c),
-                    "tax": money(b.tax, c),
-                    "discount": money(b.discount, c),
-                    "base": money(b.base, c),
-                    "credited": money(b.credited, c),
-                }),
+                    amount: money(b.amount, c),
+                    tax: money(b.tax, c),
+                    discount: money(b.discount, c),
+                    base: money(b.base, c),
+                    credited: money(b.credited, c),
+                },
             )?,
             None => m.serialize_entry("base", &())?,
         }
@@ -240,21 +240,15 @@ impl Serialize for CommissionView<'_> {
                 }),
             )?;
         }
-        let rules: Vec<serde_json::Value> = w
+        let rules: Vec<RuleJson> = w
             .rules
             .iter()
-            .map(|r| {
-                let mut o = serde_json::Map::new();
-                o.insert("rule".into(), (*r.rule).into());
-                o.insert("matched".into(), r.matched.into());
-                o.insert("paid".into(), r.paid.into());
-                if let Some(b) = &r.because {
-                    o.insert("because".into(), b.as_str().into());
-                }
-                if let Some(a) = r.amount {
-                    o.insert("amount".into(), money(a, c).into());
-                }
-                serde_json::Value::Object(o)
+            .map(|r| RuleJson {
+                rule: &r.rule,
+                matched: r.matched,
+                paid: r.paid,
+                because: r.because.as_deref(),
+                amount: r.amount.map(|a| money(a, c)),
             })
             .collect();
         m.serialize_entry("rules", &rules)?;
@@ -268,7 +262,10 @@ impl Serialize for CommissionView<'_> {
             } => {
                 m.serialize_entry(
                     "reward",
-                    &serde_json::json!({"percent": num(*percent), "of": money(*of, c)}),
+                    &PercentJson {
+                        percent: num(*percent),
+                        of: money(*of, c),
+                    },
                 )?;
                 format!(
                     "{} * {}% = {}",
@@ -353,7 +350,7 @@ impl Serialize for CommissionView<'_> {
         m.serialize_entry("computed", &num(w.computed))?;
         m.serialize_entry("rounding", self.2.as_str())?;
         m.serialize_entry("rounded", &money(w.rounded, c))?;
-        let limits: Vec<serde_json::Value> = w.limits.iter().map(|l| limit_json(l, c)).collect();
+        let limits: Vec<LimitJson> = w.limits.iter().map(|l| limit_json(l, c)).collect();
         m.serialize_entry("limits", &limits)?;
         m.serialize_entry("amount", &money(e.amount, c))?;
         let mut f = match &w.reward {
@@ -410,19 +407,81 @@ fn rate_json(r: &AppliedRate) -> serde_json::Value {
     })
 }
 
-fn limit_json(l: &LimitNote, c: Currency) -> serde_json::Value {
-    let mut o = serde_json::Map::new();
-    o.insert("limit".into(), l.limit.into());
-    o.insert("value".into(), money(l.value, c).into());
-    if let Some(u) = l.used {
-        o.insert("used".into(), money(u, c).into());
+fn limit_json(l: &LimitNote, c: Currency) -> LimitJson {
+    LimitJson {
+        limit: l.limit,
+        value: money(l.value, c),
+        used: l.used.map(|u| money(u, c)),
+        period: l.period.map(|p| p.label()),
+        before: money(l.before, c),
+        after: money(l.after, c),
     }
-    if let Some(p) = l.period {
-        o.insert("period".into(), p.label().into());
-    }
-    o.insert("before".into(), money(l.before, c).into());
-    o.insert("after".into(), money(l.after, c).into());
-    serde_json::Value::Object(o)
+}
+
+// The explanation's most written objects as plain structs rather than `serde_json::Value`s:
+// a `Value` object is a map built (its keys and values allocated, each key hashed) only to
+// be written once. Fields are written in declaration order, the order of the keys below;
+// an absent optional field is left out, as the map left it out.
+
+/// A commission's `base`.
+#[derive(Serialize)]
+struct BaseJson {
+    basis: &'static str,
+    amount: String,
+    tax: String,
+    discount: String,
+    base: String,
+    credited: String,
+}
+
+/// One rule's line in a commission's `rules`.
+#[derive(Serialize)]
+struct RuleJson<'a> {
+    rule: &'a str,
+    matched: bool,
+    paid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    because: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<String>,
+}
+
+/// A percent reward of an amount.
+#[derive(Serialize)]
+struct PercentJson {
+    percent: String,
+    of: String,
+}
+
+/// One limit applied to a commission.
+#[derive(Serialize)]
+struct LimitJson {
+    limit: &'static str,
+    value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    used: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<String>,
+    before: String,
+    after: String,
+}
+
+/// One touch an attribution looked at.
+#[derive(Serialize)]
+struct TouchJson<'a> {
+    event: &'a str,
+    partner: &'a str,
+    channel: &'static str,
+    at: String,
+    weight: String,
+    excluded: Option<serde_json::Value>,
+}
+
+/// A partner's weight in an attribution.
+#[derive(Serialize)]
+struct WeightJson<'a> {
+    partner: &'a str,
+    weight: String,
 }
 
 struct AttributionView<'a>(&'a AttributionWhy);
@@ -460,25 +519,26 @@ impl Serialize for AttributionView<'_> {
         }
         m.serialize_entry("decided_by", &*a.decided_by)?;
         m.serialize_entry("decided_at", &fmt_instant(a.decided_at))?;
-        let touches: Vec<serde_json::Value> = a
+        let touches: Vec<TouchJson> = a
             .touches
             .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "event": &*t.event,
-                    "partner": &*t.partner,
-                    "channel": t.channel.as_str(),
-                    "at": fmt_instant(t.at),
-                    "weight": num(t.weight),
-                    "excluded": t.excluded.as_ref().map(exclusion_json),
-                })
+            .map(|t| TouchJson {
+                event: &t.event,
+                partner: &t.partner,
+                channel: t.channel.as_str(),
+                at: fmt_instant(t.at),
+                weight: num(t.weight),
+                excluded: t.excluded.as_ref().map(exclusion_json),
             })
             .collect();
         m.serialize_entry("touches", &touches)?;
-        let weights: Vec<serde_json::Value> = a
+        let weights: Vec<WeightJson> = a
             .weights
             .iter()
-            .map(|(p, w)| serde_json::json!({"partner": &**p, "weight": num(*w)}))
+            .map(|(p, w)| WeightJson {
+                partner: p,
+                weight: num(*w),
+            })
             .collect();
         m.serialize_entry("weights", &weights)?;
         m.end()
