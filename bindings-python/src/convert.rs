@@ -429,7 +429,7 @@ fn type_name(v: &Bound<'_, PyAny>) -> String {
 
 /// How the facade reads a typed string of the canonical JSON (`_READ` in `__init__.py`).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Reader {
+pub(crate) enum Reader {
     Decimal,
     Instant,
     Date,
@@ -437,7 +437,7 @@ enum Reader {
 
 /// `report_field_types()` as the facade's `_READERS` uses it: key → reader, for the keys
 /// whose type the facade reads (the others stay text).
-fn reader(key: &str) -> Option<Reader> {
+pub(crate) fn reader(key: &str) -> Option<Reader> {
     static READERS: std::sync::OnceLock<std::collections::HashMap<&'static str, Reader>> =
         std::sync::OnceLock::new();
     READERS
@@ -502,7 +502,7 @@ pub fn typed_str<'py>(py: Python<'py>, key: &str, text: &str) -> PyResult<Bound<
 }
 
 /// The callables behind [`Reader`], looked up once per call, and the values they made.
-struct Readers<'py> {
+pub(crate) struct Readers<'py> {
     decimal: Bound<'py, PyAny>,
     datetime: Bound<'py, PyAny>,
     date: Bound<'py, PyAny>,
@@ -523,7 +523,7 @@ type Seen<'py> = (Reader, Box<str>, Bound<'py, PyAny>);
 const SEEN: usize = 16;
 
 impl<'py> Readers<'py> {
-    fn new(py: Python<'py>) -> PyResult<Self> {
+    pub(crate) fn new(py: Python<'py>) -> PyResult<Self> {
         let from_iso = |cell: &PyOnceLock<Py<PyAny>>, class: &str| -> PyResult<Bound<'py, PyAny>> {
             Ok(cell
                 .get_or_try_init(py, || {
@@ -545,7 +545,7 @@ impl<'py> Readers<'py> {
 
     /// `text` read by `read`: the value made for an equal text earlier in the call, if it is
     /// among the last [`SEEN`], else a new one.
-    fn read(&self, read: Reader, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn read(&self, read: Reader, text: &str) -> PyResult<Bound<'py, PyAny>> {
         let found = self
             .seen
             .borrow()
@@ -704,7 +704,7 @@ struct CachedKey {
 static KEYS: std::sync::Mutex<Vec<Option<CachedKey>>> = std::sync::Mutex::new(Vec::new());
 
 /// The interned string of object key `v` and its reader, from [`KEYS`] when it is there.
-fn cached_key<'py>(py: Python<'py>, v: &str) -> (Bound<'py, PyString>, Option<Reader>) {
+pub(crate) fn cached_key<'py>(py: Python<'py>, v: &str) -> (Bound<'py, PyString>, Option<Reader>) {
     use std::hash::BuildHasher;
     if v.len() > KEY_MAX {
         return (PyString::intern(py, v), reader(v));

@@ -6,8 +6,9 @@
 //! explanation still typed data, not JSON) with its status and the plan's rounding and
 //! currency that its explanation shows, and builds a value on access: a field's canonical
 //! text typed as the facade types it (`convert::typed_str`: `Decimal`, aware `datetime`),
-//! the explanation's canonical JSON typed by `convert::typed_json`. `to_dict()` is that
-//! same typing of the entry's whole canonical JSON: exactly the dict `apply` returned before.
+//! the explanation built from the core's canonical view of it (`typed::to_python`: what
+//! `convert::typed_json` makes of its canonical JSON, without the text). `to_dict()` is
+//! that same typing of the whole entry: exactly the dict `apply` returned before.
 
 use pyo3::exceptions::{PyKeyError, PyTypeError};
 use pyo3::prelude::*;
@@ -19,7 +20,7 @@ use partnerkit::ledger::ENTRY_COLUMNS;
 use partnerkit::money::{Currency, Rounding};
 use partnerkit::report::Status;
 
-use crate::convert;
+use crate::{convert, typed};
 
 /// The keys of an entry, in the order of its canonical JSON: the ledger's columns, then the
 /// explanation.
@@ -94,10 +95,7 @@ impl Entry {
             "status" => text(self.status.as_str()),
             "earned_at" => text(&partnerkit::time::fmt_instant(e.earned_at)),
             "available_at" => text(&partnerkit::time::fmt_instant(e.available_at)),
-            _ => convert::typed_json(
-                py,
-                &e.explain_canonical_json(self.rounding, self.plan_currency),
-            ),
+            _ => typed::to_python(py, &e.explain_view(self.rounding, self.plan_currency)),
         }
     }
 
@@ -175,10 +173,10 @@ impl Entry {
     /// The entry as a plain dict: the same dict (keys, order and typed values) as the
     /// entry's item in `Report.to_dict()["entries"]`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let json = self
+        let view = self
             .entry
-            .to_canonical_json(self.status, self.rounding, self.plan_currency);
-        convert::typed_json(py, &json)
+            .canonical_view(self.status, self.rounding, self.plan_currency);
+        typed::to_python(py, &view)
     }
 
     /// Equal to another entry or a mapping exactly when `to_dict()` is.

@@ -21,6 +21,7 @@ mod event;
 mod plan;
 mod report;
 mod simulate;
+mod typed;
 
 /// The module `partnerkit._native`.
 #[pyo3::pymodule]
@@ -71,14 +72,24 @@ mod _native {
         Ok(())
     }
 
-    /// The core's canonical JSON `text` (a report, statements, progress) as Python values,
+    /// The core's canonical JSON `text` (statements, progress, a report) as Python values,
     /// typed as the facade types them: `Decimal`, aware `datetime` and `date` under the keys
     /// `report_field_types()` names, everything else as `json.loads` reads it. The facade's
-    /// `Report.to_dict()`, `Engine.statements()` and `Engine.progress()` read through it
-    /// (private: text that is not the core's JSON is an `Internal` error).
+    /// `Engine.statements()` and `Engine.progress()` read through it (private: text that is
+    /// not the core's JSON is an `Internal` error).
     #[pyfunction]
     fn _typed_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
         crate::convert::typed_json(py, text)
+    }
+
+    /// JSON `text` read into `serde_json` values, then built through the serializer that
+    /// `Entry` and `Report.to_dict()` build the core's views with (`typed::to_python`): for
+    /// the tests, which hold it to `_typed_json` on documents no vector has.
+    #[pyfunction]
+    fn _typed_serialized<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| crate::error::raise(py, "InvalidJson", "", &format!("not JSON: {e}")))?;
+        crate::typed::to_python(py, &value)
     }
 
     /// The allocator's options the module sets, as they stand: name to value (for the

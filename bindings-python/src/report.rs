@@ -75,6 +75,13 @@ impl Report {
         error::run(py, || Ok(self.inner.to_canonical_json()))
     }
 
+    /// The canonical report as typed Python values (the facade's `to_dict()`): the dicts
+    /// `json.loads(to_json(), object_pairs_hook=_typed)` gives, built from the core's view
+    /// of the report without writing and parsing its text.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::typed::to_python(py, &self.inner.canonical_view())
+    }
+
     /// The entries as columns of canonical strings (everything but `explain`).
     fn entry_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let r = &self.inner;

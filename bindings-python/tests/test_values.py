@@ -81,6 +81,13 @@ def test_typed_json_keys_and_values_past_its_caches() -> None:
         assert repr(partnerkit._native._typed_json(text)) == want
     partnerkit._native._typed_json(other)
     assert repr(partnerkit._native._typed_json(text)) == want
+    # The serializer that builds entries and reports from the core's views, on the same
+    # document: a list under a typed key keeps its strings, nulls, numbers and booleans
+    # stay what JSON reads.
+    extra = json.dumps({"rows": rows, "n": 3, "ok": True, "none": None, "amount": ["1.5"]})
+    for source in (text, extra):
+        hooked = repr(json.loads(source, object_pairs_hook=partnerkit._typed))
+        assert repr(partnerkit._native._typed_serialized(source)) == hooked
 
 
 @pytest.mark.parametrize("path", reports())

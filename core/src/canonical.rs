@@ -66,6 +66,31 @@ pub(crate) fn explain_json(
     serde_json::to_string(&ExplainView(entry, (rounding, plan_currency))).unwrap_or_default()
 }
 
+/// An entry's `explain` object as serde data: what [`explain_json`] writes, for a binding
+/// that builds its own values through its own `Serializer`.
+pub(crate) fn explain_view(
+    entry: &Entry,
+    rounding: crate::money::Rounding,
+    plan_currency: Currency,
+) -> impl Serialize + '_ {
+    ExplainView(entry, (rounding, plan_currency))
+}
+
+/// One entry with its status as serde data: what [`entry_json`] writes.
+pub(crate) fn entry_view(
+    entry: &Entry,
+    status: Status,
+    rounding: crate::money::Rounding,
+    plan_currency: Currency,
+) -> impl Serialize + '_ {
+    EntryView(entry, status, (rounding, plan_currency))
+}
+
+/// A report as serde data: what [`report_json`] writes.
+pub(crate) fn report_view(report: &Report) -> impl Serialize + '_ {
+    ReportView(report)
+}
+
 /// Statements as a canonical JSON array, each the same bytes as in a report's `statements`.
 pub(crate) fn statements_json(statements: &[&Statement]) -> String {
     let views: Vec<StatementView> = statements.iter().map(|s| StatementView(s)).collect();

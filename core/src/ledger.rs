@@ -139,6 +139,28 @@ impl Entry {
         crate::canonical::explain_json(self, rounding, plan_currency)
     }
 
+    /// The entry with its `status` as serde data: [`Entry::to_canonical_json`] is this
+    /// written by `serde_json`. For a binding that builds its host's values through its own
+    /// `Serializer` rather than parsing the JSON text.
+    pub fn canonical_view(
+        &self,
+        status: crate::report::Status,
+        rounding: crate::money::Rounding,
+        plan_currency: crate::money::Currency,
+    ) -> impl serde::Serialize + '_ {
+        crate::canonical::entry_view(self, status, rounding, plan_currency)
+    }
+
+    /// The entry's `explain` object as serde data: [`Entry::explain_canonical_json`] is this
+    /// written by `serde_json`.
+    pub fn explain_view(
+        &self,
+        rounding: crate::money::Rounding,
+        plan_currency: crate::money::Currency,
+    ) -> impl serde::Serialize + '_ {
+        crate::canonical::explain_view(self, rounding, plan_currency)
+    }
+
     /// Cash, or an account credit the host applies (never on a payout statement).
     pub fn instrument(&self) -> Instrument {
         match &self.explain {

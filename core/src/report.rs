@@ -235,6 +235,13 @@ impl Report {
         crate::canonical::report_json(self, false)
     }
 
+    /// The canonical document as serde data: [`Report::to_canonical_json`] is this written
+    /// by `serde_json`. For a binding that builds its host's values through its own
+    /// `Serializer` rather than parsing the JSON text.
+    pub fn canonical_view(&self) -> impl serde::Serialize + '_ {
+        crate::canonical::report_view(self)
+    }
+
     /// The same document, indented for humans.
     pub fn to_pretty_json(&self) -> String {
         crate::canonical::report_json(self, true)

@@ -287,8 +287,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The canonical report as Python values: amounts, rates and weights as `Decimal`,
         instants as aware `datetime` (UTC), dates as `date`; everything else as in JSON."""
-        result: dict[str, Any] = _native._typed_json(self.to_json())
-        return result
+        return self._report.to_dict()
 
     def entries_df(self) -> pd.DataFrame:
         """The ledger entries as a DataFrame (every field but ``explain``): ``amount`` as

@@ -14,6 +14,7 @@ __all__ = [
     "_debug_panic",
     "_reads_natively",
     "_typed_json",
+    "_typed_serialized",
     "compare_json",
     "error_codes",
     "evaluate",
@@ -98,6 +99,7 @@ class Plan:
 @final
 class Report:
     def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
     def entry_columns(self) -> dict[str, list[Any]]: ...
     def statement_columns(self) -> dict[str, list[Any]]: ...
     def balances(self, partner: str) -> list[tuple[str, str, str]]: ...
@@ -150,9 +152,13 @@ def scenario_json_schema() -> str: ...
 def _reads_natively(event: Any) -> bool: ...
 
 # The core's canonical JSON as the facade types it (what `json.loads(text,
-# object_pairs_hook=_typed)` gives), read natively: `Report.to_dict`, `Engine.statements`
-# and `Engine.progress` read through it.
+# object_pairs_hook=_typed)` gives), read natively: `Engine.statements` and
+# `Engine.progress` read through it.
 def _typed_json(text: str) -> Any: ...
+
+# JSON text read into values and built through the serializer `Entry` and `Report.to_dict`
+# use (for tests).
+def _typed_serialized(text: str) -> Any: ...
 
 # The allocator's options the module sets, as they stand: (mimalloc's name, value) pairs
 # (for tests).
