@@ -1,6 +1,8 @@
 //! `Report`: a handle on the core's report.
 //!
-//! Its one serialized form is the core's canonical JSON, handed through byte for byte. For
+//! Its one serialized form is the core's canonical JSON, handed through byte for byte;
+//! `to_dict()` builds the same document's typed values from the core's canonical view
+//! (`typed::to_python`, docs/adr/0008), without the text between. For
 //! DataFrames the entries and statements also come out as columns of the same strings the
 //! canonical JSON holds (written by the same core formatters), minus the nested parts
 //! (`explain`, `lines`): a million entries then never become a million nested dicts. The
