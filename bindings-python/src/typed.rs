@@ -62,6 +62,22 @@ impl From<PyErr> for Error {
     }
 }
 
+/// The ten `Serializer::serialize_<integer>` methods, each passing its value to
+/// `Self::$to` (both serializers here treat every integer alike).
+macro_rules! integers {
+    ($out:ty, $to:ident) => {
+        integers!(@each $out, $to;
+            serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_u128: u128);
+    };
+    (@each $out:ty, $to:ident; $($method:ident: $int:ty),*) => {$(
+        fn $method(self, v: $int) -> $out {
+            Self::$to(self, v)
+        }
+    )*};
+}
+
 /// The serializer: one value, with the reader of the key it is under (if any).
 #[derive(Clone, Copy)]
 struct Typed<'a, 'py> {
@@ -104,36 +120,7 @@ impl<'a, 'py> ser::Serializer for Typed<'a, 'py> {
     fn serialize_bool(self, v: bool) -> Out<'py> {
         Ok(PyBool::new(self.py, v).to_owned().into_any())
     }
-    fn serialize_i8(self, v: i8) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_i16(self, v: i16) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_i32(self, v: i32) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_i64(self, v: i64) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_i128(self, v: i128) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_u8(self, v: u8) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_u16(self, v: u16) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_u32(self, v: u32) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_u64(self, v: u64) -> Out<'py> {
-        self.scalar(v)
-    }
-    fn serialize_u128(self, v: u128) -> Out<'py> {
-        self.scalar(v)
-    }
+    integers!(Out<'py>, scalar);
     fn serialize_f32(self, v: f32) -> Out<'py> {
         self.serialize_f64(f64::from(v))
     }
@@ -271,49 +258,28 @@ impl<'py> Seq<'_, 'py> {
     }
 }
 
-impl<'py> ser::SerializeSeq for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        self.done()
-    }
+/// serde's four array traits, one method each that adds an item: all push onto the list.
+macro_rules! array_traits {
+    ($($trait:ident :: $add:ident),*) => {$(
+        impl<'py> ser::$trait for Seq<'_, 'py> {
+            type Ok = Bound<'py, PyAny>;
+            type Error = Error;
+            fn $add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.push(value)
+            }
+            fn end(self) -> Out<'py> {
+                self.done()
+            }
+        }
+    )*};
 }
 
-impl<'py> ser::SerializeTuple for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        self.done()
-    }
-}
-
-impl<'py> ser::SerializeTupleStruct for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        self.done()
-    }
-}
-
-impl<'py> ser::SerializeTupleVariant for Seq<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Out<'py> {
-        self.done()
-    }
-}
+array_traits!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// An object being built.
 struct Map<'a, 'py> {
@@ -375,37 +341,28 @@ impl<'py> ser::SerializeMap for Map<'_, 'py> {
     }
 }
 
-impl<'py> ser::SerializeStruct for Map<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        let key = cached_key(self.to.py, key);
-        self.entry(key, value)
-    }
-    fn end(self) -> Out<'py> {
-        self.done()
-    }
+/// serde's two struct traits: a field is an entry under its name.
+macro_rules! struct_traits {
+    ($($trait:ident),*) => {$(
+        impl<'py> ser::$trait for Map<'_, 'py> {
+            type Ok = Bound<'py, PyAny>;
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                let key = cached_key(self.to.py, key);
+                self.entry(key, value)
+            }
+            fn end(self) -> Out<'py> {
+                self.done()
+            }
+        }
+    )*};
 }
 
-impl<'py> ser::SerializeStructVariant for Map<'_, 'py> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        let key = cached_key(self.to.py, key);
-        self.entry(key, value)
-    }
-    fn end(self) -> Out<'py> {
-        self.done()
-    }
-}
+struct_traits!(SerializeStruct, SerializeStructVariant);
 
 /// An object key's text, as `serde_json` writes keys: a string (or a unit variant's name),
 /// or an integer or a bool written as its digits or word; anything else has no key form.
@@ -414,6 +371,10 @@ struct KeyText;
 impl KeyText {
     fn text(v: impl std::fmt::Display) -> Result<std::borrow::Cow<'static, str>, Error> {
         Ok(std::borrow::Cow::Owned(v.to_string()))
+    }
+    /// An integer key's digits.
+    fn key_of(self, v: impl std::fmt::Display) -> Result<std::borrow::Cow<'static, str>, Error> {
+        Self::text(v)
     }
     fn refused() -> Error {
         <Error as ser::Error>::custom("an object key that is not a string")
@@ -457,36 +418,7 @@ impl ser::Serializer for KeyText {
     fn serialize_bool(self, v: bool) -> Result<Self::Ok, Error> {
         Self::text(v)
     }
-    fn serialize_i8(self, v: i8) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<Self::Ok, Error> {
-        Self::text(v)
-    }
+    integers!(Result<Self::Ok, Error>, key_of);
     fn serialize_f32(self, _v: f32) -> Result<Self::Ok, Error> {
         Err(Self::refused())
     }
