@@ -543,6 +543,15 @@ impl<'py> Readers<'py> {
         })
     }
 
+    /// A string of the canonical JSON under a key whose reader is `read`: the `str` itself
+    /// under an untyped key, else the value `read` makes of it.
+    pub(crate) fn string(&self, read: Option<Reader>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+        match read {
+            None => Ok(PyString::new(self.decimal.py(), text).into_any()),
+            Some(read) => self.read(read, text),
+        }
+    }
+
     /// `text` read by `read`: the value made for an equal text earlier in the call, if it is
     /// among the last [`SEEN`], else a new one.
     pub(crate) fn read(&self, read: Reader, text: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -630,10 +639,7 @@ impl<'de, 'py> serde::de::Visitor<'de> for Typed<'_, 'py> {
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        self.done(match self.read {
-            None => Ok(PyString::new(self.py, v).into_any()),
-            Some(read) => self.readers.read(read, v),
-        })
+        self.done(self.readers.string(self.read, v))
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {

@@ -136,10 +136,7 @@ impl<'a, 'py> ser::Serializer for Typed<'a, 'py> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Out<'py> {
-        match self.read {
-            None => Ok(PyString::new(self.py, v).into_any()),
-            Some(read) => Ok(self.readers.read(read, v)?),
-        }
+        Ok(self.readers.string(self.read, v)?)
     }
     fn serialize_bytes(self, v: &[u8]) -> Out<'py> {
         // serde_json writes bytes as an array of numbers.
@@ -369,12 +366,9 @@ struct_traits!(SerializeStruct, SerializeStructVariant);
 struct KeyText;
 
 impl KeyText {
-    fn text(v: impl std::fmt::Display) -> Result<std::borrow::Cow<'static, str>, Error> {
+    /// A key written as its value's text (an integer's digits, a bool's word, a char).
+    fn text(self, v: impl std::fmt::Display) -> Result<std::borrow::Cow<'static, str>, Error> {
         Ok(std::borrow::Cow::Owned(v.to_string()))
-    }
-    /// An integer key's digits.
-    fn key_of(self, v: impl std::fmt::Display) -> Result<std::borrow::Cow<'static, str>, Error> {
-        Self::text(v)
     }
     fn refused() -> Error {
         <Error as ser::Error>::custom("an object key that is not a string")
@@ -413,12 +407,12 @@ impl ser::Serializer for KeyText {
         value.serialize(self)
     }
     fn serialize_char(self, v: char) -> Result<Self::Ok, Error> {
-        Self::text(v)
+        self.text(v)
     }
     fn serialize_bool(self, v: bool) -> Result<Self::Ok, Error> {
-        Self::text(v)
+        self.text(v)
     }
-    integers!(Result<Self::Ok, Error>, key_of);
+    integers!(Result<Self::Ok, Error>, text);
     fn serialize_f32(self, _v: f32) -> Result<Self::Ok, Error> {
         Err(Self::refused())
     }
