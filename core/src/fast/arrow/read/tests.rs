@@ -1185,3 +1185,75 @@ fn a_dictionary_holding_a_value_under_two_keys_interns_it_once() {
     let split = column_wise(&[twice.slice(0, 7), twice.slice(7, t.id.len() - 7)]);
     same(&split, &want);
 }
+
+/// The kinds as an `Int8` dictionary of `values`, each row's key the position of its kind
+/// among them.
+fn kinds_in(t: &Table, values: Vec<Option<&str>>) -> ArrayRef {
+    let keys: PrimitiveArray<arrow_array::types::Int8Type> = t
+        .kind
+        .iter()
+        .map(|k| {
+            let k = k.expect("every row has a kind");
+            Some(values.iter().position(|v| *v == Some(k)).expect("kind") as i8)
+        })
+        .collect();
+    Arc::new(
+        DictionaryArray::try_new(keys, Arc::new(StringArray::from(values))).expect("dictionary"),
+    )
+}
+
+#[test]
+fn a_kinds_dictionary_is_read_by_its_used_values_only() {
+    // The kinds are read from a table of the dictionary's values: a value no row uses,
+    // even a null or one that names no kind, is never read as a row's kind.
+    let t = Table::valid().times(2);
+    let plain = t.batch(Layout::Utf8, Layout::Utf8);
+    let want = column_wise(std::slice::from_ref(&plain));
+    let used = vec![
+        Some("signup"),
+        None,
+        Some("refund"),
+        Some("tap"),
+        Some("touch"),
+        Some("chargeback"),
+        Some("payment"),
+    ];
+    let b = with_column(&plain, "kind", &kinds_in(&t, used));
+    same(&column_wise(std::slice::from_ref(&b)), &want);
+    // A row on a value that names no kind, or on a null value, is the row reader's to
+    // refuse, with its error and path.
+    for (bad, code) in [(Some("tap"), "InvalidValue"), (None, "MissingField")] {
+        let mut values = vec![
+            Some("touch"),
+            Some("payment"),
+            Some("refund"),
+            Some("chargeback"),
+            Some("signup"),
+        ];
+        let row = 3;
+        let kind = t.kind[row].expect("kind");
+        let at = values.iter().position(|v| *v == Some(kind)).expect("kind");
+        let mut keys: Vec<i8> = t
+            .kind
+            .iter()
+            .map(|k| values.iter().position(|v| *v == *k).expect("kind") as i8)
+            .collect();
+        values.push(bad);
+        keys[row] = (values.len() - 1) as i8;
+        assert!(
+            keys.iter().any(|&k| k as usize == at),
+            "the kind is still used"
+        );
+        let kinds = DictionaryArray::try_new(
+            PrimitiveArray::<arrow_array::types::Int8Type>::from(keys),
+            Arc::new(StringArray::from(values)),
+        )
+        .expect("dictionary");
+        let b = with_column(&plain, "kind", &(Arc::new(kinds) as ArrayRef));
+        let (rows, fast) = either(&[b]);
+        assert!(!fast, "{bad:?}");
+        let e = rows.expect_err("refused");
+        assert_eq!(e.code().as_str(), code, "{bad:?}: {}", e.to_json());
+        assert_eq!(e.path(), format!("events[{row}].kind"));
+    }
+}
