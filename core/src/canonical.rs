@@ -22,7 +22,7 @@ use crate::time::fmt_instant;
 
 /// Serializes `report` compactly (canonical) or indented.
 pub(crate) fn report_json(report: &Report, pretty: bool) -> String {
-    let view = ReportView(report);
+    let view = report_view(report);
     let out = if pretty {
         serde_json::to_string_pretty(&view)
     } else {
@@ -54,7 +54,7 @@ pub(crate) fn entry_json(
     rounding: crate::money::Rounding,
     plan_currency: Currency,
 ) -> String {
-    serde_json::to_string(&EntryView(entry, status, (rounding, plan_currency))).unwrap_or_default()
+    serde_json::to_string(&entry_view(entry, status, rounding, plan_currency)).unwrap_or_default()
 }
 
 /// An entry's `explain` object as canonical JSON (its bytes inside [`entry_json`]).
@@ -63,11 +63,11 @@ pub(crate) fn explain_json(
     rounding: crate::money::Rounding,
     plan_currency: Currency,
 ) -> String {
-    serde_json::to_string(&ExplainView(entry, (rounding, plan_currency))).unwrap_or_default()
+    serde_json::to_string(&explain_view(entry, rounding, plan_currency)).unwrap_or_default()
 }
 
-/// An entry's `explain` object as serde data: what [`explain_json`] writes, for a binding
-/// that builds its own values through its own `Serializer`.
+/// An entry's `explain` object as serde data: what [`explain_json`] writes (through this
+/// same function), for a binding that builds its own values through its own `Serializer`.
 pub(crate) fn explain_view(
     entry: &Entry,
     rounding: crate::money::Rounding,
