@@ -712,14 +712,16 @@ static KEYS: std::sync::Mutex<Vec<Option<CachedKey>>> = std::sync::Mutex::new(Ve
 /// The interned string of object key `v` and its reader, from [`KEYS`] when it is there.
 pub(crate) fn cached_key<'py>(py: Python<'py>, v: &str) -> (Bound<'py, PyString>, Option<Reader>) {
     use std::hash::BuildHasher;
+    // What a key is without the cache.
+    let fresh = || (PyString::intern(py, v), reader(v));
     if v.len() > KEY_MAX {
-        return (PyString::intern(py, v), reader(v));
+        return fresh();
     }
     let slot =
         (foldhash::fast::FixedState::with_seed(0x6b65_7973).hash_one(v) as usize) & (KEY_SLOTS - 1);
     // A poisoned lock (a panic elsewhere while it was held) only loses the cache.
     let Ok(keys) = KEYS.lock() else {
-        return (PyString::intern(py, v), reader(v));
+        return fresh();
     };
     if let Some(Some(k)) = keys.get(slot)
         && &*k.text == v
@@ -727,7 +729,7 @@ pub(crate) fn cached_key<'py>(py: Python<'py>, v: &str) -> (Bound<'py, PyString>
         return (k.key.bind(py).clone(), k.read);
     }
     drop(keys);
-    let (key, read) = (PyString::intern(py, v), reader(v));
+    let (key, read) = fresh();
     let cached = CachedKey {
         text: v.into(),
         key: key.clone().unbind(),
