@@ -79,8 +79,9 @@ impl Calendar {
     }
 
     /// The instant `days` local days after `ns` at the same local time (`add_days_local`),
-    /// or `None` past what `i64` nanoseconds count.
-    #[inline]
+    /// or `None` past what `i64` nanoseconds count. Inlined: the merge asks it for every
+    /// commission's end of hold, and a UTC plan's answer is one addition.
+    #[inline(always)]
     pub(crate) fn add_days(self, ns: i64, days: u32, days_ns: i64) -> Option<i64> {
         if self.is_utc() {
             return ns.checked_add(days_ns);

@@ -768,17 +768,33 @@ fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, plan: &FastPlan, d: &mu
         .zip(&d.from)
         .map(|(p, &f)| p.reversals.partition_point(|r| (r.entry as usize) < f))
         .collect();
+    // Per shard, the position of its next entry (u32::MAX once it has none left in the
+    // range: no position reaches it), kept as entries are taken, so that choosing the
+    // next entry compares one word per shard.
+    let head_of = |t: usize, next: &[usize]| match next[t] < end[t] {
+        true => parts[t].pos[next[t]],
+        false => u32::MAX,
+    };
+    let mut head: Vec<u32> = (0..parts.len()).map(|t| head_of(t, &next)).collect();
     for k in 0..d.kind.len() {
-        let (mut s, mut best) = (0, u32::MAX);
-        for (t, p) in parts.iter().enumerate() {
-            if next[t] < end[t] && p.pos[next[t]] < best {
-                best = p.pos[next[t]];
-                s = t;
-            }
-        }
+        // The earliest position; the first shard's on a tie (positions are distinct).
+        let (s, best) = match head[..] {
+            [a, b] if b < a => (1, b),
+            [a, _] => (0, a),
+            _ => head
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, u32::MAX),
+                    |(s, best), (t, &h)| {
+                        if h < best { (t, h) } else { (s, best) }
+                    },
+                ),
+        };
         let p = &parts[s];
         let j = next[s];
         next[s] += 1;
+        head[s] = head_of(s, &next);
         d.index[s][j - d.from[s]] = (d.first + k) as u32;
         let row = rows.get(best as usize);
         let at = ev.at[row as usize];
