@@ -545,10 +545,11 @@ impl Owners<'_> {
     }
 }
 
-/// [`Owners::mine_in_order`]'s first step: the bits of the rows that are shard `me`'s by their kind
-/// and customer (`owner_of`), and the bits of the refunds and chargebacks, which that
-/// step leaves out. A flag byte per row first, in a loop without a branch or a carried
-/// value (so it runs on vector registers), then the flags packed eight at a time.
+/// [`Owners::mine_in_order`]'s first step: the bits of the rows that are shard `me`'s by
+/// their kind and customer (`owner_of`), and the bits of the refunds and chargebacks,
+/// which that step leaves out. A flag byte per row first, in a loop without a branch or a
+/// value carried from row to row (which the compiler can run on vector registers), then
+/// the flags packed eight at a time.
 #[inline(always)]
 fn by_customer(
     kinds: &[Kind],
@@ -781,15 +782,15 @@ fn merge_range(parts: &[Part], ev: &Events, rows: &Rows, plan: &FastPlan, d: &mu
         let (s, best) = match head[..] {
             [a, b] if b < a => (1, b),
             [a, _] => (0, a),
-            _ => head
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, u32::MAX),
-                    |(s, best), (t, &h)| {
-                        if h < best { (t, h) } else { (s, best) }
-                    },
-                ),
+            _ => {
+                let (mut s, mut best) = (0, u32::MAX);
+                for (t, &h) in head.iter().enumerate() {
+                    if h < best {
+                        (s, best) = (t, h);
+                    }
+                }
+                (s, best)
+            }
         };
         let p = &parts[s];
         let j = next[s];
