@@ -17,6 +17,7 @@
 use std::sync::{Mutex, TryLockError};
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::entry::Entry;
@@ -79,6 +80,22 @@ impl Engine {
         })
         .map_err(|e| error::to_py(py, &e))
     }
+}
+
+/// `partnerkit._tables.as_columns`, looked up once per process.
+static AS_COLUMNS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The columns of a pandas DataFrame or a pyarrow Table (`_native.Columns`), or `None` for
+/// any other value: what the facade passes for a table everywhere else.
+fn as_columns<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = value.py();
+    let f = AS_COLUMNS.get_or_try_init(py, || {
+        py.import("partnerkit._tables")?
+            .getattr("as_columns")
+            .map(Bound::unbind)
+    })?;
+    let columns = f.bind(py).call1((value,))?;
+    Ok((!columns.is_none()).then_some(columns))
 }
 
 /// What `apply` wrote, with the plan's rounding and currency that type the entries.
@@ -166,16 +183,20 @@ impl Engine {
     ///
     /// A plain dict (the webhook case) is read straight into the core's event
     /// (`event::read`); anything else, and a dict that reader refuses, goes as JSON text, so
-    /// errors are those the JSON route always gave.
+    /// errors are those the JSON route always gave. A pandas DataFrame or a pyarrow Table
+    /// goes as its columns (`partnerkit._tables.as_columns`), as everywhere in the facade:
+    /// the facade's `Engine.apply` is this method itself, so that a webhook's call runs no
+    /// Python in between (`Engine._bind` in `__init__.py`).
     fn apply<'py>(
         &self,
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let direct = match events.cast_exact::<PyDict>() {
-            Ok(d) => crate::event::read(d),
-            Err(_) => None,
+        let (direct, columns) = match events.cast_exact::<PyDict>() {
+            Ok(d) => (crate::event::read(d), None),
+            Err(_) => (None, as_columns(events)?),
         };
+        let events = columns.as_ref().unwrap_or(events);
         let (written, rounding, currency) = match direct {
             Some(event) => match self.apply_held(py, event)? {
                 Ok(applied) => applied,

@@ -15,10 +15,12 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import partnerkit
@@ -163,6 +165,42 @@ def test_a_batch_is_all_or_nothing_in_canonical_order() -> None:
     other = partnerkit.Engine(START)
     frame = pd.DataFrame([TOUCH, {**PAYMENT, "at": "2026-01-15T12:00:00Z"}, REFUND])
     assert other.apply(frame) == entries
+
+
+def test_an_engines_apply_is_the_native_method_and_does_what_the_class_says() -> None:
+    # `engine.apply` is the native method itself (`Engine._bind`: a webhook's call runs no
+    # Python in between), on every way an engine comes to be.
+    made = partnerkit.Engine(START)
+    for engine in (
+        made,
+        partnerkit.Engine.restore(made.snapshot()),
+        pickle.loads(pickle.dumps(made)),
+        copy.deepcopy(made),
+    ):
+        assert engine.apply.__self__ is engine._engine  # type: ignore[attr-defined]
+    # It must do what `Engine.apply` on the class does, for each form of input: entries,
+    # reports and errors alike.
+    paid = {**PAYMENT, "at": "2026-01-15T12:00:00Z", "amount": "49.00"}
+    forms: list[Any] = [
+        [TOUCH, PAYMENT, REFUND],
+        json.dumps([TOUCH, paid, REFUND]),
+        pd.DataFrame([TOUCH, paid, REFUND]),
+        pa.Table.from_pandas(pd.DataFrame([TOUCH, paid, REFUND])),
+        pa.RecordBatch.from_pandas(pd.DataFrame([TOUCH, paid, REFUND])),
+    ]
+    for form in forms:
+        bound, unbound = partnerkit.Engine(START), partnerkit.Engine(START)
+        got = bound.apply(form)
+        assert got == partnerkit.Engine.apply(unbound, form), type(form)
+        assert [e["amount"] for e in got] == [Decimal("9.80"), Decimal("-3.92")]
+        assert bound.report(MARCH).to_json() == unbound.report(MARCH).to_json()
+    too_much = pd.DataFrame([TOUCH, paid, {**REFUND, "amount": "49.01"}])
+    for apply in (
+        partnerkit.Engine(START).apply,
+        partial(partnerkit.Engine.apply, partnerkit.Engine(START)),
+    ):
+        with raises("RefundExceedsPayment", "events[2].amount"):
+            apply(too_much)
 
 
 def test_snapshots_restore_to_the_same_engine() -> None:
