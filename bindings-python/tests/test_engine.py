@@ -201,6 +201,24 @@ def test_an_engines_apply_is_the_native_method_and_does_what_the_class_says() ->
     ):
         with raises("RefundExceedsPayment", "events[2].amount"):
             apply(too_much)
+    # A subclass's own `apply` is not shadowed; one that keeps the facade's is bound too.
+
+    class Counting(partnerkit.Engine):
+        calls = 0
+
+        def apply(self, events: Any) -> list[partnerkit.Entry]:
+            Counting.calls += 1
+            return super().apply(events)
+
+    class Plain(partnerkit.Engine):
+        pass
+
+    for counting in (Counting(START), Counting.restore(made.snapshot())):
+        assert "apply" not in vars(counting)
+        assert [e["amount"] for e in counting.apply([TOUCH, PAYMENT])] == [Decimal("9.80")]
+    assert Counting.calls == 2
+    plain = Plain(START)
+    assert plain.apply.__self__ is plain._engine  # type: ignore[attr-defined]
 
 
 def test_snapshots_restore_to_the_same_engine() -> None:
