@@ -501,26 +501,25 @@ pub fn typed_str<'py>(py: Python<'py>, key: &str, text: &str) -> PyResult<Bound<
     }
 }
 
-/// The callables behind [`Reader`], looked up once per call, and the values they made.
+/// The callables behind [`Reader`], looked up once per call.
 pub(crate) struct Readers<'py> {
     decimal: Bound<'py, PyAny>,
     datetime: Bound<'py, PyAny>,
     date: Bound<'py, PyAny>,
-    /// The last [`SEEN`] values read, with their reader and text. An explanation repeats
-    /// its amounts (a payment's amount is its base, its credited amount and the reward's
-    /// `of`; a weight of 1 is the touch's, the partner's and the entry's): `Decimal`,
-    /// `datetime` and `date` values are immutable, so an equal text gets the value already
-    /// made rather than another call into Python.
-    seen: std::cell::RefCell<Vec<Seen<'py>>>,
 }
 
-/// A value [`Readers`] made, with its reader and text.
-type Seen<'py> = (Reader, Box<str>, Bound<'py, PyAny>);
+/// Texts longer than this are read anew each time rather than cached: every amount, rate
+/// and instant of the canonical JSON is shorter (29 digits, a sign and a point at most).
+const VALUE_MAX: usize = 40;
 
-/// How many values [`Readers`] keeps for reuse: an explanation has a dozen or so typed
-/// values, about half of them distinct; a linear search of this many is cheaper than the
-/// call it saves.
-const SEEN: usize = 16;
+/// The typed values read lately, by reader and text (see [`TextCache`]). `Decimal`,
+/// `datetime` and `date` values are immutable, so an equal text gets the value already made
+/// rather than another call into Python (about 1,500 instructions for a `Decimal`). An
+/// explanation repeats its amounts (a payment's amount is its base, its credited amount and
+/// the reward's `of`; a weight of 1 is the touch's, the partner's and the entry's), and
+/// entries repeat one another's: the plan's percents, zero tax, a customer's touch, the
+/// prices of a subscription business.
+static VALUES: TextCache<(Reader, Py<PyAny>)> = TextCache::new(0x7661_6c75);
 
 impl<'py> Readers<'py> {
     pub(crate) fn new(py: Python<'py>) -> PyResult<Self> {
@@ -539,7 +538,6 @@ impl<'py> Readers<'py> {
             decimal: DECIMAL.import(py, "decimal", "Decimal")?.clone().into_any(),
             datetime: from_iso(&FROM_ISO_DATETIME, "datetime")?,
             date: from_iso(&FROM_ISO_DATE, "date")?,
-            seen: std::cell::RefCell::new(Vec::new()),
         })
     }
 
@@ -552,29 +550,26 @@ impl<'py> Readers<'py> {
         }
     }
 
-    /// `text` read by `read`: the value made for an equal text earlier in the call, if it is
-    /// among the last [`SEEN`], else a new one.
+    /// `text` read by `read`: the value made for an equal text before, if [`VALUES`] still
+    /// holds it, else a new one.
     pub(crate) fn read(&self, read: Reader, text: &str) -> PyResult<Bound<'py, PyAny>> {
-        let found = self
-            .seen
-            .borrow()
-            .iter()
-            .find(|(r, t, _)| *r == read && **t == *text)
-            .map(|(_, _, v)| v.clone());
-        if let Some(v) = found {
+        let py = self.decimal.py();
+        let slot = (text.len() <= VALUE_MAX).then(|| VALUES.slot(text));
+        if let Some(slot) = slot
+            && let Some(v) = VALUES.find(slot, text, |(r, v)| {
+                (*r == read).then(|| v.bind(py).clone())
+            })
+        {
             return Ok(v);
         }
-        // The borrow has ended: the constructor runs Python code.
         let v = match read {
             Reader::Decimal => self.decimal.call1((text,)),
             Reader::Instant => self.datetime.call1((text,)),
             Reader::Date => self.date.call1((text,)),
         }?;
-        let mut seen = self.seen.borrow_mut();
-        if seen.len() == SEEN {
-            seen.remove(0);
+        if let Some(slot) = slot {
+            VALUES.put(slot, text, (read, v.clone().unbind()));
         }
-        seen.push((read, text.into(), v.clone()));
         Ok(v)
     }
 }
@@ -686,62 +681,82 @@ impl<'de, 'py> serde::de::Visitor<'de> for Key<'py> {
     }
 }
 
-/// Slots of [`KEYS`]: a power of two, several times the keys the canonical JSON uses (about
-/// a hundred), so that they rarely evict one another.
-const KEY_SLOTS: usize = 1024;
 /// Keys longer than this are interned anew at each read rather than cached: the canonical
 /// JSON's own keys are short, and a long key is a caller's (an attribute's name).
 const KEY_MAX: usize = 48;
 
-/// An object key as [`Key`] reads it: the key's text, its interned string and its reader.
-struct CachedKey {
-    text: Box<str>,
-    key: Py<PyString>,
-    read: Option<Reader>,
+/// The object keys read lately, with their interned strings and readers (see
+/// [`TextCache`]). A read of an entry's explanation meets some forty keys, and interning
+/// each anew (a new `str`, then a lookup in Python's table of interned strings) was about a
+/// fifth of the read; a hit is a hash, a comparison and a reference count.
+static KEYS: TextCache<(Py<PyString>, Option<Reader>)> = TextCache::new(0x6b65_7973);
+
+/// Slots of a [`TextCache`]: a power of two, several times the keys the canonical JSON uses
+/// (about a hundred) and the distinct values an explanation holds, so that they rarely
+/// evict one another.
+const SLOTS: usize = 1024;
+
+/// Python objects made from short texts, shared by every call of the process: each text has
+/// one slot (its hash's), and a later text of the same slot takes its place, so the cache
+/// holds at most [`SLOTS`] objects whatever texts a caller's data brings. The lock is never
+/// held while Python runs (no Python call is made under it, and an evicted object is
+/// released after it), so no thread can wait on it while holding the GIL another needs. A
+/// poisoned lock (a panic elsewhere while it was held) only loses the cache.
+struct TextCache<T> {
+    seed: u64,
+    slots: std::sync::Mutex<Vec<Slot<T>>>,
 }
 
-/// The object keys read lately, each in the slot its text hashes to (a later key of the
-/// same slot takes its place: the cache holds at most [`KEY_SLOTS`] keys whatever keys a
-/// caller's data brings). A read of an entry's explanation meets some forty keys, and
-/// interning each anew (a new `str`, then a lookup in Python's table of interned strings)
-/// was about a fifth of the read; a hit is a hash, a comparison and a reference count.
-/// The lock is never held while Python runs (no Python call is made under it), so no
-/// thread can wait on it while holding the GIL another needs.
-static KEYS: std::sync::Mutex<Vec<Option<CachedKey>>> = std::sync::Mutex::new(Vec::new());
+/// A [`TextCache`] slot: empty, or a text and the object made from it.
+type Slot<T> = Option<(Box<str>, T)>;
+
+impl<T> TextCache<T> {
+    /// An empty cache whose slots are hashed with `seed`.
+    const fn new(seed: u64) -> Self {
+        TextCache {
+            seed,
+            slots: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The slot of `text`.
+    fn slot(&self, text: &str) -> usize {
+        use std::hash::BuildHasher;
+        (foldhash::fast::FixedState::with_seed(self.seed).hash_one(text) as usize) & (SLOTS - 1)
+    }
+
+    /// What `take` makes of the object in `slot` when the slot holds `text`.
+    fn find<R>(&self, slot: usize, text: &str, take: impl FnOnce(&T) -> Option<R>) -> Option<R> {
+        let slots = self.slots.lock().ok()?;
+        match slots.get(slot) {
+            Some(Some((t, v))) if &**t == text => take(v),
+            _ => None,
+        }
+    }
+
+    /// Keeps `value`, made from `text`, in `slot`.
+    fn put(&self, slot: usize, text: &str, value: T) {
+        let evicted = self.slots.lock().ok().map(|mut slots| {
+            if slots.is_empty() {
+                slots.resize_with(SLOTS, || None);
+            }
+            slots[slot].replace((text.into(), value))
+        });
+        // Released once the lock is free.
+        drop(evicted);
+    }
+}
 
 /// The interned string of object key `v` and its reader, from [`KEYS`] when it is there.
 pub(crate) fn cached_key<'py>(py: Python<'py>, v: &str) -> (Bound<'py, PyString>, Option<Reader>) {
-    use std::hash::BuildHasher;
-    // What a key is without the cache.
-    let fresh = || (PyString::intern(py, v), reader(v));
     if v.len() > KEY_MAX {
-        return fresh();
+        return (PyString::intern(py, v), reader(v));
     }
-    let slot =
-        (foldhash::fast::FixedState::with_seed(0x6b65_7973).hash_one(v) as usize) & (KEY_SLOTS - 1);
-    // A poisoned lock (a panic elsewhere while it was held) only loses the cache.
-    let Ok(keys) = KEYS.lock() else {
-        return fresh();
-    };
-    if let Some(Some(k)) = keys.get(slot)
-        && &*k.text == v
-    {
-        return (k.key.bind(py).clone(), k.read);
+    let slot = KEYS.slot(v);
+    if let Some(found) = KEYS.find(slot, v, |(k, read)| Some((k.bind(py).clone(), *read))) {
+        return found;
     }
-    drop(keys);
-    let (key, read) = fresh();
-    let cached = CachedKey {
-        text: v.into(),
-        key: key.clone().unbind(),
-        read,
-    };
-    let evicted = KEYS.lock().ok().map(|mut keys| {
-        if keys.is_empty() {
-            keys.resize_with(KEY_SLOTS, || None);
-        }
-        keys[slot].replace(cached)
-    });
-    // The evicted string is released once the lock is free.
-    drop(evicted);
+    let (key, read) = (PyString::intern(py, v), reader(v));
+    KEYS.put(slot, v, (key.clone().unbind(), read));
     (key, read)
 }

@@ -59,16 +59,18 @@ def test_to_dict_is_what_the_typing_hook_reads(path: Path) -> None:
 
 
 def test_typed_json_keys_and_values_past_its_caches() -> None:
-    # The native reader keeps interned keys in a hashed table of 1,024 slots and the last 16
-    # typed values of a call: 3,000 keys of one length must share slots, and values equal
-    # but for their scale ("5.0", "5.00"), or equal text under keys of other types, must
-    # not be taken for one another. Read three times: a cold table, a warm one, and one
-    # that other keys went through in between.
+    # The native reader keeps interned keys, and the typed values it made, in two hashed
+    # tables of 1,024 slots shared by every call: 3,000 keys of one length and some 9,000
+    # distinct values must share slots, and values equal but for their scale ("5.0",
+    # "5.00"), or equal text under keys of other types, must not be taken for one another.
+    # Read three times: cold tables, warm ones, and ones that other keys and values went
+    # through in between.
     rows = {
         f"k{i:04}": {
             "amount": f"{i % 7}.{'0' * (i % 3)}".rstrip("."),
-            "earned_at": f"2026-0{1 + i % 9}-01T00:00:00Z",
-            "due": f"2026-0{1 + i % 9}-01",
+            "base": f"{i}.{'0' * (i % 3)}".rstrip("."),
+            "earned_at": f"2026-0{1 + i % 9}-01T00:00:{i % 60:02}Z",
+            "due": f"2026-0{1 + i % 9}-{1 + i % 28:02}",
             "note": f"{i % 7}",
             "rate": [f"{i % 5}.5"],
         }
@@ -76,7 +78,7 @@ def test_typed_json_keys_and_values_past_its_caches() -> None:
     }
     text = json.dumps({"rows": rows, "amount": "5.0", "fee": "5.00", "total": "5.00"})
     want = repr(json.loads(text, object_pairs_hook=partnerkit._typed))
-    other = json.dumps({f"z{i:04}": {"amount": "1"} for i in range(3_000)})
+    other = json.dumps({f"z{i:04}": {"amount": f"{i}.5"} for i in range(3_000)})
     for _ in range(2):
         assert repr(partnerkit._native._typed_json(text)) == want
     partnerkit._native._typed_json(other)
@@ -88,6 +90,27 @@ def test_typed_json_keys_and_values_past_its_caches() -> None:
     for source in (text, extra):
         hooked = repr(json.loads(source, object_pairs_hook=partnerkit._typed))
         assert repr(partnerkit._native._typed_serialized(source)) == hooked
+
+
+def test_typed_values_are_made_once_per_text() -> None:
+    # `Decimal`, `datetime` and `date` values are immutable, so the reader hands out the
+    # value it made for a text while its table holds it, to every call: an entry read
+    # twice, two entries with the same amounts, and a report's entries share their objects
+    # (a `Decimal` costs about 1,500 instructions to make; bench/README, twenty-third
+    # session). Equal values of another scale stay their own.
+    text = json.dumps({"amount": "5.00", "base": "5.00", "credited": "5.0", "due": "2026-02-01"})
+    first, again = partnerkit._native._typed_json(text), partnerkit._native._typed_json(text)
+    assert first["amount"] is first["base"] is again["amount"]
+    assert first["due"] is again["due"] and first["due"] == dt.date(2026, 2, 1)
+    assert first["credited"] == first["amount"] and first["credited"] is not first["amount"]
+    assert str(first["credited"]) == "5.0"
+    # A text made into a `Decimal` is not a date: the date reader still refuses it.
+    with pytest.raises(ValueError, match="isoformat"):
+        partnerkit._native._typed_json(json.dumps({"due": "5.00"}))
+    report = partnerkit.evaluate(input_text(load(reports()[0].values[0])))
+    one, two = report.to_dict()["entries"][0], report.to_dict()["entries"][0]
+    assert one == two and one["amount"] is two["amount"]
+    assert one["earned_at"] is two["earned_at"]
 
 
 @pytest.mark.parametrize("path", reports())
