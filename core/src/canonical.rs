@@ -114,7 +114,7 @@ fn num(x: Decimal) -> String {
     if n.is_zero() {
         "0".to_owned()
     } else {
-        n.to_string()
+        crate::money::decimal_text(n)
     }
 }
 
