@@ -215,8 +215,9 @@ pub fn fmt_amount(x: Decimal, digits: u32) -> String {
 /// `"-0.00"` for a negative zero): the mantissa's digits, the point `scale` places from
 /// the right, a `-` for a negative sign.
 ///
-/// Every amount and rate of the canonical JSON and of the bindings' typed values is
-/// written through here. `Display` finds the digits one division of the 96-bit mantissa
+/// The canonical JSON's amounts ([`fmt_amount`]) and plain numbers (percents, weights,
+/// computed amounts, rates) are written through here, and so are the bindings' typed
+/// values made from them. `Display` finds the digits one division of the 96-bit mantissa
 /// at a time and writes them through `Formatter::pad_integral`, about 580 instructions for
 /// an amount; this is `itoa`'s digits of the same mantissa and one allocation
 /// (bench/README, twenty-third session). A property test holds it to `Display`.
