@@ -819,6 +819,9 @@ mod text_tests {
         for (x, text) in [
             (Decimal::new(-12_340, 3), "-12.340"),
             (Decimal::new(5, 2), "0.05"),
+            // As many digits as the scale: no zeros between the point and the digits.
+            (Decimal::new(12, 2), "0.12"),
+            (Decimal::new(10_000, 5), "0.10000"),
             (Decimal::new(7, 0), "7"),
             (Decimal::new(0, 2), "0.00"),
             (Decimal::new(0, 0), "0"),
