@@ -367,10 +367,10 @@ class Engine:
         # The webhook path's speed. A function on the class is a non-data descriptor, which
         # an attribute in the instance's dict shadows: `engine.apply(event)` then calls the
         # native method with no Python frame in between, about 900 of the call's 14,400
-        # instructions (bench/README, twenty-third session). The native method does what
-        # `apply` below does (a table goes as its columns), so `Engine.apply(engine, x)`
-        # gives the same entries and errors; a test holds them to that. A subclass that
-        # overrides `apply` keeps its override: the shadow would silently bypass it.
+        # instructions (bench/README, twenty-third session). `apply` below calls the same
+        # native method, so `Engine.apply(engine, x)` gives the same entries and errors; a
+        # test holds them to that. A subclass that overrides `apply` keeps its override:
+        # the shadow would silently bypass it.
         if type(self).apply is Engine.apply:
             self.__dict__["apply"] = self._engine.apply
 
@@ -381,11 +381,10 @@ class Engine:
         `Mapping` with the keys and values of the entry's dict in `Report.to_dict`
         (``Decimal`` amounts, UTC ``datetime``s), typed when read; it compares equal to that
         dict, and ``entry.to_dict()`` returns it."""
-        # An engine's own `apply` is the native method (`_bind`); this is what it does. A
-        # single event (the webhook case) skips the table probes and is read by the native
-        # module without going through JSON text.
-        columns = None if type(events) is dict else as_columns(events)
-        return self._engine.apply(events if columns is None else columns)
+        # An engine's own `apply` is the native method itself (`_bind`), which reads a single
+        # event dict (the webhook case) without JSON text and takes a table as its columns;
+        # this is for the class (`Engine.apply(engine, x)`) and for subclasses' `super()`.
+        return self._engine.apply(events)
 
     def apply_json(self, events: Any) -> str:
         """`apply`, returning the entries as the core's canonical JSON array."""
