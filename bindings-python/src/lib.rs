@@ -7,10 +7,10 @@
 //! reports as handles whose canonical JSON is the core's own bytes (`report`). The Python
 //! facade (`python/partnerkit/__init__.py`) adds DataFrame and Arrow input and typed views;
 //! `engine` is the incremental engine behind a mutex; `simulate` the simulator's scenario
-//! and functions (Monte Carlo, backtests, sweeps), whose results cross as the core's JSON;
-//! `alloc` the module's allocator and the options it sets on import.
+//! and functions (Monte Carlo, backtests, sweeps), whose results cross as the core's JSON.
+//! The module's allocator and the options it sets on import are the workspace crate
+//! `partnerkit-alloc`'s, which the core's `fast_alloc` benchmark uses too.
 
-mod alloc;
 mod arrow;
 mod convert;
 mod document;
@@ -22,6 +22,11 @@ mod plan;
 mod report;
 mod simulate;
 mod typed;
+
+/// The module's global allocator: mimalloc, through `partnerkit-alloc` (whose crate docs say
+/// why, and why not every block is asked for by its alignment).
+#[global_allocator]
+static GLOBAL: partnerkit_alloc::Natural = partnerkit_alloc::Natural;
 
 /// The module `partnerkit._native`.
 #[pyo3::pymodule]
@@ -65,10 +70,11 @@ mod _native {
         Ok(Report::new(report))
     }
 
-    /// Sets the allocator's options when the module is imported (`alloc::configure`).
+    /// Sets the allocator's options when the module is imported
+    /// (`partnerkit_alloc::configure`).
     #[pymodule_init]
     fn init(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-        crate::alloc::configure();
+        partnerkit_alloc::configure();
         Ok(())
     }
 
@@ -96,7 +102,7 @@ mod _native {
     /// tests; mimalloc's names).
     #[pyfunction]
     fn _allocator_options() -> Vec<(&'static str, i64)> {
-        crate::alloc::options()
+        partnerkit_alloc::options()
     }
 
     /// Every error code, in the core's declaration order.

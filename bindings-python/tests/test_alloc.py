@@ -1,5 +1,6 @@
 """The module's allocator gives freed memory back with MADV_FREE (mimalloc's
-`purge_decommits` 0) unless the environment names the option: see src/alloc.rs."""
+`purge_decommits` 0) unless the environment names the option: see alloc/src/lib.rs at the
+repository's root (the crate `partnerkit-alloc`)."""
 
 from __future__ import annotations
 

@@ -10,26 +10,31 @@
 //! Why a second target: glibc's malloc serves every block above its mmap threshold (at most
 //! 32 MB) with its own `mmap` and unmaps it on free, so each evaluation's large columns are
 //! fresh pages whose first touch the kernel faults in and clears (about a quarter of
-//! `evaluate_columns_owned`'s time here). mimalloc keeps freed memory in its arenas for a
-//! while (`purge_delay`, 1 s in its version 3) and hands it out again, as the Python
-//! extension module does (`bindings-python/src/alloc.rs`). The library itself never picks an
+//! `evaluate_columns_owned`'s time here). mimalloc keeps freed memory in its arenas and
+//! hands it out again, as the Python extension module does: this target's global allocator
+//! *is* the module's (the workspace crate `partnerkit-alloc`), with the options the module
+//! sets on import (`partnerkit_alloc::configure`). The library itself never picks an
 //! allocator: that is its users' choice, so only this bench binary and the extension do.
 //!
-//! Both, alternated on this project's shared 2-core machine (`taskset -c 1`, load average
-//! 2.2–2.5; more in `bench/README.md`): `evaluate_columns_owned_10m` 1.31 s and 1.23 s on
-//! the system allocator, 0.93 s and 1.00 s here (11.9M and 11.0M events/s);
-//! `evaluate_columns_10m` 1.31 s and 1.27 s against 1.02 s and 1.01 s. Page faults an
-//! evaluation: about 268k against 1.2k.
+//! The options matter here as much as the allocator. mimalloc purges memory that stays free
+//! past its `purge_delay` (1 s in its version 3), and an evaluation here takes about that
+//! long: with mimalloc's default purge (`MADV_DONTNEED`), each evaluation's columns were
+//! fresh pages again. The module's purge (`MADV_FREE`) leaves them for the next evaluation
+//! unless the kernel needs the memory. Alternated on this project's 2-core machine
+//! (`taskset -c 1`, twenty-fourth session of `bench/README.md`): `evaluate_columns_10m`
+//! 1.08–1.22 s with the default purge, 0.81–0.92 s with the module's.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: partnerkit_alloc::Natural = partnerkit_alloc::Natural;
 
 #[path = "shared/fast.rs"]
 mod shared;
 
 fn fast(c: &mut Criterion) {
+    // Before the benchmark frees anything: as the module does on import.
+    partnerkit_alloc::configure();
     shared::fast(c, "fast_alloc");
 }
 

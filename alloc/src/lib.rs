@@ -1,4 +1,46 @@
-//! The extension module's allocator: mimalloc, and how it gives freed memory back.
+//! The global allocator of partnerkit's Python extension module and of the core's
+//! `fast_alloc` benchmark: mimalloc, through [`Natural`], with its options set by
+//! [`configure`]. One crate so that the benchmark measures the allocator the module ships
+//! with, not a look-alike. The core library sets no allocator: that is each application's
+//! choice, and only these two make it.
+//!
+//! Why mimalloc instead of the system's (glibc's malloc on Linux): glibc serves every block
+//! above its mmap threshold (at most 32 MB) with its own `mmap` and returns it on free, so
+//! each large column of an `evaluate_arrow` call (the imported events, the id pass's
+//! buffers, the ledger) is fresh pages that the kernel faults in and clears on first touch,
+//! on every call. mimalloc keeps freed memory in its arenas and hands it out again, so a
+//! notebook that evaluates one backtest after another reuses the pages of the previous call
+//! (a first call in a fresh process still pays for fresh pages; [`configure`] says how freed
+//! memory is given back); `Engine.apply`'s small allocations measured no slower. Polars'
+//! wheels make a like choice. In the Python module only its Rust allocations go through it
+//! (Python's objects and pyarrow's buffers keep their own allocators).
+//!
+//! Features of `libmimalloc-sys` (in Cargo.toml): `local_dynamic_tls` because the module is
+//! loaded with `dlopen`, where the initial-exec TLS model may find no static TLS room left.
+//! `no_thp`: mimalloc does not ask the kernel for transparent huge pages on its memory
+//! (`madvise(MADV_HUGEPAGE)`), leaving the choice to the system's policy, as glibc's malloc
+//! does. Where THP is `madvise` (as on the machine measured) and defrag is `madvise` (the
+//! kernel's default), memory asked for that way is cleared 2 MB at a fault, after a
+//! compaction of memory if it must, while the call waits: on a 2-core VM, a first
+//! `evaluate_arrow` of 10M events took 1.55–1.69 s with it and 1.06–1.29 s without, and an
+//! engine growing by 100,000 events 6.6–9.3 µs an `apply` with it and 4.4–6.2 µs without;
+//! warm evaluations, median 0.95 s with it and 1.00 s without (bench/README, tenth
+//! session). Unlike the `MIMALLOC_ALLOW_THP=0` environment variable, the feature does not
+//! switch huge pages off for the rest of the host's process.
+//!
+//! A user declares it as its global allocator and calls [`configure`] once, before the
+//! first large allocation is freed:
+//!
+//! ```
+//! #[global_allocator]
+//! static GLOBAL: partnerkit_alloc::Natural = partnerkit_alloc::Natural;
+//!
+//! fn main() {
+//!     partnerkit_alloc::configure();
+//!     let column = vec![7_i64; 1 << 20];
+//!     assert_eq!(column.iter().sum::<i64>(), 7 << 20);
+//! }
+//! ```
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
@@ -8,33 +50,8 @@ use libmimalloc_sys::{
     mi_realloc_aligned, mi_zalloc, mi_zalloc_aligned,
 };
 
-/// The extension module's global allocator: mimalloc instead of the system's (glibc's
-/// malloc on Linux). glibc serves every block above its mmap threshold (at most 32 MB) with
-/// its own `mmap` and returns it on free, so each large column of an `evaluate_arrow` call
-/// (the imported events, the id pass's buffers, the ledger) is fresh pages that the kernel
-/// faults in and clears on first touch, on every call. mimalloc keeps freed memory in its
-/// arenas and hands it out again, so a notebook that evaluates one backtest after another
-/// reuses the pages of the previous call (a first call in a fresh process still pays for
-/// fresh pages; [`configure`] says how freed memory is given back); `Engine.apply`'s
-/// small allocations measured no slower. Polars' wheels make a like choice. Only this
-/// module's Rust allocations go through it (Python's objects and pyarrow's buffers keep
-/// their own allocators); the core library sets none, leaving the choice to each
-/// application. `local_dynamic_tls` (in Cargo.toml) because the module is loaded with
-/// `dlopen`, where the initial-exec TLS model may find no static TLS room left.
-///
-/// `no_thp` (in Cargo.toml): mimalloc does not ask the kernel for transparent huge pages on
-/// its memory (`madvise(MADV_HUGEPAGE)`), leaving the choice to the system's policy, as
-/// glibc's malloc does. Where THP is `madvise` (as on the machine measured) and defrag is
-/// `madvise` (the kernel's default), memory asked for that way is cleared 2 MB at a fault,
-/// after a compaction of memory if it must, while the call waits: on a 2-core VM, a first
-/// `evaluate_arrow` of 10M events took 1.55–1.69 s with it and 1.06–1.29 s without, and an
-/// engine growing by 100,000 events 6.6–9.3 µs an `apply` with it and 4.4–6.2 µs without;
-/// warm evaluations, median 0.95 s with it and 1.00 s without (bench/README, tenth
-/// session). Unlike the `MIMALLOC_ALLOW_THP=0` environment variable, the feature does not
-/// switch huge pages off for the rest of the host's process.
-///
-/// Requests go through [`Natural`], not the `mimalloc` crate's allocator, which asks for
-/// every block by its alignment (see there why that costs).
+// This crate's own tests run through the allocator they test.
+#[cfg(test)]
 #[global_allocator]
 static GLOBAL: Natural = Natural;
 
@@ -57,7 +74,7 @@ const NATURAL_ALIGN: usize = 16;
 /// size class more memory per block, on every call (bench/README, eighteenth session).
 /// Here a request whose alignment a plain block already has (`align` ≤ 16, the size a
 /// multiple of it) calls `mi_malloc`; anything else keeps the aligned calls.
-pub(crate) struct Natural;
+pub struct Natural;
 
 /// Whether a plain mimalloc block of `size` bytes has the alignment `align`.
 #[inline(always)]
@@ -123,7 +140,7 @@ const PURGE_DECOMMITS: mi_option_t = 5;
 const PURGE_DECOMMITS_ENV: [&str; 2] = ["MIMALLOC_PURGE_DECOMMITS", "MIMALLOC_RESET_DECOMMITS"];
 
 /// Sets how the allocator gives freed memory back, unless the environment says otherwise:
-/// called once, when the module is imported.
+/// called once, when the Python module is imported and when the benchmark starts.
 ///
 /// mimalloc purges memory that stays free past its `purge_delay` (1 s in version 3). By
 /// default a purge *decommits* (`madvise(MADV_DONTNEED)` on Linux): the pages go back to
@@ -137,15 +154,8 @@ const PURGE_DECOMMITS_ENV: [&str; 2] = ["MIMALLOC_PURGE_DECOMMITS", "MIMALLOC_RE
 /// the process holds against the kernel's need.
 /// `MIMALLOC_PURGE_DECOMMITS` set in the environment (mimalloc reads it when the library
 /// loads) is left to decide.
-pub(crate) fn configure() {
-    let set_by_env = std::env::vars_os().any(|(k, _)| {
-        k.to_str().is_some_and(|k| {
-            PURGE_DECOMMITS_ENV
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(k))
-        })
-    });
-    if !set_by_env {
+pub fn configure() {
+    if !set_by_env() {
         #[allow(unsafe_code)]
         // SAFETY: a store to mimalloc's option table, which its allocation paths read
         // without locks; the option is only read when memory is purged.
@@ -155,8 +165,20 @@ pub(crate) fn configure() {
     }
 }
 
-/// The allocator's options this module sets, as they stand (for the tests).
-pub(crate) fn options() -> Vec<(&'static str, i64)> {
+/// Whether the environment names the option [`configure`] sets (mimalloc then reads it
+/// from there).
+fn set_by_env() -> bool {
+    std::env::vars_os().any(|(k, _)| {
+        k.to_str().is_some_and(|k| {
+            PURGE_DECOMMITS_ENV
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(k))
+        })
+    })
+}
+
+/// The allocator's options [`configure`] sets, as they stand (for the tests).
+pub fn options() -> Vec<(&'static str, i64)> {
     // SAFETY: a load from mimalloc's option table.
     #[allow(unsafe_code)]
     let purge_decommits = unsafe { mi_option_get(PURGE_DECOMMITS) };
@@ -168,7 +190,19 @@ pub(crate) fn options() -> Vec<(&'static str, i64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::natural;
+    use super::{configure, natural, options, set_by_env};
+
+    #[test]
+    fn configure_gives_freed_memory_back_lazily_unless_the_environment_decides() {
+        let before = options();
+        configure();
+        if set_by_env() {
+            // The environment's choice stands.
+            assert_eq!(options(), before);
+        } else {
+            assert_eq!(options(), vec![("purge_decommits", 0)]);
+        }
+    }
 
     #[test]
     fn plain_blocks_only_where_they_have_the_alignment() {
@@ -213,7 +247,7 @@ mod tests {
 
     #[test]
     fn every_block_is_aligned_and_keeps_its_bytes() {
-        // Through this binary's global allocator, which is the module's.
+        // Through this test binary's global allocator, which is the module's.
         #[repr(align(16))]
         struct A16([u8; 48]);
         #[repr(align(64))]
