@@ -45,8 +45,12 @@
 //! and unmapped on free, so every evaluation pays again for the kernel to fault in and
 //! clear its pages (about a quarter of the time of `benches/fast.rs` on one core). An
 //! application that evaluates again and again, such as a backtest loop or a service, may
-//! choose an allocator that keeps freed memory for reuse. The Python module uses mimalloc,
-//! and the `fast_alloc` bench measures the same benchmarks with it (see `bench/README.md`).
+//! choose an allocator that keeps freed memory for reuse, and see that it keeps the pages
+//! too: mimalloc's default purge of memory free for a second gives the pages back
+//! (`MADV_DONTNEED`), which cost evaluations a second apart about a quarter of their time
+//! again. The Python module uses mimalloc with purged pages left for the kernel to take
+//! when it needs them (`MADV_FREE`), and the `fast_alloc` bench measures the same benchmarks
+//! with that allocator, the workspace crate `partnerkit-alloc` (see `bench/README.md`).
 
 #[cfg(feature = "arrow")]
 pub mod arrow;
